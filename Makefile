@@ -1,0 +1,52 @@
+# eBIOS build. The two commands that matter: `make run` and `make test`.
+GO      ?= go
+GOROOT  := $(shell $(GO) env GOROOT)
+WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
+# The stock wasm runner passes the whole environment to node and fails when it
+# is large, so the wasm tests run in a minimal one.
+WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
+	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
+
+.PHONY: all build run test lint unit wasm-test fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/ebios ./server/cmd/ebios
+
+## run: build and run the main job (for now: an `ebios calc` demo).
+run: build
+	@echo '$$ ebios calc "(10 ± 0.5) * (20 ± 1) + 3 ± 0.2"'
+	@./bin/ebios calc '(10 ± 0.5) * (20 ± 1) + 3 ± 0.2'
+	@echo '$$ ebios calc --mode interval --json "(10 ± 0.5) * (20 ± 1)"'
+	@./bin/ebios calc --mode interval --json '(10 ± 0.5) * (20 ± 1)'
+	@echo '$$ ebios calc "compose(10.1 ± 0.2, 9.9 ± 0.1)"'
+	@./bin/ebios calc 'compose(10.1 ± 0.2, 9.9 ± 0.1)'
+	@echo 'More: ./bin/ebios calc --help'
+
+## test: the whole suite.
+test: lint unit wasm-test
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+wasm-test:
+	@scripts/need-node.sh
+	$(WASMENV) $(GO) test -count=1 -exec="$(WASMEXEC)" ./core/...
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./core/nu -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./core/expr -run '^$$' -fuzz FuzzEval -fuzztime $(FUZZTIME)
+
+## bench: benchmarks of the N/U core (compare runs with benchstat).
+bench:
+	$(GO) test ./core/nu -run '^$$' -bench . -benchmem -count 6
+
+clean:
+	rm -rf bin

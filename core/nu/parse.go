@@ -1,0 +1,204 @@
+package nu
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Literal is one number as written in text: a plain number (5, -0.1, 2.5e3),
+// a number in concise notation with its uncertainty in parentheses (5.23(12)
+// is 5.23 ± 0.12; 1.5(2)e3 is 1500 ± 200), or one of the words nan, inf and
+// infinity (any case), which scan so that validation can reject them with the
+// right error.
+type Literal struct {
+	N    float64 // the number
+	U    float64 // the concise uncertainty, when HasU
+	HasU bool    // written in concise notation
+}
+
+// ScanLiteral scans an unsigned literal at the start of s and returns it with
+// the number of bytes it used. It returns a NUCORE_010 *Error, with Column
+// counted in bytes from the start of s plus one, when s does not start with a
+// well-formed literal.
+func ScanLiteral(s string) (Literal, int, error) {
+	if w := scanWord(s); w > 0 {
+		switch strings.ToLower(s[:w]) {
+		case "nan":
+			return Literal{N: math.NaN()}, w, nil
+		case "inf", "infinity":
+			return Literal{N: math.Inf(1)}, w, nil
+		}
+		return Literal{}, 0, syntaxErr(1, "expected a number, found "+strconv.Quote(s[:w]))
+	}
+	i := 0
+	intStart := i
+	i += scanDigits(s[i:])
+	intDigits := i - intStart
+	frac := 0
+	if i < len(s) && s[i] == '.' {
+		i++
+		frac = scanDigits(s[i:])
+		i += frac
+	}
+	if intDigits+frac == 0 {
+		if i < len(s) {
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			return Literal{}, 0, syntaxErr(1, "expected a number, found "+strconv.QuoteRune(r))
+		}
+		return Literal{}, 0, syntaxErr(1, "expected a number, found the end of the input")
+	}
+	mant := s[:i]
+	var paren string
+	if i < len(s) && s[i] == '(' {
+		j := i + 1
+		d := scanDigits(s[j:])
+		if j+d < len(s) && s[j+d] == '.' {
+			d++
+			d += scanDigits(s[j+d:])
+		}
+		if d == 0 || j+d >= len(s) || s[j+d] != ')' {
+			return Literal{}, 0, syntaxErr(j+d+1, "concise uncertainty must be digits in parentheses, as in 5.23(12)")
+		}
+		paren = s[j : j+d]
+		i = j + d + 1
+	}
+	exp := 0
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		j := i + 1
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		d := scanDigits(s[j:])
+		if d == 0 {
+			return Literal{}, 0, syntaxErr(j+1, "exponent needs digits, as in 1.5e3")
+		}
+		if d > 6 {
+			return Literal{}, 0, syntaxErr(i+1, "exponent out of range")
+		}
+		exp, _ = strconv.Atoi(s[i+1 : j+d])
+		i = j + d
+	}
+	lit := Literal{}
+	var err error
+	lit.N, err = strconv.ParseFloat(mant+"e"+strconv.Itoa(exp), 64)
+	if err != nil && !math.IsInf(lit.N, 0) {
+		return Literal{}, 0, syntaxErr(1, "malformed number "+strconv.Quote(s[:i]))
+	}
+	if paren != "" {
+		lit.HasU = true
+		scale := exp
+		if !strings.Contains(paren, ".") {
+			scale -= frac // the digits count in units of the nominal's last place
+		}
+		lit.U, _ = strconv.ParseFloat(paren+"e"+strconv.Itoa(scale), 64)
+	}
+	return lit, i, nil
+}
+
+func scanDigits(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// scanWord returns the length of the ASCII identifier at the start of s.
+func scanWord(s string) int {
+	i := 0
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || s[i] == '_' || i > 0 && s[i] >= '0' && s[i] <= '9') {
+		i++
+	}
+	return i
+}
+
+// ScanPlusMinus reports the length of a ± sign at the start of s: "±" or
+// "+/-", or 0 when there is none. ("+-" is not accepted: "3+-2" reads as
+// 3 + (-2) to most people.)
+func ScanPlusMinus(s string) int {
+	switch {
+	case strings.HasPrefix(s, "±"):
+		return len("±")
+	case strings.HasPrefix(s, "+/-"):
+		return 3
+	}
+	return 0
+}
+
+func syntaxErr(col int, msg string) *Error {
+	return &Error{Code: CodeSyntax, Category: CategorySyntax, Message: msg, Column: col,
+		Remediation: `write a value as "5 ± 0.1", "5 +/- 0.1" or "5.0(1)"`}
+}
+
+// Parse reads one value written as "5 ± 0.1", "5+/-0.1", "-5.23(12)",
+// "1.5(2)e3" or "5" (an exact value). Spaces around the parts are ignored. It
+// returns a NUCORE_010 *Error pointing at the column of a syntax error, and the
+// validation errors of [New] (NUCORE_001 for "5 ± -1").
+func Parse(s string) (Value, error) {
+	p := parser{s: s}
+	p.space()
+	n, hasU, u, err := p.signed()
+	if err != nil {
+		return Value{}, err
+	}
+	p.space()
+	if pm := ScanPlusMinus(p.s[p.i:]); pm > 0 {
+		if hasU {
+			return Value{}, syntaxErr(p.col(), "a value in concise notation already has its uncertainty")
+		}
+		p.i += pm
+		p.space()
+		uCol := p.col()
+		var uHasU bool
+		u, uHasU, _, err = p.signed()
+		if err != nil {
+			return Value{}, err
+		}
+		if uHasU {
+			return Value{}, syntaxErr(uCol, "the uncertainty cannot itself have an uncertainty")
+		}
+		p.space()
+	}
+	if p.i < len(p.s) {
+		return Value{}, syntaxErr(p.col(), "unexpected "+strconv.Quote(truncate(p.s[p.i:], 20))+" after the value")
+	}
+	return New(n, u)
+}
+
+type parser struct {
+	s string
+	i int
+}
+
+func (p *parser) col() int { return utf8.RuneCountInString(p.s[:p.i]) + 1 }
+
+func (p *parser) space() {
+	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\t') {
+		p.i++
+	}
+}
+
+// signed scans an optionally signed literal: nominal, whether it had a concise
+// uncertainty, and that uncertainty.
+func (p *parser) signed() (float64, bool, float64, error) {
+	neg := false
+	if p.i < len(p.s) && (p.s[p.i] == '-' || p.s[p.i] == '+') {
+		neg = p.s[p.i] == '-'
+		p.i++
+	}
+	col := p.col()
+	lit, w, err := ScanLiteral(p.s[p.i:])
+	if err != nil {
+		e := err.(*Error)
+		c := *e
+		c.Column += col - 1
+		return 0, false, 0, &c
+	}
+	p.i += w
+	if neg {
+		lit.N = -lit.N
+	}
+	return lit.N, lit.HasU, lit.U, nil
+}
