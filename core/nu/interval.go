@@ -58,6 +58,19 @@ func IntervalDiv(a, b Value) (Value, error) {
 		return Value{}, errDivByZero("the divisor interval comes too close to 0 to be bounded in float64")
 	}
 	xlo, xhi := subDown(a.n, a.u), addUp(a.n, a.u)
+	if math.IsInf(xlo, 0) || math.IsInf(xhi, 0) {
+		// The dividend's ends overflow although its value need not: divide
+		// half of it (an exact enclosure) and double the result (exact).
+		half, err := IntervalScale(0.5, a)
+		if err != nil {
+			return Value{}, err
+		}
+		q, err := IntervalDiv(half, b)
+		if err != nil {
+			return Value{}, err
+		}
+		return IntervalScale(2, q)
+	}
 	// x/y is monotone in each argument on y > 0: the extremes are at corners.
 	var lo, hi float64
 	if xlo >= 0 {

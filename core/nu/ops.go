@@ -170,6 +170,9 @@ func Compose(a, b Value) (Value, error) {
 	n := a.n*float64(ca*ca) + b.n*float64(cb*cb)
 	lo, hi := math.Min(a.n, b.n), math.Max(a.n, b.n)
 	n = math.Max(lo, math.Min(hi, n))
-	u := math.Min(a.u*ca, math.Min(a.u, b.u))
+	// u = u1·u2/h, written as min·(max/h) so that it cannot overflow, is
+	// symmetric bit for bit, and is ≤ min(u1, u2) since max/h ≤ 1.
+	small, large := math.Min(a.u, b.u), math.Max(a.u, b.u)
+	u := math.Min(small*math.Min(large/h, 1), small)
 	return Value{n, u}, nil
 }
