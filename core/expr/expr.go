@@ -65,7 +65,14 @@ func (e *Expr) String() string { return e.src }
 
 // Eval evaluates the expression in mode m.
 func (e *Expr) Eval(m nu.Mode) (nu.Value, error) {
-	return e.root.eval(m)
+	v, err := e.root.eval(m)
+	if ne, ok := err.(*nu.Error); ok && ne.Column > 0 {
+		// Nodes record byte offsets (+1); report characters.
+		c := *ne
+		c.Column = utf8.RuneCountInString(e.src[:ne.Column-1]) + 1
+		return v, &c
+	}
+	return v, err
 }
 
 type node interface {
@@ -95,7 +102,7 @@ func (n *neg) eval(m nu.Mode) (nu.Value, error) {
 type bin struct {
 	op   byte
 	l, r node
-	col  int
+	col  int // byte offset + 1 of the operator or name
 }
 
 func (b *bin) eval(m nu.Mode) (nu.Value, error) {
@@ -132,7 +139,7 @@ type call struct {
 	name string
 	args []node
 	def  float64 // catch default
-	col  int
+	col  int     // byte offset + 1 of the operator or name
 }
 
 func (c *call) eval(m nu.Mode) (nu.Value, error) {
@@ -179,6 +186,9 @@ func Parse(src string) (*Expr, error) {
 	root, err := p.expr()
 	if err != nil {
 		return nil, err
+	}
+	if p.err != nil {
+		return nil, p.err
 	}
 	if p.tok.kind != tEOF {
 		return nil, p.unexpected("an operator or the end of the expression")
@@ -243,7 +253,7 @@ func (p *parser) next() {
 		l, w, err := nu.ScanLiteral(rest)
 		if err != nil {
 			e := err.(*nu.Error)
-			p.err = synErr(p.col(p.i)+e.Column-1, e.Message)
+			p.err = synErr(p.col(p.i+e.Column-1), e.Message)
 			t.kind = tEOF
 			break
 		}
@@ -303,7 +313,7 @@ func (p *parser) enter() error {
 func (p *parser) expr() (node, error) {
 	l, err := p.term()
 	for err == nil && (p.isOp('+') || p.isOp('-')) {
-		op, col := p.tok.op, p.col(p.tok.pos)
+		op, col := p.tok.op, p.tok.pos+1
 		p.next()
 		var r node
 		if r, err = p.term(); err == nil {
@@ -316,7 +326,7 @@ func (p *parser) expr() (node, error) {
 func (p *parser) term() (node, error) {
 	l, err := p.unary()
 	for err == nil && (p.isOp('*') || p.isOp('/')) {
-		op, col := p.tok.op, p.col(p.tok.pos)
+		op, col := p.tok.op, p.tok.pos+1
 		p.next()
 		var r node
 		if r, err = p.unary(); err == nil {
@@ -374,7 +384,7 @@ func (p *parser) primary() (node, error) {
 }
 
 func (p *parser) literal() (node, error) {
-	l := &lit{n: p.tok.lit.N, u: p.tok.lit.U, col: p.col(p.tok.pos)}
+	l := &lit{n: p.tok.lit.N, u: p.tok.lit.U, col: p.tok.pos + 1}
 	hasU := p.tok.lit.HasU
 	p.next()
 	if !p.isOp('~') {
@@ -385,7 +395,7 @@ func (p *parser) literal() (node, error) {
 	}
 	p.next()
 	sign := 1.0
-	l.ucol = p.col(p.tok.pos)
+	l.ucol = p.tok.pos + 1
 	for p.isOp('-') || p.isOp('+') {
 		if p.isOp('-') {
 			sign = -sign
@@ -404,10 +414,10 @@ func (p *parser) literal() (node, error) {
 }
 
 func (p *parser) call() (node, error) {
-	name, col := strings.ToLower(p.tok.text), p.col(p.tok.pos)
+	name, pos := strings.ToLower(p.tok.text), p.tok.pos
 	arity := map[string][2]int{"compose": {2, 2}, "flip": {1, 1}, "catch": {1, 2}}[name]
 	if arity[0] == 0 {
-		return nil, synErr(col, "unknown function "+strconv.Quote(p.tok.text)+"; known: compose, flip, catch")
+		return nil, synErr(p.col(pos), "unknown function "+strconv.Quote(p.tok.text)+"; known: compose, flip, catch")
 	}
 	p.next()
 	if !p.isOp('(') {
@@ -418,7 +428,7 @@ func (p *parser) call() (node, error) {
 	}
 	defer func() { p.depth-- }()
 	p.next()
-	c := &call{name: name, col: col}
+	c := &call{name: name, col: pos + 1}
 	for {
 		a, err := p.expr()
 		if err != nil {
@@ -438,12 +448,12 @@ func (p *parser) call() (node, error) {
 		if arity[1] != arity[0] {
 			want += " or " + strconv.Itoa(arity[1])
 		}
-		return nil, synErr(col, name+" takes "+want+" arguments, got "+strconv.Itoa(len(c.args)))
+		return nil, synErr(p.col(pos), name+" takes "+want+" arguments, got "+strconv.Itoa(len(c.args)))
 	}
 	if name == "catch" && len(c.args) == 2 {
 		d, ok := c.args[1].(*lit)
 		if !ok || d.u != 0 || d.n != d.n || d.n-d.n != 0 {
-			return nil, synErr(col, "the default of catch must be a finite exact number, as in catch(x, 0)")
+			return nil, synErr(p.col(pos), "the default of catch must be a finite exact number, as in catch(x, 0)")
 		}
 		c.def = d.n
 	}

@@ -127,7 +127,7 @@ func Flip(a Value) Value { return Value{-a.n, a.u} }
 // is known. A valid pair is returned unchanged. def must be finite; a
 // non-finite def is replaced by 0.
 func Catch(n, u, def float64) Value {
-	if check(n, u) == nil {
+	if valid(n, u) {
 		return Value{n, u}
 	}
 	if math.IsNaN(def) || math.IsInf(def, 0) {

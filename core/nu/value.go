@@ -43,7 +43,15 @@ func Exact(k float64) (Value, error) {
 	return Value{k, 0}, nil
 }
 
+// valid reports whether (n, u) is a valid value, without building an error.
+func valid(n, u float64) bool {
+	return !math.IsNaN(n) && !math.IsInf(n, 0) && u >= 0 // u >= 0 is false for NaN
+}
+
 func check(n, u float64) *Error {
+	if valid(n, u) {
+		return nil
+	}
 	switch {
 	case math.IsNaN(n):
 		return errNaN("nominal")
