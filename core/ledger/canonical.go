@@ -1,0 +1,305 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"math"
+	"strconv"
+
+	"github.com/ebios/ebios/core/nu"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// FormatVersion is the version byte of the canonical entry encoding.
+const FormatVersion = 1
+
+// bodyPrefix starts every canonical body: an ASCII tag, a 0x00 byte and the
+// version. The 0x00 makes a body impossible to confuse with a signed note
+// text (notes forbid control characters), so one key can safely sign both.
+const bodyPrefix = "ebios-ledger-entry\x00\x01"
+
+// SignatureSize is the size of an Ed25519 signature and of the leaf suffix.
+const SignatureSize = 64
+
+// AppendBody appends the canonical body of e for the log origin to dst and
+// returns the extended slice. The body is what the entry signature covers.
+// It is, with big-endian integers, IEEE 754 binary64 floats as their 8-byte
+// bit pattern, str = u32 length ‖ UTF-8 bytes, and value = f64 n ‖ f64 u:
+//
+//	"ebios-ledger-entry" 0x00 0x01        (20 bytes: tag, separator, version)
+//	str origin
+//	u64 index
+//	[32] prev_hash
+//	u32 key_id
+//	i64 timestamp (Unix nanoseconds)
+//	str op_id
+//	str parent_op_id
+//	str operation
+//	str mode
+//	u32 number of inputs, then each input as value
+//	u8  output present (0 or 1), then value if 1
+//	f64 coverage
+//	u8  invariant ok (0 or 1)
+//	str invariant message
+//	u32 number of guard events, then each as
+//	    str rule ‖ str level ‖ str message ‖ f64 value ‖ f64 threshold
+//	u8  policy hash present (0 or 1; 1 iff the hash is not all zero),
+//	    then [32] policy_hash if 1
+//
+// docs/ledger-format.md is the full specification with a worked example.
+// AppendBody does not validate e; [Seal] and the verifier do.
+func (e *Entry) AppendBody(dst []byte, origin string) []byte {
+	b := append(dst, bodyPrefix...)
+	b = appendStr(b, origin)
+	b = binary.BigEndian.AppendUint64(b, e.Index)
+	b = append(b, e.PrevHash[:]...)
+	b = binary.BigEndian.AppendUint32(b, uint32(e.KeyID))
+	b = binary.BigEndian.AppendUint64(b, uint64(e.Timestamp))
+	b = appendStr(b, e.OpID)
+	b = appendStr(b, e.ParentOpID)
+	b = appendStr(b, e.Operation)
+	b = appendStr(b, e.Mode)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(e.Inputs)))
+	for _, v := range e.Inputs {
+		b = appendValue(b, v)
+	}
+	if e.Output != nil {
+		b = append(b, 1)
+		b = appendValue(b, *e.Output)
+	} else {
+		b = append(b, 0)
+	}
+	b = appendF64(b, float64(e.Coverage))
+	b = appendBool(b, e.Invariant.OK)
+	b = appendStr(b, e.Invariant.Message)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(e.Guard)))
+	for i := range e.Guard {
+		g := &e.Guard[i]
+		b = appendStr(b, g.Rule)
+		b = appendStr(b, string(g.Level))
+		b = appendStr(b, g.Message)
+		b = appendF64(b, float64(g.Value))
+		b = appendF64(b, float64(g.Threshold))
+	}
+	if e.PolicyHash != (tlog.Hash{}) {
+		b = append(b, 1)
+		b = append(b, e.PolicyHash[:]...)
+	} else {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// AppendLeaf appends the Merkle leaf data of e to dst: the canonical body
+// followed by the 64-byte signature. The leaf data is the record that the
+// RFC 6962 tree hashes, as SHA-256(0x00 ‖ leaf data).
+func (e *Entry) AppendLeaf(dst []byte, origin string) []byte {
+	return append(e.AppendBody(dst, origin), e.Signature[:]...)
+}
+
+// Leaf returns the Merkle leaf data of e (see [Entry.AppendLeaf]).
+func (e *Entry) Leaf(origin string) []byte { return e.AppendLeaf(nil, origin) }
+
+// Hash returns the entry hash of e: the RFC 6962 leaf hash of its leaf data,
+// SHA-256(0x00 ‖ body ‖ signature). It is the PrevHash of the next entry and
+// the level-0 hash of the Merkle tree.
+func (e *Entry) Hash(origin string) tlog.Hash {
+	var buf [512]byte
+	return leafHash(e.AppendLeaf(buf[:0], origin))
+}
+
+// leafHash is tlog.RecordHash without its allocation.
+func leafHash(leaf []byte) tlog.Hash {
+	h := sha256.New()
+	h.Write([]byte{0})
+	h.Write(leaf)
+	var out tlog.Hash
+	h.Sum(out[:0])
+	return out
+}
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
+}
+
+func appendF64(b []byte, x float64) []byte {
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(x))
+}
+
+func appendValue(b []byte, v nu.Value) []byte {
+	return appendF64(appendF64(b, v.N()), v.U())
+}
+
+func appendBool(b []byte, ok bool) []byte {
+	if ok {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+// ParseLeaf decodes Merkle leaf data (canonical body ‖ signature) of the log
+// origin into an entry. It is strict: every length, count, boolean and float
+// must be in range and nothing may follow the signature. It checks neither
+// the signature nor the field rules; see [Entry.Verify] and [Draft.Validate].
+func ParseLeaf(origin string, leaf []byte) (*Entry, error) {
+	e := new(Entry)
+	if err := parseLeaf(e, origin, leaf); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+type reader struct {
+	b   []byte
+	err string
+}
+
+func (r *reader) fail(what string) {
+	if r.err == "" {
+		r.err = what
+	}
+	r.b = nil
+}
+
+func (r *reader) take(n int, what string) []byte {
+	if r.err != "" || n > len(r.b) || n < 0 {
+		r.fail("truncated at " + what)
+		return nil
+	}
+	p := r.b[:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (r *reader) u8(what string) byte {
+	p := r.take(1, what)
+	if p == nil {
+		return 0
+	}
+	return p[0]
+}
+
+func (r *reader) u32(what string) uint32 {
+	p := r.take(4, what)
+	if p == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint32(p)
+}
+
+func (r *reader) u64(what string) uint64 {
+	p := r.take(8, what)
+	if p == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint64(p)
+}
+
+func (r *reader) f64(what string) float64 {
+	x := math.Float64frombits(r.u64(what))
+	if math.IsNaN(x) || math.IsInf(x, -1) {
+		r.fail(what + " is NaN or -Inf")
+	}
+	return x
+}
+
+func (r *reader) bool(what string) bool {
+	switch r.u8(what) {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	r.fail(what + " is not 0 or 1")
+	return false
+}
+
+func (r *reader) str(what string, max int) string {
+	n := r.u32(what + " length")
+	if n > uint32(max) {
+		r.fail(what + " longer than " + itoa(max) + " bytes")
+		return ""
+	}
+	return string(r.take(int(n), what))
+}
+
+func (r *reader) value(what string) nu.Value {
+	n, u := r.f64(what+".n"), r.f64(what+".u")
+	if r.err != "" {
+		return nu.Value{}
+	}
+	v, err := nu.New(n, u)
+	if err != nil {
+		r.fail(what + ": " + err.Error())
+	}
+	return v
+}
+
+func parseLeaf(e *Entry, origin string, leaf []byte) error {
+	r := &reader{b: leaf}
+	if string(r.take(len(bodyPrefix), "prefix")) != bodyPrefix {
+		return errMalformed("does not start with the ebios-ledger-entry tag and version %d", FormatVersion)
+	}
+	if o := r.str("origin", len(leaf)); r.err == "" && o != origin {
+		return newErr(CodeOrigin, "entry belongs to log "+quote(o)+", not "+quote(origin), "",
+			"verify the entry against the log it was written to")
+	}
+	*e = Entry{}
+	e.Index = r.u64("index")
+	copy(e.PrevHash[:], r.take(32, "prev_hash"))
+	e.KeyID = KeyID(r.u32("key_id"))
+	e.Timestamp = int64(r.u64("timestamp"))
+	e.OpID = r.str("op_id", MaxOpIDLen)
+	e.ParentOpID = r.str("parent_op_id", MaxOpIDLen)
+	e.Operation = r.str("operation", MaxOperationLen)
+	e.Mode = r.str("mode", 16)
+	if n := r.u32("inputs count"); n > MaxInputs {
+		r.fail("more than " + itoa(MaxInputs) + " inputs")
+	} else if n > 0 {
+		e.Inputs = make([]nu.Value, n)
+		for i := range e.Inputs {
+			e.Inputs[i] = r.value("inputs[" + itoa(i) + "]")
+		}
+	}
+	if r.bool("output present") {
+		v := r.value("output")
+		e.Output = &v
+	}
+	e.Coverage = nu.Float(r.f64("coverage"))
+	e.Invariant.OK = r.bool("invariant ok")
+	e.Invariant.Message = r.str("invariant message", MaxMessageLen)
+	if n := r.u32("guard count"); n > MaxGuardEvents {
+		r.fail("more than " + itoa(MaxGuardEvents) + " guard events")
+	} else if n > 0 {
+		e.Guard = make([]GuardEvent, n)
+		for i := range e.Guard {
+			g := &e.Guard[i]
+			g.Rule = r.str("guard rule", MaxRuleLen)
+			g.Level = Level(r.str("guard level", 16))
+			g.Message = r.str("guard message", MaxMessageLen)
+			g.Value = nu.Float(r.f64("guard value"))
+			g.Threshold = nu.Float(r.f64("guard threshold"))
+		}
+	}
+	if r.bool("policy hash present") {
+		copy(e.PolicyHash[:], r.take(32, "policy_hash"))
+		if r.err == "" && e.PolicyHash == (tlog.Hash{}) {
+			r.fail("policy hash present but all zero")
+		}
+	}
+	copy(e.Signature[:], r.take(SignatureSize, "signature"))
+	if r.err != "" {
+		return errMalformed("%s", r.err)
+	}
+	if len(r.b) != 0 {
+		return errMalformed("%d bytes after the signature", len(r.b))
+	}
+	return nil
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func quote(s string) string { return strconv.Quote(truncate(s, 80)) }
+
+func itoa64(i int64) string { return strconv.FormatInt(i, 10) }

@@ -1,0 +1,219 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ebios/ebios/core/nu"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/format-example.md and the example in docs/ledger-format.md")
+
+const (
+	exampleOrigin = "example.com/ebios-log"
+	goldenPath    = "testdata/format-example.md"
+	docPath       = "../../docs/ledger-format.md"
+	beginMark     = "<!-- BEGIN GENERATED EXAMPLE (go test ./core/ledger -run TestFormatExample -update) -->\n"
+	endMark       = "<!-- END GENERATED EXAMPLE -->\n"
+)
+
+// exampleSigner derives a key from a published seed, SHA-256 of
+// "ebios ledger-format example key". It is public and for the worked
+// example only: Ed25519 signatures are deterministic, so the example's
+// bytes are stable and anyone can reproduce them.
+func exampleSigner(t *testing.T) (*Signer, string) {
+	seed := sha256.Sum256([]byte("ebios ledger-format example key"))
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	vkey, err := note.NewEd25519VerifierKey(exampleOrigin, priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := strings.Split(vkey, "+")[1]
+	skey := "PRIVATE+KEY+" + exampleOrigin + "+" + hash + "+" + base64.StdEncoding.EncodeToString(append([]byte{1}, seed[:]...))
+	s, err := ParseSignerKey(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, hex.EncodeToString(seed[:])
+}
+
+// TestFormatExample generates the worked example of docs/ledger-format.md
+// and checks that the golden file and the document contain it unchanged.
+// The dump below restates the layout field by field and checks it against
+// AppendBody, so the document and the code cannot drift apart.
+func TestFormatExample(t *testing.T) {
+	s, seed := exampleSigner(t)
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
+	l, _ := NewLog(exampleOrigin, s, func() time.Time { t0 = t0.Add(time.Second); return t0 })
+	out := nu.MustNew(3.5, math.Sqrt(0.1*0.1+0.2*0.2))
+	e0, err := l.Append(Draft{OpID: "op-1", Operation: "add", Mode: ModeNU,
+		Inputs: []nu.Value{nu.MustNew(1.5, 0.1), nu.MustNew(2, 0.2)}, Output: &out,
+		Coverage: nu.Float(out.Coverage()), Invariant: Invariant{OK: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caught := nu.MustNew(0, math.Inf(1))
+	e1, err := l.Append(Draft{OpID: "op-2", ParentOpID: "op-1", Operation: "catch", Mode: ModeNU,
+		Inputs: []nu.Value{out}, Output: &caught, Coverage: nu.Float(math.Inf(1)),
+		Invariant:  Invariant{OK: true},
+		Guard:      []GuardEvent{{Rule: "max_coverage", Level: LevelCritical, Message: "coverage is infinite", Value: nu.Float(math.Inf(1)), Threshold: 0.5}},
+		PolicyHash: sha256.Sum256([]byte("example policy"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := l.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := mustBundle(t, l)
+	b.Checkpoint = string(cp)
+
+	var w strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&w, format, args...) }
+	p("Key (public seed, example only): Ed25519 seed = SHA-256(\"ebios ledger-format example key\") =\n`%s`\n\n", seed)
+	p("Verifier key (note format):\n\n```\n%s\n```\n\n", s.VerifierKey())
+	p("Key id = note key hash = `%s`.\n\n", KeyID(s.KeyHash()))
+	for _, e := range []*Entry{e0, e1} {
+		j, _ := e.MarshalJSON()
+		p("### Entry %d\n\nJSON form (as in a bundle):\n\n```json\n%s\n```\n\n", e.Index, j)
+		p("Canonical body, field by field (hex):\n\n```\n%s```\n\n", dumpBody(t, e, exampleOrigin))
+		body := e.AppendBody(nil, exampleOrigin)
+		p("Body: %d bytes, SHA-256 `%x`.\n\n", len(body), sha256.Sum256(body))
+		p("Signature = Ed25519(key, body):\n\n```\n%s```\n\n", wrapHex(e.Signature[:]))
+		h := e.Hash(exampleOrigin)
+		p("Leaf data = body ‖ signature (%d bytes). Entry hash = SHA-256(0x00 ‖ leaf data) =\n`%s` (base64 `%s`).\n\n",
+			len(body)+64, hex.EncodeToString(h[:]), h)
+	}
+	root, _ := l.TreeHash(2)
+	p("### Tree and checkpoint\n\nRoot of the 2-entry tree = SHA-256(0x01 ‖ hash(entry 0) ‖ hash(entry 1)) =\n`%s` (base64 `%s`).\n\n", hex.EncodeToString(root[:]), root)
+	if root != tlog.NodeHash(e0.Hash(exampleOrigin), e1.Hash(exampleOrigin)) {
+		t.Fatal("root is not the node hash of the two leaves")
+	}
+	p("Signed checkpoint:\n\n```\n%s```\n\n", cp)
+	var bb bytes.Buffer
+	WriteBundle(&bb, b)
+	p("### Bundle\n\n```json\n%s```\n", bb.String())
+	got := w.String()
+
+	if rep, err := VerifyBundle(bytes.NewReader(bb.Bytes()), s.Verifier(), nil); err != nil || !rep.OK {
+		t.Fatalf("example bundle does not verify: %v", err)
+	}
+	if *update {
+		if err := os.WriteFile(goldenPath, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		doc, err := os.ReadFile(docPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i, j := bytes.Index(doc, []byte(beginMark)), bytes.Index(doc, []byte(endMark))
+		if i < 0 || j < i {
+			t.Fatalf("%s lacks the example markers", docPath)
+		}
+		doc = append(append(append([]byte{}, doc[:i+len(beginMark)]...), got...), doc[j:]...)
+		if err := os.WriteFile(docPath, doc, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(goldenPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != got {
+		t.Fatalf("%s is stale; run go test ./core/ledger -run TestFormatExample -update and review the diff", goldenPath)
+	}
+	doc, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte(beginMark+got+endMark)) {
+		t.Fatalf("the worked example in %s is stale; run go test ./core/ledger -run TestFormatExample -update", docPath)
+	}
+}
+
+// dumpBody restates the canonical layout field by field and checks that it
+// equals AppendBody.
+func dumpBody(t *testing.T, e *Entry, origin string) string {
+	var all []byte
+	var w strings.Builder
+	field := func(name string, b []byte) {
+		all = append(all, b...)
+		h := hex.EncodeToString(b)
+		for len(h) > 64 {
+			fmt.Fprintf(&w, "%-22s %s\n", name, h[:64])
+			h, name = h[64:], ""
+		}
+		fmt.Fprintf(&w, "%-22s %s\n", name, h)
+	}
+	u32 := func(x uint32) []byte { return binary.BigEndian.AppendUint32(nil, x) }
+	u64 := func(x uint64) []byte { return binary.BigEndian.AppendUint64(nil, x) }
+	f64 := func(x float64) []byte { return u64(math.Float64bits(x)) }
+	str := func(s string) []byte { return append(u32(uint32(len(s))), s...) }
+	val := func(v nu.Value) []byte { return append(f64(v.N()), f64(v.U())...) }
+	bit := func(ok bool) []byte {
+		if ok {
+			return []byte{1}
+		}
+		return []byte{0}
+	}
+	field("tag, 0x00, version", []byte("ebios-ledger-entry\x00\x01"))
+	field("origin", str(origin))
+	field("index", u64(e.Index))
+	field("prev_hash", e.PrevHash[:])
+	field("key_id", u32(uint32(e.KeyID)))
+	field("timestamp", u64(uint64(e.Timestamp)))
+	field("op_id", str(e.OpID))
+	field("parent_op_id", str(e.ParentOpID))
+	field("operation", str(e.Operation))
+	field("mode", str(e.Mode))
+	field("inputs count", u32(uint32(len(e.Inputs))))
+	for i, v := range e.Inputs {
+		field(fmt.Sprintf("inputs[%d] n, u", i), val(v))
+	}
+	field("output present", bit(e.Output != nil))
+	if e.Output != nil {
+		field("output n, u", val(*e.Output))
+	}
+	field("coverage", f64(float64(e.Coverage)))
+	field("invariant ok", bit(e.Invariant.OK))
+	field("invariant message", str(e.Invariant.Message))
+	field("guard count", u32(uint32(len(e.Guard))))
+	for i, g := range e.Guard {
+		field(fmt.Sprintf("guard[%d] rule", i), str(g.Rule))
+		field(fmt.Sprintf("guard[%d] level", i), str(string(g.Level)))
+		field(fmt.Sprintf("guard[%d] message", i), str(g.Message))
+		field(fmt.Sprintf("guard[%d] value", i), f64(float64(g.Value)))
+		field(fmt.Sprintf("guard[%d] threshold", i), f64(float64(g.Threshold)))
+	}
+	field("policy hash present", bit(e.PolicyHash != tlog.Hash{}))
+	if e.PolicyHash != (tlog.Hash{}) {
+		field("policy_hash", e.PolicyHash[:])
+	}
+	if !bytes.Equal(all, e.AppendBody(nil, origin)) {
+		t.Fatalf("the documented layout differs from AppendBody:\n%x\n%x", all, e.AppendBody(nil, origin))
+	}
+	return w.String()
+}
+
+func wrapHex(b []byte) string {
+	h := hex.EncodeToString(b)
+	var w strings.Builder
+	for len(h) > 64 {
+		w.WriteString(h[:64] + "\n")
+		h = h[64:]
+	}
+	return w.String() + h + "\n"
+}

@@ -1,0 +1,328 @@
+package ledger
+
+import (
+	"hash/maphash"
+	"io"
+
+	"github.com/ebios/ebios/core/nu"
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Checks a verifier performs, as named in [Failure.Check], in the order
+// they are applied: first the bundle (format, key, checkpoint, origin),
+// then each entry in turn (tree_size when the checkpoint does not cover it,
+// key_id, signature, fields, index, prev_hash, op_id, parent_op_id), then
+// the whole (tree_size, merkle_root).
+const (
+	CheckFormat     = "format"       // the bundle or an entry cannot be decoded
+	CheckKey        = "key"          // the bundle's key is not the pinned key
+	CheckCheckpoint = "checkpoint"   // checkpoint malformed or not signed by the pinned key
+	CheckOrigin     = "origin"       // origin differs from the expected one
+	CheckKeyID      = "key_id"       // entry signed by another key
+	CheckSignature  = "signature"    // entry signature does not verify
+	CheckFields     = "fields"       // a signed entry breaks a field rule
+	CheckIndex      = "index"        // entry out of order, missing, or duplicated
+	CheckPrevHash   = "prev_hash"    // chain link broken
+	CheckOpID       = "op_id"        // op id seen before
+	CheckParent     = "parent_op_id" // parent op id not among the earlier entries
+	CheckTreeSize   = "tree_size"    // the checkpoint covers more or fewer entries than the bundle has
+	CheckRoot       = "merkle_root"  // Merkle root of the entries differs from the checkpoint's
+)
+
+// Failure says what failed first in a verification and where.
+type Failure struct {
+	// Index is the position of the first bad entry in the bundle (the index
+	// it should have), or -1 when the failure is not about one entry.
+	Index int64 `json:"index"`
+	// Check is the check that failed (Check* constants).
+	Check string `json:"check"`
+	// Code is the error code (LEDGER_...).
+	Code string `json:"code"`
+	// Reason says what is wrong, Remediation what to do.
+	Reason      string `json:"reason"`
+	Remediation string `json:"remediation,omitempty"`
+}
+
+// Err returns f as a *nu.Error.
+func (f *Failure) Err() *nu.Error {
+	return &nu.Error{Code: f.Code, Category: CategoryLedger, Message: f.Reason, Remediation: f.Remediation}
+}
+
+func failure(index int64, check string, err error) *Failure {
+	f := &Failure{Index: index, Check: check, Code: CodeBundle, Reason: err.Error()}
+	if e, ok := nu.AsError(err); ok {
+		f.Code, f.Reason, f.Remediation = e.Code, e.Message, e.Remediation
+		if e.Details != "" {
+			f.Reason += " (" + e.Details + ")"
+		}
+	}
+	return f
+}
+
+// Report is the result of verifying a bundle. OK is true only when every
+// check passed; otherwise FirstBad names the first failure.
+type Report struct {
+	OK bool `json:"ok"`
+	// Origin is the origin of the verified checkpoint.
+	Origin string `json:"origin,omitempty"`
+	// Key is the pinned key that was checked against.
+	Key string `json:"key,omitempty"`
+	// CheckpointOK reports that the checkpoint is signed by the pinned key
+	// for the expected origin.
+	CheckpointOK bool `json:"checkpoint_ok"`
+	// TreeSize and Root are the checkpoint's (valid only if CheckpointOK).
+	TreeSize int64     `json:"tree_size"`
+	Root     tlog.Hash `json:"root"`
+	// Entries is the number of entries that passed every check before the
+	// first failure (all of them when OK).
+	Entries int64 `json:"entries"`
+	// FirstBad is the first failure, or nil.
+	FirstBad *Failure `json:"first_bad,omitempty"`
+}
+
+// VerifyOptions tune [VerifyBundle].
+type VerifyOptions struct {
+	// Origin is the expected log origin; empty means the pinned key's name.
+	Origin string
+	// Progress, when not nil, is called with the number of entries checked
+	// and the number the checkpoint announces, every ProgressEvery entries
+	// and once at the end.
+	Progress func(done, total int64)
+	// ProgressEvery defaults to 1024.
+	ProgressEvery int64
+}
+
+// VerifyBundle reads the bundle in r as it streams in and verifies it
+// against the pinned key: the bundle key is the pinned key, the checkpoint is
+// signed by the pinned key for the expected origin, and then for every
+// entry, in order: it is covered by the checkpoint, its key id is the pinned
+// key's, its signature verifies, it satisfies the field rules, its index is
+// its position, its prev_hash is the hash of the entry before it, its op id
+// is new and its parent op id names an earlier entry. Finally the number of
+// entries must be the checkpoint's tree size and their RFC 6962 root the
+// checkpoint's root.
+//
+// It never stops at "false": the report names the first failure, its check,
+// the position of the entry and the reason. The returned error is nil when
+// the report is OK and the first failure as a *nu.Error otherwise.
+//
+// Memory is bounded: one entry at a time, O(log n) tree hashes, and 8
+// bytes per entry for the set of op ids seen (the set is needed to check
+// parent references; it keeps 64-bit keyed hashes of the op ids, so a
+// false match has probability about n²/2⁶⁵, per verification).
+func VerifyBundle(r io.Reader, pinned note.Verifier, opts *VerifyOptions) (*Report, error) {
+	if opts == nil {
+		opts = new(VerifyOptions)
+	}
+	rep := &Report{Key: keyString(pinned)}
+	br, err := NewBundleReader(r)
+	if err != nil {
+		return rep.fail(failure(-1, CheckFormat, err))
+	}
+	cv, f := openBundle(rep, &br.Header, pinned, opts)
+	if f != nil {
+		return rep.fail(f)
+	}
+	var e Entry
+	for {
+		err := br.next(&e)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return rep.fail(failure(br.n, CheckFormat, err))
+		}
+		if f := cv.add(&e); f != nil {
+			return rep.fail(f)
+		}
+		rep.Entries++
+		cv.progress(false)
+	}
+	return rep.fail(cv.finish())
+}
+
+// VerifyBundleKey is [VerifyBundle] with the pinned key given in note
+// verifier format.
+func VerifyBundleKey(r io.Reader, pinnedKey string, opts *VerifyOptions) (*Report, error) {
+	v, err := ParseVerifierKey(pinnedKey)
+	if err != nil {
+		return (&Report{}).fail(failure(-1, CheckKey, err))
+	}
+	return VerifyBundle(r, v, opts)
+}
+
+// Verify verifies a bundle already in memory, with the same checks and
+// report as [VerifyBundle].
+func (b *Bundle) Verify(pinned note.Verifier, opts *VerifyOptions) (*Report, error) {
+	if opts == nil {
+		opts = new(VerifyOptions)
+	}
+	rep := &Report{Key: keyString(pinned)}
+	if b.Format != BundleFormat || b.Version != BundleVersion {
+		return rep.fail(&Failure{Index: -1, Check: CheckFormat, Code: CodeBundle,
+			Reason: "not an " + BundleFormat + " of version " + itoa(BundleVersion)})
+	}
+	cv, f := openBundle(rep, &b.BundleHeader, pinned, opts)
+	if f != nil {
+		return rep.fail(f)
+	}
+	for _, e := range b.Entries {
+		if f := cv.add(e); f != nil {
+			return rep.fail(f)
+		}
+		rep.Entries++
+		cv.progress(false)
+	}
+	return rep.fail(cv.finish())
+}
+
+func (rep *Report) fail(f *Failure) (*Report, error) {
+	if f == nil {
+		rep.OK = true
+		return rep, nil
+	}
+	rep.FirstBad = f
+	return rep, f.Err()
+}
+
+func keyString(v note.Verifier) string {
+	if k, ok := v.(*Verifier); ok {
+		return k.key
+	}
+	return v.Name() + "+" + KeyID(v.KeyHash()).String()
+}
+
+// openBundle checks the header and returns the entry verifier.
+func openBundle(rep *Report, h *BundleHeader, pinned note.Verifier, opts *VerifyOptions) (*chainVerifier, *Failure) {
+	if f := checkBundleKey(h.Key, pinned); f != nil {
+		return nil, f
+	}
+	c, err := OpenCheckpoint([]byte(h.Checkpoint), pinned, opts.Origin)
+	if err != nil {
+		check := CheckCheckpoint
+		if e, ok := nu.AsError(err); ok && e.Code == CodeOrigin {
+			check = CheckOrigin
+		}
+		return nil, failure(-1, check, err)
+	}
+	if h.Origin != c.Origin {
+		return nil, failure(-1, CheckOrigin, newErr(CodeOrigin, "bundle origin "+quote(h.Origin)+
+			" differs from its checkpoint's origin "+quote(c.Origin), "", "the bundle was assembled from two logs; export it again"))
+	}
+	rep.CheckpointOK, rep.Origin, rep.TreeSize, rep.Root = true, c.Origin, c.Size, c.Root
+	every := opts.ProgressEvery
+	if every <= 0 {
+		every = 1024
+	}
+	return newChainVerifier(c, pinned, opts.Progress, every), nil
+}
+
+func checkBundleKey(key string, pinned note.Verifier) *Failure {
+	mismatch := func(details string) *Failure {
+		return failure(-1, CheckKey, newErr(CodeKeyMismatch,
+			"the bundle's key "+quote(key)+" is not the pinned key "+quote(keyString(pinned)), details,
+			"a bundle's own key proves nothing: verify with the key you obtained from the log operator out of band; if the log rotated its key, pin the new one"))
+	}
+	if p, ok := pinned.(*Verifier); ok {
+		if key != p.key {
+			return mismatch("")
+		}
+		return nil
+	}
+	v, err := note.NewVerifier(key)
+	if err != nil {
+		return mismatch(err.Error())
+	}
+	if v.Name() != pinned.Name() || v.KeyHash() != pinned.KeyHash() {
+		return mismatch("")
+	}
+	return nil
+}
+
+// chainVerifier checks entries one by one against a checkpoint.
+type chainVerifier struct {
+	cp       Checkpoint
+	pinned   note.Verifier
+	keyID    KeyID
+	n        int64
+	prev     tlog.Hash
+	seed     maphash.Seed
+	ops      map[uint64]struct{}
+	fr       frontier
+	buf      []byte
+	progFn   func(done, total int64)
+	progStep int64
+}
+
+func newChainVerifier(c Checkpoint, pinned note.Verifier, progress func(int64, int64), every int64) *chainVerifier {
+	return &chainVerifier{cp: c, pinned: pinned, keyID: KeyID(pinned.KeyHash()), seed: maphash.MakeSeed(),
+		ops: make(map[uint64]struct{}, min(c.Size, 1<<16)), buf: make([]byte, 0, 1024),
+		progFn: progress, progStep: every}
+}
+
+func (cv *chainVerifier) progress(final bool) {
+	if cv.progFn != nil && (final || cv.n%cv.progStep == 0) {
+		cv.progFn(cv.n, cv.cp.Size)
+	}
+}
+
+func (cv *chainVerifier) add(e *Entry) *Failure {
+	i := cv.n
+	if i >= cv.cp.Size {
+		return failure(i, CheckTreeSize, newErr(CodeRoot, "the bundle has more entries than the checkpoint's tree size "+itoa64(cv.cp.Size), "",
+			"the checkpoint is older than the entries: export the bundle again with a current checkpoint"))
+	}
+	if e.KeyID != cv.keyID {
+		return failure(i, CheckKeyID, errKeyID(uint64(i), e.KeyID, cv.pinned))
+	}
+	cv.buf = e.AppendBody(cv.buf[:0], cv.cp.Origin)
+	if !cv.pinned.Verify(cv.buf, e.Signature[:]) {
+		return failure(i, CheckSignature, errSig(uint64(i)))
+	}
+	if f := e.Draft.validate(); f != nil {
+		return failure(i, CheckFields, errInvalid("entry %d: %s: %s", i, f.field, f.reason))
+	}
+	if e.Index != uint64(i) {
+		what := "an entry is missing or the entries are out of order"
+		if e.Index < uint64(i) {
+			what = "it repeats an earlier index or the entries are out of order"
+		}
+		return failure(i, CheckIndex, newErr(CodeIndex, "entry at position "+itoa64(i)+" has index "+utoa(e.Index)+": "+what, "",
+			"the bundle was edited; export it again from the log"))
+	}
+	if e.PrevHash != cv.prev {
+		return failure(i, CheckPrevHash, newErr(CodeChain, "entry "+itoa64(i)+": prev_hash is not the hash of entry "+itoa64(i-1), "",
+			"entries from different histories were spliced together, or an entry was replaced; do not trust the log from here on"))
+	}
+	id := maphash.String(cv.seed, e.OpID)
+	if _, dup := cv.ops[id]; dup {
+		return failure(i, CheckOpID, newErr(CodeOpID, "entry "+itoa64(i)+": op id "+quote(e.OpID)+" appears in an earlier entry", "",
+			"op ids are unique; the log writer reused one"))
+	}
+	if e.ParentOpID != "" {
+		if _, ok := cv.ops[maphash.String(cv.seed, e.ParentOpID)]; !ok {
+			return failure(i, CheckParent, newErr(CodeOpID, "entry "+itoa64(i)+": parent op id "+quote(e.ParentOpID)+" is not an earlier entry", "",
+				"the causal chain is broken: the parent is missing from the log or comes later"))
+		}
+	}
+	cv.ops[id] = struct{}{}
+	cv.buf = append(cv.buf, e.Signature[:]...)
+	cv.prev = leafHash(cv.buf)
+	cv.fr.push(cv.prev)
+	cv.n++
+	return nil
+}
+
+func (cv *chainVerifier) finish() *Failure {
+	cv.progress(true)
+	if cv.n != cv.cp.Size {
+		return failure(cv.n, CheckTreeSize, newErr(CodeRoot, "the bundle ends after "+itoa64(cv.n)+" entries but the checkpoint covers "+itoa64(cv.cp.Size), "",
+			"entries are missing at the end: export the whole log again"))
+	}
+	if cv.fr.root() != cv.cp.Root {
+		return failure(-1, CheckRoot, newErr(CodeRoot, "the Merkle root of the "+itoa64(cv.n)+" entries differs from the checkpoint's root", "",
+			"the entries are not the log the checkpoint describes (a fork or a rewritten history); do not trust them"))
+	}
+	return nil
+}
