@@ -44,9 +44,12 @@ fuzz:
 	$(GO) test ./core/nu -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./core/expr -run '^$$' -fuzz FuzzEval -fuzztime $(FUZZTIME)
 
-## bench: benchmarks of the N/U core (compare runs with benchstat).
+## bench: benchmarks of the N/U core; nu vs bare float64 compared by benchstat.
+BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
 bench:
-	$(GO) test ./core/nu -run '^$$' -bench . -benchmem -count 6
+	@test -x $(BENCHSTAT) || $(GO) install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+	$(GO) test ./core/nu -run '^$$' -bench . -benchmem -count 6 | tee bench.out
+	$(BENCHSTAT) -filter '.name:(Add|Mul)' -col /impl bench.out
 
 clean:
 	rm -rf bin

@@ -101,11 +101,20 @@ func (e *Entry) AppendLeaf(dst []byte, origin string) []byte {
 func (e *Entry) Leaf(origin string) []byte { return e.AppendLeaf(nil, origin) }
 
 // Hash returns the entry hash of e: the RFC 6962 leaf hash of its leaf data,
-// SHA-256(0x00 ‖ body ‖ signature). It is the PrevHash of the next entry and
-// the level-0 hash of the Merkle tree.
+// SHA-256(0x00 ‖ body ‖ signature), the level-0 hash of the Merkle tree.
 func (e *Entry) Hash(origin string) tlog.Hash {
 	var buf [512]byte
 	return leafHash(e.AppendLeaf(buf[:0], origin))
+}
+
+// LinkHash returns the chain hash of e: SHA-256 of its canonical body, which
+// starts with the "ebios-ledger-entry" domain prefix. It is the PrevHash of
+// the next entry. The signature is not part of it, so a writer can sign a
+// batch of sequenced entries in parallel; the Merkle tree (leaf = body ‖
+// signature) covers the signatures.
+func (e *Entry) LinkHash(origin string) tlog.Hash {
+	var buf [512]byte
+	return sha256.Sum256(e.AppendBody(buf[:0], origin))
 }
 
 // leafHash is tlog.RecordHash without its allocation.

@@ -15,8 +15,8 @@
 //     byte and includes the log origin. The Ed25519 signature covers the
 //     body; the Merkle leaf data is body ‖ signature ([Entry.AppendLeaf]);
 //     the entry hash is the RFC 6962 leaf hash SHA-256(0x00 ‖ leaf data)
-//     ([Entry.Hash]), and each entry's PrevHash is the hash of the one
-//     before.
+//     ([Entry.Hash]), and each entry's PrevHash is the link hash
+//     SHA-256(body) of the one before ([Entry.LinkHash]).
 //   - Keys are golang.org/x/mod/sumdb/note Ed25519 keys ([GenerateKey],
 //     [ParseSignerKey], [ParseVerifierKey]); the key id is the note key
 //     hash, and the same key signs entries and checkpoints.

@@ -106,8 +106,8 @@ type Draft struct {
 type Entry struct {
 	// Index is the 0-based position of the entry in its log.
 	Index uint64
-	// PrevHash is the entry hash ([Entry.Hash]) of entry Index-1, or all zero
-	// for entry 0.
+	// PrevHash is the link hash ([Entry.LinkHash]) of entry Index-1, or all
+	// zero for entry 0.
 	PrevHash tlog.Hash
 	// KeyID is the note key hash of the key that signed the entry.
 	KeyID KeyID

@@ -91,7 +91,7 @@ func TestFormatExample(t *testing.T) {
 		p("### Entry %d\n\nJSON form (as in a bundle):\n\n```json\n%s\n```\n\n", e.Index, j)
 		p("Canonical body, field by field (hex):\n\n```\n%s```\n\n", dumpBody(t, e, exampleOrigin))
 		body := e.AppendBody(nil, exampleOrigin)
-		p("Body: %d bytes, SHA-256 `%x`.\n\n", len(body), sha256.Sum256(body))
+		p("Body: %d bytes. Link hash = SHA-256(body) = `%x` (the next entry's prev_hash).\n\n", len(body), sha256.Sum256(body))
 		p("Signature = Ed25519(key, body):\n\n```\n%s```\n\n", wrapHex(e.Signature[:]))
 		h := e.Hash(exampleOrigin)
 		p("Leaf data = body ‖ signature (%d bytes). Entry hash = SHA-256(0x00 ‖ leaf data) =\n`%s` (base64 `%s`).\n\n",

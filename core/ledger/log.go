@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"crypto/sha256"
 	"sync"
 	"time"
 
@@ -24,7 +25,7 @@ type Log struct {
 	entries []*Entry
 	ops     map[string]uint64 // op id → index
 	hashes  MemHashes
-	last    tlog.Hash // hash of the last entry
+	last    tlog.Hash // link hash of the last entry
 	buf     []byte
 }
 
@@ -74,7 +75,9 @@ func (l *Log) Append(d Draft) (*Entry, error) {
 	if err := e.sign(l.origin, l.signer, l.buf); err != nil {
 		return nil, err
 	}
-	l.buf = e.AppendLeaf(l.buf[:0], l.origin)
+	l.buf = e.AppendBody(l.buf[:0], l.origin)
+	link := tlog.Hash(sha256.Sum256(l.buf))
+	l.buf = append(l.buf, e.Signature[:]...)
 	h := leafHash(l.buf)
 	hs, err := StoredHashes(int64(n), h, &l.hashes)
 	if err != nil {
@@ -83,7 +86,7 @@ func (l *Log) Append(d Draft) (*Entry, error) {
 	l.hashes.AppendHashes(hs)
 	l.entries = append(l.entries, e)
 	l.ops[d.OpID] = n
-	l.last = h
+	l.last = link
 	return e, nil
 }
 

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"crypto/sha256"
 	"hash/maphash"
 	"io"
 
@@ -292,7 +293,7 @@ func (cv *chainVerifier) add(e *Entry) *Failure {
 			"the bundle was edited; export it again from the log"))
 	}
 	if e.PrevHash != cv.prev {
-		return failure(i, CheckPrevHash, newErr(CodeChain, "entry "+itoa64(i)+": prev_hash is not the hash of entry "+itoa64(i-1), "",
+		return failure(i, CheckPrevHash, newErr(CodeChain, "entry "+itoa64(i)+": prev_hash is not the link hash of entry "+itoa64(i-1), "",
 			"entries from different histories were spliced together, or an entry was replaced; do not trust the log from here on"))
 	}
 	id := maphash.String(cv.seed, e.OpID)
@@ -307,9 +308,9 @@ func (cv *chainVerifier) add(e *Entry) *Failure {
 		}
 	}
 	cv.ops[id] = struct{}{}
+	cv.prev = sha256.Sum256(cv.buf) // the link hash: SHA-256 of the body
 	cv.buf = append(cv.buf, e.Signature[:]...)
-	cv.prev = leafHash(cv.buf)
-	cv.fr.push(cv.prev)
+	cv.fr.push(leafHash(cv.buf))
 	cv.n++
 	return nil
 }

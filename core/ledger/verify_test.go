@@ -238,7 +238,7 @@ func TestTamperLog(t *testing.T) {
 			if err := e.sign(testOrigin, s, nil); err != nil {
 				t.Fatal(err)
 			}
-			prev = e.Hash(testOrigin)
+			prev = e.LinkHash(testOrigin)
 			out = append(out, e)
 		}
 		return out

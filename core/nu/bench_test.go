@@ -24,41 +24,34 @@ func init() {
 	}
 }
 
-func BenchmarkBareAdd(b *testing.B) {
-	var n, u float64
-	for i := 0; i < b.N; i++ {
-		x, y := &benchA[i&1023], &benchB[i&1023]
-		n = x.n + y.n
-		u = math.Sqrt(x.u*x.u + y.u*y.u)
-	}
-	sinkF = n + u
-}
-
+// BenchmarkAdd and BenchmarkMul run the operation and the bare float64
+// formula as sub-benchmarks impl=nu and impl=bare; compare them with
+// `benchstat -col /impl`.
 func BenchmarkAdd(b *testing.B) {
-	var v Value
-	for i := 0; i < b.N; i++ {
-		v, _ = Add(benchA[i&1023], benchB[i&1023])
-	}
-	sinkV = v
-}
-
-func BenchmarkBareMul(b *testing.B) {
-	var n, u float64
-	for i := 0; i < b.N; i++ {
-		x, y := &benchA[i&1023], &benchB[i&1023]
-		n = x.n * y.n
-		p, q, r := x.n*y.u, y.n*x.u, x.u*y.u
-		u = math.Sqrt(p*p + q*q + r*r)
-	}
-	sinkF = n + u
+	b.Run("impl=bare", func(b *testing.B) {
+		var n, u float64
+		for i := 0; i < b.N; i++ {
+			x, y := &benchA[i&1023], &benchB[i&1023]
+			n = x.n + y.n
+			u = math.Sqrt(x.u*x.u + y.u*y.u)
+		}
+		sinkF = n + u
+	})
+	b.Run("impl=nu", func(b *testing.B) { benchBinary(b, Add) })
 }
 
 func BenchmarkMul(b *testing.B) {
-	var v Value
-	for i := 0; i < b.N; i++ {
-		v, _ = Mul(benchA[i&1023], benchB[i&1023])
-	}
-	sinkV = v
+	b.Run("impl=bare", func(b *testing.B) {
+		var n, u float64
+		for i := 0; i < b.N; i++ {
+			x, y := &benchA[i&1023], &benchB[i&1023]
+			n = x.n * y.n
+			p, q, r := x.n*y.u, y.n*x.u, x.u*y.u
+			u = math.Sqrt(p*p + q*q + r*r)
+		}
+		sinkF = n + u
+	})
+	b.Run("impl=nu", func(b *testing.B) { benchBinary(b, Mul) })
 }
 
 func benchBinary(b *testing.B, op func(a, b Value) (Value, error)) {
