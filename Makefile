@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build run test lint unit wasm-test fuzz bench clean
+.PHONY: all build run test lint unit wasm-test proofs fuzz bench clean
 
 all: build
 
@@ -25,7 +25,7 @@ run: build
 	@echo 'More: ./bin/ebios calc --help'
 
 ## test: the whole suite.
-test: lint unit wasm-test
+test: lint unit wasm-test proofs
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -37,6 +37,10 @@ unit:
 wasm-test:
 	@scripts/need-node.sh
 	$(WASMENV) $(GO) test -count=1 -exec="$(WASMEXEC)" ./core/...
+
+## proofs: install Coq from Debian if needed, check every proof, and test the checker.
+proofs:
+	$(MAKE) -C proofs check test
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

@@ -145,11 +145,12 @@ Lemma compose_formula_unc_le_l :
   forall a b, 0 < unc a -> 0 < unc b -> unc (compose_formula a b) <= unc a.
 Proof.
   intros [n1 u1] [n2 u2] H1 H2; unfold compose_formula; cbn [nom unc] in *.
-  rewrite <- (sqrt_pow2 u1) by lra.
+  apply Rle_trans with (sqrt (u1 ^ 2)); [|rewrite sqrt_pow2; lra].
   apply sqrt_le_1_alt.
   assert (D : 0 < u1 ^ 2 + u2 ^ 2) by nra.
   apply (Rmult_le_reg_r (u1 ^ 2 + u2 ^ 2)); [exact D|].
-  unfold Rdiv; rewrite Rmult_assoc, Rinv_l by lra.
+  replace (u1 ^ 2 * u2 ^ 2 / (u1 ^ 2 + u2 ^ 2) * (u1 ^ 2 + u2 ^ 2))
+    with (u1 ^ 2 * u2 ^ 2) by (field; lra).
   nra.
 Qed.
 
@@ -195,7 +196,9 @@ Proof.
   { apply Rmult_le_pos; [nra | left; now apply Rinv_0_lt_compat]. }
   assert (W1 : u1 ^ 2 / (u1 ^ 2 + u2 ^ 2) <= 1).
   { apply (Rmult_le_reg_r (u1 ^ 2 + u2 ^ 2)); [exact D|].
-    unfold Rdiv; rewrite Rmult_assoc, Rinv_l by lra; nra. }
+    replace (u1 ^ 2 / (u1 ^ 2 + u2 ^ 2) * (u1 ^ 2 + u2 ^ 2))
+      with (u1 ^ 2) by (field; lra).
+    nra. }
   rewrite E.
   set (w := u1 ^ 2 / (u1 ^ 2 + u2 ^ 2)) in *.
   unfold Rmin, Rmax; destruct (Rle_dec n1 n2); split; nra.
