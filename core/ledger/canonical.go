@@ -36,6 +36,7 @@ const SignatureSize = 64
 //	str parent_op_id
 //	str operation
 //	str mode
+//	str expression
 //	u32 number of inputs, then each input as value
 //	u8  output present (0 or 1), then value if 1
 //	f64 coverage
@@ -59,6 +60,7 @@ func (e *Entry) AppendBody(dst []byte, origin string) []byte {
 	b = appendStr(b, e.ParentOpID)
 	b = appendStr(b, e.Operation)
 	b = appendStr(b, e.Mode)
+	b = appendStr(b, e.Expression)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(e.Inputs)))
 	for _, v := range e.Inputs {
 		b = appendValue(b, v)
@@ -263,6 +265,7 @@ func parseLeaf(e *Entry, origin string, leaf []byte) error {
 	e.ParentOpID = r.str("parent_op_id", MaxOpIDLen)
 	e.Operation = r.str("operation", MaxOperationLen)
 	e.Mode = r.str("mode", 16)
+	e.Expression = r.str("expression", MaxExpressionLen)
 	if n := r.u32("inputs count"); n > MaxInputs {
 		r.fail("more than " + itoa(MaxInputs) + " inputs")
 	} else if n > 0 {

@@ -14,12 +14,13 @@ import (
 // 1 MiB) so that readers can bound their memory; entries beyond them are
 // invalid everywhere: they cannot be appended and they fail verification.
 const (
-	MaxOpIDLen      = 256  // bytes of an op id or parent op id
-	MaxOperationLen = 128  // bytes of an operation name
-	MaxMessageLen   = 4096 // bytes of an invariant or guard message
-	MaxRuleLen      = 128  // bytes of a guard rule name
-	MaxInputs       = 4096 // inputs of one entry
-	MaxGuardEvents  = 256  // guard events of one entry
+	MaxOpIDLen       = 256  // bytes of an op id or parent op id
+	MaxOperationLen  = 128  // bytes of an operation name
+	MaxMessageLen    = 4096 // bytes of an invariant or guard message
+	MaxRuleLen       = 128  // bytes of a guard rule name
+	MaxExpressionLen = 4096 // bytes of an expression
+	MaxInputs        = 4096 // inputs of one entry
+	MaxGuardEvents   = 256  // guard events of one entry
 )
 
 // Modes an entry may name. An empty mode is for entries that compute
@@ -84,6 +85,9 @@ type Draft struct {
 	Operation string
 	// Mode is "nu", "interval", or empty for entries that compute nothing.
 	Mode string
+	// Expression is the source text of an evaluated expression (operation
+	// "calc"), so that an auditor can recompute the output; empty otherwise.
+	Expression string
 	// Inputs are the input values.
 	Inputs []nu.Value
 	// Output is the result, or nil for entries without one.
@@ -165,6 +169,9 @@ func (d *Draft) validate() *invalidField {
 	case "", ModeNU, ModeInterval:
 	default:
 		return &invalidField{"mode", "unknown mode " + quote(d.Mode) + ` (want "nu", "interval" or empty)`}
+	}
+	if len(d.Expression) > MaxExpressionLen || !utf8.ValidString(d.Expression) {
+		return &invalidField{"expression", "expression must be valid UTF-8 of at most " + itoa(MaxExpressionLen) + " bytes"}
 	}
 	if len(d.Inputs) > MaxInputs {
 		return &invalidField{"inputs", "too many inputs"}

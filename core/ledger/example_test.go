@@ -179,6 +179,7 @@ func dumpBody(t *testing.T, e *Entry, origin string) string {
 	field("parent_op_id", str(e.ParentOpID))
 	field("operation", str(e.Operation))
 	field("mode", str(e.Mode))
+	field("expression", str(e.Expression))
 	field("inputs count", u32(uint32(len(e.Inputs))))
 	for i, v := range e.Inputs {
 		field(fmt.Sprintf("inputs[%d] n, u", i), val(v))

@@ -23,6 +23,7 @@ type entryJSON struct {
 	ParentOpID string       `json:"parent_op_id,omitempty"`
 	Operation  string       `json:"operation"`
 	Mode       string       `json:"mode,omitempty"`
+	Expression string       `json:"expression,omitempty"`
 	Inputs     []valueJSON  `json:"inputs"`
 	Output     *valueJSON   `json:"output,omitempty"`
 	Coverage   jfloat       `json:"coverage"`
@@ -103,7 +104,7 @@ func (w *entryJSON) toEntry(e *Entry) error {
 	inputs, guard := e.Inputs[:0], e.Guard[:0]
 	*e = Entry{Index: w.Index, PrevHash: w.PrevHash, KeyID: w.KeyID, Signature: w.Signature}
 	e.Timestamp = int64(w.Timestamp)
-	e.OpID, e.ParentOpID, e.Operation, e.Mode = w.OpID, w.ParentOpID, w.Operation, w.Mode
+	e.OpID, e.ParentOpID, e.Operation, e.Mode, e.Expression = w.OpID, w.ParentOpID, w.Operation, w.Mode, w.Expression
 	for i, v := range w.Inputs {
 		x, err := nu.New(float64(v.N), float64(v.U))
 		if err != nil {
@@ -137,7 +138,7 @@ func (w *entryJSON) toEntry(e *Entry) error {
 
 func (w *entryJSON) fromEntry(e *Entry) {
 	*w = entryJSON{Index: e.Index, PrevHash: e.PrevHash, KeyID: e.KeyID, Timestamp: timestamp(e.Timestamp),
-		OpID: e.OpID, ParentOpID: e.ParentOpID, Operation: e.Operation, Mode: e.Mode,
+		OpID: e.OpID, ParentOpID: e.ParentOpID, Operation: e.Operation, Mode: e.Mode, Expression: e.Expression,
 		Coverage: jfloat(e.Coverage), Invariant: e.Invariant, Guard: e.Guard, Signature: e.Signature}
 	w.Inputs = make([]valueJSON, len(e.Inputs))
 	for i, v := range e.Inputs {

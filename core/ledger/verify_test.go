@@ -134,6 +134,7 @@ func TestTamperFields(t *testing.T) {
 		{"parent_op_id removed", 5, func(e *Entry) { e.ParentOpID = "" }, CheckSignature},
 		{"operation", 5, func(e *Entry) { e.Operation = "adc" }, CheckSignature},
 		{"mode", 5, func(e *Entry) { e.Mode = ModeNU }, CheckSignature},
+		{"expression", 5, func(e *Entry) { e.Expression = "1 + 1" }, CheckSignature},
 		{"inputs[0].n", 5, func(e *Entry) { e.Inputs[0] = nu.MustNew(math.Nextafter(e.Inputs[0].N(), 9), e.Inputs[0].U()) }, CheckSignature},
 		{"inputs[1].u", 5, func(e *Entry) { e.Inputs[1] = nu.MustNew(e.Inputs[1].N(), e.Inputs[1].U()*2) }, CheckSignature},
 		{"inputs dropped", 5, func(e *Entry) { e.Inputs = e.Inputs[:1] }, CheckSignature},
