@@ -1,0 +1,822 @@
+// Package ledgerstore keeps an eBIOS ledger durably in a BuntDB file.
+//
+// One sequencer goroutine orders appends. It takes every append waiting at
+// the moment (group commit), assigns indexes and chain links, signs the
+// entries in parallel on all cores (the chain link covers the body, not the
+// signature, see docs/ledger-format.md), computes the RFC 6962 tree hashes,
+// signs a checkpoint of the new tree, writes entries, tree hashes, op-id
+// index and checkpoint in one BuntDB transaction and fsyncs the file. Only
+// then are the callers answered: an acknowledged append survives a crash.
+//
+// The signed checkpoint is the commit record. On open the store checks that
+// the checkpoint verifies against the store's key, that the stored tree
+// hashes give the checkpoint's root, and that the last entry verifies and is
+// the last leaf; a store that fails any of these is refused with a
+// LEDGER_020 error. Entries beyond the checkpoint can only come from a
+// batch that was never acknowledged; they are removed.
+//
+// Open(":memory:", ...) gives the same store without a file, for tests.
+package ledgerstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/nu"
+	"github.com/tidwall/buntdb"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Key layout in the BuntDB file.
+const (
+	keyOrigin     = "meta:origin"
+	keyVerifier   = "meta:verifier"
+	keyCheckpoint = "meta:checkpoint"
+	prefixEntry   = "e:" // e:<20-digit index> → leaf data (body ‖ signature)
+	prefixHash    = "h:" // h:<20-digit stored-hash index> → 32-byte hash
+	prefixOp      = "o:" // o:<op id> → 20-digit index
+)
+
+// Error codes of this package (category "ledger", like core/ledger's).
+const (
+	CodeDamaged  = "LEDGER_020" // the store on disk is inconsistent or was altered
+	CodeIO       = "LEDGER_021" // reading or writing the store failed
+	CodeClosed   = "LEDGER_022" // the store is closed
+	CodeWrongKey = "LEDGER_023" // the store was written with another key
+)
+
+func storeErr(code, msg, details, remedy string) *nu.Error {
+	return &nu.Error{Code: code, Category: ledger.CategoryLedger, Message: msg, Details: details, Remediation: remedy}
+}
+
+func damaged(details string) error {
+	return storeErr(CodeDamaged, "the ledger store is damaged or was altered; refusing to serve it", details,
+		"restore the data directory from a backup, or export what verifies with `ebios ledger export` and investigate; never edit the store by hand")
+}
+
+func ioErr(op string, err error) error {
+	return storeErr(CodeIO, "ledger store: "+op+" failed", err.Error(),
+		"check the disk (space, permissions, errors in the system log); appends that returned this error were not acknowledged")
+}
+
+// Options tune a Store. The zero value is the production setting.
+type Options struct {
+	// MaxBatch caps the appends committed together; 0 means 4096.
+	MaxBatch int
+	// Now is the clock for drafts without a timestamp; nil means time.Now.
+	Now func() time.Time
+	// OnCommit, when set, is called by the sequencer after each durable
+	// batch with the new tree size (for metrics).
+	OnCommit func(size uint64)
+}
+
+// Store is a durable, append-only ledger. It is safe for concurrent use.
+type Store struct {
+	db       *buntdb.DB
+	file     *os.File // our own handle on the BuntDB file, used for fsync
+	origin   string
+	signer   *ledger.Signer
+	verifier *ledger.Verifier
+	opts     Options
+
+	reqs chan *request
+	quit chan struct{}
+	done chan struct{}
+
+	mu     sync.RWMutex // guards the fields below
+	size   uint64
+	last   tlog.Hash // link hash of the last entry
+	cp     []byte    // latest signed checkpoint
+	root   tlog.Hash
+	failed error // set when a write failed in a way that leaves the file unknown
+	closed bool
+}
+
+type request struct {
+	draft ledger.Draft
+	reply chan reply
+}
+
+type reply struct {
+	e   *ledger.Entry
+	err error
+}
+
+var _ ledger.EntrySource = (*Store)(nil)
+var _ ledger.OpIndexer = (*Store)(nil)
+
+// Open opens (or creates) the store at path, signed by signer. The origin of
+// the log is the signer's key name. A store written with another key is
+// refused (LEDGER_023), a damaged one too (LEDGER_020).
+func Open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
+	s := &Store{origin: signer.Name(), signer: signer, verifier: signer.Verifier(),
+		reqs: make(chan *request, 4096), quit: make(chan struct{}), done: make(chan struct{})}
+	if opts != nil {
+		s.opts = *opts
+	}
+	if s.opts.MaxBatch <= 0 {
+		s.opts.MaxBatch = 4096
+	}
+	if s.opts.Now == nil {
+		s.opts.Now = time.Now
+	}
+	db, err := buntdb.Open(path)
+	if err != nil {
+		if errors.Is(err, buntdb.ErrInvalid) {
+			return nil, damaged("the BuntDB file " + path + " cannot be parsed: " + err.Error())
+		}
+		return nil, ioErr("open "+path, err)
+	}
+	s.db = db
+	// BuntDB ignores fsync errors; the store fsyncs the file itself and
+	// treats a failed fsync as fatal.
+	if err := db.SetConfig(buntdb.Config{SyncPolicy: buntdb.Never, AutoShrinkDisabled: true}); err != nil {
+		db.Close()
+		return nil, ioErr("configure", err)
+	}
+	if path != ":memory:" {
+		if s.file, err = os.Open(path); err != nil {
+			db.Close()
+			return nil, ioErr("open "+path+" for fsync", err)
+		}
+	}
+	if err := s.load(); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	go s.sequence()
+	return s, nil
+}
+
+func (s *Store) closeFiles() {
+	s.db.Close()
+	if s.file != nil {
+		s.file.Close()
+	}
+}
+
+func (s *Store) sync() error {
+	if s.file == nil {
+		return nil
+	}
+	return s.file.Sync()
+}
+
+func entryKey(i uint64) string { return prefixEntry + pad(i) }
+func hashKey(i int64) string   { return prefixHash + pad(uint64(i)) }
+func pad(i uint64) string      { return fmt.Sprintf("%020d", i) }
+
+// load checks the store on open and reads its state.
+func (s *Store) load() error {
+	var origin, vkey, cp string
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		origin, _ = tx.Get(keyOrigin)
+		vkey, _ = tx.Get(keyVerifier)
+		cp, _ = tx.Get(keyCheckpoint)
+		return nil
+	})
+	if err != nil {
+		return ioErr("read metadata", err)
+	}
+	if origin == "" && vkey == "" && cp == "" {
+		return s.initEmpty()
+	}
+	if vkey != s.verifier.String() {
+		return storeErr(CodeWrongKey, "the ledger store was written with another key", "store key: "+vkey+"; given key: "+s.verifier.String(),
+			"start with the key this store was created with; a new key cannot sign old entries")
+	}
+	if origin != s.origin {
+		return damaged("stored origin " + strconv.Quote(origin) + " differs from the key name " + strconv.Quote(s.origin))
+	}
+	c, err := ledger.OpenCheckpoint([]byte(cp), s.verifier, s.origin)
+	if err != nil {
+		return damaged("the stored checkpoint does not verify: " + err.Error())
+	}
+	size := uint64(c.Size)
+	if err := s.dropUncommitted(size); err != nil {
+		return err
+	}
+	var last tlog.Hash
+	err = s.db.View(func(tx *buntdb.Tx) error {
+		r := &txHashes{tx: tx}
+		root, err := tlog.TreeHash(c.Size, r)
+		if err != nil {
+			return damaged("tree hashes missing: " + err.Error())
+		}
+		if root != c.Root {
+			return damaged(fmt.Sprintf("the stored tree hashes give root %s, the checkpoint says %s", root, c.Root))
+		}
+		if size == 0 {
+			return nil
+		}
+		leaf, err := tx.Get(entryKey(size - 1))
+		if err != nil {
+			return damaged(fmt.Sprintf("entry %d (the last one in the checkpoint) is missing", size-1))
+		}
+		e, err := ledger.ParseLeaf(s.origin, []byte(leaf))
+		if err != nil {
+			return damaged(fmt.Sprintf("entry %d cannot be decoded: %v", size-1, err))
+		}
+		if err := e.Verify(s.origin, s.verifier); err != nil || e.Index != size-1 {
+			return damaged(fmt.Sprintf("entry %d does not verify: %v", size-1, err))
+		}
+		hs, err := r.ReadHashes([]int64{tlog.StoredHashIndex(0, c.Size-1)})
+		if err != nil || hs[0] != tlog.RecordHash([]byte(leaf)) {
+			return damaged(fmt.Sprintf("entry %d is not the leaf the tree commits to", size-1))
+		}
+		last = e.LinkHash(s.origin)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.size, s.last, s.cp, s.root = size, last, []byte(cp), c.Root
+	return nil
+}
+
+// dropUncommitted removes entries, hashes and op ids written after the last
+// checkpoint: a batch whose commit record never made it to disk.
+func (s *Store) dropUncommitted(size uint64) error {
+	var stale []string
+	hashes := tlog.StoredHashCount(int64(size))
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		tx.AscendGreaterOrEqual("", entryKey(size), func(k, _ string) bool {
+			if len(k) < 2 || k[:2] != prefixEntry {
+				return false
+			}
+			stale = append(stale, k)
+			return true
+		})
+		tx.AscendGreaterOrEqual("", hashKey(hashes), func(k, _ string) bool {
+			if len(k) < 2 || k[:2] != prefixHash {
+				return false
+			}
+			stale = append(stale, k)
+			return true
+		})
+		tx.AscendGreaterOrEqual("", prefixOp, func(k, v string) bool {
+			if len(k) < 2 || k[:2] != prefixOp {
+				return false
+			}
+			if i, err := strconv.ParseUint(v, 10, 64); err != nil || i >= size {
+				stale = append(stale, k)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil || len(stale) == 0 {
+		return err
+	}
+	err = s.db.Update(func(tx *buntdb.Tx) error {
+		for _, k := range stale {
+			if _, err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		err = s.sync()
+	}
+	if err != nil {
+		return ioErr("remove an unacknowledged batch", err)
+	}
+	return nil
+}
+
+// initEmpty writes the metadata and the signed checkpoint of the empty tree.
+func (s *Store) initEmpty() error {
+	c := ledger.Checkpoint{Origin: s.origin, Size: 0, Root: tlog.Hash(sha256.Sum256(nil))}
+	cp, err := c.Sign(s.signer)
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(func(tx *buntdb.Tx) error {
+		tx.Set(keyOrigin, s.origin, nil)
+		tx.Set(keyVerifier, s.verifier.String(), nil)
+		_, _, err := tx.Set(keyCheckpoint, string(cp), nil)
+		return err
+	})
+	if err == nil {
+		err = s.sync()
+	}
+	if err != nil {
+		return ioErr("initialise", err)
+	}
+	s.cp, s.root = cp, c.Root
+	return nil
+}
+
+// txHashes reads stored tree hashes in a BuntDB transaction, with an overlay
+// of hashes not yet written.
+type txHashes struct {
+	tx      *buntdb.Tx
+	base    int64       // first overlay index
+	overlay []tlog.Hash // hashes base, base+1, ...
+}
+
+func (r *txHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if r.overlay != nil && x >= r.base {
+			if x-r.base >= int64(len(r.overlay)) {
+				return nil, fmt.Errorf("hash %d not yet computed", x)
+			}
+			out[i] = r.overlay[x-r.base]
+			continue
+		}
+		v, err := r.tx.Get(hashKey(x))
+		if err != nil || len(v) != tlog.HashSize {
+			return nil, fmt.Errorf("stored hash %d missing", x)
+		}
+		copy(out[i][:], v)
+	}
+	return out, nil
+}
+
+// Origin returns the log's origin (the signer's key name).
+func (s *Store) Origin() string { return s.origin }
+
+// VerifierKey returns the verifier key of the log in note format.
+func (s *Store) VerifierKey() string { return s.verifier.String() }
+
+// Len returns the number of durable entries.
+func (s *Store) Len() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.size
+}
+
+// Checkpoint returns the latest signed checkpoint (a C2SP signed note).
+func (s *Store) Checkpoint() []byte {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cp
+}
+
+// Get returns entry i.
+func (s *Store) Get(i uint64) (*ledger.Entry, error) {
+	if i >= s.Len() {
+		return nil, storeErr(ledger.CodeNotFound, "no entry "+strconv.FormatUint(i, 10), "the log has "+strconv.FormatUint(s.Len(), 10)+" entries",
+			"ask for an index below the tree size of the latest checkpoint")
+	}
+	var leaf string
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		var err error
+		leaf, err = tx.Get(entryKey(i))
+		return err
+	})
+	if err != nil {
+		return nil, damaged(fmt.Sprintf("entry %d is missing from the store", i))
+	}
+	return ledger.ParseLeaf(s.origin, []byte(leaf))
+}
+
+// IndexOfOp returns the index of the entry with the given op id.
+func (s *Store) IndexOfOp(opID string) (uint64, bool) {
+	var v string
+	if err := s.db.View(func(tx *buntdb.Tx) error {
+		var err error
+		v, err = tx.Get(prefixOp + opID)
+		return err
+	}); err != nil {
+		return 0, false
+	}
+	i, err := strconv.ParseUint(v, 10, 64)
+	return i, err == nil && i < s.Len()
+}
+
+// hashReader returns a HashReader over the committed tree.
+func (s *Store) readHashes(f func(r tlog.HashReader) error) error {
+	return s.db.View(func(tx *buntdb.Tx) error { return f(&txHashes{tx: tx}) })
+}
+
+// InclusionProof proves entry index in the tree of size treeSize.
+func (s *Store) InclusionProof(index, treeSize int64) (tlog.RecordProof, error) {
+	if err := s.checkSizes(index+1, treeSize); err != nil {
+		return nil, err
+	}
+	var p tlog.RecordProof
+	err := s.readHashes(func(r tlog.HashReader) (err error) {
+		p, err = tlog.ProveRecord(treeSize, index, r)
+		return err
+	})
+	return p, err
+}
+
+// ConsistencyProof proves that the tree of size oldSize is a prefix of the
+// tree of size newSize.
+func (s *Store) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error) {
+	if err := s.checkSizes(oldSize, newSize); err != nil {
+		return nil, err
+	}
+	var p tlog.TreeProof
+	err := s.readHashes(func(r tlog.HashReader) (err error) {
+		p, err = tlog.ProveTree(newSize, oldSize, r)
+		return err
+	})
+	return p, err
+}
+
+// TreeHash returns the root of the tree of the first n entries.
+func (s *Store) TreeHash(n int64) (tlog.Hash, error) {
+	if err := s.checkSizes(n, n); err != nil {
+		return tlog.Hash{}, err
+	}
+	var h tlog.Hash
+	err := s.readHashes(func(r tlog.HashReader) (err error) {
+		h, err = tlog.TreeHash(n, r)
+		return err
+	})
+	return h, err
+}
+
+func (s *Store) checkSizes(small, big int64) error {
+	if small < 0 || small > big || big > int64(s.Len()) {
+		return storeErr(ledger.CodeNotFound, fmt.Sprintf("no proof between sizes %d and %d", small, big),
+			fmt.Sprintf("the log has %d entries", s.Len()), "ask for sizes 0 <= old <= new <= the current tree size")
+	}
+	return nil
+}
+
+// WriteBundle writes an export bundle of the first n entries (all entries
+// when n < 0) with a checkpoint for exactly that size, streaming entry by
+// entry.
+func (s *Store) WriteBundle(w io.Writer, n int64, progress func(done, total int64)) error {
+	s.mu.RLock()
+	size, cp := int64(s.size), s.cp
+	s.mu.RUnlock()
+	if n >= 0 && n < size {
+		root, err := s.TreeHash(n)
+		if err != nil {
+			return err
+		}
+		if cp, err = (ledger.Checkpoint{Origin: s.origin, Size: n, Root: root}).Sign(s.signer); err != nil {
+			return err
+		}
+		size = n
+	}
+	bw, err := ledger.NewBundleWriter(w, ledger.BundleHeader{Origin: s.origin, Key: s.verifier.String(), Checkpoint: string(cp)})
+	if err != nil {
+		return err
+	}
+	const chunk = 1024
+	for i := int64(0); i < size; i += chunk {
+		end := min(i+chunk, size)
+		var leaves []string
+		err := s.db.View(func(tx *buntdb.Tx) error {
+			for j := i; j < end; j++ {
+				v, err := tx.Get(entryKey(uint64(j)))
+				if err != nil {
+					return damaged(fmt.Sprintf("entry %d is missing from the store", j))
+				}
+				leaves = append(leaves, v)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, leaf := range leaves {
+			e, err := ledger.ParseLeaf(s.origin, []byte(leaf))
+			if err != nil {
+				return damaged(err.Error())
+			}
+			if err := bw.WriteEntry(e); err != nil {
+				return err
+			}
+		}
+		if progress != nil {
+			progress(end, size)
+		}
+	}
+	return bw.Close()
+}
+
+// Verify re-verifies the whole store as an auditor would verify its export
+// (every signature, chain link, and the Merkle root against the signed
+// checkpoint), and also checks every stored tree hash against the entries,
+// since proofs are served from those. The report names the first bad entry.
+func (s *Store) Verify(progress func(done, total int64)) (*ledger.Report, error) {
+	if rep, err := s.checkStored(); rep != nil {
+		return rep, err
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(s.WriteBundle(pw, -1, nil)) }()
+	rep, err := ledger.VerifyBundle(pr, s.verifier, &ledger.VerifyOptions{Progress: progress})
+	pr.Close()
+	return rep, err
+}
+
+// checkStored decodes every entry and recomputes every stored tree hash. It
+// returns a failed report, or nil when all is well.
+func (s *Store) checkStored() (*ledger.Report, error) {
+	s.mu.RLock()
+	size := int64(s.size)
+	s.mu.RUnlock()
+	bad := func(i int64, check, reason string) (*ledger.Report, error) {
+		f := &ledger.Failure{Index: i, Check: check, Code: CodeDamaged, Reason: reason,
+			Remediation: "the store was altered on disk; restore it from a backup"}
+		return &ledger.Report{FirstBad: f, Entries: i}, f.Err()
+	}
+	var mem ledger.MemHashes
+	var rep *ledger.Report
+	var rerr error
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		r := &txHashes{tx: tx}
+		for i := int64(0); i < size; i++ {
+			leaf, err := tx.Get(entryKey(uint64(i)))
+			if err != nil {
+				rep, rerr = bad(i, ledger.CheckIndex, fmt.Sprintf("entry %d is missing from the store", i))
+				return nil
+			}
+			if _, err := ledger.ParseLeaf(s.origin, []byte(leaf)); err != nil {
+				rep, rerr = bad(i, ledger.CheckFormat, fmt.Sprintf("entry %d cannot be decoded: %v", i, err))
+				return nil
+			}
+			hs, err := tlog.StoredHashesForRecordHash(i, tlog.RecordHash([]byte(leaf)), &mem)
+			if err != nil {
+				return err
+			}
+			first := mem.Count()
+			mem.AppendHashes(hs)
+			for k, h := range hs {
+				got, err := r.ReadHashes([]int64{first + int64(k)})
+				if err != nil || got[0] != h {
+					rep, rerr = bad(i, ledger.CheckRoot, fmt.Sprintf("stored tree hash %d (written with entry %d) does not match the entries", first+int64(k), i))
+					return nil
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return &ledger.Report{}, ioErr("read", err)
+	}
+	return rep, rerr
+}
+
+// Append logs d and returns the signed entry once it is durable. A draft
+// with a zero timestamp gets the store's clock. Invalid drafts, duplicate op
+// ids and unknown parent op ids are refused before anything is written. If
+// ctx ends first, Append returns ctx.Err(); the entry may still be committed.
+func (s *Store) Append(ctx context.Context, d ledger.Draft) (*ledger.Entry, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	closed, failed := s.closed, s.failed
+	s.mu.RUnlock()
+	if closed {
+		return nil, errClosed()
+	}
+	if failed != nil {
+		return nil, failed
+	}
+	r := &request{draft: d, reply: make(chan reply, 1)}
+	select {
+	case s.reqs <- r:
+	case <-s.quit:
+		return nil, errClosed()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case rep := <-r.reply:
+		return rep.e, rep.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func errClosed() error {
+	return storeErr(CodeClosed, "the ledger store is closed", "", "reopen the store")
+}
+
+// Close commits the appends already queued, stops the sequencer and closes
+// the file.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.quit)
+	<-s.done
+	err := s.db.Close()
+	if s.file != nil {
+		if e := s.file.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// sequence is the single writer.
+func (s *Store) sequence() {
+	defer close(s.done)
+	batch := make([]*request, 0, s.opts.MaxBatch)
+	for {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch[:0], r)
+		drain:
+			for len(batch) < s.opts.MaxBatch {
+				select {
+				case r := <-s.reqs:
+					batch = append(batch, r)
+				default:
+					break drain
+				}
+			}
+			s.commit(batch)
+		case <-s.quit:
+			for {
+				select {
+				case r := <-s.reqs:
+					s.commit([]*request{r})
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// pending is one append of a batch on its way to disk.
+type pending struct {
+	req  *request
+	e    *ledger.Entry
+	body []byte
+}
+
+// commit makes one batch durable and answers its requests.
+func (s *Store) commit(batch []*request) {
+	s.mu.RLock()
+	size, last, failed := s.size, s.last, s.failed
+	s.mu.RUnlock()
+	if failed != nil {
+		for _, r := range batch {
+			r.reply <- reply{err: failed}
+		}
+		return
+	}
+	// 1. Refuse duplicate and orphan op ids; sequence the rest.
+	ps := make([]pending, 0, len(batch))
+	inBatch := make(map[string]bool, len(batch))
+	now := s.opts.Now().UnixNano()
+	keyID := ledger.KeyID(s.signer.KeyHash())
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		for _, r := range batch {
+			d := r.draft
+			if _, err := tx.Get(prefixOp + d.OpID); err == nil || inBatch[d.OpID] {
+				r.reply <- reply{err: storeErr(ledger.CodeOpID, "op id "+strconv.Quote(d.OpID)+" is already in the log", "", "give every operation a new op id")}
+				continue
+			}
+			if d.ParentOpID != "" && !inBatch[d.ParentOpID] {
+				if _, err := tx.Get(prefixOp + d.ParentOpID); err != nil {
+					r.reply <- reply{err: storeErr(ledger.CodeOpID, "parent op id "+strconv.Quote(d.ParentOpID)+" is not in the log", "",
+						"log the parent operation before its children")}
+					continue
+				}
+			}
+			if d.Timestamp == 0 {
+				d.Timestamp = now
+			}
+			inBatch[d.OpID] = true
+			e := &ledger.Entry{Index: size + uint64(len(ps)), PrevHash: last, KeyID: keyID, Draft: d}
+			body := e.AppendBody(nil, s.origin)
+			last = sha256.Sum256(body)
+			ps = append(ps, pending{req: r, e: e, body: body})
+		}
+		return nil
+	})
+	if err != nil || len(ps) == 0 {
+		for _, p := range ps {
+			p.req.reply <- reply{err: ioErr("read", err)}
+		}
+		return
+	}
+	// 2. Sign in parallel.
+	s.signAll(ps)
+	// 3. Tree hashes and the checkpoint of the new tree.
+	leaves := make([][]byte, len(ps))
+	for i := range ps {
+		leaves[i] = append(ps[i].body, ps[i].e.Signature[:]...)
+	}
+	newSize := int64(size) + int64(len(ps))
+	var hashes []tlog.Hash
+	var root tlog.Hash
+	err = s.db.View(func(tx *buntdb.Tx) error {
+		r := &txHashes{tx: tx, base: tlog.StoredHashCount(int64(size)), overlay: []tlog.Hash{}}
+		for i, leaf := range leaves {
+			hs, err := tlog.StoredHashesForRecordHash(int64(size)+int64(i), tlog.RecordHash(leaf), r)
+			if err != nil {
+				return err
+			}
+			r.overlay = append(r.overlay, hs...)
+		}
+		hashes = r.overlay
+		var err error
+		root, err = tlog.TreeHash(newSize, r)
+		return err
+	})
+	var cp []byte
+	if err == nil {
+		cp, err = (ledger.Checkpoint{Origin: s.origin, Size: newSize, Root: root}).Sign(s.signer)
+	}
+	if err != nil {
+		s.fail(ps, ioErr("compute tree hashes", err), false)
+		return
+	}
+	// 4. One transaction, then fsync; only then answer.
+	base := tlog.StoredHashCount(int64(size))
+	err = s.db.Update(func(tx *buntdb.Tx) error {
+		for i, p := range ps {
+			if _, _, err := tx.Set(entryKey(p.e.Index), string(leaves[i]), nil); err != nil {
+				return err
+			}
+			if _, _, err := tx.Set(prefixOp+p.e.OpID, pad(p.e.Index), nil); err != nil {
+				return err
+			}
+		}
+		for i, h := range hashes {
+			if _, _, err := tx.Set(hashKey(base+int64(i)), string(h[:]), nil); err != nil {
+				return err
+			}
+		}
+		_, _, err := tx.Set(keyCheckpoint, string(cp), nil)
+		return err
+	})
+	if err != nil {
+		// BuntDB rolled the transaction back and truncated a partial write.
+		s.fail(ps, ioErr("write", err), false)
+		return
+	}
+	if err := s.sync(); err != nil {
+		// After a failed fsync the file's state is unknown: stop appending.
+		s.fail(ps, ioErr("fsync", err), true)
+		return
+	}
+	s.mu.Lock()
+	s.size, s.last, s.cp, s.root = uint64(newSize), last, cp, root
+	s.mu.Unlock()
+	for _, p := range ps {
+		p.req.reply <- reply{e: p.e}
+	}
+	if s.opts.OnCommit != nil {
+		s.opts.OnCommit(uint64(newSize))
+	}
+}
+
+func (s *Store) fail(ps []pending, err error, fatal bool) {
+	if fatal {
+		s.mu.Lock()
+		s.failed = err
+		s.mu.Unlock()
+	}
+	for _, p := range ps {
+		p.req.reply <- reply{err: err}
+	}
+}
+
+// signAll signs every pending entry, spreading the work over all cores.
+func (s *Store) signAll(ps []pending) {
+	workers := min(runtime.GOMAXPROCS(0), (len(ps)+15)/16)
+	if workers <= 1 {
+		for i := range ps {
+			s.sign(&ps[i])
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (len(ps) + workers - 1) / workers
+	for w := 0; w < len(ps); w += chunk {
+		part := ps[w:min(w+chunk, len(ps))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range part {
+				s.sign(&part[i])
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (s *Store) sign(p *pending) {
+	sig, _ := s.signer.Sign(p.body) // ed25519 signing cannot fail
+	copy(p.e.Signature[:], sig)
+}

@@ -1,0 +1,298 @@
+package ledgerstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/nu"
+	"github.com/tidwall/buntdb"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func newSigner(t testing.TB, name string) *ledger.Signer {
+	t.Helper()
+	skey, _, err := ledger.GenerateKey(rand.Reader, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ledger.ParseSignerKey(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func draft(op string) ledger.Draft {
+	v := nu.MustNew(1.5, 0.1)
+	return ledger.Draft{OpID: op, Operation: "add", Mode: ledger.ModeNU, Inputs: []nu.Value{v, v}, Output: &v,
+		Coverage: nu.Float(v.Coverage()), Invariant: ledger.Invariant{OK: true}}
+}
+
+func openT(t testing.TB, path string, s *ledger.Signer) *Store {
+	t.Helper()
+	st, err := Open(path, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func code(err error) string {
+	if e, ok := nu.AsError(err); ok {
+		return e.Code
+	}
+	return fmt.Sprint(err)
+}
+
+func TestAppendReopenVerify(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	sg := newSigner(t, "test.example/log")
+	st := openT(t, path, sg)
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 50; k++ {
+				if _, err := st.Append(context.Background(), draft(fmt.Sprintf("w%d-%d", w, k))); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	e, err := st.Append(context.Background(), ledger.Draft{OpID: "child", ParentOpID: "w3-7", Operation: "flip", Invariant: ledger.Invariant{OK: true}})
+	if err != nil || e.Index != 400 {
+		t.Fatalf("append child: %v %v", e, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st = openT(t, path, sg)
+	defer st.Close()
+	if st.Len() != 401 {
+		t.Fatalf("Len = %d after reopen, want 401", st.Len())
+	}
+	rep, err := st.Verify(nil)
+	if err != nil || !rep.OK || rep.Entries != 401 {
+		t.Fatalf("verify after reopen: %+v %v", rep, err)
+	}
+	// The store keeps appending after a reopen, chained to the old tail.
+	if _, err := st.Append(context.Background(), draft("after-reopen")); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := st.Verify(nil); err != nil || !rep.OK {
+		t.Fatalf("verify after append: %+v %v", rep, err)
+	}
+	// Proofs check against the signed checkpoint.
+	cp := st.Checkpoint()
+	size := int64(st.Len())
+	for _, i := range []int64{0, 1, 200, size - 1} {
+		p, err := st.InclusionProof(i, size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, _ := st.Get(uint64(i))
+		if _, err := ledger.VerifyInclusion(sg.Verifier(), st.Origin(), cp, e, p); err != nil {
+			t.Errorf("inclusion of %d: %v", i, err)
+		}
+	}
+	var old bytes.Buffer
+	if err := st.WriteBundle(&old, 100, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := ledger.ReadBundle(&old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := st.ConsistencyProof(100, size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ledger.VerifyConsistency(sg.Verifier(), st.Origin(), []byte(b.Checkpoint), cp, tp); err != nil {
+		t.Errorf("consistency 100 -> %d: %v", size, err)
+	}
+	if i, ok := st.IndexOfOp("child"); !ok || i != 400 {
+		t.Errorf("IndexOfOp(child) = %d, %v", i, ok)
+	}
+}
+
+func TestRefusedAppendsWriteNothing(t *testing.T) {
+	st := openT(t, ":memory:", newSigner(t, "mem.example/log"))
+	defer st.Close()
+	ctx := context.Background()
+	if _, err := st.Append(ctx, draft("a")); err != nil {
+		t.Fatal(err)
+	}
+	bad := draft("b")
+	bad.Mode = "fuzzy"
+	cases := []struct {
+		name string
+		d    ledger.Draft
+		code string
+	}{
+		{"duplicate op id", draft("a"), ledger.CodeOpID},
+		{"unknown parent", ledger.Draft{OpID: "c", ParentOpID: "nope", Operation: "add"}, ledger.CodeOpID},
+		{"invalid draft", bad, ledger.CodeInvalidEntry},
+		{"empty op id", ledger.Draft{Operation: "add"}, ledger.CodeInvalidEntry},
+	}
+	for _, c := range cases {
+		if _, err := st.Append(ctx, c.d); code(err) != c.code {
+			t.Errorf("%s: err = %v, want %s", c.name, err, c.code)
+		}
+	}
+	if st.Len() != 1 {
+		t.Fatalf("refused appends changed the log: Len = %d", st.Len())
+	}
+	if rep, err := st.Verify(nil); err != nil || !rep.OK {
+		t.Fatal(rep, err)
+	}
+}
+
+func TestWrongKeyRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	st := openT(t, path, newSigner(t, "a.example/log"))
+	st.Append(context.Background(), draft("x"))
+	st.Close()
+	if _, err := Open(path, newSigner(t, "a.example/log"), nil); code(err) != CodeWrongKey {
+		t.Fatalf("open with a new key: %v, want %s", err, CodeWrongKey)
+	}
+}
+
+// rawUpdate edits the BuntDB file behind the store's back, as an attacker
+// or a broken disk would.
+func rawUpdate(t *testing.T, path string, f func(tx *buntdb.Tx) error) {
+	t.Helper()
+	db, err := buntdb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(f); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+}
+
+func flipByte(t *testing.T, path, key string, at int) {
+	rawUpdate(t, path, func(tx *buntdb.Tx) error {
+		v, err := tx.Get(key)
+		if err != nil {
+			return err
+		}
+		b := []byte(v)
+		b[at%len(b)] ^= 1
+		_, _, err = tx.Set(key, string(b), nil)
+		return err
+	})
+}
+
+func TestDamageDetected(t *testing.T) {
+	sg := newSigner(t, "d.example/log")
+	setup := func(t *testing.T) string {
+		path := filepath.Join(t.TempDir(), "ledger.db")
+		st := openT(t, path, sg)
+		for i := 0; i < 20; i++ {
+			st.Append(context.Background(), draft(fmt.Sprint("op", i)))
+		}
+		st.Close()
+		return path
+	}
+	// Damage at the tail is refused at open.
+	for _, c := range []struct {
+		name string
+		edit func(t *testing.T, path string)
+	}{
+		{"last entry edited", func(t *testing.T, p string) { flipByte(t, p, entryKey(19), 120) }},
+		{"last entry signature edited", func(t *testing.T, p string) { flipByte(t, p, entryKey(19), -1+1000) }},
+		{"checkpoint edited", func(t *testing.T, p string) { flipByte(t, p, keyCheckpoint, 25) }},
+		{"last leaf hash edited", func(t *testing.T, p string) { flipByte(t, p, hashKey(tlog.StoredHashIndex(0, 19)), 0) }},
+		{"last entry deleted", func(t *testing.T, p string) {
+			rawUpdate(t, p, func(tx *buntdb.Tx) error { _, err := tx.Delete(entryKey(19)); return err })
+		}},
+		{"origin edited", func(t *testing.T, p string) {
+			rawUpdate(t, p, func(tx *buntdb.Tx) error { _, _, err := tx.Set(keyOrigin, "evil", nil); return err })
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := setup(t)
+			c.edit(t, path)
+			if _, err := Open(path, sg, nil); code(err) != CodeDamaged {
+				t.Fatalf("open: %v, want %s", err, CodeDamaged)
+			}
+		})
+	}
+	// Damage in the middle passes the open-time tail check, but never
+	// verification: the damaged entry is named, for every byte of it.
+	for _, c := range []struct {
+		name string
+		key  string
+		at   []int
+	}{
+		{"middle entry edited", entryKey(7), []int{30, 60, 100, 150, 200, 250}},
+		{"middle tree hash edited", hashKey(tlog.StoredHashIndex(1, 3)), []int{0, 31}},
+	} {
+		for _, at := range c.at {
+			t.Run(fmt.Sprintf("%s at byte %d", c.name, at), func(t *testing.T) {
+				path := setup(t)
+				flipByte(t, path, c.key, at)
+				st, err := Open(path, sg, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer st.Close()
+				rep, err := st.Verify(nil)
+				if err == nil || rep.OK || rep.FirstBad == nil || rep.FirstBad.Index != 7 {
+					t.Fatalf("verify: %+v, %v; want entry 7 named", rep.FirstBad, err)
+				}
+			})
+		}
+	}
+}
+
+// TestUncommittedBatchDropped: entries written after the last checkpoint (a
+// batch whose commit never completed, so was never acknowledged) are removed
+// on open and the log stays valid.
+func TestUncommittedBatchDropped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	sg := newSigner(t, "u.example/log")
+	st := openT(t, path, sg)
+	for i := 0; i < 5; i++ {
+		st.Append(context.Background(), draft(fmt.Sprint("op", i)))
+	}
+	st.Close()
+	rawUpdate(t, path, func(tx *buntdb.Tx) error {
+		tx.Set(entryKey(5), "torn", nil)
+		tx.Set(hashKey(99), "torn", nil)
+		_, _, err := tx.Set(prefixOp+"op5", pad(5), nil)
+		return err
+	})
+	st = openT(t, path, sg)
+	defer st.Close()
+	if st.Len() != 5 {
+		t.Fatalf("Len = %d", st.Len())
+	}
+	if _, ok := st.IndexOfOp("op5"); ok {
+		t.Fatal("stale op id kept")
+	}
+	if _, err := st.Append(context.Background(), draft("op5")); err != nil {
+		t.Fatalf("op5 after recovery: %v", err)
+	}
+	if rep, err := st.Verify(nil); err != nil || !rep.OK {
+		t.Fatal(rep, err)
+	}
+}
+
+func TestClosedStore(t *testing.T) {
+	st := openT(t, ":memory:", newSigner(t, "c.example/log"))
+	st.Close()
+	if _, err := st.Append(context.Background(), draft("x")); code(err) != CodeClosed {
+		t.Fatalf("append after close: %v", err)
+	}
+}
