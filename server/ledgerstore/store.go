@@ -624,29 +624,83 @@ func (s *Store) Close() error {
 	return err
 }
 
-// sequence is the single writer.
+// The writer is a two-stage pipeline. The sequencer takes every waiting
+// append (group commit), orders, chains and signs the batch, computes its
+// tree hashes and signs the checkpoint of the new tree; the committer writes
+// the batch in one transaction, fsyncs, publishes the new state and answers
+// the callers. While one batch waits for its fsync the next one is signed.
+
+// seqState is what the sequencer knows beyond the committed state: batches
+// sequenced but perhaps not yet written.
+type seqState struct {
+	size     uint64            // entries sequenced
+	last     tlog.Hash         // link hash of the last sequenced entry
+	hashBase int64             // index of overlay[0]
+	overlay  []tlog.Hash       // stored hashes from hashBase, not all written yet
+	ops      map[string]uint64 // op ids sequenced, not all written yet
+}
+
+// batch is a sequenced, signed batch on its way to disk.
+type batch struct {
+	ps       []pending
+	leaves   [][]byte
+	hashBase int64
+	hashes   []tlog.Hash
+	size     uint64 // tree size after this batch
+	last     tlog.Hash
+	root     tlog.Hash
+	cp       []byte
+}
+
+// pending is one append of a batch.
+type pending struct {
+	req  *request
+	e    *ledger.Entry
+	body []byte
+}
+
+// sequence is the first stage and the only goroutine that orders appends.
 func (s *Store) sequence() {
-	defer close(s.done)
-	batch := make([]*request, 0, s.opts.MaxBatch)
+	commits := make(chan *batch) // unbuffered: two batches in flight, so 64 writers form batches of ~32
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		for b := range commits {
+			s.commit(b)
+		}
+	}()
+	defer func() {
+		close(commits)
+		<-committed
+		close(s.done)
+	}()
+	s.mu.RLock()
+	st := &seqState{size: s.size, last: s.last, hashBase: tlog.StoredHashCount(int64(s.size)), ops: map[string]uint64{}}
+	s.mu.RUnlock()
+	reqs := make([]*request, 0, s.opts.MaxBatch)
 	for {
 		select {
 		case r := <-s.reqs:
-			batch = append(batch[:0], r)
+			reqs = append(reqs[:0], r)
 		drain:
-			for len(batch) < s.opts.MaxBatch {
+			for len(reqs) < s.opts.MaxBatch {
 				select {
 				case r := <-s.reqs:
-					batch = append(batch, r)
+					reqs = append(reqs, r)
 				default:
 					break drain
 				}
 			}
-			s.commit(batch)
+			if b := s.prepare(st, reqs); b != nil {
+				commits <- b
+			}
 		case <-s.quit:
 			for {
 				select {
 				case r := <-s.reqs:
-					s.commit([]*request{r})
+					if b := s.prepare(st, []*request{r}); b != nil {
+						commits <- b
+					}
 				default:
 					return
 				}
@@ -655,136 +709,160 @@ func (s *Store) sequence() {
 	}
 }
 
-// pending is one append of a batch on its way to disk.
-type pending struct {
-	req  *request
-	e    *ledger.Entry
-	body []byte
-}
-
-// commit makes one batch durable and answers its requests.
-func (s *Store) commit(batch []*request) {
+// prepare sequences and signs one batch. Requests it refuses are answered
+// at once; it returns nil when none is left.
+func (s *Store) prepare(st *seqState, reqs []*request) *batch {
 	s.mu.RLock()
-	size, last, failed := s.size, s.last, s.failed
+	committed, failed := s.size, s.failed
 	s.mu.RUnlock()
 	if failed != nil {
-		for _, r := range batch {
+		for _, r := range reqs {
 			r.reply <- reply{err: failed}
 		}
-		return
+		return nil
+	}
+	// Forget what is on disk now: it can be read from the store.
+	for op, i := range st.ops {
+		if i < committed {
+			delete(st.ops, op)
+		}
+	}
+	if c := tlog.StoredHashCount(int64(committed)); c > st.hashBase {
+		st.overlay = append(st.overlay[:0], st.overlay[c-st.hashBase:]...)
+		st.hashBase = c
 	}
 	// 1. Refuse duplicate and orphan op ids; sequence the rest.
-	ps := make([]pending, 0, len(batch))
-	inBatch := make(map[string]bool, len(batch))
+	b := &batch{ps: make([]pending, 0, len(reqs))}
 	now := s.opts.Now().UnixNano()
 	keyID := ledger.KeyID(s.signer.KeyHash())
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		for _, r := range batch {
+	last := st.last
+	known := func(tx *buntdb.Tx, op string) bool {
+		if _, ok := st.ops[op]; ok {
+			return true
+		}
+		_, err := tx.Get(prefixOp + op)
+		return err == nil
+	}
+	s.db.View(func(tx *buntdb.Tx) error {
+		for _, r := range reqs {
 			d := r.draft
-			if _, err := tx.Get(prefixOp + d.OpID); err == nil || inBatch[d.OpID] {
+			if known(tx, d.OpID) {
 				r.reply <- reply{err: storeErr(ledger.CodeOpID, "op id "+strconv.Quote(d.OpID)+" is already in the log", "", "give every operation a new op id")}
 				continue
 			}
-			if d.ParentOpID != "" && !inBatch[d.ParentOpID] {
-				if _, err := tx.Get(prefixOp + d.ParentOpID); err != nil {
-					r.reply <- reply{err: storeErr(ledger.CodeOpID, "parent op id "+strconv.Quote(d.ParentOpID)+" is not in the log", "",
-						"log the parent operation before its children")}
-					continue
-				}
+			if d.ParentOpID != "" && !known(tx, d.ParentOpID) {
+				r.reply <- reply{err: storeErr(ledger.CodeOpID, "parent op id "+strconv.Quote(d.ParentOpID)+" is not in the log", "",
+					"log the parent operation before its children")}
+				continue
 			}
 			if d.Timestamp == 0 {
 				d.Timestamp = now
 			}
-			inBatch[d.OpID] = true
-			e := &ledger.Entry{Index: size + uint64(len(ps)), PrevHash: last, KeyID: keyID, Draft: d}
+			e := &ledger.Entry{Index: st.size + uint64(len(b.ps)), PrevHash: last, KeyID: keyID, Draft: d}
+			st.ops[d.OpID] = e.Index
 			body := e.AppendBody(nil, s.origin)
 			last = sha256.Sum256(body)
-			ps = append(ps, pending{req: r, e: e, body: body})
+			b.ps = append(b.ps, pending{req: r, e: e, body: body})
 		}
 		return nil
 	})
-	if err != nil || len(ps) == 0 {
-		for _, p := range ps {
-			p.req.reply <- reply{err: ioErr("read", err)}
-		}
-		return
+	if len(b.ps) == 0 {
+		return nil
 	}
 	// 2. Sign in parallel.
-	s.signAll(ps)
-	// 3. Tree hashes and the checkpoint of the new tree.
-	leaves := make([][]byte, len(ps))
-	for i := range ps {
-		leaves[i] = append(ps[i].body, ps[i].e.Signature[:]...)
+	s.signAll(b.ps)
+	// 3. Tree hashes and the signed checkpoint of the new tree.
+	b.leaves = make([][]byte, len(b.ps))
+	for i := range b.ps {
+		b.leaves[i] = append(b.ps[i].body, b.ps[i].e.Signature[:]...)
 	}
-	newSize := int64(size) + int64(len(ps))
-	var hashes []tlog.Hash
-	var root tlog.Hash
-	err = s.db.View(func(tx *buntdb.Tx) error {
-		r := &txHashes{tx: tx, base: tlog.StoredHashCount(int64(size)), overlay: []tlog.Hash{}}
-		for i, leaf := range leaves {
-			hs, err := tlog.StoredHashesForRecordHash(int64(size)+int64(i), tlog.RecordHash(leaf), r)
+	b.hashBase = st.hashBase + int64(len(st.overlay))
+	b.size = st.size + uint64(len(b.ps))
+	err := s.db.View(func(tx *buntdb.Tx) error {
+		r := &txHashes{tx: tx, base: st.hashBase, overlay: st.overlay}
+		for i, leaf := range b.leaves {
+			hs, err := tlog.StoredHashesForRecordHash(int64(st.size)+int64(i), tlog.RecordHash(leaf), r)
 			if err != nil {
 				return err
 			}
 			r.overlay = append(r.overlay, hs...)
 		}
-		hashes = r.overlay
+		st.overlay = r.overlay
 		var err error
-		root, err = tlog.TreeHash(newSize, r)
+		b.root, err = tlog.TreeHash(int64(b.size), r)
 		return err
 	})
-	var cp []byte
 	if err == nil {
-		cp, err = (ledger.Checkpoint{Origin: s.origin, Size: newSize, Root: root}).Sign(s.signer)
+		b.cp, err = (ledger.Checkpoint{Origin: s.origin, Size: int64(b.size), Root: b.root}).Sign(s.signer)
 	}
 	if err != nil {
-		s.fail(ps, ioErr("compute tree hashes", err), false)
+		// The sequencer's state is now ahead of anything that can be
+		// written: stop appending.
+		s.fail(b.ps, ioErr("compute tree hashes", err), true)
+		return nil
+	}
+	// A copy: the sequencer reuses the overlay's array while the committer
+	// writes these.
+	b.hashes = append([]tlog.Hash(nil), st.overlay[b.hashBase-st.hashBase:]...)
+	b.last = last
+	st.size, st.last = b.size, last
+	return b
+}
+
+// commit is the second stage: one transaction, then fsync; only then the
+// callers are answered.
+func (s *Store) commit(b *batch) {
+	s.mu.RLock()
+	failed := s.failed
+	s.mu.RUnlock()
+	if failed != nil {
+		s.fail(b.ps, failed, false)
 		return
 	}
-	// 4. One transaction, then fsync; only then answer.
-	base := tlog.StoredHashCount(int64(size))
-	err = s.db.Update(func(tx *buntdb.Tx) error {
-		for i, p := range ps {
-			if _, _, err := tx.Set(entryKey(p.e.Index), string(leaves[i]), nil); err != nil {
+	err := s.db.Update(func(tx *buntdb.Tx) error {
+		for i, p := range b.ps {
+			if _, _, err := tx.Set(entryKey(p.e.Index), string(b.leaves[i]), nil); err != nil {
 				return err
 			}
 			if _, _, err := tx.Set(prefixOp+p.e.OpID, pad(p.e.Index), nil); err != nil {
 				return err
 			}
 		}
-		for i, h := range hashes {
-			if _, _, err := tx.Set(hashKey(base+int64(i)), string(h[:]), nil); err != nil {
+		for i, h := range b.hashes {
+			if _, _, err := tx.Set(hashKey(b.hashBase+int64(i)), string(h[:]), nil); err != nil {
 				return err
 			}
 		}
-		_, _, err := tx.Set(keyCheckpoint, string(cp), nil)
+		_, _, err := tx.Set(keyCheckpoint, string(b.cp), nil)
 		return err
 	})
-	if err != nil {
-		// BuntDB rolled the transaction back and truncated a partial write.
-		s.fail(ps, ioErr("write", err), false)
-		return
+	if err == nil {
+		err = s.sync()
 	}
-	if err := s.sync(); err != nil {
-		// After a failed fsync the file's state is unknown: stop appending.
-		s.fail(ps, ioErr("fsync", err), true)
+	if err != nil {
+		// Later batches are already chained to this one, and after a failed
+		// fsync the file's state is unknown: stop appending. Reopening the
+		// store recovers to the last durable checkpoint.
+		s.fail(b.ps, ioErr("write", err), true)
 		return
 	}
 	s.mu.Lock()
-	s.size, s.last, s.cp, s.root = uint64(newSize), last, cp, root
+	s.size, s.last, s.cp, s.root = b.size, b.last, b.cp, b.root
 	s.mu.Unlock()
-	for _, p := range ps {
+	for _, p := range b.ps {
 		p.req.reply <- reply{e: p.e}
 	}
 	if s.opts.OnCommit != nil {
-		s.opts.OnCommit(uint64(newSize))
+		s.opts.OnCommit(b.size)
 	}
 }
 
 func (s *Store) fail(ps []pending, err error, fatal bool) {
 	if fatal {
 		s.mu.Lock()
-		s.failed = err
+		if s.failed == nil {
+			s.failed = err
+		}
 		s.mu.Unlock()
 	}
 	for _, p := range ps {
