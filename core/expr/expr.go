@@ -63,6 +63,34 @@ type Expr struct {
 // String returns the source text.
 func (e *Expr) String() string { return e.src }
 
+// Inputs returns the values written in the expression (every literal, exact
+// constants included) in source order, for the record of a computation. A
+// literal that is not a valid value (5 ± -1) is skipped: it can only be part
+// of a result through catch().
+func (e *Expr) Inputs() []nu.Value {
+	var out []nu.Value
+	var walk func(n node)
+	walk = func(n node) {
+		switch x := n.(type) {
+		case *lit:
+			if v, err := nu.New(x.n, x.u); err == nil {
+				out = append(out, v)
+			}
+		case *neg:
+			walk(x.x)
+		case *bin:
+			walk(x.l)
+			walk(x.r)
+		case *call:
+			for _, a := range x.args {
+				walk(a)
+			}
+		}
+	}
+	walk(e.root)
+	return out
+}
+
 // Eval evaluates the expression in mode m.
 func (e *Expr) Eval(m nu.Mode) (nu.Value, error) {
 	v, err := e.root.eval(m)

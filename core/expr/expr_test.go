@@ -91,6 +91,23 @@ func isSyntax(err error) bool {
 	return ok && e.Code == nu.CodeSyntax
 }
 
+func TestInputs(t *testing.T) {
+	e, err := Parse("compose(10 ± 1, -(2.0(1))) * 3 + catch(5 ± -1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := e.Inputs()
+	want := []nu.Value{nu.MustNew(10, 1), nu.MustNew(-2, 0.1), nu.MustNew(3, 0)}
+	if len(got) != len(want) {
+		t.Fatalf("Inputs = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("Inputs[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
 func TestReuse(t *testing.T) {
 	e, err := Parse("(10 ± 0.5) * (20 ± 1)")
 	if err != nil {

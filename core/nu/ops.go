@@ -165,14 +165,38 @@ func Compose(a, b Value) (Value, error) {
 	case math.IsInf(b.u, 1):
 		return a, nil
 	}
-	h := hypot2(a.u, b.u)
-	ca, cb := b.u/h, a.u/h // weights are ca², cb²; ca² + cb² = 1
-	n := a.n*float64(ca*ca) + b.n*float64(cb*cb)
+	// The seed formula, when the squares are normal floats and nothing
+	// overflows; it is symmetric bit for bit.
+	as, bs := float64(a.u*a.u), float64(b.u*b.u)
+	n := (float64(a.n*bs) + float64(b.n*as)) / (as + bs)
+	if as < 0x1p-1022 || bs < 0x1p-1022 || math.IsInf(as+bs, 0) || math.IsInf(n, 0) || math.IsNaN(n) {
+		n = composeScaled(a, b)
+	}
 	lo, hi := math.Min(a.n, b.n), math.Max(a.n, b.n)
 	n = math.Max(lo, math.Min(hi, n))
-	// u = u1·u2/h, written as min·(max/h) so that it cannot overflow, is
-	// symmetric bit for bit, and is ≤ min(u1, u2) since max/h ≤ 1.
+	// u = u1·u2/√(u1² + u2²), written as min·(max/h) so that it cannot
+	// overflow, and kept ≤ min(u1, u2) since max/h ≤ 1.
 	small, large := math.Min(a.u, b.u), math.Max(a.u, b.u)
+	h := hypot2(a.u, b.u)
 	u := math.Min(small*math.Min(large/h, 1), small)
 	return Value{n, u}, nil
+}
+
+// composeScaled is the compose nominal for uncertainties whose squares
+// would under- or overflow. With s the value of smaller u and l the other,
+// r = u_s/u_l ≤ 1 and n = (n_s + n_l·r²)/(1 + r²), the seed formula divided
+// by u_l². Taking the smaller-u value first keeps it independent of the
+// argument order, bit for bit.
+func composeScaled(a, b Value) float64 {
+	sv, lv := a, b
+	if b.u < a.u || b.u == a.u && b.n < a.n {
+		sv, lv = b, a
+	}
+	r := sv.u / lv.u
+	r2 := float64(r * r)
+	n := (sv.n + float64(lv.n*r2)) / (1 + r2)
+	if math.IsInf(n, 0) { // the sum overflowed; the mean cannot
+		n = sv.n/(1+r2) + float64(lv.n*r2)/(1+r2)
+	}
+	return n
 }

@@ -28,6 +28,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ebios/ebios/core/ledger"
@@ -52,6 +53,7 @@ const (
 	CodeIO       = "LEDGER_021" // reading or writing the store failed
 	CodeClosed   = "LEDGER_022" // the store is closed
 	CodeWrongKey = "LEDGER_023" // the store was written with another key
+	CodeInUse    = "LEDGER_024" // another process has the store open
 )
 
 func storeErr(code, msg, details, remedy string) *nu.Error {
@@ -83,6 +85,7 @@ type Options struct {
 type Store struct {
 	db       *buntdb.DB
 	file     *os.File // our own handle on the BuntDB file, used for fsync
+	lock     *os.File // holds an exclusive flock on path+".lock"
 	origin   string
 	signer   *ledger.Signer
 	verifier *ledger.Verifier
@@ -116,10 +119,29 @@ var _ ledger.OpIndexer = (*Store)(nil)
 
 // Open opens (or creates) the store at path, signed by signer. The origin of
 // the log is the signer's key name. A store written with another key is
-// refused (LEDGER_023), a damaged one too (LEDGER_020).
+// refused (LEDGER_023), a damaged one too (LEDGER_020), and so is a store
+// that another process has open (LEDGER_024).
 func Open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
-	s := &Store{origin: signer.Name(), signer: signer, verifier: signer.Verifier(),
-		reqs: make(chan *request, 4096), quit: make(chan struct{}), done: make(chan struct{})}
+	return open(path, signer, opts)
+}
+
+// OpenReadOnly opens an existing store without its signing key, to read,
+// verify and export it. The key it checks the store against is the one the
+// store records; that proves consistency, not authenticity (an auditor pins
+// the key). Append fails on a read-only store.
+func OpenReadOnly(path string) (*Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, storeErr(ledger.CodeNotFound, "no ledger store at "+path, err.Error(),
+			"give the data directory of an existing log (--data DIR)")
+	}
+	return open(path, nil, nil)
+}
+
+func open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
+	s := &Store{reqs: make(chan *request, 4096), quit: make(chan struct{}), done: make(chan struct{})}
+	if signer != nil {
+		s.origin, s.signer, s.verifier = signer.Name(), signer, signer.Verifier()
+	}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -129,8 +151,23 @@ func Open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
 	if s.opts.Now == nil {
 		s.opts.Now = time.Now
 	}
+	if path != ":memory:" {
+		// BuntDB has no locking of its own, and opening a file that another
+		// process is writing could truncate it: one process at a time.
+		lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, ioErr("open the lock file", err)
+		}
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			lock.Close()
+			return nil, storeErr(CodeInUse, "the ledger store "+path+" is in use by another process", err.Error(),
+				"stop the server (or the other ebios command) first, or use the server's API to read the ledger")
+		}
+		s.lock = lock
+	}
 	db, err := buntdb.Open(path)
 	if err != nil {
+		s.unlock()
 		if errors.Is(err, buntdb.ErrInvalid) {
 			return nil, damaged("the BuntDB file " + path + " cannot be parsed: " + err.Error())
 		}
@@ -140,18 +177,22 @@ func Open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
 	// BuntDB ignores fsync errors; the store fsyncs the file itself and
 	// treats a failed fsync as fatal.
 	if err := db.SetConfig(buntdb.Config{SyncPolicy: buntdb.Never, AutoShrinkDisabled: true}); err != nil {
-		db.Close()
+		s.closeFiles()
 		return nil, ioErr("configure", err)
 	}
 	if path != ":memory:" {
 		if s.file, err = os.Open(path); err != nil {
-			db.Close()
+			s.closeFiles()
 			return nil, ioErr("open "+path+" for fsync", err)
 		}
 	}
 	if err := s.load(); err != nil {
 		s.closeFiles()
 		return nil, err
+	}
+	if s.signer == nil {
+		close(s.done)
+		return s, nil
 	}
 	go s.sequence()
 	return s, nil
@@ -161,6 +202,14 @@ func (s *Store) closeFiles() {
 	s.db.Close()
 	if s.file != nil {
 		s.file.Close()
+	}
+	s.unlock()
+}
+
+func (s *Store) unlock() {
+	if s.lock != nil {
+		s.lock.Close() // closing the descriptor releases the flock
+		s.lock = nil
 	}
 }
 
@@ -188,7 +237,17 @@ func (s *Store) load() error {
 		return ioErr("read metadata", err)
 	}
 	if origin == "" && vkey == "" && cp == "" {
+		if s.signer == nil {
+			return storeErr(ledger.CodeNotFound, "the ledger store is empty", "", "append an entry first (ebios calc --log)")
+		}
 		return s.initEmpty()
+	}
+	if s.signer == nil { // read-only: check against the key the store records
+		v, err := ledger.ParseVerifierKey(vkey)
+		if err != nil {
+			return damaged("the stored verifier key cannot be parsed: " + err.Error())
+		}
+		s.verifier, s.origin = v, v.Name()
 	}
 	if vkey != s.verifier.String() {
 		return storeErr(CodeWrongKey, "the ledger store was written with another key", "store key: "+vkey+"; given key: "+s.verifier.String(),
@@ -457,6 +516,9 @@ func (s *Store) WriteBundle(w io.Writer, n int64, progress func(done, total int6
 	size, cp := int64(s.size), s.cp
 	s.mu.RUnlock()
 	if n >= 0 && n < size {
+		if s.signer == nil {
+			return storeErr(CodeClosed, "a partial export needs the signing key", "", "export the whole log, or open the store with its key")
+		}
 		root, err := s.TreeHash(n)
 		if err != nil {
 			return err
@@ -580,6 +642,9 @@ func (s *Store) Append(ctx context.Context, d ledger.Draft) (*ledger.Entry, erro
 	if closed {
 		return nil, errClosed()
 	}
+	if s.signer == nil {
+		return nil, storeErr(CodeClosed, "the ledger store is open read-only", "", "open it with its signing key to append")
+	}
 	if failed != nil {
 		return nil, failed
 	}
@@ -613,7 +678,9 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
-	close(s.quit)
+	if s.signer != nil {
+		close(s.quit)
+	}
 	<-s.done
 	err := s.db.Close()
 	if s.file != nil {
@@ -621,6 +688,7 @@ func (s *Store) Close() error {
 			err = e
 		}
 	}
+	s.unlock()
 	return err
 }
 

@@ -296,3 +296,44 @@ func TestClosedStore(t *testing.T) {
 		t.Fatalf("append after close: %v", err)
 	}
 }
+
+func TestOneProcessAtATime(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	sg := newSigner(t, "l.example/log")
+	st := openT(t, path, sg)
+	if _, err := Open(path, sg, nil); code(err) != CodeInUse {
+		t.Fatalf("second open: %v, want %s", err, CodeInUse)
+	}
+	st.Close()
+	st = openT(t, path, sg) // released on close
+	st.Close()
+}
+
+func TestReadOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	if _, err := OpenReadOnly(path); code(err) != ledger.CodeNotFound {
+		t.Fatalf("missing store: %v", err)
+	}
+	sg := newSigner(t, "ro.example/log")
+	st := openT(t, path, sg)
+	st.Append(context.Background(), draft("a"))
+	st.Close()
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if ro.Len() != 1 || ro.Origin() != "ro.example/log" || ro.VerifierKey() != sg.Verifier().String() {
+		t.Fatalf("read-only view: %d %s", ro.Len(), ro.Origin())
+	}
+	if _, err := ro.Append(context.Background(), draft("b")); code(err) != CodeClosed {
+		t.Fatalf("append read-only: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := ro.WriteBundle(&buf, -1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := ledger.VerifyBundle(&buf, sg.Verifier(), nil); err != nil || !rep.OK {
+		t.Fatal(rep, err)
+	}
+}

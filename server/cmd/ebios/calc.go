@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ebios/ebios/core/expr"
+	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
 )
 
@@ -31,6 +32,10 @@ Examples:
   ebios calc --mode interval --json '(10 ± 0.5) * (20 ± 1)'
   ebios calc 'compose(10.1 ± 0.2, 9.9 ± 0.1)'
 
+With --log the computation is recorded as a signed entry in the ledger in
+--data DIR, signed with the key in --key FILE (see "ebios key generate");
+the entry's index and op id are printed. Failed computations are not logged.
+
 Errors print the structured error (code, category, message, remediation) and
 exit with status 1; with --json it is printed as {"error": {...}} on stdout.
 `
@@ -42,23 +47,39 @@ type calcOutput struct {
 	Mode     nu.Mode  `json:"mode"`
 	Coverage nu.Float `json:"coverage"`
 	Text     string   `json:"text"`
+	Entry    *logged  `json:"entry,omitempty"`
 }
 
-func runCalc(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("calc", "[--mode nu|interval] [--json] [--full] EXPRESSION", calcHelp, stderr)
+// logged names the ledger entry of a computation.
+type logged struct {
+	Index uint64 `json:"index"`
+	OpID  string `json:"op_id"`
+}
+
+func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("calc", "[--mode nu|interval] [--json] [--full] [--log --data DIR --key FILE [--parent OPID]] EXPRESSION", calcHelp, stderr)
 	modeName := fs.String("mode", "nu", "algebra: nu or interval")
 	asJSON := fs.Bool("json", false, `print {"n":…,"u":…,"mode":…} (an infinite u is "+Inf")`)
 	full := fs.Bool("full", false, "print n and u at full precision instead of u to 2 significant digits")
 	digits := fs.Int("digits", 2, "significant digits of u in the text form")
-	if err := parseFlags(fs, args); err != nil {
+	log := fs.Bool("log", false, "record the computation in the ledger (needs --key)")
+	dataDir := fs.String("data", "data", "data directory of the ledger (with --log)")
+	keyFile := fs.String("key", "", "signer key file of the ledger (with --log)")
+	parent := fs.String("parent", "", "op id of the computation this one derives from (with --log)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
 		return err
+	}
+	if *log && *keyFile == "" {
+		fmt.Fprintln(stderr, "ebios calc: --log needs --key FILE (create one with `ebios key generate --out FILE`)")
+		return exitError{exitUsage}
 	}
 	mode, err := nu.ParseMode(*modeName)
 	if err != nil {
 		fmt.Fprintf(stderr, "ebios calc: %v\n", err)
 		return exitError{exitUsage}
 	}
-	src := strings.Join(fs.Args(), " ")
+	src := strings.Join(pos, " ")
 	if src == "-" {
 		b, err := io.ReadAll(io.LimitReader(stdin, expr.MaxLen+1))
 		if err != nil {
@@ -70,30 +91,67 @@ func runCalc(_ context.Context, args []string, stdin io.Reader, stdout, stderr i
 		fs.Usage()
 		return exitError{exitUsage}
 	}
-	res, err := expr.Eval(src, mode)
-	if err != nil {
-		e, ok := nu.AsError(err)
-		if !ok {
-			return err
-		}
-		if *asJSON {
-			writeJSON(stdout, map[string]*nu.Error{"error": e})
-		} else {
-			printError(stderr, src, e)
-		}
-		return exitError{exitFail}
+	parsed, err := expr.Parse(src)
+	var v nu.Value
+	if err == nil {
+		v, err = parsed.Eval(mode)
 	}
-	v := res.Value
+	if err != nil {
+		return reportErr(stdout, stderr, *asJSON, src, err)
+	}
 	text := v.Format(*digits)
 	if *full {
 		text = v.FormatFull()
 	}
-	if *asJSON {
-		return writeJSON(stdout, calcOutput{N: nu.Float(v.N()), U: nu.Float(v.U()), Mode: mode,
-			Coverage: nu.Float(v.Coverage()), Text: text})
+	out := calcOutput{N: nu.Float(v.N()), U: nu.Float(v.U()), Mode: mode, Coverage: nu.Float(v.Coverage()), Text: text}
+	if *log {
+		e, err := logCalc(ctx, *dataDir, *keyFile, *parent, parsed, mode, v)
+		if err != nil {
+			return reportErr(stdout, stderr, *asJSON, "", err)
+		}
+		out.Entry = &logged{Index: e.Index, OpID: e.OpID}
 	}
-	_, err = fmt.Fprintf(stdout, "%s  (%s)\n", text, mode)
-	return err
+	if *asJSON {
+		return writeJSON(stdout, out)
+	}
+	fmt.Fprintf(stdout, "%s  (%s)\n", text, mode)
+	if out.Entry != nil {
+		fmt.Fprintf(stdout, "logged as entry %d, op id %s\n", out.Entry.Index, out.Entry.OpID)
+	}
+	return nil
+}
+
+// logCalc appends the computation to the ledger in dataDir.
+func logCalc(ctx context.Context, dataDir, keyFile, parent string, e *expr.Expr, mode nu.Mode, v nu.Value) (*ledger.Entry, error) {
+	if len(e.String()) > ledger.MaxExpressionLen {
+		return nil, &nu.Error{Code: ledger.CodeInvalidEntry, Category: ledger.CategoryLedger,
+			Message:     fmt.Sprintf("expression is longer than %d bytes and cannot be logged", ledger.MaxExpressionLen),
+			Remediation: "split the computation into steps and chain them with --parent"}
+	}
+	st, err := openStore(dataDir, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return st.Append(ctx, ledger.Draft{
+		OpID: newOpID(), ParentOpID: parent, Operation: "calc", Mode: mode.String(), Expression: e.String(),
+		Inputs: e.Inputs(), Output: &v, Coverage: nu.Float(v.Coverage()), Invariant: ledger.Invariant{OK: true},
+	})
+}
+
+// reportErr prints err as a structured error (JSON on stdout with asJSON)
+// and returns exitError{exitFail}. src, when given, is shown with a caret.
+func reportErr(stdout, stderr io.Writer, asJSON bool, src string, err error) error {
+	e, ok := nu.AsError(err)
+	if !ok {
+		e = &nu.Error{Code: "EBIOS_001", Category: "internal", Message: err.Error()}
+	}
+	if asJSON {
+		writeJSON(stdout, map[string]*nu.Error{"error": e})
+	} else {
+		printError(stderr, src, e)
+	}
+	return exitError{exitFail}
 }
 
 func writeJSON(w io.Writer, v any) error {

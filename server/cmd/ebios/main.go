@@ -60,7 +60,10 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"calc", "evaluate an expression over n ± u values", runCalc},
+		{"calc", "evaluate an expression over n ± u values (--log: record it in the ledger)", runCalc},
+		{"key", "generate the log's signing key", runKey},
+		{"ledger", "export, verify, trace and prove entries of the signed ledger", runLedger},
+		{"proofs", "attest and verify the machine-checked proofs", runProofs},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -106,28 +109,4 @@ Commands:
 	fmt.Fprint(w, `
 Run "ebios <command> --help" for the flags of a command.
 `)
-}
-
-// newFlags returns a FlagSet that prints its usage (synopsis, description,
-// flags) to stderr and returns errors instead of exiting.
-func newFlags(name, synopsis, description string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ebios %s %s\n\n%s\nFlags:\n", name, synopsis, description)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseFlags parses args; a usage error becomes exitError{exitUsage} (the
-// flag package has already printed the message and usage).
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return exitError{exitUsage}
-	}
-	return nil
 }

@@ -9,7 +9,7 @@ import (
 
 func runVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("version", "", "Print the module version and VCS revision of this binary.", stderr)
-	if err := parseFlags(fs, args); err != nil {
+	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	v, rev := "(devel)", ""

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// newFlags returns a FlagSet that prints its usage (synopsis, description,
+// flags) to stderr and returns errors instead of exiting.
+func newFlags(name, synopsis, description string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: ebios %s %s\n\n%s\nFlags:\n", name, synopsis, description)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, allowing flags after positional arguments (as in
+// `ebios ledger verify BUNDLE --key VKEY`); "--" ends the flags. A usage
+// error becomes exitError{exitUsage} (the flag package has already printed
+// the message and usage). The positional arguments are returned.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, exitError{exitUsage}
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		// fs stopped at a non-flag; "--" stops parsing for good.
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// wantArgs checks the number of positional arguments.
+func wantArgs(fs *flag.FlagSet, pos []string, n int, what string) error {
+	if len(pos) != n {
+		fmt.Fprintf(fs.Output(), "ebios %s: want %s, got %d argument(s): %s\n", fs.Name(), what, len(pos), strings.Join(pos, " "))
+		fs.Usage()
+		return exitError{exitUsage}
+	}
+	return nil
+}

@@ -1,0 +1,427 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/server/keyfile"
+	"github.com/ebios/ebios/server/ledgerstore"
+	"golang.org/x/mod/sumdb/tlog"
+	"golang.org/x/term"
+)
+
+const ledgerHelp = `Work with the signed ledger.
+
+  ebios ledger export      --data DIR --out BUNDLE      write an export bundle of the whole log
+  ebios ledger verify      BUNDLE --key VKEY [--json]   verify a bundle against the pinned verifier key
+  ebios ledger verify      --data DIR [--json]          verify the store itself (also its tree hashes)
+  ebios ledger checkpoint  --data DIR                   print the latest signed checkpoint
+  ebios ledger trace       OPID --data DIR [--json]     causal chain of an operation: ancestors and children
+  ebios ledger proof       INDEX --data DIR [--json]    inclusion proof of an entry in the latest checkpoint
+  ebios ledger consistency OLD_CHECKPOINT --data DIR [--json]
+                                                        prove the log grew from an older checkpoint
+
+VKEY is the verifier key printed by "ebios key generate" (or a file holding
+it). A bundle's own key proves nothing: verify pins the key you trust.
+verify exits 0 only when everything verifies; otherwise it names the first bad
+entry and why. Commands on --data DIR need no key, but the server must not
+have the store open at the same time.
+`
+
+func runLedger(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	subs := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"export": ledgerExport, "verify": ledgerVerify, "checkpoint": ledgerCheckpoint,
+		"trace": ledgerTrace, "proof": ledgerProof, "consistency": ledgerConsistency,
+	}
+	if len(args) == 0 || subs[args[0]] == nil {
+		fmt.Fprint(stderr, "Usage: ebios ledger <command> ...\n\n"+ledgerHelp)
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			return nil
+		}
+		return exitError{exitUsage}
+	}
+	return subs[args[0]](ctx, args[1:], stdout, stderr)
+}
+
+// storePath is where a data directory keeps the ledger.
+func storePath(dataDir string) string { return filepath.Join(dataDir, "ledger.db") }
+
+// openStore opens the ledger in dataDir for appending with the key in keyFile.
+func openStore(dataDir, keyFile string) (*ledgerstore.Store, error) {
+	s, err := keyfile.LoadSigner(keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, &nu.Error{Code: ledgerstore.CodeIO, Category: ledger.CategoryLedger,
+			Message: "cannot create data directory " + dataDir, Details: err.Error(), Remediation: "check permissions"}
+	}
+	return ledgerstore.Open(storePath(dataDir), s, nil)
+}
+
+// keyfileVerifier reads a verifier key given as a key or a file and returns
+// it as a key string.
+func keyfileVerifier(arg string) (string, error) {
+	v, err := keyfile.ParseVerifier(arg)
+	if err != nil {
+		return "", err
+	}
+	return v.String(), nil
+}
+
+// newOpID returns a random op id.
+func newOpID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// dataFlags adds --data and --json, the flags every store command has.
+func dataFlags(fs *flag.FlagSet) (dataDir *string, asJSON *bool) {
+	return fs.String("data", "data", "data directory of the ledger"), fs.Bool("json", false, "print JSON")
+}
+
+func ledgerExport(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger export", "--data DIR --out BUNDLE", ledgerHelp, stderr)
+	dataDir, _ := dataFlags(fs)
+	out := fs.String("out", "", "bundle file to write (required; - for standard output)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0, "no arguments"); err != nil {
+		return err
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "ebios ledger export: --out BUNDLE is required")
+		return exitError{exitUsage}
+	}
+	st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
+	if err != nil {
+		return reportErr(stdout, stderr, false, "", err)
+	}
+	defer st.Close()
+	if *out == "-" {
+		if err := st.WriteBundle(stdout, -1, progress(stderr, "exporting")); err != nil {
+			return reportErr(stdout, stderr, false, "", err)
+		}
+		return nil
+	}
+	// Write a temporary file and rename it: no half-written bundle is left.
+	tmp, err := os.CreateTemp(filepath.Dir(*out), ".bundle-*")
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", *out, err)
+	}
+	defer os.Remove(tmp.Name())
+	err = st.WriteBundle(tmp, -1, progress(stderr, "exporting"))
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), *out)
+	}
+	if err != nil {
+		return reportErr(stdout, stderr, false, "", err)
+	}
+	fmt.Fprintf(stderr, "exported %d entries of log %s to %s\n", st.Len(), st.Origin(), *out)
+	return nil
+}
+
+func ledgerVerify(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger verify", "BUNDLE --key VKEY [--json]  |  --data DIR [--json]", ledgerHelp, stderr)
+	dataDir := fs.String("data", "", "verify the store in this data directory instead of a bundle")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	key := fs.String("key", "", "the verifier key you trust (or a file holding it); required for a bundle")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	var rep *ledger.Report
+	switch {
+	case *dataDir != "":
+		if err := wantArgs(fs, pos, 0, "no BUNDLE with --data"); err != nil {
+			return err
+		}
+		st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
+		if err != nil {
+			return reportErr(stdout, stderr, *asJSON, "", err)
+		}
+		defer st.Close()
+		if *key != "" {
+			v, err := keyfile.ParseVerifier(*key)
+			if err != nil {
+				return reportErr(stdout, stderr, *asJSON, "", err)
+			}
+			if v.String() != st.VerifierKey() {
+				return reportErr(stdout, stderr, *asJSON, "", &nu.Error{Code: ledger.CodeKeyMismatch, Category: ledger.CategoryLedger,
+					Message: "the store is signed by " + st.VerifierKey() + ", not by the pinned key", Remediation: "pin the key of this log"})
+			}
+		}
+		rep, _ = st.Verify(progress(stderr, "verifying"))
+	default:
+		if err := wantArgs(fs, pos, 1, "one BUNDLE"); err != nil {
+			return err
+		}
+		if *key == "" {
+			fmt.Fprintln(stderr, "ebios ledger verify: --key VKEY is required: a bundle's own key proves nothing")
+			return exitError{exitUsage}
+		}
+		v, err := keyfile.ParseVerifier(*key)
+		if err != nil {
+			return reportErr(stdout, stderr, *asJSON, "", err)
+		}
+		f, err := os.Open(pos[0])
+		if err != nil {
+			return reportErr(stdout, stderr, *asJSON, "", &nu.Error{Code: ledger.CodeBundle, Category: ledger.CategoryLedger,
+				Message: "cannot open bundle " + pos[0], Details: err.Error(), Remediation: "give the path of an exported bundle"})
+		}
+		defer f.Close()
+		rep, _ = ledger.VerifyBundle(f, v, &ledger.VerifyOptions{Progress: progress(stderr, "verifying")})
+	}
+	if *asJSON {
+		writeJSON(stdout, rep)
+	} else {
+		printReport(stdout, rep)
+	}
+	if !rep.OK {
+		return exitError{exitFail}
+	}
+	return nil
+}
+
+func printReport(w io.Writer, rep *ledger.Report) {
+	if rep.OK {
+		fmt.Fprintf(w, "OK: %d entries of log %q verified\n", rep.Entries, rep.Origin)
+		fmt.Fprintf(w, "  checked: checkpoint signature by the pinned key %s; every entry's signature, index,\n", rep.Key)
+		fmt.Fprintf(w, "  chain link (prev_hash), op id and parent op id; Merkle root %s of tree size %d\n", rep.Root, rep.TreeSize)
+		return
+	}
+	f := rep.FirstBad
+	if f == nil {
+		fmt.Fprintln(w, "FAILED")
+		return
+	}
+	where := "the bundle"
+	if f.Index >= 0 {
+		where = "entry " + strconv.FormatInt(f.Index, 10)
+	}
+	fmt.Fprintf(w, "FAILED at %s, check %q: %s %s\n", where, f.Check, f.Code, f.Reason)
+	if f.Remediation != "" {
+		fmt.Fprintf(w, "  fix: %s\n", f.Remediation)
+	}
+	fmt.Fprintf(w, "  %d entries before it verified\n", rep.Entries)
+}
+
+func ledgerCheckpoint(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger checkpoint", "--data DIR", ledgerHelp, stderr)
+	dataDir, _ := dataFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0, "no arguments"); err != nil {
+		return err
+	}
+	st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
+	if err != nil {
+		return reportErr(stdout, stderr, false, "", err)
+	}
+	defer st.Close()
+	_, err = stdout.Write(st.Checkpoint())
+	return err
+}
+
+func ledgerTrace(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger trace", "OPID --data DIR [--json]", ledgerHelp, stderr)
+	dataDir, asJSON := dataFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 1, "one OPID"); err != nil {
+		return err
+	}
+	st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
+	if err != nil {
+		return reportErr(stdout, stderr, *asJSON, "", err)
+	}
+	defer st.Close()
+	t, err := ledger.Trace(st, pos[0], 0)
+	if err != nil {
+		return reportErr(stdout, stderr, *asJSON, "", err)
+	}
+	if *asJSON {
+		return writeJSON(stdout, map[string]any{"entry": t.Entry, "ancestors": t.Ancestors, "children": t.Children})
+	}
+	line := func(prefix string, e *ledger.Entry) {
+		out := ""
+		if e.Output != nil {
+			out = " = " + e.Output.String()
+		}
+		what := e.Operation
+		if e.Expression != "" {
+			what += " " + e.Expression
+		}
+		fmt.Fprintf(stdout, "%s#%d %s %s%s  [%s]\n", prefix, e.Index, e.OpID, what, out, time.Unix(0, e.Timestamp).UTC().Format(time.RFC3339))
+	}
+	for i := len(t.Ancestors) - 1; i >= 0; i-- {
+		line("ancestor ", t.Ancestors[i])
+	}
+	line("entry    ", t.Entry)
+	for _, c := range t.Children {
+		line("child    ", c)
+	}
+	return nil
+}
+
+func ledgerProof(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger proof", "INDEX --data DIR [--json]", ledgerHelp, stderr)
+	dataDir, asJSON := dataFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 1, "one INDEX"); err != nil {
+		return err
+	}
+	index, err := strconv.ParseUint(pos[0], 10, 63)
+	if err != nil {
+		fmt.Fprintf(stderr, "ebios ledger proof: INDEX must be a non-negative integer, got %q\n", pos[0])
+		return exitError{exitUsage}
+	}
+	st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
+	if err != nil {
+		return reportErr(stdout, stderr, *asJSON, "", err)
+	}
+	defer st.Close()
+	cp := st.Checkpoint()
+	size := int64(st.Len())
+	e, err := st.Get(index)
+	if err != nil {
+		return reportErr(stdout, stderr, *asJSON, "", err)
+	}
+	p, err := st.InclusionProof(int64(index), size)
+	if err == nil {
+		// Check the proof before handing it out.
+		v, _ := ledger.ParseVerifierKey(st.VerifierKey())
+		_, err = ledger.VerifyInclusion(v, st.Origin(), cp, e, p)
+	}
+	if err != nil {
+		return reportErr(stdout, stderr, *asJSON, "", err)
+	}
+	if *asJSON {
+		return writeJSON(stdout, map[string]any{"index": index, "tree_size": size, "leaf_hash": e.Hash(st.Origin()),
+			"proof": hashes(p), "checkpoint": string(cp), "entry": e})
+	}
+	fmt.Fprintf(stdout, "entry %d (op id %s), leaf hash %s\ninclusion proof in tree size %d (%d hashes):\n", index, e.OpID, e.Hash(st.Origin()), size, len(p))
+	for _, h := range p {
+		fmt.Fprintf(stdout, "  %s\n", h)
+	}
+	fmt.Fprintf(stdout, "checkpoint:\n%s", cp)
+	return nil
+}
+
+func ledgerConsistency(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger consistency", "OLD_CHECKPOINT --data DIR [--json]", ledgerHelp, stderr)
+	dataDir, asJSON := dataFlags(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 1, "one OLD_CHECKPOINT file"); err != nil {
+		return err
+	}
+	old, err := os.ReadFile(pos[0])
+	if err != nil {
+		return reportErr(stdout, stderr, *asJSON, "", &nu.Error{Code: ledger.CodeCheckpoint, Category: ledger.CategoryLedger,
+			Message: "cannot read " + pos[0], Details: err.Error(), Remediation: "give a file holding a checkpoint saved with `ebios ledger checkpoint`"})
+	}
+	st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
+	if err != nil {
+		return reportErr(stdout, stderr, *asJSON, "", err)
+	}
+	defer st.Close()
+	v, _ := ledger.ParseVerifierKey(st.VerifierKey())
+	oc, err := ledger.OpenCheckpoint(old, v, st.Origin())
+	if err != nil {
+		return reportErr(stdout, stderr, *asJSON, "", err)
+	}
+	cur := st.Checkpoint()
+	nc, err := ledger.OpenCheckpoint(cur, v, st.Origin())
+	if err != nil {
+		return reportErr(stdout, stderr, *asJSON, "", err)
+	}
+	var p tlog.TreeProof
+	if oc.Size <= nc.Size {
+		p, err = st.ConsistencyProof(oc.Size, nc.Size)
+	}
+	if err == nil {
+		_, err = ledger.VerifyConsistency(v, st.Origin(), old, cur, p)
+	}
+	if err != nil {
+		return reportErr(stdout, stderr, *asJSON, "", err)
+	}
+	if *asJSON {
+		return writeJSON(stdout, map[string]any{"old_size": oc.Size, "new_size": nc.Size, "proof": hashes(p), "checkpoint": string(cur)})
+	}
+	fmt.Fprintf(stdout, "OK: the log of size %d extends the checkpoint of size %d (%d proof hashes)\n", nc.Size, oc.Size, len(p))
+	for _, h := range p {
+		fmt.Fprintf(stdout, "  %s\n", h)
+	}
+	fmt.Fprintf(stdout, "current checkpoint:\n%s", cur)
+	return nil
+}
+
+func hashes(p []tlog.Hash) []string {
+	out := make([]string, len(p))
+	for i, h := range p {
+		out[i] = base64.StdEncoding.EncodeToString(h[:])
+	}
+	return out
+}
+
+// progress returns a progress callback that draws a bar on stderr when it
+// is a terminal, and nil (no output) otherwise.
+func progress(stderr io.Writer, what string) func(done, total int64) {
+	f, ok := stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	var last time.Time
+	return func(done, total int64) {
+		if done < total && time.Since(last) < 100*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		const width = 30
+		fill := width
+		if total > 0 {
+			fill = int(done * width / total)
+		}
+		bar := make([]byte, width)
+		for i := range bar {
+			bar[i] = ' '
+			if i < fill {
+				bar[i] = '='
+			}
+		}
+		fmt.Fprintf(f, "\r%s [%s] %d/%d", what, bar, done, total)
+		if done >= total {
+			fmt.Fprintln(f)
+		}
+	}
+}
