@@ -6,8 +6,11 @@ import (
 	"crypto/rand"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/ebios/ebios/core/ledger"
 )
 
 // BenchmarkAppendDurable64 appends from 64 concurrent writers to a store on
@@ -52,4 +55,64 @@ func BenchmarkEd25519SignParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signs/s")
+}
+
+// BenchmarkQuery1000 pages through a 20,000-entry store 1000 entries at a
+// time with ledger.Query, as the API's /ledger/query does.
+func BenchmarkQuery1000(b *testing.B) {
+	st, err := Open(filepath.Join(b.TempDir(), "ledger.db"), newSigner(b, "bench.example/log"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	fill(b, st, 20000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		from := uint64(i%19) * 1000
+		p, err := ledger.Query(st, ledger.Filter{FromIndex: from}, 1000, "")
+		if err != nil || len(p.Entries) != 1000 {
+			b.Fatal(err, len(p.Entries))
+		}
+	}
+}
+
+// BenchmarkQueryOperation1000 filters by operation (every other entry
+// matches), so the query reads 2000 entries to return 1000.
+func BenchmarkQueryOperation1000(b *testing.B) {
+	st, err := Open(filepath.Join(b.TempDir(), "ledger.db"), newSigner(b, "bench.example/log"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	fill(b, st, 20000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p, err := ledger.Query(st, ledger.Filter{Operation: "mul", FromIndex: uint64(i%9) * 2000}, 1000, "")
+		if err != nil || len(p.Entries) != 1000 {
+			b.Fatal(err, len(p.Entries))
+		}
+	}
+}
+
+func fill(b *testing.B, st *Store, n int) {
+	var wg sync.WaitGroup
+	for w := 0; w < 64; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := w; k < n; k += 64 {
+				d := draft(fmt.Sprint("op", k))
+				if k%2 == 1 {
+					d.Operation = "mul"
+				}
+				if _, err := st.Append(context.Background(), d); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
