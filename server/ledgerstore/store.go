@@ -104,13 +104,15 @@ type Store struct {
 	closed bool
 }
 
+// request is one Append or AppendBatch: its drafts are committed together
+// or not at all.
 type request struct {
-	draft ledger.Draft
-	reply chan reply
+	drafts []ledger.Draft
+	reply  chan reply
 }
 
 type reply struct {
-	e   *ledger.Entry
+	es  []*ledger.Entry
 	err error
 }
 
@@ -633,8 +635,24 @@ func (s *Store) checkStored() (*ledger.Report, error) {
 // ids and unknown parent op ids are refused before anything is written. If
 // ctx ends first, Append returns ctx.Err(); the entry may still be committed.
 func (s *Store) Append(ctx context.Context, d ledger.Draft) (*ledger.Entry, error) {
-	if err := d.Validate(); err != nil {
+	es, err := s.AppendBatch(ctx, []ledger.Draft{d})
+	if err != nil {
 		return nil, err
+	}
+	return es[0], nil
+}
+
+// AppendBatch logs the drafts as consecutive entries, atomically: all of
+// them become durable in one transaction, or none is written (a draft may
+// name an earlier draft of the batch as its parent).
+func (s *Store) AppendBatch(ctx context.Context, ds []ledger.Draft) ([]*ledger.Entry, error) {
+	if len(ds) == 0 {
+		return nil, storeErr(ledger.CodeInvalidEntry, "nothing to append", "", "give at least one entry")
+	}
+	for i := range ds {
+		if err := ds[i].Validate(); err != nil {
+			return nil, err
+		}
 	}
 	s.mu.RLock()
 	closed, failed := s.closed, s.failed
@@ -648,7 +666,7 @@ func (s *Store) Append(ctx context.Context, d ledger.Draft) (*ledger.Entry, erro
 	if failed != nil {
 		return nil, failed
 	}
-	r := &request{draft: d, reply: make(chan reply, 1)}
+	r := &request{drafts: ds, reply: make(chan reply, 1)}
 	select {
 	case s.reqs <- r:
 	case <-s.quit:
@@ -658,7 +676,7 @@ func (s *Store) Append(ctx context.Context, d ledger.Draft) (*ledger.Entry, erro
 	}
 	select {
 	case rep := <-r.reply:
-		return rep.e, rep.err
+		return rep.es, rep.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
@@ -813,24 +831,36 @@ func (s *Store) prepare(st *seqState, reqs []*request) *batch {
 	}
 	s.db.View(func(tx *buntdb.Tx) error {
 		for _, r := range reqs {
-			d := r.draft
-			if known(tx, d.OpID) {
-				r.reply <- reply{err: storeErr(ledger.CodeOpID, "op id "+strconv.Quote(d.OpID)+" is already in the log", "", "give every operation a new op id")}
-				continue
+			start, startLast := len(b.ps), last
+			var added []string
+			var refuse error
+			for _, d := range r.drafts {
+				if known(tx, d.OpID) {
+					refuse = storeErr(ledger.CodeOpID, "op id "+strconv.Quote(d.OpID)+" is already in the log", "", "give every operation a new op id")
+					break
+				}
+				if d.ParentOpID != "" && !known(tx, d.ParentOpID) {
+					refuse = storeErr(ledger.CodeOpID, "parent op id "+strconv.Quote(d.ParentOpID)+" is not in the log", "",
+						"log the parent operation before its children")
+					break
+				}
+				if d.Timestamp == 0 {
+					d.Timestamp = now
+				}
+				e := &ledger.Entry{Index: st.size + uint64(len(b.ps)), PrevHash: last, KeyID: keyID, Draft: d}
+				st.ops[d.OpID] = e.Index
+				added = append(added, d.OpID)
+				body := e.AppendBody(nil, s.origin)
+				last = sha256.Sum256(body)
+				b.ps = append(b.ps, pending{req: r, e: e, body: body})
 			}
-			if d.ParentOpID != "" && !known(tx, d.ParentOpID) {
-				r.reply <- reply{err: storeErr(ledger.CodeOpID, "parent op id "+strconv.Quote(d.ParentOpID)+" is not in the log", "",
-					"log the parent operation before its children")}
-				continue
+			if refuse != nil { // the whole request, or nothing
+				for _, op := range added {
+					delete(st.ops, op)
+				}
+				b.ps, last = b.ps[:start], startLast
+				r.reply <- reply{err: refuse}
 			}
-			if d.Timestamp == 0 {
-				d.Timestamp = now
-			}
-			e := &ledger.Entry{Index: st.size + uint64(len(b.ps)), PrevHash: last, KeyID: keyID, Draft: d}
-			st.ops[d.OpID] = e.Index
-			body := e.AppendBody(nil, s.origin)
-			last = sha256.Sum256(body)
-			b.ps = append(b.ps, pending{req: r, e: e, body: body})
 		}
 		return nil
 	})
@@ -917,8 +947,15 @@ func (s *Store) commit(b *batch) {
 	s.mu.Lock()
 	s.size, s.last, s.cp, s.root = b.size, b.last, b.cp, b.root
 	s.mu.Unlock()
-	for _, p := range b.ps {
-		p.req.reply <- reply{e: p.e}
+	// The entries of one request are consecutive.
+	for i := 0; i < len(b.ps); {
+		r, j := b.ps[i].req, i
+		es := make([]*ledger.Entry, 0, len(r.drafts))
+		for ; j < len(b.ps) && b.ps[j].req == r; j++ {
+			es = append(es, b.ps[j].e)
+		}
+		r.reply <- reply{es: es}
+		i = j
 	}
 	if s.opts.OnCommit != nil {
 		s.opts.OnCommit(b.size)
@@ -933,8 +970,10 @@ func (s *Store) fail(ps []pending, err error, fatal bool) {
 		}
 		s.mu.Unlock()
 	}
-	for _, p := range ps {
-		p.req.reply <- reply{err: err}
+	for i, p := range ps {
+		if i == 0 || ps[i-1].req != p.req {
+			p.req.reply <- reply{err: err}
+		}
 	}
 }
 

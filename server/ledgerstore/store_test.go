@@ -337,3 +337,35 @@ func TestReadOnly(t *testing.T) {
 		t.Fatal(rep, err)
 	}
 }
+
+func TestAppendBatchAtomic(t *testing.T) {
+	st := openT(t, ":memory:", newSigner(t, "b.example/log"))
+	defer st.Close()
+	ctx := context.Background()
+	child := draft("b2")
+	child.ParentOpID = "b1"
+	es, err := st.AppendBatch(ctx, []ledger.Draft{draft("b1"), child, draft("b3")})
+	if err != nil || len(es) != 3 || es[0].Index != 0 || es[2].Index != 2 {
+		t.Fatalf("batch: %v %v", es, err)
+	}
+	// One bad draft refuses the whole batch; nothing of it is written, and
+	// its op ids stay free.
+	for _, bad := range [][]ledger.Draft{
+		{draft("c1"), draft("b2")},                                      // duplicate of a logged op
+		{draft("c1"), draft("c1")},                                      // duplicate within the batch
+		{draft("c1"), {OpID: "c2", Operation: "x", ParentOpID: "nope"}}, // orphan
+	} {
+		if _, err := st.AppendBatch(ctx, bad); code(err) != ledger.CodeOpID {
+			t.Fatalf("bad batch: %v", err)
+		}
+	}
+	if st.Len() != 3 {
+		t.Fatalf("Len = %d after refused batches", st.Len())
+	}
+	if e, err := st.Append(ctx, draft("c1")); err != nil || e.Index != 3 {
+		t.Fatalf("c1 after refused batches: %v %v", e, err)
+	}
+	if rep, err := st.Verify(nil); err != nil || !rep.OK {
+		t.Fatal(rep, err)
+	}
+}
