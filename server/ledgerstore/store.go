@@ -411,6 +411,22 @@ func (s *Store) Origin() string { return s.origin }
 // VerifierKey returns the verifier key of the log in note format.
 func (s *Store) VerifierKey() string { return s.verifier.String() }
 
+// Ready returns nil when the store takes appends, and otherwise why not
+// (closed, read-only, or stopped after a failed write).
+func (s *Store) Ready() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	switch {
+	case s.closed:
+		return errClosed()
+	case s.failed != nil:
+		return s.failed
+	case s.signer == nil:
+		return storeErr(CodeClosed, "the ledger store is open read-only", "", "open it with its signing key to append")
+	}
+	return nil
+}
+
 // Len returns the number of durable entries.
 func (s *Store) Len() uint64 {
 	s.mu.RLock()

@@ -1,0 +1,357 @@
+// Package api is the eBIOS HTTP API: operations that are computed and
+// appended to the signed ledger, ledger queries, proofs and checkpoints,
+// authentication and user management. It is plain net/http: every route is
+// registered on a ServeMux with its method and pattern, under /api/v1 and,
+// for the original eBIOS paths, as an alias at the root.
+//
+// Every handler decodes JSON strictly (size limit, no unknown fields, no
+// trailing data), answers errors in the shared structured shape
+// ({"error": {"code", "category", "message", "details", "remediation"}}) and
+// writes nothing to the ledger unless the whole request is valid.
+package api
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/server/auth"
+	"github.com/ebios/ebios/server/ledgerstore"
+)
+
+// Defaults of [Config].
+const (
+	DefaultMaxBody  = 1 << 20 // bytes of a request body
+	DefaultMaxBatch = 1000    // operations in one batch
+)
+
+// Config wires the API to the rest of the server.
+type Config struct {
+	Store *ledgerstore.Store
+	Auth  *auth.Service
+	// Limit wraps a handler with the rate limit of its route class
+	// ("execute", "read", "auth", "admin"); nil means no limits.
+	Limit func(class string, h http.Handler) http.Handler
+	// Observe wraps the whole mux (metrics, request ids, logs); may be nil.
+	Observe func(h http.Handler) http.Handler
+	// Metrics for operations; may be nil.
+	OnOperation func(op, mode string, invariantOK bool)
+	// MetricsHandler serves /metrics (admin only); nil means 404.
+	MetricsHandler http.Handler
+	// App serves the dashboard at "/" for browsers; nil shows a short page.
+	App     http.Handler
+	Logger  *slog.Logger
+	Version string
+	// MaxBody and MaxBatch bound requests (defaults above).
+	MaxBody  int64
+	MaxBatch int
+}
+
+// Server is the API. Create it with [New] and serve [Server.Handler].
+type Server struct {
+	cfg       Config
+	mux       *http.ServeMux
+	routes    []Route
+	verifying sync.Mutex // one full verification at a time
+	started   time.Time
+}
+
+// Route is one registered endpoint: what the permission matrix, the
+// OpenAPI document and the tests iterate.
+type Route struct {
+	Method, Path string
+	Aliases      []string        // the original eBIOS paths of the same endpoint
+	Perm         auth.Permission // "" for public endpoints
+	Class        string          // rate-limit class
+}
+
+// New builds the API.
+func New(cfg Config) *Server {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), started: time.Now()}
+	s.register()
+	return s
+}
+
+// Routes lists the registered endpoints.
+func (s *Server) Routes() []Route { return s.routes }
+
+// Handler returns the API as an http.Handler.
+func (s *Server) Handler() http.Handler {
+	var h http.Handler = s.mux
+	if s.cfg.Observe != nil {
+		h = s.cfg.Observe(h)
+	}
+	return h
+}
+
+func (s *Server) register() {
+	v1 := "/api/v1"
+	type R = Route
+	add := func(r Route, h http.HandlerFunc) {
+		s.routes = append(s.routes, r)
+		var handler http.Handler = h
+		if r.Perm != "" {
+			handler = s.cfg.Auth.Authenticate(s.cfg.Auth.Require(r.Perm, handler))
+		}
+		if s.cfg.Limit != nil && r.Class != "" {
+			handler = s.cfg.Limit(r.Class, handler)
+		}
+		for _, p := range append([]string{r.Path}, r.Aliases...) {
+			s.mux.Handle(r.Method+" "+p, handler)
+		}
+	}
+	// Health: public, for load balancers and probes.
+	add(R{Method: "GET", Path: "/healthz"}, s.healthz)
+	add(R{Method: "GET", Path: "/readyz"}, s.readyz)
+	add(R{Method: "GET", Path: v1 + "/status", Perm: auth.PermHealth, Class: "read"}, s.status)
+	add(R{Method: "GET", Path: v1 + "/openapi.json"}, s.openapi)
+	// Operations.
+	add(R{Method: "POST", Path: v1 + "/operations/execute", Aliases: []string{"/operations/execute"},
+		Perm: auth.PermExecute, Class: "execute"}, s.execute)
+	add(R{Method: "POST", Path: v1 + "/operations/batch", Aliases: []string{"/operations/batch"},
+		Perm: auth.PermExecute, Class: "execute"}, s.batch)
+	// Ledger reads.
+	add(R{Method: "GET", Path: v1 + "/ledger/entries", Aliases: []string{"/ledger/entries"},
+		Perm: auth.PermLedgerRead, Class: "read"}, s.entries)
+	add(R{Method: "GET", Path: v1 + "/ledger/query", Aliases: []string{"/ledger/query"},
+		Perm: auth.PermLedgerRead, Class: "read"}, s.entries)
+	add(R{Method: "GET", Path: v1 + "/ledger/entries/{index}", Perm: auth.PermLedgerRead, Class: "read"}, s.entry)
+	add(R{Method: "GET", Path: v1 + "/ledger/trace/{op_id}", Perm: auth.PermLedgerRead, Class: "read"}, s.trace)
+	add(R{Method: "GET", Path: v1 + "/ledger/export", Perm: auth.PermLedgerRead, Class: "read"}, s.export)
+	add(R{Method: "GET", Path: v1 + "/ledger/key", Perm: auth.PermLedgerRead, Class: "read"}, s.key)
+	add(R{Method: "GET", Path: v1 + "/checkpoint", Perm: auth.PermLedgerRead, Class: "read"}, s.checkpoint)
+	add(R{Method: "GET", Path: v1 + "/proofs/inclusion", Perm: auth.PermLedgerRead, Class: "read"}, s.inclusion)
+	add(R{Method: "GET", Path: v1 + "/proofs/consistency", Perm: auth.PermLedgerRead, Class: "read"}, s.consistency)
+	add(R{Method: "GET", Path: v1 + "/ledger/verify/{op_id}", Aliases: []string{"/ledger/verify/{op_id}"},
+		Perm: auth.PermLedgerVerify, Class: "read"}, s.verifyOp)
+	add(R{Method: "GET", Path: v1 + "/ledger/verify", Aliases: []string{"/ledger/verify"},
+		Perm: auth.PermLedgerVerify, Class: "admin"}, s.verifyAll)
+	// Auth.
+	add(R{Method: "POST", Path: v1 + "/auth/login", Aliases: []string{"/auth/login"}, Class: "auth"}, s.login)
+	add(R{Method: "POST", Path: v1 + "/auth/refresh", Aliases: []string{"/auth/refresh"}, Class: "auth"}, s.refresh)
+	add(R{Method: "POST", Path: v1 + "/auth/setup", Class: "auth"}, s.setup)
+	add(R{Method: "GET", Path: v1 + "/auth/me", Aliases: []string{"/auth/me"}, Perm: auth.PermSelf, Class: "read"}, s.me)
+	add(R{Method: "POST", Path: v1 + "/auth/logout", Aliases: []string{"/auth/logout"}, Perm: auth.PermSelf, Class: "auth"}, s.logout)
+	// Users.
+	add(R{Method: "GET", Path: v1 + "/users", Perm: auth.PermUsersManage, Class: "admin"}, s.listUsers)
+	add(R{Method: "POST", Path: v1 + "/users", Perm: auth.PermUsersManage, Class: "admin"}, s.addUser)
+	add(R{Method: "PATCH", Path: v1 + "/users/{name}", Perm: auth.PermUsersManage, Class: "admin"}, s.patchUser)
+	add(R{Method: "POST", Path: v1 + "/users/{name}/password", Perm: auth.PermUsersManage, Class: "admin"}, s.resetPassword)
+	// Metrics.
+	add(R{Method: "GET", Path: "/metrics", Aliases: []string{v1 + "/metrics"}, Perm: auth.PermMetricsRead, Class: "admin"}, s.metrics)
+	// Root: health JSON for API clients, the dashboard for browsers.
+	s.mux.HandleFunc("GET /{$}", s.root)
+	s.mux.HandleFunc("/", s.notFound)
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.App != nil && r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.cfg.App.ServeHTTP(w, r)
+		return
+	}
+	writeError(w, apiErr(CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "",
+		"see /api/v1/openapi.json for the endpoints"))
+}
+
+// decode reads a JSON body strictly into v: at most MaxBody bytes, one
+// value, no unknown fields.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return apiErr(CodeBadJSON, "the body must be JSON", "Content-Type is "+ct, "send Content-Type: application/json")
+	}
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return apiErr(CodeTooLarge, "request body is larger than the limit", "limit "+itoa(s.cfg.MaxBody)+" bytes",
+				"send smaller requests; split large batches")
+		}
+		if e, ok := nu.AsError(err); ok {
+			return e
+		}
+		return apiErr(CodeBadJSON, "malformed request body", err.Error(), "send one JSON object as documented in /api/v1/openapi.json")
+	}
+	if dec.More() {
+		return apiErr(CodeBadJSON, "trailing data after the JSON body", "", "send exactly one JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return apiErr(CodeBadJSON, "trailing data after the JSON body", "", "send exactly one JSON object")
+	}
+	return nil
+}
+
+// writeJSON writes v with status 200 (or the given status).
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// ---- health ----
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Store.Ready(); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) health() map[string]any {
+	st := "ok"
+	if s.cfg.Store.Ready() != nil {
+		st = "degraded"
+	}
+	return map[string]any{"status": st, "service": "ebios", "version": s.cfg.Version,
+		"ledger":         map[string]any{"origin": s.cfg.Store.Origin(), "size": s.cfg.Store.Len()},
+		"uptime_seconds": int64(time.Since(s.started).Seconds())}
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.health())
+}
+
+func (s *Server) root(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.App != nil && !strings.Contains(r.Header.Get("Accept"), "application/json") {
+		s.cfg.App.ServeHTTP(w, r)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.health())
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.MetricsHandler == nil {
+		s.notFound(w, r)
+		return
+	}
+	s.cfg.MetricsHandler.ServeHTTP(w, r)
+}
+
+// ---- operations ----
+
+// opResponse is the answer to one executed operation.
+type opResponse struct {
+	Result    nu.Value   `json:"result"`
+	Mode      nu.Mode    `json:"mode"`
+	Coverage  nu.Float   `json:"coverage"`
+	Operation string     `json:"operation"`
+	Entry     entryRef   `json:"entry"`
+	Proof     *proofJSON `json:"inclusion_proof,omitempty"`
+}
+
+type entryRef struct {
+	Index     uint64 `json:"index"`
+	OpID      string `json:"op_id"`
+	Timestamp string `json:"timestamp"`
+}
+
+func ref(e *ledger.Entry) entryRef {
+	return entryRef{Index: e.Index, OpID: e.OpID, Timestamp: time.Unix(0, e.Timestamp).UTC().Format(time.RFC3339Nano)}
+}
+
+func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
+	var req OpRequest
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	c, err := compute(&req, -1)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	e, err := s.cfg.Store.Append(r.Context(), c.draft)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.observe(c)
+	resp := opResponse{Result: c.value, Mode: c.mode, Coverage: c.draft.Coverage, Operation: c.draft.Operation, Entry: ref(e)}
+	if req.Proof || r.URL.Query().Get("proof") == "1" || r.URL.Query().Get("proof") == "true" {
+		if resp.Proof, err = s.proveEntry(e); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) observe(c *computed) {
+	if s.cfg.OnOperation != nil {
+		s.cfg.OnOperation(c.draft.Operation, c.draft.Mode, c.draft.Invariant.OK)
+	}
+}
+
+type batchRequest struct {
+	Operations []OpRequest `json:"operations"`
+}
+
+func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
+	var req batchRequest
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if n := len(req.Operations); n == 0 || n > s.cfg.MaxBatch {
+		writeError(w, apiErr(CodeBadBatch, "a batch holds 1 to "+itoa(int64(s.cfg.MaxBatch))+" operations", "got "+itoa(int64(n)),
+			"split the work into batches of at most "+itoa(int64(s.cfg.MaxBatch))))
+		return
+	}
+	// Compute everything first: one bad operation refuses the whole batch
+	// and nothing is written.
+	cs := make([]*computed, len(req.Operations))
+	ds := make([]ledger.Draft, len(req.Operations))
+	for i := range req.Operations {
+		c, err := compute(&req.Operations[i], i)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		cs[i], ds[i] = c, c.draft
+	}
+	es, err := s.cfg.Store.AppendBatch(r.Context(), ds)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := make([]opResponse, len(es))
+	for i, e := range es {
+		s.observe(cs[i])
+		out[i] = opResponse{Result: cs[i].value, Mode: cs[i].mode, Coverage: cs[i].draft.Coverage, Operation: cs[i].draft.Operation, Entry: ref(e)}
+		if req.Operations[i].Proof {
+			if out[i].Proof, err = s.proveEntry(e); err != nil {
+				writeError(w, err)
+				return
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": out})
+}

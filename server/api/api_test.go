@@ -1,0 +1,417 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/server/auth"
+	"github.com/ebios/ebios/server/ledgerstore"
+)
+
+const password = "correct horse battery staple"
+
+type env struct {
+	t      *testing.T
+	srv    *Server
+	h      http.Handler
+	store  *ledgerstore.Store
+	auth   *auth.Service
+	tokens map[auth.Role]string
+	vkey   string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	skey, vkey, _ := ledger.GenerateKey(rand.Reader, "api.example/log")
+	sg, _ := ledger.ParseSignerKey(skey)
+	st, err := ledgerstore.Open(":memory:", sg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	us, err := auth.OpenBuntStore(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	as, err := auth.New(us, auth.Options{Secret: secret,
+		Hasher: auth.NewHasher(auth.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, store: st, auth: as, tokens: map[auth.Role]string{}, vkey: vkey}
+	e.srv = New(Config{Store: st, Auth: as, MetricsHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "# metrics\n")
+	})})
+	e.h = e.srv.Handler()
+	for _, r := range auth.Roles {
+		name := string(r) + "1"
+		if _, err := as.AddUser(context.Background(), name, password, r); err != nil {
+			t.Fatal(err)
+		}
+		pair, _, err := as.Login(context.Background(), name, password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tokens[r] = pair.AccessToken
+	}
+	return e
+}
+
+type resp struct {
+	code int
+	body []byte
+	hdr  http.Header
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("not JSON (%d): %s", r.code, r.body)
+	}
+	return m
+}
+
+func (e *env) do(method, path, token string, body any) resp {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, req)
+	return resp{w.Code, w.Body.Bytes(), w.Header()}
+}
+
+// sampleRequest gives each route a path and body that is valid, so that
+// only authentication and permission decide the outcome.
+func (e *env) sampleRequest(r Route) (string, any) {
+	path := r.Path
+	path = strings.ReplaceAll(path, "{index}", "0")
+	path = strings.ReplaceAll(path, "{op_id}", "seed-op")
+	path = strings.ReplaceAll(path, "{name}", "target")
+	switch {
+	case strings.HasSuffix(path, "/operations/execute"):
+		return path, map[string]any{"operation": "add", "inputs": [][]float64{{5, 0.1}, {3, 0.2}}}
+	case strings.HasSuffix(path, "/operations/batch"):
+		return path, map[string]any{"operations": []any{map[string]any{"operation": "flip", "inputs": [][]float64{{1, 1}}}}}
+	case strings.HasSuffix(path, "/proofs/inclusion"):
+		return path + "?index=0", nil
+	case strings.HasSuffix(path, "/proofs/consistency"):
+		return path + "?old=0", nil
+	case strings.HasSuffix(path, "/auth/login"):
+		return path, map[string]any{"username": "nobody", "password": "x"}
+	case strings.HasSuffix(path, "/auth/refresh"):
+		return path, map[string]any{"refresh_token": "x"}
+	case strings.HasSuffix(path, "/auth/setup"):
+		return path, map[string]any{"token": "x", "username": "root", "password": password}
+	case path == "/api/v1/users" && r.Method == "POST":
+		return path, map[string]any{"username": fmt.Sprintf("u%d", len(path)), "password": password, "role": "guest"}
+	case strings.HasSuffix(path, "/password"):
+		return path, map[string]any{"password": password}
+	case r.Method == "PATCH":
+		return path, map[string]any{"role": "guest"}
+	case r.Method == "POST":
+		return path, map[string]any{}
+	}
+	return path, nil
+}
+
+// TestPermissionMatrix sends every route as every role (and without a
+// token) and checks the outcome against auth.Matrix.
+func TestPermissionMatrix(t *testing.T) {
+	e := newEnv(t)
+	// An entry for the routes that need one.
+	if r := e.do("POST", "/api/v1/operations/execute", e.tokens[auth.RoleOperator],
+		map[string]any{"operation": "add", "op_id": "seed-op", "inputs": [][]float64{{1, 0}, {2, 0}}}); r.code != 200 {
+		t.Fatalf("seed: %d %s", r.code, r.body)
+	}
+	if _, err := e.auth.AddUser(context.Background(), "target", password, auth.RoleGuest); err != nil {
+		t.Fatal(err)
+	}
+	roles := append([]auth.Role{""}, auth.Roles...)
+	for _, rt := range e.srv.Routes() {
+		if rt.Path == "/api/v1/auth/logout" {
+			continue // logging out ends the session the other rows use; TestLogout covers it
+		}
+		for _, role := range roles {
+			name := fmt.Sprintf("%s %s as %q", rt.Method, rt.Path, role)
+			path, body := e.sampleRequest(rt)
+			r := e.do(rt.Method, path, e.tokens[role], body)
+			denied := r.code == 401 || r.code == 403
+			switch {
+			case rt.Perm == "":
+				if denied && !strings.Contains(rt.Path, "/auth/") {
+					t.Errorf("%s: public route answered %d", name, r.code)
+				}
+			case role == "":
+				if r.code != 401 {
+					t.Errorf("%s: want 401 without a token, got %d %s", name, r.code, r.body)
+				}
+			case auth.Allowed(role, rt.Perm):
+				if denied || r.code >= 500 {
+					t.Errorf("%s: allowed by the matrix, got %d %s", name, r.code, r.body)
+				}
+			default:
+				if r.code != 403 {
+					t.Errorf("%s: denied by the matrix, got %d %s", name, r.code, r.body)
+				}
+			}
+			if r.code >= 400 {
+				m := r.json(t)
+				if _, ok := m["error"].(map[string]any)["code"]; !ok {
+					t.Errorf("%s: error without the structured shape: %s", name, r.body)
+				}
+			}
+		}
+	}
+}
+
+func TestExecuteAndLedger(t *testing.T) {
+	e := newEnv(t)
+	op := e.tokens[auth.RoleOperator]
+	aud := e.tokens[auth.RoleAuditor]
+	// The seed's request shape, on the alias path.
+	r := e.do("POST", "/operations/execute?proof=1", op, `{"operation":"add","inputs":[[5.0,0.1],[3.0,0.2]]}`)
+	if r.code != 200 {
+		t.Fatalf("execute: %d %s", r.code, r.body)
+	}
+	var out opResponse
+	json.Unmarshal(r.body, &out)
+	if out.Result.N() != 8 || out.Entry.Index != 0 || out.Proof == nil || out.Proof.TreeSize != 1 {
+		t.Fatalf("execute response: %s", r.body)
+	}
+	r = e.do("POST", "/api/v1/operations/execute", op, map[string]any{"operation": "multiply", "mode": "interval",
+		"inputs": []any{map[string]any{"n": 10, "u": 0.5}, []float64{20, 1}}, "parent_op_id": out.Entry.OpID})
+	if r.code != 200 || !strings.Contains(string(r.body), `"u":20.5`) {
+		t.Fatalf("interval multiply: %d %s", r.code, r.body)
+	}
+	r = e.do("POST", "/api/v1/operations/execute", op, map[string]any{"operation": "expr", "expression": "compose(10 ± 1, 20 ± 3)"})
+	if r.code != 200 || !strings.Contains(string(r.body), `"n":11`) {
+		t.Fatalf("expr: %d %s", r.code, r.body)
+	}
+	r = e.do("POST", "/api/v1/operations/execute", op, map[string]any{"operation": "catch", "inputs": [][]float64{{5, -1}}, "default": 7})
+	if r.code != 200 || !strings.Contains(string(r.body), `"u":"+Inf"`) {
+		t.Fatalf("catch: %d %s", r.code, r.body)
+	}
+	r = e.do("POST", "/operations/batch", op, map[string]any{"operations": []any{
+		map[string]any{"operation": "sub", "inputs": [][]float64{{5, 3}, {3, 4}}},
+		map[string]any{"operation": "scale", "factor": -3, "inputs": [][]float64{{2, 0.5}}, "proof": true},
+	}})
+	if r.code != 200 || e.store.Len() != 6 {
+		t.Fatalf("batch: %d %s (len %d)", r.code, r.body, e.store.Len())
+	}
+	// Reads.
+	r = e.do("GET", "/ledger/query?operation=mul&limit=10", aud, nil)
+	if r.code != 200 || len(r.json(t)["entries"].([]any)) != 1 {
+		t.Fatalf("query: %d %s", r.code, r.body)
+	}
+	r = e.do("GET", "/api/v1/ledger/entries?limit=2", aud, nil)
+	m := r.json(t)
+	if len(m["entries"].([]any)) != 2 || m["next"] == "" {
+		t.Fatalf("entries page: %s", r.body)
+	}
+	r = e.do("GET", "/api/v1/ledger/entries?limit=2&cursor="+m["next"].(string), aud, nil)
+	if first := r.json(t)["entries"].([]any)[0].(map[string]any); first["index"].(float64) != 2 {
+		t.Fatalf("second page starts at %v", first["index"])
+	}
+	r = e.do("GET", "/ledger/verify/"+out.Entry.OpID, aud, nil)
+	if r.code != 200 || r.json(t)["verified"] != true {
+		t.Fatalf("verify op: %d %s", r.code, r.body)
+	}
+	r = e.do("GET", "/api/v1/ledger/trace/"+out.Entry.OpID, aud, nil)
+	if len(r.json(t)["children"].([]any)) != 1 {
+		t.Fatalf("trace: %s", r.body)
+	}
+	r = e.do("GET", "/api/v1/checkpoint", aud, nil)
+	cp := r.body
+	if r.code != 200 || !bytes.HasPrefix(cp, []byte("api.example/log\n6\n")) {
+		t.Fatalf("checkpoint: %s", cp)
+	}
+	r = e.do("GET", "/api/v1/proofs/consistency?old=1", aud, nil)
+	if r.code != 200 || r.json(t)["new_size"].(float64) != 6 {
+		t.Fatalf("consistency: %s", r.body)
+	}
+	r = e.do("GET", "/api/v1/ledger/verify", e.tokens[auth.RoleAdmin], nil)
+	if r.code != 200 || r.json(t)["ok"] != true {
+		t.Fatalf("verify all: %s", r.body)
+	}
+	// The export verifies against the pinned key.
+	r = e.do("GET", "/api/v1/ledger/export", aud, nil)
+	rep, err := ledger.VerifyBundleKey(bytes.NewReader(r.body), e.vkey, nil)
+	if err != nil || !rep.OK || rep.Entries != 6 {
+		t.Fatalf("export: %+v %v", rep, err)
+	}
+	// Health.
+	r = e.do("GET", "/", "", nil)
+	if r.code != 200 || r.json(t)["status"] != "ok" {
+		t.Fatalf("root health: %s", r.body)
+	}
+}
+
+// TestBadInput: every malformed request gets a 4xx with the structured
+// error, none a 5xx, and the ledger is unchanged afterwards.
+func TestBadInput(t *testing.T) {
+	e := newEnv(t)
+	op := e.tokens[auth.RoleOperator]
+	exec := "/api/v1/operations/execute"
+	deep := strings.Repeat("[", 100000) + strings.Repeat("]", 100000)
+	big := `{"operation":"add","inputs":[[1,1],[2,2]],"op_id":"` + strings.Repeat("a", 11<<20) + `"}`
+	alg := func(header string) string { // a token with a forged header
+		parts := strings.Split(e.tokens[auth.RoleOperator], ".")
+		return header + "." + parts[1] + "." + parts[2]
+	}
+	pair, _, _ := e.auth.Login(context.Background(), "operator1", password)
+	e.auth.Refresh(context.Background(), pair.RefreshToken) // spends it
+	revoked, _, _ := e.auth.Login(context.Background(), "operator1", password)
+	e.auth.Logout(context.Background(), revoked.AccessToken)
+	cases := []struct {
+		name, path, token, body string
+		code                    int
+		errCode                 string
+	}{
+		{"NaN as string", exec, op, `{"operation":"add","inputs":[["NaN",1],[1,1]]}`, 400, ""},
+		{"NaN bare", exec, op, `{"operation":"add","inputs":[[NaN,1],[1,1]]}`, 400, CodeBadJSON},
+		{"Infinity bare", exec, op, `{"operation":"add","inputs":[[Infinity,1],[1,1]]}`, 400, CodeBadJSON},
+		{"+Inf nominal", exec, op, `{"operation":"add","inputs":[["+Inf",1],[1,1]]}`, 400, nu.CodeInfiniteN},
+		{"-Inf as string", exec, op, `{"operation":"add","inputs":[[1,"-Inf"],[1,1]]}`, 400, ""},
+		{"1e999 overflow literal", exec, op, `{"operation":"add","inputs":[[1e999,1],[1,1]]}`, 400, ""},
+		{"negative u", exec, op, `{"operation":"add","inputs":[[5,-1],[1,1]]}`, 400, nu.CodeNegativeU},
+		{"negative u object", exec, op, `{"operation":"add","inputs":[{"n":5,"u":-1},[1,1]]}`, 400, nu.CodeNegativeU},
+		{"overflow result", exec, op, `{"operation":"mul","inputs":[[1e200,0],[1e200,0]]}`, 422, nu.CodeOverflow},
+		{"division by zero", exec, op, `{"operation":"div","inputs":[[1,0],[0,1]]}`, 422, nu.CodeDivByZero},
+		{"interval zero-crossing divisor", exec, op, `{"operation":"div","mode":"interval","inputs":[[1,0],[0.5,1]]}`, 422, nu.CodeDivByZero},
+		{"contradiction", exec, op, `{"operation":"compose","inputs":[[1,0],[2,0]]}`, 422, nu.CodeContradiction},
+		{"unknown operation", exec, op, `{"operation":"sqrt","inputs":[[1,1]]}`, 400, CodeUnknownOp},
+		{"unknown mode", exec, op, `{"operation":"add","mode":"fuzzy","inputs":[[1,1],[1,1]]}`, 400, nu.CodeBadMode},
+		{"too few inputs", exec, op, `{"operation":"add","inputs":[[1,1]]}`, 400, CodeArity},
+		{"too many inputs", exec, op, `{"operation":"div","inputs":[[1,1],[1,1],[1,1]]}`, 400, CodeArity},
+		{"missing inputs", exec, op, `{"operation":"add"}`, 400, CodeArity},
+		{"missing operation", exec, op, `{"inputs":[[1,1],[1,1]]}`, 400, CodeUnknownOp},
+		{"extra field", exec, op, `{"operation":"add","inputs":[[1,1],[1,1]],"lambda":2}`, 400, CodeBadJSON},
+		{"extra field in input", exec, op, `{"operation":"add","inputs":[{"n":1,"u":1,"x":1},[1,1]]}`, 400, nu.CodeSyntax},
+		{"input of three", exec, op, `{"operation":"add","inputs":[[1,1,1],[1,1]]}`, 400, nu.CodeSyntax},
+		{"input as number", exec, op, `{"operation":"add","inputs":[1,2]}`, 400, nu.CodeSyntax},
+		{"number as string", exec, op, `{"operation":"add","inputs":[["1","1"],[1,1]]}`, 400, nu.CodeSyntax},
+		{"operation as number", exec, op, `{"operation":5,"inputs":[[1,1],[1,1]]}`, 400, CodeBadJSON},
+		{"factor on add", exec, op, `{"operation":"add","factor":2,"inputs":[[1,1],[1,1]]}`, 400, CodeBadField},
+		{"scale without factor", exec, op, `{"operation":"scale","inputs":[[1,1]]}`, 400, CodeBadField},
+		{"expr syntax error", exec, op, `{"operation":"expr","expression":"(1 ± 2"}`, 400, nu.CodeSyntax},
+		{"body is array", exec, op, `[1,2]`, 400, CodeBadJSON},
+		{"empty body", exec, op, ``, 400, CodeBadJSON},
+		{"truncated JSON", exec, op, `{"operation":"add","inputs":[[1,1]`, 400, CodeBadJSON},
+		{"trailing data", exec, op, `{"operation":"flip","inputs":[[1,1]]} {}`, 400, CodeBadJSON},
+		{"invalid UTF-8", exec, op, "{\"operation\":\"add\xff\",\"inputs\":[[1,1],[1,1]]}", 400, ""},
+		{"deeply nested", exec, op, deep, 400, CodeBadJSON},
+		{"10 MB body", exec, op, big, 413, CodeTooLarge},
+		{"bad op id", exec, op, `{"operation":"flip","inputs":[[1,1]],"op_id":"a\nb"}`, 400, ledger.CodeInvalidEntry},
+		{"unknown parent", exec, op, `{"operation":"flip","inputs":[[1,1]],"parent_op_id":"nope"}`, 409, ledger.CodeOpID},
+		{"empty batch", "/api/v1/operations/batch", op, `{"operations":[]}`, 400, CodeBadBatch},
+		{"oversized batch", "/api/v1/operations/batch", op, `{"operations":[` + strings.TrimSuffix(strings.Repeat(`{"operation":"flip","inputs":[[1,1]]},`, 1001), ",") + `]}`, 400, CodeBadBatch},
+		{"batch with one bad op", "/api/v1/operations/batch", op, `{"operations":[{"operation":"flip","inputs":[[1,1]]},{"operation":"div","inputs":[[1,1],[0,0]]}]}`, 422, nu.CodeDivByZero},
+		{"batch duplicate op ids", "/api/v1/operations/batch", op, `{"operations":[{"operation":"flip","op_id":"d","inputs":[[1,1]]},{"operation":"flip","op_id":"d","inputs":[[1,1]]}]}`, 409, ledger.CodeOpID},
+		{"no token", exec, "", `{"operation":"flip","inputs":[[1,1]]}`, 401, ""},
+		{"alg none", exec, alg("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"), `{"operation":"flip","inputs":[[1,1]]}`, 401, ""},
+		{"alg HS512", exec, alg("eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9"), `{"operation":"flip","inputs":[[1,1]]}`, 401, ""},
+		{"garbage token", exec, "not.a.jwt", `{"operation":"flip","inputs":[[1,1]]}`, 401, ""},
+		{"wrong key", exec, wrongKeyToken(t), `{"operation":"flip","inputs":[[1,1]]}`, 401, ""},
+		{"refresh token as access", exec, pair.RefreshToken, `{"operation":"flip","inputs":[[1,1]]}`, 401, ""},
+		{"revoked token", exec, revoked.AccessToken, `{"operation":"flip","inputs":[[1,1]]}`, 401, ""},
+		{"refresh reuse", "/auth/refresh", "", `{"refresh_token":"` + pair.RefreshToken + `"}`, 401, ""},
+		{"login bad password", "/auth/login", "", `{"username":"operator1","password":"wrong password!!"}`, 401, ""},
+		{"login extra field", "/auth/login", "", `{"username":"a","password":"b","admin":true}`, 400, CodeBadJSON},
+		{"bad query limit", "/api/v1/ledger/entries?limit=-1", e.tokens[auth.RoleAuditor], "", 400, CodeBadParam},
+		{"bad cursor", "/api/v1/ledger/entries?cursor=zzz", e.tokens[auth.RoleAuditor], "", 400, ledger.CodeQuery},
+		{"no such entry", "/api/v1/ledger/entries/99", e.tokens[auth.RoleAuditor], "", 404, ledger.CodeNotFound},
+		{"no such route", "/api/v1/nothing", op, "", 404, CodeNotFound},
+	}
+	if len(cases) < 40 {
+		t.Fatalf("only %d cases", len(cases))
+	}
+	before := e.store.Len()
+	for _, c := range cases {
+		method := "POST"
+		if c.body == "" && !strings.Contains(c.path, "execute") {
+			method = "GET"
+		}
+		r := e.do(method, c.path, c.token, c.body)
+		if r.code >= 500 || r.code < 400 || (c.code != 0 && r.code != c.code) {
+			t.Errorf("%s: status %d, want %d: %s", c.name, r.code, c.code, truncate(r.body))
+			continue
+		}
+		var m struct {
+			Error *nu.Error `json:"error"`
+		}
+		if err := json.Unmarshal(r.body, &m); err != nil || m.Error == nil || m.Error.Code == "" || m.Error.Message == "" {
+			t.Errorf("%s: not a structured error: %s", c.name, truncate(r.body))
+			continue
+		}
+		if c.errCode != "" && m.Error.Code != c.errCode {
+			t.Errorf("%s: code %s, want %s (%s)", c.name, m.Error.Code, c.errCode, m.Error.Message)
+		}
+	}
+	if e.store.Len() != before {
+		t.Fatalf("bad requests changed the ledger: %d -> %d entries", before, e.store.Len())
+	}
+	if rep, err := e.store.Verify(nil); err != nil || !rep.OK {
+		t.Fatal(rep, err)
+	}
+}
+
+func wrongKeyToken(t *testing.T) string {
+	us, _ := auth.OpenBuntStore(":memory:")
+	secret := bytes.Repeat([]byte{7}, 32)
+	as, _ := auth.New(us, auth.Options{Secret: secret, Hasher: auth.NewHasher(auth.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}, 0)})
+	as.AddUser(context.Background(), "operator1", password, auth.RoleOperator)
+	p, _, err := as.Login(context.Background(), "operator1", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.AccessToken
+}
+
+func truncate(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "…"
+	}
+	return string(b)
+}
+
+func TestLogout(t *testing.T) {
+	e := newEnv(t)
+	tok := e.tokens[auth.RoleAuditor]
+	if r := e.do("GET", "/auth/me", tok, nil); r.code != 200 {
+		t.Fatalf("me: %d %s", r.code, r.body)
+	}
+	if r := e.do("POST", "/auth/logout", tok, `{}`); r.code != 200 {
+		t.Fatalf("logout: %d %s", r.code, r.body)
+	}
+	if r := e.do("GET", "/auth/me", tok, nil); r.code != 401 {
+		t.Fatalf("me after logout: %d", r.code)
+	}
+}

@@ -1,0 +1,175 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/ebios/ebios/server/auth"
+)
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req loginRequest
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	pair, u, err := s.cfg.Auth.Login(r.Context(), req.Username, req.Password)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": pair, "user": u,
+		"access_token": pair.AccessToken, "refresh_token": pair.RefreshToken, "token_type": pair.TokenType})
+}
+
+func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	pair, err := s.cfg.Auth.Refresh(r.Context(), req.RefreshToken)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pair)
+}
+
+func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Token    string `json:"token"`
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	u, err := s.cfg.Auth.Setup(r.Context(), req.Token, req.Username, req.Password)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"user": u})
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	p := auth.PrincipalFrom(r.Context())
+	u, err := s.cfg.Auth.GetUser(r.Context(), p.User)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	perms := []auth.Permission{}
+	for _, pm := range auth.Permissions {
+		if auth.Allowed(p.Role, pm) {
+			perms = append(perms, pm)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u, "permissions": perms, "expires_at": p.ExpiresAt})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	p := auth.PrincipalFrom(r.Context())
+	if err := s.cfg.Auth.RevokeFamily(r.Context(), p.Family); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "logged out"})
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	us, err := s.cfg.Auth.ListUsers(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": us})
+}
+
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+		Role     string `json:"role"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	role, err := auth.ParseRole(req.Role)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	u, err := s.cfg.Auth.AddUser(r.Context(), req.Username, req.Password, role)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"user": u})
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Role     *string `json:"role"`
+		Disabled *bool   `json:"disabled"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	name := r.PathValue("name")
+	var u *auth.User
+	var err error
+	if req.Role == nil && req.Disabled == nil {
+		writeError(w, apiErr(CodeBadField, "nothing to change", "", `send {"role": "..."} and/or {"disabled": true|false}`))
+		return
+	}
+	if req.Role != nil {
+		role, err := auth.ParseRole(*req.Role)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if u, err = s.cfg.Auth.SetRole(r.Context(), name, role); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	if req.Disabled != nil {
+		if *req.Disabled {
+			u, err = s.cfg.Auth.Disable(r.Context(), name)
+		} else {
+			u, err = s.cfg.Auth.Enable(r.Context(), name)
+		}
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+}
+
+func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Password string `json:"password"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	u, err := s.cfg.Auth.ResetPassword(r.Context(), r.PathValue("name"), req.Password)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+}

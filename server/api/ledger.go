@@ -1,0 +1,251 @@
+package api
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/ebios/ebios/core/ledger"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+// proofJSON is an inclusion proof with the checkpoint it leads to.
+type proofJSON struct {
+	Index      uint64   `json:"index"`
+	TreeSize   int64    `json:"tree_size"`
+	LeafHash   string   `json:"leaf_hash"`
+	Hashes     []string `json:"hashes"`
+	Checkpoint string   `json:"checkpoint"`
+}
+
+func b64(hs []tlog.Hash) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = base64.StdEncoding.EncodeToString(h[:])
+	}
+	return out
+}
+
+// latest returns the latest signed checkpoint and its tree size.
+func (s *Server) latest() ([]byte, int64, error) {
+	cp := s.cfg.Store.Checkpoint()
+	c, err := ledger.OpenCheckpoint(cp, s.verifier(), s.cfg.Store.Origin())
+	return cp, c.Size, err
+}
+
+func (s *Server) verifier() *ledger.Verifier {
+	v, _ := ledger.ParseVerifierKey(s.cfg.Store.VerifierKey())
+	return v
+}
+
+func (s *Server) proveEntry(e *ledger.Entry) (*proofJSON, error) {
+	cp, size, err := s.latest()
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.cfg.Store.InclusionProof(int64(e.Index), size)
+	if err != nil {
+		return nil, err
+	}
+	h := e.Hash(s.cfg.Store.Origin())
+	return &proofJSON{Index: e.Index, TreeSize: size, LeafHash: base64.StdEncoding.EncodeToString(h[:]), Hashes: b64(p), Checkpoint: string(cp)}, nil
+}
+
+// query parameters of /ledger/entries and /ledger/query
+func (s *Server) entries(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var f ledger.Filter
+	f.Operation = q.Get("operation")
+	f.ParentOpID = q.Get("parent_op_id")
+	var err error
+	num := func(name string) uint64 {
+		v := q.Get(name)
+		if v == "" || err != nil {
+			return 0
+		}
+		x, e := strconv.ParseUint(v, 10, 63)
+		if e != nil {
+			err = apiErr(CodeBadParam, "query parameter "+name+" must be a non-negative integer", "got "+strconv.Quote(v), "")
+		}
+		return x
+	}
+	when := func(name string) int64 {
+		v := q.Get(name)
+		if v == "" || err != nil {
+			return 0
+		}
+		t, e := time.Parse(time.RFC3339Nano, v)
+		if e != nil {
+			err = apiErr(CodeBadParam, "query parameter "+name+" must be an RFC 3339 time", "got "+strconv.Quote(v), "e.g. 2026-11-24T10:00:00Z")
+		}
+		return t.UnixNano()
+	}
+	f.FromIndex, f.ToIndex = num("from"), num("to")
+	if x := num("from_index"); x != 0 {
+		f.FromIndex = x
+	}
+	if x := num("to_index"); x != 0 {
+		f.ToIndex = x
+	}
+	f.Since, f.Until = when("since"), when("until")
+	limit := int(num("limit"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if limit == 0 {
+		limit = 100
+	}
+	if limit > 1000 {
+		writeError(w, apiErr(CodeBadParam, "limit is at most 1000", "got "+itoa(int64(limit)), "page with the cursor"))
+		return
+	}
+	page, err := ledger.Query(s.cfg.Store, f, limit, q.Get("cursor"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	entries := page.Entries
+	if entries == nil {
+		entries = []*ledger.Entry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": entries, "next": page.Next, "tree_size": s.cfg.Store.Len()})
+}
+
+func (s *Server) entry(w http.ResponseWriter, r *http.Request) {
+	i, err := strconv.ParseUint(r.PathValue("index"), 10, 63)
+	if err != nil {
+		writeError(w, apiErr(CodeBadParam, "index must be a non-negative integer", "got "+strconv.Quote(r.PathValue("index")), ""))
+		return
+	}
+	e, err := s.cfg.Store.Get(i)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+func (s *Server) trace(w http.ResponseWriter, r *http.Request) {
+	t, err := ledger.Trace(s.cfg.Store, r.PathValue("op_id"), 1000)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	anc, ch := t.Ancestors, t.Children
+	if anc == nil {
+		anc = []*ledger.Entry{}
+	}
+	if ch == nil {
+		ch = []*ledger.Entry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entry": t.Entry, "ancestors": anc, "children": ch})
+}
+
+func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="ebios-ledger.json"`)
+	if err := s.cfg.Store.WriteBundle(w, -1, nil); err != nil {
+		// Headers are gone; the truncated bundle fails verification.
+		s.cfg.Logger.Error("export failed", "err", err)
+	}
+}
+
+func (s *Server) key(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte(s.cfg.Store.VerifierKey() + "\n"))
+}
+
+// checkpoint returns the latest signed checkpoint as a C2SP signed note
+// (text/plain), as transparency-log tooling expects.
+func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(s.cfg.Store.Checkpoint())
+}
+
+func (s *Server) inclusion(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	i, err := strconv.ParseUint(q.Get("index"), 10, 63)
+	if err != nil {
+		writeError(w, apiErr(CodeBadParam, "index must be a non-negative integer", "got "+strconv.Quote(q.Get("index")), ""))
+		return
+	}
+	e, err := s.cfg.Store.Get(i)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	p, err := s.proveEntry(e)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) consistency(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	old, err := strconv.ParseInt(q.Get("old"), 10, 64)
+	if err != nil || old < 0 {
+		writeError(w, apiErr(CodeBadParam, "old must be a tree size (non-negative integer)", "got "+strconv.Quote(q.Get("old")), ""))
+		return
+	}
+	cp, size, err := s.latest()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var p tlog.TreeProof
+	if old > 0 { // the empty tree is a prefix of every tree: an empty proof
+		if p, err = s.cfg.Store.ConsistencyProof(old, size); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"old_size": old, "new_size": size, "hashes": b64(p), "checkpoint": string(cp)})
+}
+
+// verifyOp re-verifies one entry on the server: signature by the log key,
+// and inclusion in the latest signed checkpoint.
+func (s *Server) verifyOp(w http.ResponseWriter, r *http.Request) {
+	e, err := ledger.FindOp(s.cfg.Store, r.PathValue("op_id"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	v := s.verifier()
+	if err := e.Verify(s.cfg.Store.Origin(), v); err != nil {
+		writeJSON(w, http.StatusOK, map[string]any{"verified": false, "op_id": e.OpID, "index": e.Index, "reason": err.Error()})
+		return
+	}
+	p, err := s.proveEntry(e)
+	if err == nil {
+		_, err = ledger.VerifyInclusion(v, s.cfg.Store.Origin(), []byte(p.Checkpoint), e, s.mustProof(e, p.TreeSize))
+	}
+	if err != nil {
+		writeJSON(w, http.StatusOK, map[string]any{"verified": false, "op_id": e.OpID, "index": e.Index, "reason": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"verified": true, "op_id": e.OpID, "index": e.Index, "entry": e,
+		"checks": []string{"signature by the log key", "inclusion in the latest signed checkpoint"}, "inclusion_proof": p})
+}
+
+func (s *Server) mustProof(e *ledger.Entry, size int64) tlog.RecordProof {
+	p, _ := s.cfg.Store.InclusionProof(int64(e.Index), size)
+	return p
+}
+
+// verifyAll verifies the whole store; one at a time, since it reads all.
+func (s *Server) verifyAll(w http.ResponseWriter, r *http.Request) {
+	if !s.verifying.TryLock() {
+		writeError(w, apiErr(CodeBusy, "a full verification is already running", "", "wait for it to finish and retry"))
+		return
+	}
+	defer s.verifying.Unlock()
+	rep, _ := s.cfg.Store.Verify(nil)
+	writeJSON(w, http.StatusOK, rep)
+}

@@ -1,0 +1,240 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/ebios/ebios/core/expr"
+	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/nu"
+)
+
+// OpRequest is one operation to execute, as POST /operations/execute takes
+// it (and each element of POST /operations/batch):
+//
+//	{"operation": "add", "inputs": [[5.0, 0.1], [3.0, 0.2]], "mode": "nu"}
+//
+// Inputs are [n, u] pairs or {"n": …, "u": …} objects; u may be "+Inf".
+type OpRequest struct {
+	Operation string `json:"operation"`
+	// Inputs are the operands. add and mul take two or more (folded left),
+	// sub, div and compose exactly two, flip, catch and scale one.
+	Inputs []Input `json:"inputs,omitempty"`
+	// Mode is "nu" (default) or "interval".
+	Mode string `json:"mode,omitempty"`
+	// Factor is the exact constant of "scale".
+	Factor *float64 `json:"factor,omitempty"`
+	// Default is the nominal "catch" gives an invalid input (default 0).
+	Default *float64 `json:"default,omitempty"`
+	// Expression is the source of operation "expr", e.g. "(10 ± 0.5) * 2".
+	Expression string `json:"expression,omitempty"`
+	// OpID optionally names the operation (unique in the log); a random one
+	// is made when empty.
+	OpID string `json:"op_id,omitempty"`
+	// ParentOpID names the operation this one derives from.
+	ParentOpID string `json:"parent_op_id,omitempty"`
+	// Proof asks for the inclusion proof of the new entry.
+	Proof bool `json:"proof,omitempty"`
+}
+
+// Input is one operand: [n, u] or {"n": n, "u": u}. It is kept raw until the
+// operation decides how to validate it (catch accepts invalid pairs).
+type Input struct{ N, U float64 }
+
+// UnmarshalJSON reads [n, u] or {"n": n, "u": u}; numbers are JSON numbers,
+// and u may be "+Inf".
+func (in *Input) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		var pair []json.RawMessage
+		if err := json.Unmarshal(b, &pair); err != nil || len(pair) != 2 {
+			return badInput("an input must be a pair [n, u] or an object {\"n\": n, \"u\": u}")
+		}
+		var n, u nu.Float
+		if err := json.Unmarshal(pair[0], &n); err != nil {
+			return err
+		}
+		if err := json.Unmarshal(pair[1], &u); err != nil {
+			return err
+		}
+		in.N, in.U = float64(n), float64(u)
+		return nil
+	}
+	var obj struct {
+		N *nu.Float `json:"n"`
+		U *nu.Float `json:"u"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&obj); err != nil || obj.N == nil || obj.U == nil {
+		return badInput("an input must be a pair [n, u] or an object {\"n\": n, \"u\": u}")
+	}
+	in.N, in.U = float64(*obj.N), float64(*obj.U)
+	return nil
+}
+
+func badInput(msg string) error {
+	return &nu.Error{Code: nu.CodeSyntax, Category: nu.CategorySyntax, Message: msg,
+		Remediation: `send {"operation": "add", "inputs": [[5.0, 0.1], [3.0, 0.2]]}`}
+}
+
+// computed is the outcome of one operation, ready to be logged.
+type computed struct {
+	draft ledger.Draft
+	value nu.Value
+	mode  nu.Mode
+}
+
+// arity of each operation: minimum and maximum number of inputs (-1: any).
+var arity = map[string][2]int{
+	"add": {2, -1}, "sub": {2, 2}, "mul": {2, -1}, "div": {2, 2}, "compose": {2, 2},
+	"flip": {1, 1}, "catch": {1, 1}, "scale": {1, 1}, "expr": {0, 0},
+}
+
+// aliases maps the seed's and other common names to the canonical ones.
+var aliases = map[string]string{
+	"subtract": "sub", "multiply": "mul", "divide": "div", "negate": "flip", "expression": "expr",
+}
+
+// Operations lists the operation names the API accepts.
+func Operations() []string {
+	out := make([]string, 0, len(arity))
+	for k := range arity {
+		out = append(out, k)
+	}
+	return out
+}
+
+// compute validates and evaluates one request without touching the ledger.
+// index is the request's position in a batch (-1 for a single execute).
+func compute(r *OpRequest, index int) (*computed, error) {
+	at := func(err error) error {
+		if index < 0 {
+			return err
+		}
+		e, ok := nu.AsError(err)
+		if !ok {
+			return err
+		}
+		c := *e
+		c.Details = strconv.Quote("operations["+strconv.Itoa(index)+"]") + " " + c.Details
+		return &c
+	}
+	op := r.Operation
+	if a, ok := aliases[op]; ok {
+		op = a
+	}
+	ar, ok := arity[op]
+	if !ok {
+		return nil, at(&nu.Error{Code: CodeUnknownOp, Category: CategoryAPI,
+			Message:     "unknown operation " + strconv.Quote(r.Operation),
+			Remediation: "use one of add, sub, mul, div, scale, compose, flip, catch, expr"})
+	}
+	mode, err := nu.ParseMode(r.Mode)
+	if err != nil {
+		return nil, at(err)
+	}
+	if n := len(r.Inputs); n < ar[0] || (ar[1] >= 0 && n > ar[1]) {
+		want := strconv.Itoa(ar[0])
+		switch {
+		case ar[1] < 0:
+			want += " or more"
+		case ar[1] != ar[0]:
+			want += " to " + strconv.Itoa(ar[1])
+		}
+		return nil, at(&nu.Error{Code: CodeArity, Category: CategoryAPI,
+			Message: fmt.Sprintf("%s takes %s inputs, got %d", op, want, n), Remediation: "send the right number of inputs"})
+	}
+	if (r.Factor != nil) != (op == "scale") || (r.Default != nil && op != "catch") || (r.Expression != "") != (op == "expr") {
+		return nil, at(&nu.Error{Code: CodeBadField, Category: CategoryAPI,
+			Message: "field not valid for operation " + op, Details: "factor is for scale, default for catch, expression for expr",
+			Remediation: "send only the fields of the operation"})
+	}
+	d := ledger.Draft{OpID: r.OpID, ParentOpID: r.ParentOpID, Operation: op, Mode: mode.String(), Invariant: ledger.Invariant{OK: true}}
+	var v nu.Value
+	switch op {
+	case "catch":
+		def := 0.0
+		if r.Default != nil {
+			def = *r.Default
+			if math.IsNaN(def) || math.IsInf(def, 0) {
+				return nil, at(&nu.Error{Code: nu.CodeBadConstant, Category: nu.CategoryValidation, Message: "default must be finite"})
+			}
+		}
+		in := r.Inputs[0]
+		v = nu.Catch(in.N, in.U, def)
+		if in, err := nu.New(in.N, in.U); err == nil {
+			d.Inputs = []nu.Value{in}
+		} else {
+			d.Invariant = ledger.Invariant{OK: false, Message: "input was invalid and caught: " + err.Error()}
+		}
+	case "expr":
+		e, err := expr.Parse(r.Expression)
+		if err != nil {
+			return nil, at(err)
+		}
+		if len(r.Expression) > ledger.MaxExpressionLen {
+			return nil, at(&nu.Error{Code: CodeBadField, Category: CategoryAPI, Message: "expression too long to log",
+				Details: fmt.Sprintf("at most %d bytes", ledger.MaxExpressionLen), Remediation: "split the computation and chain it with parent_op_id"})
+		}
+		if v, err = e.Eval(mode); err != nil {
+			return nil, at(err)
+		}
+		d.Expression, d.Inputs = r.Expression, e.Inputs()
+	default:
+		ins := make([]nu.Value, len(r.Inputs))
+		for i, in := range r.Inputs {
+			x, err := nu.New(in.N, in.U)
+			if err != nil {
+				e, _ := nu.AsError(err)
+				c := *e
+				c.Details = fmt.Sprintf("inputs[%d]: %s", i, c.Details)
+				return nil, at(&c)
+			}
+			ins[i] = x
+		}
+		d.Inputs = ins
+		if v, err = apply(op, mode, ins, r.Factor); err != nil {
+			return nil, at(err)
+		}
+	}
+	if d.OpID == "" {
+		d.OpID = newOpID()
+	}
+	d.Output = &v
+	d.Coverage = nu.Float(v.Coverage())
+	if err := d.Validate(); err != nil {
+		return nil, at(err)
+	}
+	return &computed{draft: d, value: v, mode: mode}, nil
+}
+
+func apply(op string, m nu.Mode, in []nu.Value, factor *float64) (nu.Value, error) {
+	switch op {
+	case "flip":
+		return nu.Flip(in[0]), nil
+	case "scale":
+		return m.Scale(*factor, in[0])
+	case "sub":
+		return m.Sub(in[0], in[1])
+	case "div":
+		return m.Div(in[0], in[1])
+	case "compose":
+		return m.Compose(in[0], in[1])
+	}
+	f := m.Add
+	if op == "mul" {
+		f = m.Mul
+	}
+	v := in[0]
+	for _, x := range in[1:] {
+		var err error
+		if v, err = f(v, x); err != nil {
+			return nu.Value{}, err
+		}
+	}
+	return v, nil
+}
