@@ -1,0 +1,229 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ebios/ebios/server/ratelimit"
+)
+
+type kind int
+
+const (
+	kindString kind = iota
+	kindBool
+	kindInt
+	kindDuration
+	kindList
+	kindPrefixes
+	kindRule
+	kindLevel
+)
+
+func (k kind) String() string {
+	return [...]string{"string", "bool", "int", "duration", "list", "CIDR list", "rate rule", "level"}[k]
+}
+
+// key is one setting: its INI section and name, its flag, its environment
+// variables (EBIOS_<SECTION>_<NAME>, then aliases), its default and how to
+// store it. keys drives Load, Usage and Reference.
+type key struct {
+	section, name string
+	flag          string
+	aliases       []string
+	kind          kind
+	def           string // "$DATA/x" is x in the data directory
+	doc           string
+	set           func(*Config, string) error
+}
+
+func (k key) id() string { return k.section + "." + k.name }
+
+func (k key) env() string {
+	return "EBIOS_" + strings.ToUpper(k.section+"_"+k.name)
+}
+
+func (k key) envs() []string { return append([]string{k.env()}, k.aliases...) }
+
+func str(f func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *f(c) = v; return nil }
+}
+
+func boolean(f func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := parseBool(v)
+		*f(c) = b
+		return err
+	}
+}
+
+func duration(f func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := parseDuration(v)
+		*f(c) = d
+		return err
+	}
+}
+
+func rule(class string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		r, err := ratelimit.ParseRule(v)
+		if err == nil {
+			c.RateLimit.Rules[class] = r
+		}
+		return err
+	}
+}
+
+func init() {
+	for _, class := range ratelimit.Classes {
+		keys = append(keys, key{
+			section: "api", name: "rate_limit_" + class, flag: "rate-limit-" + class, kind: kindRule,
+			def: ratelimit.DefaultRules()[class].String(),
+			doc: fmt.Sprintf("token bucket per client for the %s routes: <requests>/<window>[ burst <n>]", class),
+			set: rule(class),
+		})
+	}
+	keys = append(keys, tail...)
+	for _, k := range keys {
+		sections[k.section] = true
+		keyByID[k.id()] = k
+	}
+}
+
+var (
+	sections = map[string]bool{}
+	keyByID  = map[string]key{}
+)
+
+// keys lists every setting, in the order of the docs. data_dir comes first:
+// defaults under $DATA depend on it.
+var keys = []key{
+	{section: "server", name: "data_dir", flag: "data-dir", aliases: []string{"EBIOS_DATA_DIR"}, def: "./data",
+		doc: "directory of the ledger, the users file, keys and ACME certificates",
+		set: func(c *Config, v string) error {
+			c.DataDir = v
+			if v == "" {
+				return fmt.Errorf("must not be empty")
+			}
+			return nil
+		}},
+	{section: "server", name: "listen", flag: "listen", aliases: []string{"EBIOS_LISTEN"}, def: "127.0.0.1:8080",
+		doc: "host:port to serve on; \":8080\" listens on every interface",
+		set: str(func(c *Config) *string { return &c.Listen })},
+	{section: "server", name: "dev", flag: "dev", aliases: []string{"EBIOS_DEV"}, kind: kindBool, def: "false",
+		doc: "development mode: relaxes the production warnings of `ebios config check`",
+		set: boolean(func(c *Config) *bool { return &c.Dev })},
+	{section: "server", name: "request_timeout", flag: "request-timeout", kind: kindDuration, def: "30s",
+		doc: "longest time to read a request and write its response",
+		set: duration(func(c *Config) *time.Duration { return &c.RequestTimeout })},
+
+	{section: "monitoring", name: "log_level", flag: "log-level", aliases: []string{"EBIOS_LOG_LEVEL"}, kind: kindLevel, def: "info",
+		doc: "debug, info, warn or error; logs are JSON lines on standard error",
+		set: func(c *Config, v string) error {
+			l, err := parseLevel(v)
+			c.LogLevel = l
+			return err
+		}},
+	{section: "monitoring", name: "prometheus_enabled", flag: "metrics", kind: kindBool, def: "true",
+		doc: "serve Prometheus metrics at /metrics (admin only)",
+		set: boolean(func(c *Config) *bool { return &c.Metrics })},
+
+	{section: "tls", name: "cert_file", flag: "tls-cert", doc: "PEM certificate chain; with key_file, serve HTTPS",
+		set: str(func(c *Config) *string { return &c.TLS.CertFile })},
+	{section: "tls", name: "key_file", flag: "tls-key", doc: "PEM private key of cert_file",
+		set: str(func(c *Config) *string { return &c.TLS.KeyFile })},
+	{section: "tls", name: "acme_domains", flag: "acme-domains", kind: kindList,
+		doc: "comma-separated host names to get certificates for by ACME (Let's Encrypt); instead of cert_file",
+		set: func(c *Config, v string) error { c.TLS.ACMEDomains = parseList(v); return nil }},
+	{section: "tls", name: "acme_email", flag: "acme-email", doc: "contact e-mail of the ACME account (optional)",
+		set: str(func(c *Config) *string { return &c.TLS.ACMEEmail })},
+	{section: "tls", name: "acme_cache_dir", flag: "acme-cache-dir", def: "$DATA/acme",
+		doc: "directory where ACME keys and certificates are kept",
+		set: str(func(c *Config) *string { return &c.TLS.ACMECacheDir })},
+	{section: "tls", name: "redirect_http", flag: "redirect-http",
+		doc: "host:port of a plain-HTTP listener that redirects to HTTPS (and answers ACME http-01); empty for none",
+		set: str(func(c *Config) *string { return &c.TLS.RedirectHTTP })},
+	{section: "tls", name: "hsts", flag: "hsts", kind: kindBool, def: "true",
+		doc: "send Strict-Transport-Security on HTTPS responses",
+		set: boolean(func(c *Config) *bool { return &c.TLS.HSTS })},
+	{section: "tls", name: "hsts_max_age", flag: "hsts-max-age", kind: kindDuration, def: "730d",
+		doc: "max-age of Strict-Transport-Security",
+		set: duration(func(c *Config) *time.Duration { return &c.TLS.HSTSMaxAge })},
+
+	{section: "auth", name: "access_ttl", flag: "access-ttl", kind: kindDuration, def: "15m",
+		doc: "lifetime of access tokens (1m to 24h)",
+		set: duration(func(c *Config) *time.Duration { return &c.Auth.AccessTTL })},
+	{section: "auth", name: "refresh_ttl", flag: "refresh-ttl", kind: kindDuration, def: "7d",
+		doc: "lifetime of refresh tokens (longer than access_ttl, at most 90d)",
+		set: duration(func(c *Config) *time.Duration { return &c.Auth.RefreshTTL })},
+	{section: "auth", name: "secret_file", flag: "auth-secret-file", def: "$DATA/jwt.secret",
+		doc: "HMAC key that signs tokens; made (mode 0600) at first start if missing",
+		set: str(func(c *Config) *string { return &c.Auth.SecretFile })},
+	{section: "auth", name: "users_db", flag: "users-db", def: "$DATA/users.db",
+		doc: "BuntDB file of users, the setup token and token revocations",
+		set: str(func(c *Config) *string { return &c.Auth.UsersDB })},
+
+	{section: "api", name: "rate_limit_enabled", flag: "rate-limit", kind: kindBool, def: "true",
+		doc: "apply the rate limits below",
+		set: boolean(func(c *Config) *bool { return &c.RateLimit.Enabled })},
+	{section: "api", name: "rate_limit_requests", flag: "rate-limit-requests", aliases: []string{"EBIOS_RATE_LIMIT"}, kind: kindInt, def: "100",
+		doc: "the seed's key: requests per rate_limit_window for the execute routes (shorthand for rate_limit_execute)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not an integer", v)
+			}
+			c.seedRequests = n
+			return nil
+		}},
+	{section: "api", name: "rate_limit_window", flag: "rate-limit-window", kind: kindDuration, def: "60",
+		doc: "the seed's key: window of rate_limit_requests (seconds or a duration)",
+		set: duration(func(c *Config) *time.Duration { return &c.seedWindow })},
+}
+
+// tail follows the per-class rate limit keys (added by init).
+var tail = []key{
+	{section: "api", name: "rate_limit_allowlist", flag: "rate-limit-allowlist", kind: kindPrefixes,
+		doc: "comma-separated IP addresses or CIDR prefixes that are never rate limited",
+		set: func(c *Config, v string) (err error) { c.RateLimit.Allowlist, err = parsePrefixes(v); return err }},
+	{section: "api", name: "rate_limit_max_clients", flag: "rate-limit-max-clients", kind: kindInt,
+		def: strconv.Itoa(ratelimit.DefaultMaxClients),
+		doc: "most client buckets kept in memory (about 250 bytes each)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not an integer", v)
+			}
+			c.RateLimit.MaxClients = n
+			return nil
+		}},
+	{section: "api", name: "trusted_proxies", flag: "trusted-proxies", kind: kindPrefixes,
+		doc: "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For is believed",
+		set: func(c *Config, v string) (err error) { c.TrustedProxies, err = parsePrefixes(v); return err }},
+
+	{section: "ledger", name: "backend", flag: "ledger-backend", aliases: []string{"EBIOS_BACKEND"}, def: "buntdb",
+		doc: "buntdb (a durable file) or memory (tests and demos: nothing is kept)",
+		set: func(c *Config, v string) error {
+			c.Ledger.Backend = v
+			switch v {
+			case "buntdb", "memory":
+				return nil
+			case "sqlite", "postgres", "postgresql":
+				return fmt.Errorf("%s was a backend of the Python eBIOS; this one keeps the ledger in BuntDB (backend = buntdb)", v)
+			}
+			return fmt.Errorf("unknown backend %q (buntdb or memory)", v)
+		}},
+	{section: "ledger", name: "db_path", flag: "ledger-db", aliases: []string{"EBIOS_DB_PATH"}, def: "$DATA/ledger.db",
+		doc: "BuntDB file of the ledger",
+		set: str(func(c *Config) *string { return &c.Ledger.DBPath })},
+	{section: "ledger", name: "key_file", flag: "ledger-key", def: "$DATA/ledger.key",
+		doc: "the log's Ed25519 signing key (golang.org/x/mod/sumdb/note format); keep it secret and backed up",
+		set: str(func(c *Config) *string { return &c.Ledger.KeyFile })},
+
+	{section: "policies", name: "trusted_keys", flag: "policy-keys", kind: kindList,
+		doc: "comma-separated note verifier keys (name+hash+base64) allowed to sign policies",
+		set: func(c *Config, v string) error { c.Policies.TrustedKeys = parseList(v); return nil }},
+}

@@ -1,0 +1,284 @@
+package config
+
+import (
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// Validate checks the values against each other and the file system and
+// returns every problem found (nil if none), each naming the key and where
+// its value came from. Warnings (Problem.Warning) do not make the
+// configuration invalid: `ebios config check` prints them and exits 0 if
+// there is no other problem. Validate reads files but never writes.
+func (c *Config) Validate() Problems {
+	v := &validator{c: c}
+	v.server()
+	v.tls()
+	v.auth()
+	v.rateLimits()
+	v.ledger()
+	v.policies()
+	return v.probs
+}
+
+// Check is Load followed by Validate: every problem of the configuration,
+// as `ebios config check` shows them.
+func Check(args []string, getenv func(string) string, readFile func(string) ([]byte, error)) (*Config, Problems) {
+	c, err := Load(args, getenv, readFile)
+	if err != nil {
+		ps, ok := err.(Problems)
+		if !ok {
+			return c, Problems{{Message: err.Error()}}
+		}
+		return c, ps // values may be half-parsed: do not validate them
+	}
+	return c, c.Validate()
+}
+
+type validator struct {
+	c     *Config
+	probs Problems
+}
+
+func (v *validator) errorf(key, format string, args ...any) {
+	v.probs = append(v.probs, Problem{Key: key, Source: v.c.sources[key], Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) warnf(key, format string, args ...any) {
+	v.probs = append(v.probs, Problem{Key: key, Source: v.c.sources[key], Message: fmt.Sprintf(format, args...), Warning: true})
+}
+
+// hostPort checks a listen address; it returns the host.
+func (v *validator) hostPort(key, addr string) (string, bool) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		v.errorf(key, "%q is not host:port (e.g. 127.0.0.1:8080 or :8080)", addr)
+		return "", false
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		v.errorf(key, "port %q is not a number from 0 to 65535", port)
+		return "", false
+	}
+	return host, true
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}
+
+func (v *validator) server() {
+	c := v.c
+	host, ok := v.hostPort("server.listen", c.Listen)
+	if fi, err := os.Stat(c.DataDir); err == nil && !fi.IsDir() {
+		v.errorf("server.data_dir", "%s exists and is not a directory", c.DataDir)
+	}
+	if c.RequestTimeout <= 0 || c.RequestTimeout > 10*time.Minute {
+		v.errorf("server.request_timeout", "must be between 1s and 10m, got %v", c.RequestTimeout)
+	}
+	if !ok {
+		return
+	}
+	public := !isLoopback(host)
+	switch {
+	case c.Dev && public:
+		v.warnf("server.dev", "development mode on a non-loopback address (%s); do not run dev mode in production", c.Listen)
+	case !c.Dev && public && !c.TLS.Enabled() && len(c.TrustedProxies) == 0:
+		v.warnf("server.listen", "plain HTTP on a non-loopback address (%s): passwords and tokens cross the network in clear; "+
+			"configure [tls], or a TLS-terminating proxy in [api] trusted_proxies", c.Listen)
+	}
+}
+
+func (v *validator) file(key, path, what string) {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		v.errorf(key, "cannot use %s %s: %v", what, path, unwrapPath(err))
+	case fi.IsDir():
+		v.errorf(key, "%s %s is a directory", what, path)
+	default:
+		f, err := os.Open(path)
+		if err != nil {
+			v.errorf(key, "cannot read %s %s: %v", what, path, unwrapPath(err))
+			return
+		}
+		f.Close()
+	}
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// secretFile checks a file that need not exist yet (it is made at first
+// start), but if it exists must be a private regular file.
+func (v *validator) secretFile(key, path string, minLen int) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if !os.IsNotExist(err) {
+			v.errorf(key, "cannot use %s: %v", path, unwrapPath(err))
+		}
+		return
+	}
+	if !fi.Mode().IsRegular() {
+		v.errorf(key, "%s is not a regular file", path)
+		return
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		v.warnf(key, "%s is readable by other users (mode %v); chmod 600 it", path, fi.Mode().Perm())
+	}
+	if minLen > 0 {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			v.errorf(key, "cannot read %s: %v", path, unwrapPath(err))
+		} else if n := len(strings.TrimSpace(string(b))); n < minLen {
+			v.errorf(key, "%s holds %d bytes, at least %d are required; remove it to have a new one made", path, n, minLen)
+		}
+	}
+}
+
+func validHostname(s string) bool {
+	if len(s) == 0 || len(s) > 253 || strings.HasSuffix(s, ".") || !strings.Contains(s, ".") {
+		return false
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return false // ACME does not issue for IP addresses here
+	}
+	for _, label := range strings.Split(s, ".") {
+		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (v *validator) tls() {
+	t := v.c.TLS
+	files := t.CertFile != "" || t.KeyFile != ""
+	switch {
+	case t.CertFile != "" && t.KeyFile == "":
+		v.errorf("tls.key_file", "cert_file is set (%s) but key_file is not; give both", v.c.sources["tls.cert_file"])
+	case t.KeyFile != "" && t.CertFile == "":
+		v.errorf("tls.cert_file", "key_file is set (%s) but cert_file is not; give both", v.c.sources["tls.key_file"])
+	case files:
+		v.file("tls.cert_file", t.CertFile, "certificate")
+		v.file("tls.key_file", t.KeyFile, "key")
+		v.secretFile("tls.key_file", t.KeyFile, 0)
+	}
+	if files && len(t.ACMEDomains) > 0 {
+		v.errorf("tls.acme_domains", "both certificate files and ACME are configured; choose one")
+	}
+	for _, d := range t.ACMEDomains {
+		if !validHostname(d) {
+			v.errorf("tls.acme_domains", "%q is not a DNS name ACME can issue a certificate for", d)
+		}
+	}
+	if t.ACMEEmail != "" && !strings.Contains(t.ACMEEmail, "@") {
+		v.errorf("tls.acme_email", "%q is not an e-mail address", t.ACMEEmail)
+	}
+	if len(t.ACMEDomains) > 0 && t.ACMECacheDir == "" {
+		v.errorf("tls.acme_cache_dir", "ACME needs a cache directory, or certificates are requested at every start")
+	}
+	if t.RedirectHTTP != "" {
+		if !t.Enabled() {
+			v.errorf("tls.redirect_http", "redirect to HTTPS needs TLS: set cert_file and key_file, or acme_domains")
+		}
+		if _, ok := v.hostPort("tls.redirect_http", t.RedirectHTTP); ok && t.RedirectHTTP == v.c.Listen {
+			v.errorf("tls.redirect_http", "is the same address as server.listen (%s)", v.c.Listen)
+		}
+	}
+	if len(t.ACMEDomains) > 0 && t.RedirectHTTP == "" {
+		if _, port, err := net.SplitHostPort(v.c.Listen); err == nil && port != "443" {
+			v.warnf("tls.acme_domains", "ACME validates on port 443 (tls-alpn-01) or 80 (http-01): listen on :443 or set redirect_http = :80")
+		}
+	}
+	if t.HSTS && (t.HSTSMaxAge <= 0 || t.HSTSMaxAge > 2*366*24*time.Hour) {
+		v.errorf("tls.hsts_max_age", "must be between 1s and 732d, got %v", t.HSTSMaxAge)
+	}
+}
+
+func (v *validator) auth() {
+	a := v.c.Auth
+	if a.AccessTTL < time.Minute || a.AccessTTL > 24*time.Hour {
+		v.errorf("auth.access_ttl", "must be between 1m and 24h, got %v", a.AccessTTL)
+	}
+	if a.RefreshTTL <= a.AccessTTL || a.RefreshTTL > 90*24*time.Hour {
+		v.errorf("auth.refresh_ttl", "must be longer than access_ttl (%v) and at most 90d, got %v", a.AccessTTL, a.RefreshTTL)
+	}
+	if a.SecretFile == "" {
+		v.errorf("auth.secret_file", "must not be empty")
+	} else {
+		v.secretFile("auth.secret_file", a.SecretFile, 32)
+	}
+	if a.UsersDB == "" {
+		v.errorf("auth.users_db", "must not be empty")
+	} else if a.UsersDB == v.c.Ledger.DBPath {
+		v.errorf("auth.users_db", "is the same file as ledger.db_path (%s); users live in a file of their own", a.UsersDB)
+	}
+}
+
+func (v *validator) rateLimits() {
+	r := v.c.RateLimit
+	if r.MaxClients < 1 {
+		v.errorf("api.rate_limit_max_clients", "must be at least 1, got %d", r.MaxClients)
+	}
+	if !r.Enabled && !v.c.Dev {
+		v.warnf("api.rate_limit_enabled", "rate limiting is off: one client can exhaust the server")
+	}
+	for _, p := range r.Allowlist {
+		if p.Bits() == 0 {
+			v.warnf("api.rate_limit_allowlist", "%s allowlists every address: rate limiting is in effect off", p)
+		}
+	}
+	for _, p := range v.c.TrustedProxies {
+		if p.Bits() == 0 {
+			v.errorf("api.trusted_proxies", "%s trusts every peer: any client could choose its address with X-Forwarded-For", p)
+		}
+	}
+}
+
+func (v *validator) ledger() {
+	l := v.c.Ledger
+	if l.Backend == "memory" && !v.c.Dev {
+		v.warnf("ledger.backend", "the memory backend keeps nothing across restarts; use buntdb in production")
+	}
+	if l.Backend == "buntdb" && l.DBPath == "" {
+		v.errorf("ledger.db_path", "must not be empty with the buntdb backend")
+	}
+	if l.KeyFile == "" {
+		v.errorf("ledger.key_file", "must not be empty")
+	} else {
+		v.secretFile("ledger.key_file", l.KeyFile, 0)
+	}
+}
+
+func (v *validator) policies() {
+	seen := map[string]bool{}
+	for _, k := range v.c.Policies.TrustedKeys {
+		if _, err := note.NewVerifier(k); err != nil {
+			v.errorf("policies.trusted_keys", "%q is not a note verifier key (name+hash+base64): %v", k, err)
+		} else if seen[k] {
+			v.warnf("policies.trusted_keys", "%q is listed twice", k)
+		}
+		seen[k] = true
+	}
+}

@@ -1,0 +1,38 @@
+// Package ratelimit limits requests per client and per route class with
+// token buckets (golang.org/x/time/rate).
+//
+// Each route class ([ClassExecute], [ClassRead], [ClassAuth], [ClassAdmin])
+// has a [Rule]: Requests tokens per Window, at most Burst at once, written
+// in configuration as "100/minute burst 20" ([ParseRule]). Every client has
+// its own bucket per class. [Limiter.Middleware] wraps the handlers of a
+// class; each response carries
+//
+//	X-RateLimit-Limit:     the bucket size (burst)
+//	X-RateLimit-Remaining: whole requests left now
+//	X-RateLimit-Reset:     Unix time (seconds) when the bucket is full again
+//
+// and a refused request gets 429 Too Many Requests with Retry-After (whole
+// seconds until one request is possible) and the structured error
+//
+//	{"error": {"code": "RATE_001", "category": "rate_limit", "message": ...,
+//	           "details": ..., "remediation": ...}}
+//
+// # Clients
+//
+// A client is its IP address; IPv6 clients are grouped by /64
+// (Config.IPv6PrefixLen). X-Forwarded-For is honoured only when the direct
+// peer is in Config.TrustedProxies, and then the right-most address that is
+// not a trusted proxy is the client ([Limiter.ClientAddr]). Addresses in
+// Config.Allowlist are never limited and get no headers.
+//
+// # Memory
+//
+// Buckets live in 32 shards, each a map with an LRU list. A bucket idle
+// long enough to have refilled is equal to a fresh one, so it is dropped
+// when new clients arrive or at [Limiter.Sweep]; and the total is capped by
+// Config.MaxClients (default 65536, about 16 MB), beyond which the least
+// recently used bucket goes. Memory therefore stays bounded under any
+// number of client addresses.
+//
+// A decision ([Limiter.Allow]) takes about 0.2 µs on one core; see BenchmarkLimiterAllow.
+package ratelimit

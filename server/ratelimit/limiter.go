@@ -1,0 +1,309 @@
+package ratelimit
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Config configures a [Limiter].
+type Config struct {
+	// Rules per route class; classes without a rule cannot be used.
+	Rules map[string]Rule
+	// Allowlist: clients in these prefixes are never limited.
+	Allowlist []netip.Prefix
+	// TrustedProxies: X-Forwarded-For is read only when the direct peer is
+	// in one of these prefixes (see [Limiter.ClientAddr]).
+	TrustedProxies []netip.Prefix
+	// MaxClients caps the number of buckets kept (over all classes);
+	// default 65536. Beyond it the least recently seen bucket is dropped.
+	MaxClients int
+	// IPv6PrefixLen: IPv6 clients are limited per prefix of this length
+	// (default 64, a typical single site), so one host cannot multiply its
+	// quota by rotating addresses. 128 limits per address.
+	IPv6PrefixLen int
+	// OnLimited, if set, is called for each request answered 429, with its
+	// class, e.g. to count ebios_rate_limited_total{class}.
+	OnLimited func(class string)
+	// Now is the clock (default time.Now); a test seam.
+	Now func() time.Time
+}
+
+// DefaultMaxClients is the default of Config.MaxClients. A bucket takes
+// about 250 bytes, so the default bounds the limiter at about 16 MB.
+const DefaultMaxClients = 65536
+
+// numShards splits the buckets so that concurrent requests of different
+// clients rarely wait for each other. A power of two.
+const numShards = 32
+
+// Limiter keeps a token bucket per client and route class. Memory is
+// bounded: buckets idle long enough to be full again are dropped (they are
+// indistinguishable from new ones), and past Config.MaxClients the least
+// recently used bucket is dropped. It is safe for concurrent use.
+type Limiter struct {
+	classes   map[string]int // class name → index into rules
+	names     []string
+	rules     []Rule
+	limits    []rate.Limit
+	fill      []time.Duration
+	allow     []netip.Prefix
+	trusted   []netip.Prefix
+	v6bits    int
+	onLimited func(string)
+	now       func() time.Time
+	shardCap  int
+	shards    [numShards]shard
+}
+
+type key struct {
+	class int
+	addr  netip.Addr
+}
+
+type entry struct {
+	key        key
+	lim        *rate.Limiter
+	last       time.Time
+	prev, next *entry // LRU list: head is most recent
+}
+
+type shard struct {
+	mu         sync.Mutex
+	m          map[key]*entry
+	head, tail *entry
+}
+
+// New returns a Limiter for cfg.
+func New(cfg Config) (*Limiter, error) {
+	if len(cfg.Rules) == 0 {
+		return nil, fmt.Errorf("ratelimit: no rules")
+	}
+	if cfg.MaxClients == 0 {
+		cfg.MaxClients = DefaultMaxClients
+	}
+	if cfg.MaxClients < 1 {
+		return nil, fmt.Errorf("ratelimit: MaxClients must be positive, got %d", cfg.MaxClients)
+	}
+	if cfg.IPv6PrefixLen == 0 {
+		cfg.IPv6PrefixLen = 64
+	}
+	if cfg.IPv6PrefixLen < 32 || cfg.IPv6PrefixLen > 128 {
+		return nil, fmt.Errorf("ratelimit: IPv6PrefixLen must be between 32 and 128, got %d", cfg.IPv6PrefixLen)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	l := &Limiter{
+		classes: map[string]int{}, allow: normalize(cfg.Allowlist), trusted: normalize(cfg.TrustedProxies),
+		v6bits: cfg.IPv6PrefixLen, onLimited: cfg.OnLimited, now: cfg.Now,
+		shardCap: (cfg.MaxClients + numShards - 1) / numShards,
+	}
+	names := make([]string, 0, len(cfg.Rules))
+	for name := range cfg.Rules {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		r := cfg.Rules[name]
+		if err := r.Validate(); err != nil {
+			return nil, fmt.Errorf("ratelimit: class %s: %w", name, err)
+		}
+		l.classes[name] = len(l.rules)
+		l.names = append(l.names, name)
+		l.rules = append(l.rules, r)
+		l.limits = append(l.limits, r.Limit())
+		l.fill = append(l.fill, r.fillTime())
+	}
+	for i := range l.shards {
+		l.shards[i].m = make(map[key]*entry)
+	}
+	return l, nil
+}
+
+// normalize unmaps IPv4-in-IPv6 prefixes so that they match unmapped
+// addresses, and masks them.
+func normalize(ps []netip.Prefix) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(ps))
+	for _, p := range ps {
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		out = append(out, p.Masked())
+	}
+	return out
+}
+
+func contains(ps []netip.Prefix, a netip.Addr) bool {
+	for _, p := range ps {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Decision is the outcome of one [Limiter.Allow].
+type Decision struct {
+	Allowed    bool
+	Bypass     bool          // allowlisted client: no limit applies, the other fields are zero
+	Limit      int           // bucket size (burst), for X-RateLimit-Limit
+	Remaining  int           // whole tokens left, for X-RateLimit-Remaining
+	Reset      time.Time     // when the bucket is full again, for X-RateLimit-Reset
+	RetryAfter time.Duration // if !Allowed: until one token is available
+}
+
+// Allow takes one token from the bucket of client in class and reports the
+// decision. An allowlisted client is always allowed (Bypass). It panics if
+// class has no rule: route classes are fixed when handlers are built.
+func (l *Limiter) Allow(class string, client netip.Addr) Decision {
+	i, ok := l.classes[class]
+	if !ok {
+		panic("ratelimit: unknown class " + class)
+	}
+	return l.allowIndex(i, client)
+}
+
+func (l *Limiter) allowIndex(class int, client netip.Addr) Decision {
+	client = client.Unmap()
+	if len(l.allow) > 0 && contains(l.allow, client) {
+		return Decision{Allowed: true, Bypass: true}
+	}
+	if client.Is6() && l.v6bits < 128 {
+		p, _ := client.Prefix(l.v6bits)
+		client = p.Addr()
+	}
+	k := key{class: class, addr: client}
+	now := l.now()
+	sh := &l.shards[shardOf(k)]
+	sh.mu.Lock()
+	e := sh.m[k]
+	if e == nil {
+		e = l.insert(sh, k, now)
+	} else {
+		sh.moveToFront(e)
+	}
+	e.last = now
+	ok := e.lim.AllowN(now, 1)
+	tokens := e.lim.TokensAt(now)
+	sh.mu.Unlock()
+
+	r, lim := l.rules[class], float64(l.limits[class])
+	d := Decision{Allowed: ok, Limit: r.Burst}
+	if tokens > 0 {
+		d.Remaining = int(tokens)
+	}
+	d.Reset = now.Add(secs((float64(r.Burst) - tokens) / lim))
+	if !ok {
+		d.RetryAfter = secs((1 - tokens) / lim)
+	}
+	return d
+}
+
+func secs(s float64) time.Duration {
+	if s <= 0 {
+		return 0
+	}
+	return time.Duration(math.Ceil(s * float64(time.Second)))
+}
+
+func shardOf(k key) int {
+	b := k.addr.As16()
+	h := binary.LittleEndian.Uint64(b[:8])*0x9E3779B97F4A7C15 ^ binary.LittleEndian.Uint64(b[8:])
+	h = (h ^ uint64(k.class)) * 0xBF58476D1CE4E5B9
+	return int(h >> (64 - 5)) // numShards = 32
+}
+
+// insert adds a bucket for k, first dropping idle buckets from the LRU end
+// and, if the shard is full, the least recently used one. sh.mu is held.
+func (l *Limiter) insert(sh *shard, k key, now time.Time) *entry {
+	for sh.tail != nil && now.Sub(sh.tail.last) >= l.fill[sh.tail.key.class] {
+		sh.remove(sh.tail)
+	}
+	if len(sh.m) >= l.shardCap {
+		sh.remove(sh.tail)
+	}
+	e := &entry{key: k, lim: rate.NewLimiter(l.limits[k.class], l.rules[k.class].Burst)} // starts full
+	sh.m[k] = e
+	sh.pushFront(e)
+	return e
+}
+
+func (sh *shard) pushFront(e *entry) {
+	e.prev, e.next = nil, sh.head
+	if sh.head != nil {
+		sh.head.prev = e
+	}
+	sh.head = e
+	if sh.tail == nil {
+		sh.tail = e
+	}
+}
+
+func (sh *shard) unlink(e *entry) {
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		sh.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		sh.tail = e.prev
+	}
+	e.prev, e.next = nil, nil
+}
+
+func (sh *shard) moveToFront(e *entry) {
+	if sh.head != e {
+		sh.unlink(e)
+		sh.pushFront(e)
+	}
+}
+
+func (sh *shard) remove(e *entry) {
+	sh.unlink(e)
+	delete(sh.m, e.key)
+}
+
+// Sweep drops every bucket idle long enough to be full again. Buckets are
+// also dropped as new clients arrive, so calling Sweep is optional; a server
+// may call it every minute to return memory after a burst of clients.
+func (l *Limiter) Sweep() {
+	now := l.now()
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		for sh.tail != nil && now.Sub(sh.tail.last) >= l.fill[sh.tail.key.class] {
+			sh.remove(sh.tail)
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// Len returns the number of buckets held.
+func (l *Limiter) Len() int {
+	n := 0
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// Rule returns the rule of class.
+func (l *Limiter) Rule(class string) (Rule, bool) {
+	i, ok := l.classes[class]
+	if !ok {
+		return Rule{}, false
+	}
+	return l.rules[i], true
+}
