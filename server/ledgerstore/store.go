@@ -28,11 +28,11 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/server/filelock"
 	"github.com/tidwall/buntdb"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -85,7 +85,7 @@ type Options struct {
 type Store struct {
 	db       *buntdb.DB
 	file     *os.File // our own handle on the BuntDB file, used for fsync
-	lock     *os.File // holds an exclusive flock on path+".lock"
+	lock     *filelock.Lock
 	origin   string
 	signer   *ledger.Signer
 	verifier *ledger.Verifier
@@ -156,14 +156,13 @@ func open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
 	if path != ":memory:" {
 		// BuntDB has no locking of its own, and opening a file that another
 		// process is writing could truncate it: one process at a time.
-		lock, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, ioErr("open the lock file", err)
-		}
-		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			lock.Close()
-			return nil, storeErr(CodeInUse, "the ledger store "+path+" is in use by another process", err.Error(),
+		lock, err := filelock.Acquire(path)
+		if errors.Is(err, filelock.ErrLocked) {
+			return nil, storeErr(CodeInUse, "the ledger store "+path+" is in use by another process", "",
 				"stop the server (or the other ebios command) first, or use the server's API to read the ledger")
+		}
+		if err != nil {
+			return nil, ioErr("lock "+path, err)
 		}
 		s.lock = lock
 	}
@@ -208,12 +207,7 @@ func (s *Store) closeFiles() {
 	s.unlock()
 }
 
-func (s *Store) unlock() {
-	if s.lock != nil {
-		s.lock.Close() // closing the descriptor releases the flock
-		s.lock = nil
-	}
-}
+func (s *Store) unlock() { s.lock.Unlock() }
 
 func (s *Store) sync() error {
 	if s.file == nil {

@@ -61,6 +61,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"calc", "evaluate an expression over n ± u values (--log: record it in the ledger)", runCalc},
+		{"serve", "serve the API, the dashboard and metrics", runServe},
+		{"user", "manage users: add, list, set-role, disable, enable, reset-password", runUser},
+		{"config", "check the server configuration", runConfig},
 		{"key", "generate the log's signing key", runKey},
 		{"ledger", "export, verify, trace and prove entries of the signed ledger", runLedger},
 		{"proofs", "attest and verify the machine-checked proofs", runProofs},

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/ebios/ebios/server/config"
+	"github.com/ebios/ebios/server/serve"
+)
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return s.Value[:12]
+			}
+		}
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" {
+			fmt.Fprint(stderr, `Usage: ebios serve [flags]
+
+Serve the JSON API under /api/v1 (and the original eBIOS paths), the
+dashboard at /, health at /healthz and /readyz, and Prometheus metrics at
+/metrics. Every executed operation is appended, durably, to the signed ledger
+in the data directory. The server needs the ledger's signing key
+(--ledger-key, default DATA/ledger.key); --dev creates one if it is missing.
+While no admin exists it prints how to create the first one.
+
+Settings come from flags, then EBIOS_* environment variables, then the
+ebios.conf file, then defaults; "ebios config check" validates them.
+
+Flags:
+`+config.Usage())
+			return nil
+		}
+	}
+	err := serve.Run(ctx, args, serve.Options{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile, Version: version()})
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		for _, p := range ps {
+			fmt.Fprintln(stderr, "ebios serve:", p)
+		}
+		return exitError{exitUsage}
+	}
+	return reportErr(stdout, stderr, false, "", err)
+}
+
+func runConfig(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "check" {
+		fmt.Fprint(stderr, "Usage: ebios config check [serve flags]\n\nLoad the configuration exactly as `ebios serve` would (flags > EBIOS_* env > ebios.conf > defaults)\nand report every problem with where its value came from. Exit 0 when it is valid (warnings allowed).\n")
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			return nil
+		}
+		return exitError{exitUsage}
+	}
+	cfg, ps := config.Check(args[1:], os.Getenv, os.ReadFile)
+	errs := 0
+	for _, p := range ps {
+		fmt.Fprintln(stdout, p)
+		if !p.Warning {
+			errs++
+		}
+	}
+	if errs > 0 {
+		fmt.Fprintf(stdout, "config check: %d problem(s)\n", errs)
+		return exitError{exitFail}
+	}
+	file := "no config file"
+	if cfg != nil && cfg.File != "" {
+		file = cfg.File
+	}
+	fmt.Fprintf(stdout, "config check: OK (%s)\n", file)
+	return nil
+}
