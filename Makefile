@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build run test lint unit wasm-test proofs fuzz bench clean
+.PHONY: all build run test lint unit wasm-test proofs load fuzz bench clean
 
 all: build
 
@@ -41,6 +41,10 @@ wasm-test:
 ## proofs: install Coq from Debian if needed, check every proof, and test the checker.
 proofs:
 	$(MAKE) -C proofs check test
+
+## load: 60 s of POST /operations/execute at 64 connections against a real server (wrk).
+load:
+	scripts/load.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

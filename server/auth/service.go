@@ -52,6 +52,8 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     string // a hash to verify against for unknown users
+
+	cache accessCache // verified access tokens; emptied by every revocation or user change
 }
 
 // Principal is the authenticated caller of a request.
@@ -172,6 +174,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*TokenPair,
 	}
 	remaining := c.ExpiresAt.Sub(s.now()) + s.tok.leeway
 	if err := s.store.SpendRefresh(ctx, c.ID, c.Family, remaining, s.familyTTL()); err != nil {
+		s.cache.invalidate() // a reused refresh token revokes its family
 		return nil, s.fail(err)
 	}
 	u, err := s.currentUser(ctx, c)
@@ -206,6 +209,11 @@ func (s *Service) currentUser(ctx context.Context, c *Claims) (*User, error) {
 // expiry, type, family revocation and the user's state. The principal
 // carries the user's current role.
 func (s *Service) CheckAccess(ctx context.Context, accessToken string) (*Principal, error) {
+	now := s.now()
+	if p, ok := s.cache.get(accessToken, now); ok {
+		return p, nil
+	}
+	epoch := s.cache.epoch.Load() // before the checks: a change during them discards the entry
 	c, err := s.tok.parse(accessToken, AccessToken)
 	if err != nil {
 		return nil, s.fail(err)
@@ -221,7 +229,9 @@ func (s *Service) CheckAccess(ctx context.Context, accessToken string) (*Princip
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	return &Principal{User: u.Name, Role: u.Role, TokenID: c.ID, Family: c.Family, ExpiresAt: c.ExpiresAt.Time}, nil
+	p := &Principal{User: u.Name, Role: u.Role, TokenID: c.ID, Family: c.Family, ExpiresAt: c.ExpiresAt.Time}
+	s.cache.put(accessToken, p, now, epoch)
+	return p, nil
 }
 
 // Logout revokes the family of token, an access or a refresh token of this
@@ -237,6 +247,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 
 // RevokeFamily revokes every token of a family, e.g. Principal.Family.
 func (s *Service) RevokeFamily(ctx context.Context, family string) error {
+	defer s.cache.invalidate()
 	return s.store.RevokeFamily(ctx, family, s.familyTTL())
 }
 
@@ -316,6 +327,7 @@ func (s *Service) ResetPassword(ctx context.Context, name, password string) (*Us
 
 func (s *Service) update(ctx context.Context, name string, fn func(*User)) (*User, error) {
 	now := s.now()
+	defer s.cache.invalidate() // roles, disabling and password resets take effect at once
 	return s.store.UpdateUser(ctx, name, func(u *User) error {
 		fn(u)
 		u.UpdatedAt = now

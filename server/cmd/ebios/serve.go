@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 
 	"github.com/ebios/ebios/server/config"
 	"github.com/ebios/ebios/server/serve"
@@ -44,6 +45,17 @@ Flags:
 `+config.Usage())
 			return nil
 		}
+	}
+	// EBIOS_CPUPROFILE=FILE writes a CPU profile of the whole run (for
+	// performance work; see docs/benchmarks.md).
+	if path := os.Getenv("EBIOS_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	err := serve.Run(ctx, args, serve.Options{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile, Version: version()})
 	if err == nil || errors.Is(err, flag.ErrHelp) {
