@@ -14,15 +14,11 @@ all: build
 build:
 	$(GO) build -o bin/ebios ./server/cmd/ebios
 
-## run: build and run the main job (for now: an `ebios calc` demo).
+## run: build and start the server on the BuntDB default under ./data (--dev
+## makes a development ledger key on first start). It prints the URL and how
+## to create the first admin. Stop it with Ctrl-C.
 run: build
-	@echo '$$ ebios calc "(10 ± 0.5) * (20 ± 1) + 3 ± 0.2"'
-	@./bin/ebios calc '(10 ± 0.5) * (20 ± 1) + 3 ± 0.2'
-	@echo '$$ ebios calc --mode interval --json "(10 ± 0.5) * (20 ± 1)"'
-	@./bin/ebios calc --mode interval --json '(10 ± 0.5) * (20 ± 1)'
-	@echo '$$ ebios calc "compose(10.1 ± 0.2, 9.9 ± 0.1)"'
-	@./bin/ebios calc 'compose(10.1 ± 0.2, 9.9 ± 0.1)'
-	@echo 'More: ./bin/ebios calc --help'
+	./bin/ebios serve --dev --data-dir ./data
 
 ## test: the whole suite.
 test: lint unit wasm-test proofs

@@ -55,7 +55,7 @@
 //
 //	[server] dev = false
 //		flag -dev, env EBIOS_SERVER_DEV (or EBIOS_DEV); bool
-//		development mode: relaxes the production warnings of `ebios config check`
+//		development mode: creates a development ledger key if there is none, and relaxes the production warnings of `ebios config check`
 //
 //	[server] request_timeout = 30s
 //		flag -request-timeout, env EBIOS_SERVER_REQUEST_TIMEOUT; duration

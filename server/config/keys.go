@@ -114,7 +114,7 @@ var keys = []key{
 		doc: "host:port to serve on; \":8080\" listens on every interface",
 		set: str(func(c *Config) *string { return &c.Listen })},
 	{section: "server", name: "dev", flag: "dev", aliases: []string{"EBIOS_DEV"}, kind: kindBool, def: "false",
-		doc: "development mode: relaxes the production warnings of `ebios config check`",
+		doc: "development mode: creates a development ledger key if there is none, and relaxes the production warnings of `ebios config check`",
 		set: boolean(func(c *Config) *bool { return &c.Dev })},
 	{section: "server", name: "request_timeout", flag: "request-timeout", kind: kindDuration, def: "30s",
 		doc: "longest time to read a request and write its response",

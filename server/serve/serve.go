@@ -167,6 +167,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: draining requests")
+	fmt.Fprintln(o.Stdout, "eBIOS shutting down: draining requests, then flushing the ledger")
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	if redirect != nil {
@@ -176,7 +177,11 @@ func Run(ctx context.Context, args []string, o Options) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	if cerr := store.Close(); err == nil {
+		err = cerr
+	}
 	logger.Info("stopped", "ledger_entries", store.Len())
+	fmt.Fprintf(o.Stdout, "eBIOS stopped: %d ledger entries on disk\n", store.Len())
 	return err
 }
 
