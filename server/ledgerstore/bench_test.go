@@ -23,17 +23,27 @@ func BenchmarkAppendDurable64(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	var n atomic.Int64
-	b.SetParallelism((64 + 1) / 2) // × GOMAXPROCS (2 here) = 64 writers
+	const writers = 64 // exactly, whatever GOMAXPROCS is
+	var next atomic.Int64
+	var wg sync.WaitGroup
 	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := st.Append(context.Background(), draft(fmt.Sprint("op", n.Add(1)))); err != nil {
-				b.Error(err)
-				return
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n := next.Add(1)
+				if n > int64(b.N) {
+					return
+				}
+				if _, err := st.Append(context.Background(), draft(fmt.Sprint("op", n))); err != nil {
+					b.Error(err)
+					return
+				}
 			}
-		}
-	})
+		}()
+	}
+	wg.Wait()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
 }
 

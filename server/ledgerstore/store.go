@@ -216,9 +216,23 @@ func (s *Store) sync() error {
 	return s.file.Sync()
 }
 
-func entryKey(i uint64) string { return prefixEntry + pad(i) }
-func hashKey(i int64) string   { return prefixHash + pad(uint64(i)) }
-func pad(i uint64) string      { return fmt.Sprintf("%020d", i) }
+func entryKey(i uint64) string { return key(prefixEntry, i) }
+func hashKey(i int64) string   { return key(prefixHash, uint64(i)) }
+func pad(i uint64) string      { return key("", i) }
+
+// key is prefix followed by i in 20 zero-padded decimal digits, so that
+// keys sort in index order.
+func key(prefix string, i uint64) string {
+	var b [24]byte
+	n := copy(b[:], prefix)
+	d := strconv.AppendUint(b[n:n], i, 10)
+	out := make([]byte, 0, n+20)
+	out = append(out, prefix...)
+	for range 20 - len(d) {
+		out = append(out, '0')
+	}
+	return string(append(out, d...))
+}
 
 // load checks the store on open and reads its state.
 func (s *Store) load() error {
@@ -395,6 +409,7 @@ func (r *txHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 			return nil, fmt.Errorf("stored hash %d missing", x)
 		}
 		copy(out[i][:], v)
+
 	}
 	return out, nil
 }

@@ -369,3 +369,17 @@ func TestAppendBatchAtomic(t *testing.T) {
 		t.Fatal(rep, err)
 	}
 }
+
+func TestKeysSortByIndex(t *testing.T) {
+	for _, c := range []struct {
+		i    uint64
+		want string
+	}{{0, "e:00000000000000000000"}, {42, "e:00000000000000000042"}, {18446744073709551615, "e:18446744073709551615"}} {
+		if got := entryKey(c.i); got != c.want {
+			t.Errorf("entryKey(%d) = %q", c.i, got)
+		}
+	}
+	if !(entryKey(9) < entryKey(10)) || pad(7) != "00000000000000000007" {
+		t.Error("keys must sort in index order")
+	}
+}
