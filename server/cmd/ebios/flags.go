@@ -46,6 +46,17 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// groupUsage prints the usage of a command group (ebios ledger, user, ...)
+// when args name no known subcommand: success for an explicit --help,
+// exitUsage otherwise.
+func groupUsage(stderr io.Writer, args []string, usage string) error {
+	fmt.Fprint(stderr, usage)
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+		return nil
+	}
+	return exitError{exitUsage}
+}
+
 // wantArgs checks the number of positional arguments.
 func wantArgs(fs *flag.FlagSet, pos []string, n int, what string) error {
 	if len(pos) != n {

@@ -22,12 +22,7 @@ entries can only be checked against the key that signed them.
 
 func runKey(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "generate" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			fmt.Fprint(stderr, "Usage: ebios key generate --out FILE [--name NAME] [--force]\n\n"+keyHelp)
-			return nil
-		}
-		fmt.Fprint(stderr, "Usage: ebios key generate --out FILE [--name NAME] [--force]\n\n"+keyHelp)
-		return exitError{exitUsage}
+		return groupUsage(stderr, args, "Usage: ebios key generate --out FILE [--name NAME] [--force]\n\n"+keyHelp)
 	}
 	fs := newFlags("key generate", "--out FILE [--name NAME] [--force]", keyHelp, stderr)
 	out := fs.String("out", "", "file to write the signer key to (required)")

@@ -45,11 +45,7 @@ func runLedger(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		"trace": ledgerTrace, "proof": ledgerProof, "consistency": ledgerConsistency,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprint(stderr, "Usage: ebios ledger <command> ...\n\n"+ledgerHelp)
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			return nil
-		}
-		return exitError{exitUsage}
+		return groupUsage(stderr, args, "Usage: ebios ledger <command> ...\n\n"+ledgerHelp)
 	}
 	return subs[args[0]](ctx, args[1:], stdout, stderr)
 }

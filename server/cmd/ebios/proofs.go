@@ -26,11 +26,7 @@ The proofs themselves are checked by Coq: make proofs.
 
 func runProofs(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "attest" && args[0] != "verify") {
-		fmt.Fprint(stderr, "Usage: ebios proofs attest|verify ...\n\n"+proofsHelp)
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			return nil
-		}
-		return exitError{exitUsage}
+		return groupUsage(stderr, args, "Usage: ebios proofs attest|verify ...\n\n"+proofsHelp)
 	}
 	fs := newFlags("proofs "+args[0], "[flags]", proofsHelp, stderr)
 	dir := fs.String("dir", "proofs", "directory of the Coq proofs")

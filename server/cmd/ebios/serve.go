@@ -73,11 +73,7 @@ Flags:
 
 func runConfig(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprint(stderr, "Usage: ebios config check [serve flags]\n\nLoad the configuration exactly as `ebios serve` would (flags > EBIOS_* env > ebios.conf > defaults)\nand report every problem with where its value came from. Exit 0 when it is valid (warnings allowed).\n")
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			return nil
-		}
-		return exitError{exitUsage}
+		return groupUsage(stderr, args, "Usage: ebios config check [serve flags]\n\nLoad the configuration exactly as `ebios serve` would (flags > EBIOS_* env > ebios.conf > defaults)\nand report every problem with where its value came from. Exit 0 when it is valid (warnings allowed).\n")
 	}
 	cfg, ps := config.Check(args[1:], os.Getenv, os.ReadFile)
 	errs := 0

@@ -32,17 +32,13 @@ the one-time setup token the server prints at first start.
 
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	subs := map[string]int{"add": 1, "list": 0, "set-role": 2, "disable": 1, "enable": 1, "reset-password": 1}
-	if len(args) == 0 {
-		fmt.Fprint(stderr, "Usage: ebios user <command> ...\n\n"+userHelp)
-		return exitError{exitUsage}
+	var nargs int
+	var ok bool
+	if len(args) > 0 {
+		nargs, ok = subs[args[0]]
 	}
-	nargs, ok := subs[args[0]]
 	if !ok {
-		fmt.Fprint(stderr, "Usage: ebios user <command> ...\n\n"+userHelp)
-		if args[0] == "--help" || args[0] == "-h" {
-			return nil
-		}
-		return exitError{exitUsage}
+		return groupUsage(stderr, args, "Usage: ebios user <command> ...\n\n"+userHelp)
 	}
 	sub := args[0]
 	fs := newFlags("user "+sub, "[flags]", userHelp, stderr)
