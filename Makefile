@@ -47,6 +47,9 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./core/nu -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./core/expr -run '^$$' -fuzz FuzzEval -fuzztime $(FUZZTIME)
+	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME)
+	$(GO) test ./server/api -run '^$$' -fuzz FuzzInput -fuzztime $(FUZZTIME)
+	$(GO) test ./server/api -run '^$$' -fuzz FuzzExecute -fuzztime $(FUZZTIME)
 
 ## bench: benchmarks of the N/U core; nu vs bare float64 compared by benchstat.
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat

@@ -21,7 +21,7 @@ import (
 const password = "correct horse battery staple"
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	h      http.Handler
 	store  *ledgerstore.Store
@@ -30,7 +30,11 @@ type env struct {
 	vkey   string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvF(t) }
+
+// newEnvF builds an API over an in-memory ledger and users store, with one
+// logged-in user per role.
+func newEnvF(t testing.TB) *env {
 	t.Helper()
 	skey, vkey, _ := ledger.GenerateKey(rand.Reader, "api.example/log")
 	sg, _ := ledger.ParseSignerKey(skey)

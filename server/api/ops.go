@@ -45,23 +45,22 @@ type OpRequest struct {
 type Input struct{ N, U float64 }
 
 // UnmarshalJSON reads [n, u] or {"n": n, "u": u}; numbers are JSON numbers,
-// and u may be "+Inf".
+// and u may be "+Inf". The encoding/json decoder has already checked that b
+// is one valid JSON value, so a pair is split and parsed directly (this is
+// the hot path of every request).
 func (in *Input) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '[' {
-		var pair []json.RawMessage
-		if err := json.Unmarshal(b, &pair); err != nil || len(pair) != 2 {
+		parts := bytes.Split(b[1:len(b)-1], []byte{','})
+		if len(parts) != 2 {
 			return badInput("an input must be a pair [n, u] or an object {\"n\": n, \"u\": u}")
 		}
-		var n, u nu.Float
-		if err := json.Unmarshal(pair[0], &n); err != nil {
+		var err error
+		if in.N, err = jsonNumber(parts[0]); err != nil {
 			return err
 		}
-		if err := json.Unmarshal(pair[1], &u); err != nil {
-			return err
-		}
-		in.N, in.U = float64(n), float64(u)
-		return nil
+		in.U, err = jsonNumber(parts[1])
+		return err
 	}
 	var obj struct {
 		N *nu.Float `json:"n"`
@@ -74,6 +73,25 @@ func (in *Input) UnmarshalJSON(b []byte) error {
 	}
 	in.N, in.U = float64(*obj.N), float64(*obj.U)
 	return nil
+}
+
+// jsonNumber parses one element of a pair: a JSON number or "+Inf".
+func jsonNumber(b []byte) (float64, error) {
+	b = bytes.TrimSpace(b)
+	if string(b) == `"`+nu.InfString+`"` {
+		return math.Inf(1), nil
+	}
+	if len(b) == 0 || !(b[0] == '-' || b[0] >= '0' && b[0] <= '9') {
+		return 0, &nu.Error{Code: nu.CodeSyntax, Category: nu.CategorySyntax,
+			Message: "expected a JSON number or \"+Inf\"", Details: "got " + string(b),
+			Remediation: "write numbers as JSON numbers; only an infinite uncertainty is written as the string \"+Inf\""}
+	}
+	x, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return 0, &nu.Error{Code: nu.CodeSyntax, Category: nu.CategorySyntax,
+			Message: "number out of the float64 range", Details: "got " + string(b), Remediation: "use numbers within ±1.8e308"}
+	}
+	return x, nil
 }
 
 func badInput(msg string) error {
