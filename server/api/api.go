@@ -42,6 +42,9 @@ type Config struct {
 	Limit func(class string, h http.Handler) http.Handler
 	// Observe wraps the whole mux (metrics, request ids, logs); may be nil.
 	Observe func(h http.Handler) http.Handler
+	// Policies judges results and manages policies; nil means no guard
+	// (entries record no policy) and no policy endpoints.
+	Policies Policies
 	// Metrics for operations; may be nil.
 	OnOperation func(op, mode string, invariantOK bool)
 	// MetricsHandler serves /metrics (admin only); nil means 404.
@@ -154,6 +157,16 @@ func (s *Server) register() {
 	add(R{Method: "POST", Path: v1 + "/users", Perm: auth.PermUsersManage, Class: "admin"}, s.addUser)
 	add(R{Method: "PATCH", Path: v1 + "/users/{name}", Perm: auth.PermUsersManage, Class: "admin"}, s.patchUser)
 	add(R{Method: "POST", Path: v1 + "/users/{name}/password", Perm: auth.PermUsersManage, Class: "admin"}, s.resetPassword)
+	// Policies and the guard.
+	if s.cfg.Policies != nil {
+		add(R{Method: "GET", Path: v1 + "/policies", Perm: auth.PermPoliciesRead, Class: "read"}, s.listPolicies)
+		add(R{Method: "GET", Path: v1 + "/policies/{hash}", Perm: auth.PermPoliciesRead, Class: "read"}, s.getPolicy)
+		add(R{Method: "POST", Path: v1 + "/policies/activate", Aliases: []string{"/policies/activate"},
+			Perm: auth.PermPoliciesWrite, Class: "admin"}, s.activatePolicy)
+		add(R{Method: "POST", Path: v1 + "/policies/deactivate", Aliases: []string{"/policies/deactivate"},
+			Perm: auth.PermPoliciesWrite, Class: "admin"}, s.deactivatePolicy)
+		add(R{Method: "GET", Path: v1 + "/guard/events", Perm: auth.PermGuardRead, Class: "read"}, s.guardEvents)
+	}
 	// Metrics.
 	add(R{Method: "GET", Path: "/metrics", Aliases: []string{v1 + "/metrics"}, Perm: auth.PermMetricsRead, Class: "admin"}, s.metrics)
 	// Root: health JSON for API clients, the dashboard for browsers.
@@ -288,12 +301,17 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	halt := s.judge(c)
 	e, err := s.cfg.Store.Append(r.Context(), c.draft)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	s.observe(c)
+	if halt {
+		halted(w, c, e)
+		return
+	}
 	resp := opResponse{Result: c.value, Mode: c.mode, Coverage: c.draft.Coverage, Operation: c.draft.Operation, Entry: ref(e)}
 	if req.Proof || r.URL.Query().Get("proof") == "1" || r.URL.Query().Get("proof") == "true" {
 		if resp.Proof, err = s.proveEntry(e); err != nil {
@@ -327,6 +345,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	}
 	// Compute everything first: one bad operation refuses the whole batch
 	// and nothing is written.
+	haltAt := -1 // the first operation the policy refuses
 	cs := make([]*computed, len(req.Operations))
 	ds := make([]ledger.Draft, len(req.Operations))
 	for i := range req.Operations {
@@ -335,6 +354,9 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err)
 			return
 		}
+		if s.judge(c) && haltAt < 0 {
+			haltAt = i
+		}
 		cs[i], ds[i] = c, c.draft
 	}
 	es, err := s.cfg.Store.AppendBatch(r.Context(), ds)
@@ -342,9 +364,15 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	for i := range es {
+		s.observe(cs[i])
+	}
+	if haltAt >= 0 { // every attempt is logged; the batch's results are refused
+		halted(w, cs[haltAt], es[haltAt])
+		return
+	}
 	out := make([]opResponse, len(es))
 	for i, e := range es {
-		s.observe(cs[i])
 		out[i] = opResponse{Result: cs[i].value, Mode: cs[i].mode, Coverage: cs[i].draft.Coverage, Operation: cs[i].draft.Operation, Entry: ref(e)}
 		if req.Operations[i].Proof {
 			if out[i].Proof, err = s.proveEntry(e); err != nil {
