@@ -44,8 +44,14 @@ func status(e *nu.Error) int {
 		return auth.HTTPStatus(c)
 	case c == CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case c == CodeNotFound || c == ledger.CodeNotFound:
+	case c == CodeNotFound || c == ledger.CodeNotFound || c == "POLICY_010":
 		return http.StatusNotFound
+	case c == "POLICY_011":
+		return http.StatusConflict
+	case c == "POLICY_012":
+		return http.StatusServiceUnavailable
+	case strings.HasPrefix(c, "POLICY_"):
+		return http.StatusBadRequest
 	case c == CodeBusy:
 		return http.StatusTooManyRequests
 	case c == CodeUnavailable || c == ledgerstore.CodeClosed || c == ledgerstore.CodeIO || c == ledgerstore.CodeDamaged:

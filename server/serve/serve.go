@@ -22,6 +22,7 @@ import (
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/core/policy"
 	"github.com/ebios/ebios/server/api"
 	"github.com/ebios/ebios/server/auth"
 	"github.com/ebios/ebios/server/config"
@@ -29,6 +30,7 @@ import (
 	"github.com/ebios/ebios/server/keyfile"
 	"github.com/ebios/ebios/server/ledgerstore"
 	"github.com/ebios/ebios/server/metrics"
+	"github.com/ebios/ebios/server/policystore"
 	"github.com/ebios/ebios/server/ratelimit"
 	"golang.org/x/crypto/acme/autocert"
 )
@@ -101,11 +103,24 @@ func Run(ctx context.Context, args []string, o Options) error {
 		}
 		limit = l.Middleware
 	}
+	trusted, err := policy.ParseTrustedKeys(cfg.Policies.TrustedKeys)
+	if err != nil {
+		return err
+	}
+	policies, notices, err := policystore.Open(filepath.Join(cfg.DataDir, "policies.db"), trusted, store)
+	if err != nil {
+		return err
+	}
+	defer policies.Close()
+	for _, n := range notices {
+		fmt.Fprintln(o.Stdout, "policies:", n)
+		logger.Warn(n)
+	}
 	var metricsHandler http.Handler
 	if cfg.Metrics {
 		metricsHandler = m.Handler()
 	}
-	a := api.New(api.Config{Store: store, Auth: as, Limit: limit, Logger: logger, Version: o.Version, App: o.App,
+	a := api.New(api.Config{Store: store, Auth: as, Limit: limit, Logger: logger, Version: o.Version, App: o.App, Policies: policies,
 		MetricsHandler: metricsHandler,
 		OnOperation: func(op, mode string, ok bool) {
 			m.Operation(op, mode)

@@ -66,6 +66,7 @@ func commands() []command {
 		{"config", "check the server configuration", runConfig},
 		{"key", "generate the log's signing key", runKey},
 		{"ledger", "export, verify, trace and prove entries of the signed ledger", runLedger},
+		{"policy", "validate, sign, verify and show guard policies", runPolicy},
 		{"proofs", "attest and verify the machine-checked proofs", runProofs},
 		{"version", "print the version", runVersion},
 	}
