@@ -55,7 +55,7 @@ func newEnvF(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, store: st, auth: as, tokens: map[auth.Role]string{}, vkey: vkey}
-	e.srv = New(Config{Store: st, Auth: as, MetricsHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e.srv = New(Config{Store: st, Auth: as, Policies: fakePolicies{}, MetricsHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "# metrics\n")
 	})})
 	e.h = e.srv.Handler()
@@ -119,6 +119,7 @@ func (e *env) sampleRequest(r Route) (string, any) {
 	path = strings.ReplaceAll(path, "{index}", "0")
 	path = strings.ReplaceAll(path, "{op_id}", "seed-op")
 	path = strings.ReplaceAll(path, "{name}", "target")
+	path = strings.ReplaceAll(path, "{hash}", "00")
 	switch {
 	case strings.HasSuffix(path, "/operations/execute"):
 		return path, map[string]any{"operation": "add", "inputs": [][]float64{{5, 0.1}, {3, 0.2}}}
@@ -136,6 +137,8 @@ func (e *env) sampleRequest(r Route) (string, any) {
 		return path, map[string]any{"token": "x", "username": "root", "password": password}
 	case path == "/api/v1/users" && r.Method == "POST":
 		return path, map[string]any{"username": fmt.Sprintf("u%d", len(path)), "password": password, "role": "guest"}
+	case strings.HasSuffix(path, "/policies/activate"):
+		return path, map[string]any{"policy_hash": "00"}
 	case strings.HasSuffix(path, "/password"):
 		return path, map[string]any{"password": password}
 	case r.Method == "PATCH":
@@ -418,4 +421,21 @@ func TestLogout(t *testing.T) {
 	if r := e.do("GET", "/auth/me", tok, nil); r.code != 401 {
 		t.Fatalf("me after logout: %d", r.code)
 	}
+}
+
+// fakePolicies registers the policy routes without a policy store (the
+// real one, server/policystore, has its own end-to-end tests).
+type fakePolicies struct{}
+
+func (fakePolicies) Judge(nu.Value) Judgement { return Judgement{} }
+func (fakePolicies) List() []PolicyInfo       { return nil }
+func (fakePolicies) Active() *PolicyInfo      { return nil }
+func (fakePolicies) Get(string) ([]byte, error) {
+	return nil, apiErr(CodeNotFound, "no such policy", "", "")
+}
+func (fakePolicies) Activate(context.Context, []byte, string, string) (*PolicyInfo, *ledger.Entry, error) {
+	return nil, nil, apiErr(CodeBadField, "not in this test", "", "")
+}
+func (fakePolicies) Deactivate(context.Context, string) (*PolicyInfo, *ledger.Entry, error) {
+	return nil, nil, apiErr(CodeBadField, "not in this test", "", "")
 }
