@@ -7,17 +7,21 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build run test lint unit wasm-test proofs load fuzz bench clean
+.PHONY: all build wasm run test lint unit wasm-test proofs load fuzz bench clean
 
 all: build
 
 build:
 	$(GO) build -o bin/ebios ./server/cmd/ebios
 
+## wasm: the browser app (go-app PWA), served by ebios serve from ./web.
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/app.wasm ./wasm/app
+
 ## run: build and start the server on the BuntDB default under ./data (--dev
 ## makes a development ledger key on first start). It prints the URL and how
 ## to create the first admin. Stop it with Ctrl-C.
-run: build
+run: build wasm
 	./bin/ebios serve --dev --data-dir ./data
 
 ## test: the whole suite.

@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
 
+	webapp "github.com/ebios/ebios/app"
 	"github.com/ebios/ebios/server/config"
 	"github.com/ebios/ebios/server/serve"
 )
@@ -57,7 +59,13 @@ Flags:
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	err := serve.Run(ctx, args, serve.Options{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile, Version: version()})
+	var ui http.Handler
+	if _, err := os.Stat("web/app.wasm"); err == nil {
+		ui = webapp.Handler(version())
+	} else {
+		fmt.Fprintln(stderr, "ebios serve: web/app.wasm not found here: serving the API without the browser app (build it with `make wasm`, and run from the directory that holds web/)")
+	}
+	err := serve.Run(ctx, args, serve.Options{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile, Version: version(), App: ui})
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return err
 	}

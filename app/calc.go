@@ -1,0 +1,420 @@
+package app
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+
+	"github.com/ebios/ebios/core/expr"
+	"github.com/ebios/ebios/core/nu"
+)
+
+// HistoryKey is the go-app state (persisted in local storage) that holds the
+// calculator history.
+const HistoryKey = "ebios.calc.history"
+
+// MaxHistory is how many computations the history keeps, newest first.
+const MaxHistory = 20
+
+// maxDrawnInputs bounds how many input literals the picture shows.
+const maxDrawnInputs = 8
+
+// HistoryItem is one computation of the calculator history.
+type HistoryItem struct {
+	Expr   string `json:"expr"`
+	Mode   string `json:"mode"`
+	Result string `json:"result,omitempty"` // n ± u, 2 significant digits
+	Full   string `json:"full,omitempty"`   // n ± u, full precision
+	Code   string `json:"code,omitempty"`   // error code when the expression failed
+}
+
+// Outcome is what the last computation produced: a value or an error.
+type Outcome struct {
+	Expr   string
+	Mode   nu.Mode
+	Value  nu.Value
+	Inputs []nu.Value
+	Err    *nu.Error
+}
+
+// OK reports whether the computation produced a value.
+func (o *Outcome) OK() bool { return o != nil && o.Err == nil }
+
+// Calculator is the offline calculator page. Expr and Mode are optional
+// initial values set by a parent ("" and "nu" by default); when Expr changes
+// the calculator computes it. A page URL "?e=EXPR&mode=interval" does the
+// same, so a computation can be linked to.
+type Calculator struct {
+	app.Compo
+
+	Expr string
+	Mode string
+
+	input   string
+	mode    nu.Mode
+	out     *Outcome
+	history []HistoryItem
+}
+
+// Compute evaluates src in mode m with core/expr. It never fails: a bad
+// expression gives an Outcome whose Err is set.
+func Compute(src string, m nu.Mode) *Outcome {
+	o := &Outcome{Expr: src, Mode: m}
+	if strings.TrimSpace(src) == "" {
+		o.Err = &nu.Error{Code: nu.CodeSyntax, Category: nu.CategorySyntax,
+			Message: "empty expression", Remediation: "type an expression such as (10 ± 0.5) * (20 ± 1)"}
+		return o
+	}
+	e, err := expr.Parse(src)
+	if err == nil {
+		o.Inputs = e.Inputs()
+		o.Value, err = e.Eval(m)
+	}
+	if err != nil {
+		o.Err = asNUError(err)
+		o.Value = nu.Value{}
+	}
+	return o
+}
+
+func asNUError(err error) *nu.Error {
+	if ne, ok := err.(*nu.Error); ok {
+		return ne
+	}
+	return &nu.Error{Code: "EBIOS_APP", Category: nu.CategoryOperation, Message: err.Error()}
+}
+
+// historyItem is the history record of an outcome.
+func (o *Outcome) historyItem() HistoryItem {
+	h := HistoryItem{Expr: o.Expr, Mode: o.Mode.String()}
+	if o.Err != nil {
+		h.Code = o.Err.Code
+	} else {
+		h.Result = o.Value.String()
+		h.Full = o.Value.FormatFull()
+	}
+	return h
+}
+
+// compute evaluates the current input and mode and shows the outcome. It
+// returns the history record of the computation.
+func (c *Calculator) compute() HistoryItem {
+	c.out = Compute(c.input, c.mode)
+	return c.out.historyItem()
+}
+
+// run computes and records the computation in the persisted history.
+func (c *Calculator) run(ctx app.Context) {
+	if strings.TrimSpace(c.input) == "" {
+		c.out = Compute(c.input, c.mode)
+		return
+	}
+	c.remember(ctx, c.compute())
+}
+
+func (c *Calculator) remember(ctx app.Context, h HistoryItem) {
+	hist := make([]HistoryItem, 0, MaxHistory)
+	hist = append(hist, h)
+	for _, x := range c.history {
+		if len(hist) == MaxHistory {
+			break
+		}
+		if x.Expr == h.Expr && x.Mode == h.Mode {
+			continue // the newest copy moves to the top
+		}
+		hist = append(hist, x)
+	}
+	c.history = hist
+	ctx.SetState(HistoryKey, hist).Persist()
+}
+
+// OnInit sets the initial input from the exported fields.
+func (c *Calculator) OnInit() {
+	c.mode, _ = nu.ParseMode(c.Mode)
+	if c.Expr != "" {
+		c.input = c.Expr
+		c.compute()
+	}
+}
+
+// OnMount loads the persisted history (browser only).
+func (c *Calculator) OnMount(ctx app.Context) {
+	c.loadHistory(ctx)
+}
+
+func (c *Calculator) loadHistory(ctx app.Context) {
+	var hist []HistoryItem
+	ctx.GetState(HistoryKey, &hist)
+	if len(hist) > MaxHistory {
+		hist = hist[:MaxHistory]
+	}
+	c.history = hist
+}
+
+// OnNav computes the expression of a "?e=...&mode=..." URL, on the server
+// (prerendered result) and in the browser, where it is also recorded in the
+// history.
+func (c *Calculator) OnNav(ctx app.Context) {
+	u := ctx.Page().URL()
+	if u == nil {
+		return
+	}
+	q := u.Query()
+	if m, err := nu.ParseMode(q.Get("mode")); err == nil && q.Has("mode") {
+		c.mode = m
+	}
+	if e := q.Get("e"); e != "" && len(e) <= expr.MaxLen {
+		c.input = e
+		if app.IsClient {
+			c.loadHistory(ctx) // OnNav runs before OnMount
+			c.run(ctx)         // in the browser it goes into the history
+		} else {
+			c.compute()
+		}
+	}
+}
+
+// OnUpdate computes a new Expr or Mode given by a parent.
+func (c *Calculator) OnUpdate(ctx app.Context) {
+	if m, err := nu.ParseMode(c.Mode); err == nil {
+		c.mode = m
+	}
+	if c.Expr != "" {
+		c.input = c.Expr
+		c.loadHistory(ctx)
+		c.run(ctx)
+	}
+}
+
+func (c *Calculator) onSubmit(ctx app.Context, e app.Event) {
+	preventDefault(e)
+	c.run(ctx)
+}
+
+func (c *Calculator) onMode(ctx app.Context, e app.Event) {
+	m, err := nu.ParseMode(ctx.JSSrc().Get("value").String())
+	if err != nil || m == c.mode {
+		return
+	}
+	c.mode = m
+	if strings.TrimSpace(c.input) != "" && c.out != nil {
+		c.run(ctx)
+	}
+}
+
+func (c *Calculator) onPlusMinus(ctx app.Context, e app.Event) {
+	c.input = strings.TrimRight(c.input, " ") + " ± "
+	ctx.Defer(func(app.Context) { focus("expr") })
+}
+
+func (c *Calculator) onRecall(h HistoryItem) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		c.input = h.Expr
+		c.mode, _ = nu.ParseMode(h.Mode)
+		c.run(ctx)
+	}
+}
+
+func (c *Calculator) onClearHistory(ctx app.Context, e app.Event) {
+	c.history = nil
+	ctx.DelState(HistoryKey)
+}
+
+func preventDefault(e app.Event) {
+	if e.Value != nil && app.IsClient {
+		e.PreventDefault()
+	}
+}
+
+func focus(id string) {
+	if !app.IsClient {
+		return
+	}
+	if el := app.Window().GetElementByID(id); el.Truthy() {
+		el.Call("focus")
+	}
+}
+
+// Render draws the page.
+func (c *Calculator) Render() app.UI {
+	return app.Div().Class("page").Body(
+		app.Header().Class("top").Body(
+			app.Img().Src("/web/icon.svg").Alt("").Width(32).Height(32),
+			app.H1().Text("eBIOS calculator"),
+		),
+		app.Main().ID("main").Body(
+			c.renderForm(),
+			c.renderResult(),
+			c.renderHistory(),
+		),
+		app.Footer().Class("foot").Body(
+			app.P().Text("Computed in your browser with core/expr; works offline. nu mode propagates standard uncertainties in quadrature; interval mode is rigorous interval arithmetic."),
+		),
+	)
+}
+
+func (c *Calculator) renderForm() app.UI {
+	return app.Form().Class("calc").Aria("label", "Calculator").OnSubmit(c.onSubmit).Body(
+		app.Label().For("expr").Text("Expression"),
+		app.Div().Class("row").Body(
+			app.Input().ID("expr").Name("e").Type("text").
+				Value(c.input).
+				Placeholder("(10 ± 0.5) * (20 ± 1)").
+				AutoComplete(false).Spellcheck(false).AutoFocus(true).
+				Attr("autocapitalize", "off").Attr("enterkeyhint", "go").
+				Aria("describedby", "expr-help").
+				Aria("invalid", strconv.FormatBool(c.out != nil && c.out.Err != nil)).
+				OnInput(c.ValueTo(&c.input)),
+			app.Button().Type("button").Class("pm").Title("Insert ±").
+				Aria("label", "Insert plus-minus sign").
+				Text("±").OnClick(c.onPlusMinus),
+			app.Button().Type("submit").Class("go").Text("Compute"),
+		),
+		app.P().ID("expr-help").Class("help").Text(
+			"Write ± as +/- if you like. Functions: compose(a, b), flip(a), catch(a). Press Enter to compute."),
+		app.FieldSet().Class("mode").Body(
+			app.Legend().Text("Mode"),
+			c.modeRadio(nu.ModeNU, "nu (quadrature)"),
+			c.modeRadio(nu.ModeInterval, "interval (rigorous)"),
+		),
+	)
+}
+
+func (c *Calculator) modeRadio(m nu.Mode, label string) app.UI {
+	id := "mode-" + m.String()
+	in := app.Input().Type("radio").ID(id).Name("mode").Value(m.String()).OnChange(c.onMode)
+	if c.mode == m {
+		// Only the checked one carries the attribute: go-app writes a false
+		// boolean as checked="false", which the prerendered HTML would read
+		// as checked.
+		in = in.Checked(true)
+	}
+	return app.Label().For(id).Class("radio").Body(in, app.Span().Text(label))
+}
+
+func (c *Calculator) renderResult() app.UI {
+	o := c.out
+	var body app.UI
+	switch {
+	case o == nil:
+		body = app.P().Class("hint").Text("Type an expression and press Enter.")
+	case o.Err != nil:
+		body = renderError(o)
+	default:
+		body = renderValue(o)
+	}
+	return app.Section().ID("result").Class("result").
+		Aria("live", "polite").Aria("labelledby", "result-h").Body(
+		app.H2().ID("result-h").Text("Result"),
+		body,
+	)
+}
+
+func renderError(o *Outcome) app.UI {
+	e := o.Err
+	return app.Div().Class("error").Role("alert").Body(
+		app.P().Class("code").Body(
+			app.Strong().Text(e.Code),
+			app.Text(" "),
+			app.Span().Class("cat").Text(string(e.Category)),
+		),
+		app.P().Class("msg").Text(e.Message),
+		app.If(e.Column > 0, func() app.UI {
+			return app.Div().Class("where").Body(
+				app.P().Text("at column "+strconv.Itoa(e.Column)),
+				app.Pre().Aria("hidden", "true").Text(o.Expr+"\n"+caret(e.Column)),
+			)
+		}),
+		app.If(e.Details != "", func() app.UI {
+			return app.P().Class("details").Text(e.Details)
+		}),
+		app.If(e.Remediation != "", func() app.UI {
+			return app.P().Class("fix").Body(app.Strong().Text("Fix: "), app.Text(e.Remediation))
+		}),
+	)
+}
+
+func caret(col int) string {
+	if col < 1 {
+		col = 1
+	}
+	return strings.Repeat(" ", col-1) + "^"
+}
+
+func renderValue(o *Outcome) app.UI {
+	v := o.Value
+	return app.Div().Class("value").Body(
+		app.P().Class("big").Body(app.Output().For("expr").Text(v.String())),
+		app.Dl().Body(
+			app.Dt().Text("Full precision"), app.Dd().Class("full").Text(v.FormatFull()),
+			app.Dt().Text("Coverage u/|n|"), app.Dd().Class("coverage").Text(formatCoverage(v.Coverage())),
+			app.Dt().Text("Interval [n−u, n+u]"), app.Dd().Class("interval").Text("["+formatFloat(v.Lo())+", "+formatFloat(v.Hi())+"]"),
+			app.Dt().Text("Mode"), app.Dd().Text(o.Mode.String()),
+		),
+		app.Raw(intervalSVG(o)),
+	)
+}
+
+func formatCoverage(c float64) string {
+	switch {
+	case math.IsInf(c, 1):
+		return "∞ (n = 0)"
+	case c == 0:
+		return "0 (exact)"
+	}
+	return strconv.FormatFloat(c*100, 'g', 3, 64) + " %"
+}
+
+func formatFloat(x float64) string {
+	switch {
+	case math.IsInf(x, 1):
+		return "+∞"
+	case math.IsInf(x, -1):
+		return "−∞"
+	}
+	return strconv.FormatFloat(x, 'g', 6, 64)
+}
+
+func (c *Calculator) renderHistory() app.UI {
+	return app.Section().Class("history").Aria("labelledby", "hist-h").Body(
+		app.Div().Class("hist-head").Body(
+			app.H2().ID("hist-h").Text("History"),
+			app.If(len(c.history) > 0, func() app.UI {
+				return app.Button().Type("button").Class("clear").Text("Clear").OnClick(c.onClearHistory)
+			}),
+		),
+		app.If(len(c.history) == 0, func() app.UI {
+			return app.P().Class("hint").Text("No computations yet. They are kept in this browser only.")
+		}).Else(func() app.UI {
+			return app.Ol().Body(
+				app.Range(c.history).Slice(func(i int) app.UI {
+					h := c.history[i]
+					res := h.Result
+					if h.Code != "" {
+						res = h.Code
+					}
+					return app.Li().Body(
+						app.Button().Type("button").Class("recall").
+							Title("Compute again").
+							Aria("label", "Compute again: "+h.Expr+" in "+h.Mode+" mode").
+							OnClick(c.onRecall(h)).Body(
+							app.Code().Text(h.Expr),
+							app.Span().Class("arrow").Text(" → "),
+							app.Span().Class(resultClass(h)).Text(res),
+							app.Span().Class("tag").Text(h.Mode),
+						),
+					)
+				}),
+			)
+		}),
+	)
+}
+
+func resultClass(h HistoryItem) string {
+	if h.Code != "" {
+		return "res bad"
+	}
+	return "res"
+}

@@ -1,0 +1,56 @@
+//go:build !wasm
+
+package app
+
+import (
+	"net/http"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// Icons and styles served from web/ (relative to the server's working
+// directory, as go-app's default resource resolver requires). All local: a
+// remote icon would break the service worker's install when offline.
+const (
+	IconSVG   = "/web/icon.svg"
+	Icon192   = "/web/icon-192.png"
+	Icon512   = "/web/icon-512.png"
+	StyleFile = "/web/ebios.css"
+)
+
+// Handler returns the go-app handler that serves the browser app: the
+// prerendered pages, app.js, the service worker, the manifest and the files
+// under ./web (including web/app.wasm built from wasm/app). version must
+// change whenever the app changes: it names the service worker cache, so a
+// new version is picked up as an update and a restart with the same version
+// is not. It registers the routes (see [Routes]).
+func Handler(version string) http.Handler {
+	Routes()
+	cacheable := []string{IconSVG}
+	for _, p := range Pages {
+		if p != "/" { // go-app always caches "/"
+			cacheable = append(cacheable, p)
+		}
+	}
+	return &app.Handler{
+		Name:            "eBIOS",
+		ShortName:       "eBIOS",
+		Title:           "eBIOS calculator",
+		Description:     "Compute with n ± u values in your browser, offline: eBIOS N/U algebra and rigorous interval arithmetic.",
+		Author:          "eBIOS",
+		Keywords:        []string{"uncertainty", "interval arithmetic", "calculator", "eBIOS"},
+		Lang:            "en",
+		BackgroundColor: "#ffffff",
+		ThemeColor:      "#1f4e79",
+		LoadingLabel:    "eBIOS {progress}%",
+		Icon: app.Icon{
+			Default:  Icon192,
+			Large:    Icon512,
+			Maskable: Icon512,
+			SVG:      IconSVG,
+		},
+		Styles:             []string{StyleFile},
+		CacheableResources: cacheable,
+		Version:            version,
+	}
+}

@@ -1,0 +1,24 @@
+package app
+
+import (
+	"sync"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// Pages lists every page route. They are all usable offline, so the server
+// lists them in CacheableResources.
+var Pages = []string{"/", "/calc"}
+
+var routesOnce sync.Once
+
+// Routes registers the page routes in go-app's global route table. The wasm
+// main and the server (through [Handler]) both call it; calling it more than
+// once is harmless.
+func Routes() {
+	routesOnce.Do(func() {
+		for _, p := range Pages {
+			app.Route(p, func() app.Composer { return &Calculator{} })
+		}
+	})
+}
