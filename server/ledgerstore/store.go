@@ -1,12 +1,14 @@
 // Package ledgerstore keeps an eBIOS ledger durably in a BuntDB file.
 //
-// One sequencer goroutine orders appends. It takes every append waiting at
-// the moment (group commit), assigns indexes and chain links, signs the
-// entries in parallel on all cores (the chain link covers the body, not the
-// signature, see docs/ledger-format.md), computes the RFC 6962 tree hashes,
-// signs a checkpoint of the new tree, writes entries, tree hashes, op-id
-// index and checkpoint in one BuntDB transaction and fsyncs the file. Only
-// then are the callers answered: an acknowledged append survives a crash.
+// One sequencer goroutine orders appends: it assigns indexes and chain
+// links and builds each entry's canonical body. Signers, one per core, sign
+// the bodies in parallel as they come (the chain link covers the body, not
+// the signature, see docs/ledger-format.md). One committer takes every entry
+// signed since its last commit (group commit), computes the RFC 6962 tree
+// hashes, signs a checkpoint of the new tree, writes entries, tree hashes,
+// op-id index and checkpoint in one BuntDB transaction and fsyncs the file.
+// Only then are the callers answered: an acknowledged append survives a
+// crash.
 //
 // The signed checkpoint is the commit record. On open the store checks that
 // the checkpoint verifies against the store's key, that the stored tree
@@ -735,83 +737,79 @@ func (s *Store) Close() error {
 	return err
 }
 
-// The writer is a two-stage pipeline. The sequencer takes every waiting
-// append (group commit), orders, chains and signs the batch, computes its
-// tree hashes and signs the checkpoint of the new tree; the committer writes
-// the batch in one transaction, fsyncs, publishes the new state and answers
-// the callers. While one batch waits for its fsync the next one is signed.
+// The writer is a streaming pipeline of three kinds of goroutine:
+//
+//   - the sequencer orders appends: it checks op ids, assigns indexes and
+//     chain links and builds each entry's canonical body;
+//   - signers (one per core) sign bodies as they come, in parallel;
+//   - the committer takes every entry signed since its last commit, in
+//     index order and whole requests only (group commit), computes the tree
+//     hashes, signs the checkpoint of the new tree, writes one transaction,
+//     fsyncs, publishes the new state and answers the callers.
+//
+// Signing never waits for a commit and a commit never waits for more than
+// the signatures of the entries it takes, so the cores stay busy while a
+// batch waits for its fsync.
 
-// seqState is what the sequencer knows beyond the committed state: batches
-// sequenced but perhaps not yet written.
+// seqState is what the sequencer knows beyond the committed state.
 type seqState struct {
-	size     uint64            // entries sequenced
-	last     tlog.Hash         // link hash of the last sequenced entry
-	hashBase int64             // index of overlay[0]
-	overlay  []tlog.Hash       // stored hashes from hashBase, not all written yet
-	ops      map[string]uint64 // op ids sequenced, not all written yet
+	size uint64            // entries sequenced
+	last tlog.Hash         // link hash of the last sequenced entry
+	ops  map[string]uint64 // op ids sequenced, not all committed yet
 }
 
-// batch is a sequenced, signed batch on its way to disk.
-type batch struct {
-	ps       []pending
-	leaves   [][]byte
-	hashBase int64
-	hashes   []tlog.Hash
-	size     uint64 // tree size after this batch
-	last     tlog.Hash
-	root     tlog.Hash
-	cp       []byte
+// job is one entry on its way to disk.
+type job struct {
+	req    *request
+	e      *ledger.Entry
+	body   []byte
+	signed chan struct{} // closed once e.Signature is set
+	last   bool          // the last entry of its request
 }
 
-// pending is one append of a batch.
-type pending struct {
-	req  *request
-	e    *ledger.Entry
-	body []byte
-}
+const pipelineDepth = 8192 // entries sequenced but not yet committed, at most
 
-// sequence is the first stage and the only goroutine that orders appends.
+// sequence is the sequencer; it starts the signers and the committer and
+// stops them when the store closes.
 func (s *Store) sequence() {
-	commits := make(chan *batch) // unbuffered: two batches in flight, so 64 writers form batches of ~32
+	signq := make(chan *job, pipelineDepth)
+	order := make(chan *job, pipelineDepth)
+	var signers sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		signers.Add(1)
+		go func() {
+			defer signers.Done()
+			for j := range signq {
+				sig, _ := s.signer.Sign(j.body) // ed25519 signing cannot fail
+				copy(j.e.Signature[:], sig)
+				close(j.signed)
+			}
+		}()
+	}
 	committed := make(chan struct{})
 	go func() {
 		defer close(committed)
-		for b := range commits {
-			s.commit(b)
-		}
+		s.committer(order)
 	}()
 	defer func() {
-		close(commits)
+		close(signq)
+		close(order)
+		signers.Wait()
 		<-committed
 		close(s.done)
 	}()
 	s.mu.RLock()
-	st := &seqState{size: s.size, last: s.last, hashBase: tlog.StoredHashCount(int64(s.size)), ops: map[string]uint64{}}
+	st := &seqState{size: s.size, last: s.last, ops: map[string]uint64{}}
 	s.mu.RUnlock()
-	reqs := make([]*request, 0, s.opts.MaxBatch)
 	for {
 		select {
 		case r := <-s.reqs:
-			reqs = append(reqs[:0], r)
-		drain:
-			for len(reqs) < s.opts.MaxBatch {
-				select {
-				case r := <-s.reqs:
-					reqs = append(reqs, r)
-				default:
-					break drain
-				}
-			}
-			if b := s.prepare(st, reqs); b != nil {
-				commits <- b
-			}
+			s.admit(st, r, signq, order)
 		case <-s.quit:
 			for {
 				select {
 				case r := <-s.reqs:
-					if b := s.prepare(st, []*request{r}); b != nil {
-						commits <- b
-					}
+					s.admit(st, r, signq, order)
 				default:
 					return
 				}
@@ -820,33 +818,22 @@ func (s *Store) sequence() {
 	}
 }
 
-// prepare sequences and signs one batch. Requests it refuses are answered
-// at once; it returns nil when none is left.
-func (s *Store) prepare(st *seqState, reqs []*request) *batch {
+// admit sequences one request, or refuses it whole.
+func (s *Store) admit(st *seqState, r *request, signq, order chan<- *job) {
 	s.mu.RLock()
-	committed, failed := s.size, s.failed
+	committedSize, failed := s.size, s.failed
 	s.mu.RUnlock()
 	if failed != nil {
-		for _, r := range reqs {
-			r.reply <- reply{err: failed}
+		r.reply <- reply{err: failed}
+		return
+	}
+	if len(st.ops) > 2*pipelineDepth { // forget what is on disk now
+		for op, i := range st.ops {
+			if i < committedSize {
+				delete(st.ops, op)
+			}
 		}
-		return nil
 	}
-	// Forget what is on disk now: it can be read from the store.
-	for op, i := range st.ops {
-		if i < committed {
-			delete(st.ops, op)
-		}
-	}
-	if c := tlog.StoredHashCount(int64(committed)); c > st.hashBase {
-		st.overlay = append(st.overlay[:0], st.overlay[c-st.hashBase:]...)
-		st.hashBase = c
-	}
-	// 1. Refuse duplicate and orphan op ids; sequence the rest.
-	b := &batch{ps: make([]pending, 0, len(reqs))}
-	now := s.opts.Now().UnixNano()
-	keyID := ledger.KeyID(s.signer.KeyHash())
-	last := st.last
 	known := func(tx *buntdb.Tx, op string) bool {
 		if _, ok := st.ops[op]; ok {
 			return true
@@ -854,140 +841,168 @@ func (s *Store) prepare(st *seqState, reqs []*request) *batch {
 		_, err := tx.Get(prefixOp + op)
 		return err == nil
 	}
+	now := s.opts.Now().UnixNano()
+	keyID := ledger.KeyID(s.signer.KeyHash())
+	jobs := make([]*job, 0, len(r.drafts))
+	last := st.last
+	var refuse error
 	s.db.View(func(tx *buntdb.Tx) error {
-		for _, r := range reqs {
-			start, startLast := len(b.ps), last
-			var added []string
-			var refuse error
-			for _, d := range r.drafts {
-				if known(tx, d.OpID) {
-					refuse = storeErr(ledger.CodeOpID, "op id "+strconv.Quote(d.OpID)+" is already in the log", "", "give every operation a new op id")
-					break
-				}
-				if d.ParentOpID != "" && !known(tx, d.ParentOpID) {
-					refuse = storeErr(ledger.CodeOpID, "parent op id "+strconv.Quote(d.ParentOpID)+" is not in the log", "",
-						"log the parent operation before its children")
-					break
-				}
-				if d.Timestamp == 0 {
-					d.Timestamp = now
-				}
-				e := &ledger.Entry{Index: st.size + uint64(len(b.ps)), PrevHash: last, KeyID: keyID, Draft: d}
-				st.ops[d.OpID] = e.Index
-				added = append(added, d.OpID)
-				body := e.AppendBody(nil, s.origin)
-				last = sha256.Sum256(body)
-				b.ps = append(b.ps, pending{req: r, e: e, body: body})
+		for _, d := range r.drafts {
+			if known(tx, d.OpID) {
+				refuse = storeErr(ledger.CodeOpID, "op id "+strconv.Quote(d.OpID)+" is already in the log", "", "give every operation a new op id")
+				return nil
 			}
-			if refuse != nil { // the whole request, or nothing
-				for _, op := range added {
-					delete(st.ops, op)
-				}
-				b.ps, last = b.ps[:start], startLast
-				r.reply <- reply{err: refuse}
+			if d.ParentOpID != "" && !known(tx, d.ParentOpID) {
+				refuse = storeErr(ledger.CodeOpID, "parent op id "+strconv.Quote(d.ParentOpID)+" is not in the log", "",
+					"log the parent operation before its children")
+				return nil
 			}
+			if d.Timestamp == 0 {
+				d.Timestamp = now
+			}
+			e := &ledger.Entry{Index: st.size + uint64(len(jobs)), PrevHash: last, KeyID: keyID, Draft: d}
+			st.ops[d.OpID] = e.Index // also catches a duplicate within the request
+			body := e.AppendBody(nil, s.origin)
+			last = sha256.Sum256(body)
+			jobs = append(jobs, &job{req: r, e: e, body: body, signed: make(chan struct{})})
 		}
 		return nil
 	})
-	if len(b.ps) == 0 {
-		return nil
+	if refuse != nil { // the whole request, or nothing
+		for _, j := range jobs {
+			delete(st.ops, j.e.OpID)
+		}
+		r.reply <- reply{err: refuse}
+		return
 	}
-	// 2. Sign in parallel.
-	s.signAll(b.ps)
-	// 3. Tree hashes and the signed checkpoint of the new tree.
-	b.leaves = make([][]byte, len(b.ps))
-	for i := range b.ps {
-		b.leaves[i] = append(b.ps[i].body, b.ps[i].e.Signature[:]...)
+	jobs[len(jobs)-1].last = true
+	st.size += uint64(len(jobs))
+	st.last = last
+	for _, j := range jobs {
+		order <- j
+		signq <- j
 	}
-	b.hashBase = st.hashBase + int64(len(st.overlay))
-	b.size = st.size + uint64(len(b.ps))
+}
+
+// committer makes signed entries durable, in index order.
+func (s *Store) committer(order <-chan *job) {
+	batch := make([]*job, 0, s.opts.MaxBatch)
+	for j := range order {
+		batch = append(batch[:0], j)
+		// Take every entry already sequenced, up to MaxBatch, but always
+		// whole requests.
+	more:
+		for len(batch) < s.opts.MaxBatch || !batch[len(batch)-1].last {
+			if !batch[len(batch)-1].last {
+				k, ok := <-order
+				if !ok {
+					break
+				}
+				batch = append(batch, k)
+				continue
+			}
+			select {
+			case k, ok := <-order:
+				if !ok {
+					break more
+				}
+				batch = append(batch, k)
+			default:
+				break more
+			}
+		}
+		for _, k := range batch {
+			<-k.signed
+		}
+		s.commit(batch)
+	}
+}
+
+// commit writes one batch in a transaction, fsyncs, and only then answers
+// the callers.
+func (s *Store) commit(batch []*job) {
+	s.mu.RLock()
+	size, failed := s.size, s.failed
+	s.mu.RUnlock()
+	if failed != nil {
+		s.fail(batch, failed, false)
+		return
+	}
+	leaves := make([][]byte, len(batch))
+	for i, j := range batch {
+		leaves[i] = append(j.body, j.e.Signature[:]...)
+	}
+	newSize := size + uint64(len(batch))
+	hashBase := tlog.StoredHashCount(int64(size))
+	var hashes []tlog.Hash
+	var root tlog.Hash
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		r := &txHashes{tx: tx, base: st.hashBase, overlay: st.overlay}
-		for i, leaf := range b.leaves {
-			hs, err := tlog.StoredHashesForRecordHash(int64(st.size)+int64(i), tlog.RecordHash(leaf), r)
+		r := &txHashes{tx: tx, base: hashBase, overlay: []tlog.Hash{}}
+		for i, leaf := range leaves {
+			hs, err := tlog.StoredHashesForRecordHash(int64(size)+int64(i), tlog.RecordHash(leaf), r)
 			if err != nil {
 				return err
 			}
 			r.overlay = append(r.overlay, hs...)
 		}
-		st.overlay = r.overlay
+		hashes = r.overlay
 		var err error
-		b.root, err = tlog.TreeHash(int64(b.size), r)
+		root, err = tlog.TreeHash(int64(newSize), r)
 		return err
 	})
+	var cp []byte
 	if err == nil {
-		b.cp, err = (ledger.Checkpoint{Origin: s.origin, Size: int64(b.size), Root: b.root}).Sign(s.signer)
+		cp, err = (ledger.Checkpoint{Origin: s.origin, Size: int64(newSize), Root: root}).Sign(s.signer)
 	}
-	if err != nil {
-		// The sequencer's state is now ahead of anything that can be
-		// written: stop appending.
-		s.fail(b.ps, ioErr("compute tree hashes", err), true)
-		return nil
+	if err == nil {
+		err = s.db.Update(func(tx *buntdb.Tx) error {
+			for i, j := range batch {
+				if _, _, err := tx.Set(entryKey(j.e.Index), string(leaves[i]), nil); err != nil {
+					return err
+				}
+				if _, _, err := tx.Set(prefixOp+j.e.OpID, pad(j.e.Index), nil); err != nil {
+					return err
+				}
+			}
+			for i, h := range hashes {
+				if _, _, err := tx.Set(hashKey(hashBase+int64(i)), string(h[:]), nil); err != nil {
+					return err
+				}
+			}
+			_, _, err := tx.Set(keyCheckpoint, string(cp), nil)
+			return err
+		})
 	}
-	// A copy: the sequencer reuses the overlay's array while the committer
-	// writes these.
-	b.hashes = append([]tlog.Hash(nil), st.overlay[b.hashBase-st.hashBase:]...)
-	b.last = last
-	st.size, st.last = b.size, last
-	return b
-}
-
-// commit is the second stage: one transaction, then fsync; only then the
-// callers are answered.
-func (s *Store) commit(b *batch) {
-	s.mu.RLock()
-	failed := s.failed
-	s.mu.RUnlock()
-	if failed != nil {
-		s.fail(b.ps, failed, false)
-		return
-	}
-	err := s.db.Update(func(tx *buntdb.Tx) error {
-		for i, p := range b.ps {
-			if _, _, err := tx.Set(entryKey(p.e.Index), string(b.leaves[i]), nil); err != nil {
-				return err
-			}
-			if _, _, err := tx.Set(prefixOp+p.e.OpID, pad(p.e.Index), nil); err != nil {
-				return err
-			}
-		}
-		for i, h := range b.hashes {
-			if _, _, err := tx.Set(hashKey(b.hashBase+int64(i)), string(h[:]), nil); err != nil {
-				return err
-			}
-		}
-		_, _, err := tx.Set(keyCheckpoint, string(b.cp), nil)
-		return err
-	})
 	if err == nil {
 		err = s.sync()
 	}
 	if err != nil {
-		// Later batches are already chained to this one, and after a failed
+		// Later entries are already chained to these, and after a failed
 		// fsync the file's state is unknown: stop appending. Reopening the
 		// store recovers to the last durable checkpoint.
-		s.fail(b.ps, ioErr("write", err), true)
+		s.fail(batch, ioErr("write", err), true)
 		return
 	}
 	s.mu.Lock()
-	s.size, s.last, s.cp, s.root = b.size, b.last, b.cp, b.root
+	s.size, s.last, s.cp, s.root = newSize, batch[len(batch)-1].e.LinkHash(s.origin), cp, root
 	s.mu.Unlock()
-	// The entries of one request are consecutive.
-	for i := 0; i < len(b.ps); {
-		r, j := b.ps[i].req, i
-		es := make([]*ledger.Entry, 0, len(r.drafts))
-		for ; j < len(b.ps) && b.ps[j].req == r; j++ {
-			es = append(es, b.ps[j].e)
+	// The entries of one request are consecutive and whole in a batch.
+	var es []*ledger.Entry
+	for _, j := range batch {
+		es = append(es, j.e)
+		if j.last {
+			j.req.reply <- reply{es: es}
+			es = nil
 		}
-		r.reply <- reply{es: es}
-		i = j
 	}
 	if s.opts.OnCommit != nil {
-		s.opts.OnCommit(b.size)
+		s.opts.OnCommit(newSize)
 	}
 }
 
-func (s *Store) fail(ps []pending, err error, fatal bool) {
+// fail answers every request of a batch with err; fatal stops the store
+// from taking appends.
+func (s *Store) fail(batch []*job, err error, fatal bool) {
 	if fatal {
 		s.mu.Lock()
 		if s.failed == nil {
@@ -995,38 +1010,9 @@ func (s *Store) fail(ps []pending, err error, fatal bool) {
 		}
 		s.mu.Unlock()
 	}
-	for i, p := range ps {
-		if i == 0 || ps[i-1].req != p.req {
-			p.req.reply <- reply{err: err}
+	for _, j := range batch {
+		if j.last {
+			j.req.reply <- reply{err: err}
 		}
 	}
-}
-
-// signAll signs every pending entry, spreading the work over all cores.
-func (s *Store) signAll(ps []pending) {
-	workers := min(runtime.GOMAXPROCS(0), (len(ps)+15)/16)
-	if workers <= 1 {
-		for i := range ps {
-			s.sign(&ps[i])
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (len(ps) + workers - 1) / workers
-	for w := 0; w < len(ps); w += chunk {
-		part := ps[w:min(w+chunk, len(ps))]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range part {
-				s.sign(&part[i])
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-func (s *Store) sign(p *pending) {
-	sig, _ := s.signer.Sign(p.body) // ed25519 signing cannot fail
-	copy(p.e.Signature[:], sig)
 }
