@@ -219,7 +219,11 @@ func TestHandler(t *testing.T) {
 			t.Fatalf("GET %s: %d %s", p, w.Code, w.Header().Get("Content-Type"))
 		}
 		body := w.Body.String()
-		for _, want := range []string{"eBIOS calculator", `id="expr"`, "/web/ebios.css"} {
+		wants := []string{"eBIOS calculator", `id="expr"`, "/web/ebios.css"}
+		if p == AuditPath {
+			wants = []string{"eBIOS audit", `id="bundle-file"`, "/web/ebios.css"}
+		}
+		for _, want := range wants {
 			if !strings.Contains(body, want) {
 				t.Errorf("GET %s lacks %q", p, want)
 			}

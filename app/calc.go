@@ -243,6 +243,7 @@ func (c *Calculator) Render() app.UI {
 		app.Header().Class("top").Body(
 			app.Img().Src("/web/icon.svg").Alt("").Width(32).Height(32),
 			app.H1().Text("eBIOS calculator"),
+			navBar("/"),
 		),
 		app.Main().ID("main").Body(
 			c.renderForm(),

@@ -6,6 +6,13 @@
 // expressions of the `ebios calc` language with core/expr entirely in the
 // browser, in either mode, and keeps a history in local storage.
 //
+// The audit page at "/audit" verifies an exported ledger bundle in the
+// browser, offline, with core/ledger against a key the user pins (kept in
+// local storage): the bundle's own key is never trusted. The file is read
+// with the File API (audit_read_wasm.go; a native stub keeps the package
+// testable), verified in ctx.Async with a progress bar, and the result names
+// the first failing entry, check, code and reason, with the throughput.
+//
 // Both mains must call [Routes] before anything else so that the server and
 // the client agree on the route table.
 package app

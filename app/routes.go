@@ -8,7 +8,15 @@ import (
 
 // Pages lists every page route. They are all usable offline, so the server
 // lists them in CacheableResources.
-var Pages = []string{"/", "/calc"}
+var Pages = []string{"/", "/calc", AuditPath}
+
+// page returns the component of a page route.
+func page(path string) func() app.Composer {
+	if path == AuditPath {
+		return func() app.Composer { return &Audit{} }
+	}
+	return func() app.Composer { return &Calculator{} }
+}
 
 var routesOnce sync.Once
 
@@ -18,7 +26,7 @@ var routesOnce sync.Once
 func Routes() {
 	routesOnce.Do(func() {
 		for _, p := range Pages {
-			app.Route(p, func() app.Composer { return &Calculator{} })
+			app.Route(p, page(p))
 		}
 	})
 }
