@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm run test lint unit wasm-test proofs load fuzz bench clean
+.PHONY: all build wasm run test lint unit wasm-test proofs e2e load fuzz bench clean
 
 all: build
 
@@ -25,7 +25,7 @@ run: build wasm
 	./bin/ebios serve --dev --data-dir ./data
 
 ## test: the whole suite.
-test: lint unit wasm-test proofs
+test: lint unit wasm-test proofs e2e
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -37,6 +37,11 @@ unit:
 wasm-test:
 	@scripts/need-node.sh
 	$(WASMENV) $(GO) test -count=1 -exec="$(WASMEXEC)" ./core/...
+
+## e2e: the browser app in headless Chromium against a real server (installs
+## Debian chromium and e2e/node_modules when missing).
+e2e:
+	scripts/e2e.sh
 
 ## proofs: install Coq from Debian if needed, check every proof, and test the checker.
 proofs:

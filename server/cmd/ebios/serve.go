@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -60,8 +62,12 @@ Flags:
 		defer pprof.StopCPUProfile()
 	}
 	var ui http.Handler
-	if _, err := os.Stat("web/app.wasm"); err == nil {
-		ui = webapp.Handler(version())
+	if wasm, err := os.ReadFile("web/app.wasm"); err == nil {
+		// The app's version names the service worker's cache: derive it from
+		// the wasm itself so that every new build is picked up as an update
+		// and a restart with the same build is not.
+		sum := sha256.Sum256(wasm)
+		ui = webapp.Handler(version() + "-" + hex.EncodeToString(sum[:6]))
 	} else {
 		fmt.Fprintln(stderr, "ebios serve: web/app.wasm not found here: serving the API without the browser app (build it with `make wasm`, and run from the directory that holds web/)")
 	}

@@ -1,0 +1,240 @@
+// End-to-end tests of the eBIOS calculator PWA in headless Debian Chromium,
+// driven by playwright-core. Run by scripts/e2e.sh, which builds and starts a
+// real server and passes:
+//   EBIOS_URL         base URL of the server (http://127.0.0.1:PORT)
+//   EBIOS_SERVER_PID  its process id (the offline test stops it)
+//   CHROMIUM          the browser (default /usr/bin/chromium)
+//   E2E_OUT           where screenshots go (default e2e/out)
+// The tests run in order in one fresh browser profile: the offline test
+// relies on the service worker installed by the first load.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BASE = process.env.EBIOS_URL;
+const SERVER_PID = Number(process.env.EBIOS_SERVER_PID || 0);
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const OUT = resolve(process.env.E2E_OUT || join(here, 'out'));
+const TIMEOUT = 20_000; // every wait on the page
+
+if (!BASE) {
+  console.error('EBIOS_URL is not set: run scripts/e2e.sh, which starts a server');
+  process.exit(2);
+}
+mkdirSync(OUT, { recursive: true });
+
+let context;
+let profile;
+const timings = {};
+
+before(async () => {
+  profile = mkdtempSync(join(tmpdir(), 'ebios-e2e-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run'],
+    viewport: { width: 900, height: 1000 },
+    serviceWorkers: 'allow',
+    timeout: 30_000,
+  });
+  context.setDefaultTimeout(TIMEOUT);
+});
+
+after(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  for (const [k, v] of Object.entries(timings)) console.log(`TIMING ${k}: ${v} ms`);
+});
+
+// poll calls fn until it returns a truthy value, or fails after ms.
+async function poll(what, ms, fn) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// exited reports whether process pid is gone (or a zombie not yet reaped by
+// the script that started it).
+function exited(pid) {
+  try { process.kill(pid, 0); } catch { return true; }
+  try { return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ')')); } catch { return true; }
+}
+
+// run runs body with a new page, keeping a screenshot of the page as it was
+// when the body failed (e2e/out/FAILED-name.png).
+async function run(name, body) {
+  const page = await newPage();
+  try {
+    await body(page);
+  } catch (e) {
+    await shot(page, `FAILED-${name}`).catch(() => {});
+    throw e;
+  } finally {
+    await page.close().catch(() => {});
+  }
+}
+
+// newPage opens a page that records browser console errors and failed requests.
+async function newPage() {
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(`console: ${m.text()}`); });
+  return page;
+}
+
+async function shot(page, name) {
+  const path = join(OUT, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`SCREENSHOT ${path}`);
+  return path;
+}
+
+// waitForApp waits until go-app has started the wasm app: app.js removes
+// #app-wasm-loader once the wasm instance runs (it shows the error instead
+// when loading fails).
+async function waitForApp(page, what) {
+  const loader = page.locator('#app-wasm-loader');
+  try {
+    await loader.waitFor({ state: 'detached' });
+  } catch (e) {
+    const label = await page.locator('#app-wasm-loader-label').textContent().catch(() => '?');
+    throw new Error(`${what}: the wasm app did not start (loader says "${label}"); ` +
+      `browser errors: ${page.errors.join(' | ') || 'none'}`);
+  }
+}
+
+// compute types src into the Expression input, presses Enter and waits for
+// the result area to show either a value or an error for src.
+async function compute(page, src) {
+  const input = page.getByLabel('Expression', { exact: true });
+  await input.fill(src);
+  await input.press('Enter');
+  const result = page.locator('#result');
+  await result.locator('.value .big output, .error .code strong').first().waitFor();
+  return result;
+}
+
+// expectValue waits until the big result reads want (and the full precision
+// contains full), and says what the result area showed
+// when it does not.
+async function expectValue(page, want, full, why) {
+  const big = page.locator('#result .value .big output');
+  try {
+    await page.waitForFunction(
+      ([w]) => document.querySelector('#result .value .big output')?.textContent.trim() === w,
+      [want], { timeout: TIMEOUT });
+  } catch {
+    const got = await page.locator('#result').innerText().catch(() => '?');
+    assert.fail(`${why}: expected result "${want}", the result area shows:\n${got}`);
+  }
+  assert.equal((await big.textContent()).trim(), want, why);
+  const fullText = (await page.locator('#result .value dd.full').textContent()).trim();
+  assert.ok(fullText.includes(full), `${why}: full precision "${fullText}" lacks ${full}`);
+}
+
+// The computation happened in the browser (wasm), not by a native form
+// submission that the server prerendered: the URL did not change and the
+// history (kept only in the browser) lists it.
+async function expectComputedInBrowser(page, src, result) {
+  assert.ok(!new URL(page.url()).searchParams.has('e'),
+    `the form was submitted to the server (${page.url()}): the wasm app did not handle Enter`);
+  const item = page.locator('section.history li', { hasText: src }).first();
+  await item.waitFor();
+  const text = await item.innerText();
+  assert.ok(text.includes(result), `history item "${text}" lacks ${result}`);
+}
+
+test('calculator computes n ± u expressions in both modes and explains errors', { timeout: 60_000 }, () => run('calc', async (page) => {
+  const t0 = Date.now();
+  await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
+  await waitForApp(page, 'first load');
+  await compute(page, '(10 ± 0.5) * (20 ± 1)');
+  await expectValue(page, '200 ± 14', '14.150971698084906', 'nu mode');
+  timings['first load to computed result'] = Date.now() - t0;
+  await expectComputedInBrowser(page, '(10 ± 0.5) * (20 ± 1)', '200 ± 14');
+  await shot(page, '1-nu-result');
+
+  // Interval mode recomputes the same expression.
+  await page.locator('label[for="mode-interval"]').click();
+  await expectValue(page, '200 ± 20', '20.5', 'interval mode');
+  assert.equal(await page.locator('#mode-interval').isChecked(), true, 'interval radio checked');
+  await shot(page, '2-interval-result');
+
+  // A bad expression: code, category, column and a fix.
+  await page.locator('label[for="mode-nu"]').click();
+  const result = await compute(page, '2 ± -1');
+  const err = result.locator('.error');
+  await err.waitFor();
+  await page.waitForFunction(() => document.querySelector('#result .error .code strong')?.textContent === 'NUCORE_001');
+  const errText = await err.innerText();
+  assert.match(errText, /NUCORE_001/, errText);
+  assert.match(errText, /at column 5\b/, `column: ${errText}`);
+  assert.match(errText, /Fix:/, `remediation: ${errText}`);
+  assert.equal(await page.getByLabel('Expression', { exact: true }).getAttribute('aria-invalid'), 'true');
+  await shot(page, '3-error');
+
+  // Phone width: the same page at 390 px, nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await shot(page, '5-phone-width');
+  assert.ok(overflow <= 0, `the page is ${overflow} px wider than a 390 px screen`);
+  assert.deepEqual(page.errors, [], 'browser errors');
+}));
+
+test('calculator works offline after the first load (service worker)', { timeout: 60_000 }, () => run('offline', async (page) => {
+  await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
+  await waitForApp(page, 'online load');
+
+  // go-app registers /app-worker.js; its install handler fills the cache
+  // without waitUntil, so "activated" does not mean "cached": wait until the
+  // page is controlled AND every resource the worker lists is in its cache.
+  const cached = await poll('the service worker to control the page and cache every resource it lists', 30_000, () =>
+    page.evaluate(async () => {
+      if (!navigator.serviceWorker?.controller) return null;
+      const src = await (await fetch('/app-worker.js', { cache: 'no-store' })).text();
+      const r = src.match(/const resourcesToCache = (\[[^\]]*\])/);
+      if (!r) throw new Error('no resourcesToCache in /app-worker.js');
+      const want = JSON.parse(r[1]);
+      for (const name of await caches.keys()) {
+        const cache = await caches.open(name);
+        let all = true;
+        for (const u of want) if (!(await cache.match(u))) { all = false; break; }
+        if (all) return { cache: name, resources: want };
+      }
+      return null;
+    }));
+  console.log(`service worker controls the page; cache ${cached.cache} holds ${cached.resources.length} resources: ${cached.resources.join(' ')}`);
+
+  // Cut the network, and stop the server too so nothing can come from it.
+  await context.setOffline(true);
+  const probe = await page.evaluate(() => fetch('/healthz?probe=' + Date.now(), { cache: 'no-store' })
+    .then((r) => `answered ${r.status}`, (e) => `failed: ${e.message}`));
+  assert.match(probe, /^failed/, `the network is cut, yet the running server ${probe}`);
+  if (SERVER_PID) {
+    process.kill(SERVER_PID, 'SIGTERM');
+    await poll(`server ${SERVER_PID} to exit after SIGTERM`, 10_000, async () => exited(SERVER_PID));
+    await assert.rejects(fetch(BASE + '/healthz'), 'the server still answers after being stopped');
+  }
+
+  page.errors.length = 0;
+  const t0 = Date.now();
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await waitForApp(page, 'offline reload');
+  await compute(page, '(1 ± 0.1) + (2 ± 0.2)');
+  await expectValue(page, '3.00 ± 0.22', '0.223606797749979', 'offline nu mode');
+  timings['offline reload to computed result'] = Date.now() - t0;
+  await expectComputedInBrowser(page, '(1 ± 0.1) + (2 ± 0.2)', '3.00 ± 0.22');
+  await shot(page, '4-offline-result');
+  if (page.errors.length) console.log(`browser messages while offline (not failures): ${page.errors.join(' | ')}`);
+}));
