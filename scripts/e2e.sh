@@ -1,5 +1,6 @@
 #!/bin/sh
-# End-to-end tests of the browser app in headless Chromium (e2e/calc.test.mjs,
+# End-to-end tests of the browser app in headless Chromium (e2e/audit.test.mjs
+# then e2e/calc.test.mjs,
 # driven by npm playwright-core against Debian's chromium; playwright never
 # downloads a browser). Installs what is missing (Debian chromium and nodejs,
 # e2e/node_modules by `npm ci` from the lock file) and fails with a clear
@@ -83,10 +84,13 @@ echo "e2e: server pid $PID at $URL"
 
 # --- tests -------------------------------------------------------------------
 mkdir -p "$E2E_OUT"
-rm -f "$E2E_OUT"/[0-9]-*.png "$E2E_OUT"/FAILED-*.png
+rm -f "$E2E_OUT"/[0-9]-*.png "$E2E_OUT"/audit-*.png "$E2E_OUT"/FAILED-*.png
 status=0
-EBIOS_URL="$URL" EBIOS_SERVER_PID="$PID" CHROMIUM="$CHROMIUM" E2E_OUT="$E2E_OUT" \
-	node --test --test-reporter=spec e2e/calc.test.mjs || status=$?
+# audit.test.mjs first: calc.test.mjs's offline test stops the server.
+for t in e2e/audit.test.mjs e2e/calc.test.mjs; do
+	EBIOS_URL="$URL" EBIOS_SERVER_PID="$PID" EBIOS_BIN="$ROOT/bin/ebios" CHROMIUM="$CHROMIUM" E2E_OUT="$E2E_OUT" \
+		node --test --test-reporter=spec "$t" || { status=$?; break; }
+done
 if [ "$status" != 0 ]; then
 	echo "e2e: server stderr (last lines):" >&2; tail -n 20 "$DIR/serve.err" >&2 || true
 	die "end-to-end tests failed (exit $status); screenshots in $E2E_OUT"
