@@ -16,6 +16,8 @@ func navBar(current string) app.UI {
 		app.Ul().Body(
 			link("/", "Calculator"),
 			link(AuditPath, "Audit"),
+			link(ExplorerPath, "Explorer"),
+			app.Li().Body(&UserBadge{}),
 		),
 	)
 }

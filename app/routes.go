@@ -10,10 +10,19 @@ import (
 // lists them in CacheableResources.
 var Pages = []string{"/", "/calc", AuditPath}
 
+// OnlinePages lists the page routes that need the API (and a login), so
+// they are not cached for offline use.
+var OnlinePages = []string{LoginPath, ExplorerPath}
+
 // page returns the component of a page route.
 func page(path string) func() app.Composer {
-	if path == AuditPath {
+	switch path {
+	case AuditPath:
 		return func() app.Composer { return &Audit{} }
+	case LoginPath:
+		return func() app.Composer { return &Login{} }
+	case ExplorerPath:
+		return func() app.Composer { return &Explorer{} }
 	}
 	return func() app.Composer { return &Calculator{} }
 }
@@ -26,6 +35,9 @@ var routesOnce sync.Once
 func Routes() {
 	routesOnce.Do(func() {
 		for _, p := range Pages {
+			app.Route(p, page(p))
+		}
+		for _, p := range OnlinePages {
 			app.Route(p, page(p))
 		}
 	})

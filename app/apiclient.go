@@ -1,0 +1,245 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strconv"
+	"sync"
+
+	"github.com/ebios/ebios/core/ledger"
+)
+
+// APIClient calls the eBIOS JSON API. In the browser the requests go
+// through the Fetch API directly (fetch_wasm.go), which keeps net/http and
+// its TLS stack out of app.wasm; natively (tests) through net/http.
+type APIClient struct {
+	// Base is prepended to the paths ("" in the browser, the test server's
+	// URL in tests).
+	Base string
+	// Token is the bearer access token, or empty.
+	Token string
+}
+
+// APIError is an error answer of the API.
+type APIError struct {
+	Status      int
+	Code        string `json:"code"`
+	Message     string `json:"message"`
+	Details     string `json:"details"`
+	Remediation string `json:"remediation"`
+}
+
+func (e *APIError) Error() string {
+	s := e.Message
+	if s == "" {
+		s = "HTTP status " + strconv.Itoa(e.Status)
+	}
+	if e.Code != "" {
+		s = e.Code + ": " + s
+	}
+	if e.Details != "" {
+		s += " (" + e.Details + ")"
+	}
+	return s
+}
+
+// Unauthorized reports whether err is an API 401 (log in again).
+func Unauthorized(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == 401
+}
+
+// maxResponse bounds what one API answer may hold.
+const maxResponse = 32 << 20
+
+func (c *APIClient) do(ctx context.Context, method, path string, body any) ([]byte, error) {
+	var payload []byte
+	hdr := map[string]string{}
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		payload = b
+		hdr["Content-Type"] = "application/json"
+	}
+	if c.Token != "" {
+		hdr["Authorization"] = "Bearer " + c.Token
+	}
+	status, b, err := send(ctx, method, c.Base+path, hdr, payload)
+	if err != nil {
+		return nil, err
+	}
+	if status/100 != 2 {
+		var eb struct {
+			Error APIError `json:"error"`
+		}
+		_ = json.Unmarshal(b, &eb)
+		eb.Error.Status = status
+		return nil, &eb.Error
+	}
+	return b, nil
+}
+
+func (c *APIClient) getJSON(ctx context.Context, path string, v any) error {
+	b, err := c.do(ctx, "GET", path, nil)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+// LoginResult is what POST /api/v1/auth/login returns.
+type LoginResult struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	User         User   `json:"user"`
+}
+
+// User is an API user.
+type User struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+// Me is what GET /api/v1/auth/me returns.
+type Me struct {
+	User        User     `json:"user"`
+	Permissions []string `json:"permissions"`
+	ExpiresAt   string   `json:"expires_at"`
+}
+
+// Login logs in.
+func (c *APIClient) Login(ctx context.Context, username, password string) (*LoginResult, error) {
+	b, err := c.do(ctx, "POST", "/api/v1/auth/login", map[string]string{"username": username, "password": password})
+	if err != nil {
+		return nil, err
+	}
+	var r LoginResult
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	if r.AccessToken == "" {
+		return nil, errors.New("the server sent no access token")
+	}
+	return &r, nil
+}
+
+// Me returns the logged-in user.
+func (c *APIClient) Me(ctx context.Context) (*Me, error) {
+	var m Me
+	return &m, c.getJSON(ctx, "/api/v1/auth/me", &m)
+}
+
+// Logout revokes the session's tokens.
+func (c *APIClient) Logout(ctx context.Context) error {
+	_, err := c.do(ctx, "POST", "/api/v1/auth/logout", nil)
+	return err
+}
+
+// EntriesPage is what GET /api/v1/ledger/entries returns.
+type EntriesPage struct {
+	Entries  []*ledger.Entry `json:"entries"`
+	Next     string          `json:"next"`
+	TreeSize int64           `json:"tree_size"`
+}
+
+// Entries returns a page of entries.
+func (c *APIClient) Entries(ctx context.Context, limit int, cursor string) (*EntriesPage, error) {
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	var p EntriesPage
+	return &p, c.getJSON(ctx, "/api/v1/ledger/entries?"+q.Encode(), &p)
+}
+
+// Entry returns entry i.
+func (c *APIClient) Entry(ctx context.Context, i uint64) (*ledger.Entry, error) {
+	var e ledger.Entry
+	return &e, c.getJSON(ctx, "/api/v1/ledger/entries/"+u64(i), &e)
+}
+
+// Checkpoint returns the latest signed checkpoint (unverified).
+func (c *APIClient) Checkpoint(ctx context.Context) ([]byte, error) {
+	return c.do(ctx, "GET", "/api/v1/checkpoint", nil)
+}
+
+// Inclusion returns the inclusion proof of entry i.
+func (c *APIClient) Inclusion(ctx context.Context, i uint64) (*InclusionProof, error) {
+	var p InclusionProof
+	return &p, c.getJSON(ctx, "/api/v1/proofs/inclusion?index="+u64(i), &p)
+}
+
+// Trace is what GET /api/v1/ledger/trace/{op_id} returns.
+type Trace struct {
+	Entry     *ledger.Entry   `json:"entry"`
+	Ancestors []*ledger.Entry `json:"ancestors"`
+	Children  []*ledger.Entry `json:"children"`
+}
+
+// Trace returns the causal trace of an operation.
+func (c *APIClient) Trace(ctx context.Context, opID string) (*Trace, error) {
+	var t Trace
+	return &t, c.getJSON(ctx, "/api/v1/ledger/trace/"+url.PathEscape(opID), &t)
+}
+
+// ExplorerPageSize is the number of entries per explorer page.
+const ExplorerPageSize = 50
+
+// ExplorerData is one explorer page: the entries, as served, and the
+// browser's verdict on each.
+type ExplorerData struct {
+	Entries  []*ledger.Entry
+	Next     string
+	TreeSize int64
+	Verify   *PageVerification
+}
+
+// LoadExplorerPage fetches the latest checkpoint, the page of entries at
+// cursor, the entry before the first one and an inclusion proof per entry,
+// and verifies them all with [VerifyPage] against pinnedKey. Failures to
+// fetch a proof or the previous entry become failed marks, not errors.
+func LoadExplorerPage(ctx context.Context, c *APIClient, pinnedKey, cursor string) (*ExplorerData, error) {
+	cp, err := c.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := c.Entries(ctx, ExplorerPageSize, cursor)
+	if err != nil {
+		return nil, err
+	}
+	var prev *ledger.Entry
+	if len(page.Entries) > 0 && page.Entries[0].Index > 0 {
+		prev, _ = c.Entry(ctx, page.Entries[0].Index-1) // a missing one fails the first link
+	}
+	proofs := make([]*InclusionProof, len(page.Entries))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 6)
+	for i, e := range page.Entries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if p, err := c.Inclusion(ctx, e.Index); err == nil {
+				proofs[i] = p
+			}
+		}()
+	}
+	wg.Wait()
+	return &ExplorerData{
+		Entries:  page.Entries,
+		Next:     page.Next,
+		TreeSize: page.TreeSize,
+		Verify:   VerifyPage(pinnedKey, cp, prev, page.Entries, proofs),
+	}, nil
+}
+
+// tokenKey is the session storage key of the access token.
+const tokenKey = "ebios.access-token"
+
+// userKey is the session storage key of the logged-in user's name.
+const userKey = "ebios.user"

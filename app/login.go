@@ -1,0 +1,180 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// LoginPath is the route of the login page.
+const LoginPath = "/login"
+
+// apiTimeout bounds one page load from the API.
+const apiTimeout = 60 * time.Second
+
+// sessionToken returns the access token kept in session storage.
+func sessionToken(ctx app.Context) string {
+	var t string
+	ctx.SessionStorage().Get(tokenKey, &t)
+	return t
+}
+
+// apiClient is the same-origin API client with the session's token.
+func apiClient(ctx app.Context) *APIClient {
+	return &APIClient{Token: sessionToken(ctx)}
+}
+
+// Login is the login page: username and password, POST /api/v1/auth/login;
+// the access token is kept in session storage (gone when the tab closes).
+type Login struct {
+	app.Compo
+
+	username string
+	password string
+	busy     bool
+	err      string
+	user     string // logged in as
+}
+
+// OnNav sets the title.
+func (l *Login) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle("eBIOS log in")
+}
+
+// OnMount shows who is logged in.
+func (l *Login) OnMount(ctx app.Context) {
+	ctx.SessionStorage().Get(userKey, &l.user)
+}
+
+func (l *Login) onSubmit(ctx app.Context, e app.Event) {
+	preventDefault(e)
+	l.submit(ctx)
+}
+
+func (l *Login) submit(ctx app.Context) {
+	if l.busy || l.username == "" || l.password == "" {
+		if l.username == "" || l.password == "" {
+			l.err = "Type your username and password."
+		}
+		return
+	}
+	l.busy, l.err = true, ""
+	user, pass := l.username, l.password
+	ctx.Async(func() {
+		c, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		defer cancel()
+		r, err := (&APIClient{}).Login(c, user, pass)
+		ctx.Dispatch(func(ctx app.Context) {
+			l.busy, l.password = false, ""
+			if err != nil {
+				l.err = err.Error()
+				return
+			}
+			name := r.User.Name
+			if name == "" {
+				name = user
+			}
+			ctx.SessionStorage().Set(tokenKey, r.AccessToken)
+			ctx.SessionStorage().Set(userKey, name)
+			l.user = name
+			ctx.Navigate(ExplorerPath)
+		})
+	})
+}
+
+// Render draws the page.
+func (l *Login) Render() app.UI {
+	return app.Div().Class("page").Body(
+		app.Header().Class("top").Body(
+			app.Img().Src("/web/icon.svg").Alt("").Width(32).Height(32),
+			app.H1().Text("eBIOS log in"),
+			navBar(LoginPath),
+		),
+		app.Main().ID("main").Body(
+			app.If(l.user != "", func() app.UI {
+				return app.P().ID("login-as").Class("pinned").Text("Logged in as " + l.user + ".")
+			}),
+			app.Form().Class("panel login").Aria("label", "Log in").OnSubmit(l.onSubmit).Body(
+				app.Label().For("username").Text("Username"),
+				app.Input().ID("username").Name("username").Type("text").
+					Attr("autocomplete", "username").Attr("autocapitalize", "off").Required(true).
+					Value(l.username).OnInput(l.ValueTo(&l.username)),
+				app.Label().For("password").Text("Password"),
+				app.Input().ID("password").Name("password").Type("password").
+					Attr("autocomplete", "current-password").Required(true).
+					Value(l.password).OnInput(l.ValueTo(&l.password)),
+				app.Div().Class("row").Body(
+					app.Button().Type("submit").ID("login").Class("go").Disabled(l.busy).Text("Log in"),
+				),
+				app.P().Class("help").Text("The access token is kept in this tab's session storage only, and is forgotten when you log out or close the tab."),
+			),
+			app.If(l.err != "", func() app.UI {
+				return app.P().ID("login-error").Class("error").Role("alert").Text(l.err)
+			}),
+		),
+	)
+}
+
+// UserBadge shows, in the nav bar, who is logged in (GET /api/v1/auth/me)
+// with a Log out button, or a Log in link.
+type UserBadge struct {
+	app.Compo
+
+	name string
+	role string
+}
+
+// OnMount asks the server who the token belongs to.
+func (b *UserBadge) OnMount(ctx app.Context) {
+	c := apiClient(ctx)
+	if c.Token == "" {
+		return
+	}
+	ctx.SessionStorage().Get(userKey, &b.name)
+	ctx.Async(func() {
+		cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		defer cancel()
+		me, err := c.Me(cx)
+		ctx.Dispatch(func(ctx app.Context) {
+			switch {
+			case err == nil:
+				b.name, b.role = me.User.Name, me.User.Role
+			case Unauthorized(err): // expired or revoked
+				b.forget(ctx)
+			}
+		})
+	})
+}
+
+func (b *UserBadge) forget(ctx app.Context) {
+	ctx.SessionStorage().Del(tokenKey)
+	ctx.SessionStorage().Del(userKey)
+	b.name, b.role = "", ""
+}
+
+func (b *UserBadge) onLogout(ctx app.Context, e app.Event) {
+	c := apiClient(ctx)
+	b.forget(ctx)
+	ctx.Async(func() {
+		cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		defer cancel()
+		_ = c.Logout(cx) // the token is forgotten either way
+		ctx.Dispatch(func(ctx app.Context) { ctx.Navigate(LoginPath) })
+	})
+}
+
+// Render draws the badge.
+func (b *UserBadge) Render() app.UI {
+	if b.name == "" {
+		return app.Span().Class("user").Body(app.A().ID("nav-login").Href(LoginPath).Text("Log in"))
+	}
+	who := b.name
+	if b.role != "" {
+		who += " (" + b.role + ")"
+	}
+	return app.Span().Class("user").Body(
+		app.Span().ID("nav-user").Text(who),
+		app.Button().Type("button").ID("logout").Text("Log out").OnClick(b.onLogout),
+	)
+}
