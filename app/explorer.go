@@ -35,6 +35,9 @@ type Explorer struct {
 	traceOp  string
 	trace    *Trace
 	traceErr string
+
+	mounted   app.Context // the component's context, from OnMount
+	isMounted bool
 }
 
 // OnNav sets the title.
@@ -51,6 +54,7 @@ func (x *Explorer) OnMount(ctx app.Context) {
 	}
 	x.loggedIn = sessionToken(ctx) != ""
 	x.cursors = []string{""}
+	x.mounted, x.isMounted = ctx, true
 	x.load(ctx)
 }
 
@@ -87,6 +91,12 @@ func (x *Explorer) load(ctx app.Context) {
 	}
 	x.loading, x.err = true, ""
 	c, key, cursor := apiClient(ctx), x.pinned, x.cursors[len(x.cursors)-1]
+	// Dispatch through the component's own context: an event's context
+	// belongs to its element, and the key form that fires "pin" is gone by
+	// the time the page arrives, which would drop the update.
+	if x.isMounted {
+		ctx = x.mounted
+	}
 	ctx.Async(func() {
 		cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 		defer cancel()
