@@ -84,10 +84,11 @@ echo "e2e: server pid $PID at $URL"
 
 # --- tests -------------------------------------------------------------------
 mkdir -p "$E2E_OUT"
-rm -f "$E2E_OUT"/[0-9]-*.png "$E2E_OUT"/audit-*.png "$E2E_OUT"/FAILED-*.png
+rm -f "$E2E_OUT"/[0-9]-*.png "$E2E_OUT"/audit-*.png "$E2E_OUT"/explorer-*.png "$E2E_OUT"/FAILED-*.png
 status=0
-# audit.test.mjs first: calc.test.mjs's offline test stops the server.
-for t in e2e/audit.test.mjs e2e/calc.test.mjs; do
+# calc.test.mjs last: its offline test stops the shared server.
+# explorer.test.mjs runs a server of its own.
+for t in e2e/audit.test.mjs e2e/explorer.test.mjs e2e/calc.test.mjs; do
 	EBIOS_URL="$URL" EBIOS_SERVER_PID="$PID" EBIOS_BIN="$ROOT/bin/ebios" CHROMIUM="$CHROMIUM" E2E_OUT="$E2E_OUT" \
 		node --test --test-reporter=spec "$t" || { status=$?; break; }
 done

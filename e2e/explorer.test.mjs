@@ -1,0 +1,144 @@
+// End-to-end test of the ledger explorer (/explorer) in headless Debian
+// Chromium, against a server of its own (it must stop it, tamper with the
+// ledger file on disk and start it again, which the shared server of
+// scripts/e2e.sh cannot allow). The browser logs in, pins the log key, and
+// must show every entry verified; after one entry is changed in the store,
+// that entry must be marked failed (its signature) while the others stay
+// verified up to it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const OUT = resolve(process.env.E2E_OUT || join(here, 'out'));
+const ROOT = resolve(here, '..'); // the server serves ./web from here
+const TIMEOUT = 20_000;
+const PASSWORD = 'a long e2e passphrase';
+mkdirSync(OUT, { recursive: true });
+
+let work, port, server, serverOut = '', browser, context, profile;
+const base = () => `http://127.0.0.1:${port}`;
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
+    s.on('error', rej);
+  });
+}
+
+async function startServer() {
+  serverOut = '';
+  server = spawn(EBIOS, ['serve', '--dev', '--data-dir', work, '--listen', `127.0.0.1:${port}`,
+    '--rate-limit-allowlist', '127.0.0.1', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stdout.on('data', (d) => { serverOut += d; });
+  server.stderr.on('data', (d) => { serverOut += d; });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try { if ((await fetch(base() + '/healthz')).ok) return; } catch {}
+    if (Date.now() > deadline) throw new Error('the explorer test server did not start:\n' + serverOut);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stopServer() {
+  if (!server || server.exitCode !== null) return;
+  const done = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  await done;
+}
+
+async function api(method, path, token, body) {
+  const res = await fetch(base() + path, {
+    method, headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: 'Bearer ' + token } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+  return text.startsWith('{') ? JSON.parse(text) : text;
+}
+
+const ops = []; // op ids of the logged computations, in index order
+let vkey;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'ebios-explorer-'));
+  profile = mkdtempSync(join(tmpdir(), 'ebios-explorer-profile-'));
+  port = await freePort();
+  await startServer();
+  const token = serverOut.match(/ebios-setup-[A-Za-z0-9_-]+/)?.[0];
+  assert.ok(token, 'the server printed no setup token:\n' + serverOut);
+  await api('POST', '/api/v1/auth/setup', '', { token, username: 'root', password: PASSWORD });
+  const { access_token } = await api('POST', '/auth/login', '', { username: 'root', password: PASSWORD });
+  for (const e of ['(10 ± 0.5) * (20 ± 1)', 'compose(10 ± 1, 20 ± 3)', '(1 ± 0.1) + (2 ± 0.2)', '1/3', '(8 ± 0.4) / (2 ± 0.1)', 'catch(1/0)']) {
+    const r = await api('POST', '/operations/execute', access_token, { operation: 'expr', expression: e });
+    ops.push(r.entry.op_id);
+  }
+  vkey = (await api('GET', '/api/v1/ledger/key', access_token)).trim();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu',
+    '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
+});
+
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await stopServer();
+  if (work) rmSync(work, { recursive: true, force: true });
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+async function marks(page) {
+  await page.locator('#entries[aria-busy="false"] tbody tr').first().waitFor({ timeout: TIMEOUT });
+  return page.locator('#entries tbody tr').evaluateAll((rows) => rows.map((r) => r.innerText.replace(/\s+/g, ' ')));
+}
+
+test('explorer re-verifies a real server\'s entries and marks a tampered one failed', { timeout: 90_000 }, async () => {
+  const page = await context.newPage();
+  await page.goto(base() + '/login');
+  await page.waitForSelector('#app-wasm-loader', { state: 'detached', timeout: TIMEOUT });
+  await page.fill('#username', 'root');
+  await page.fill('#password', PASSWORD);
+  await page.press('#password', 'Enter');
+  await page.waitForURL(/\/explorer/, { timeout: TIMEOUT });
+  await page.fill('#pinned-key', vkey);
+  await page.click('#pin');
+  let rows = await marks(page);
+  assert.equal(rows.length, ops.length, `rows: ${rows.join(' | ')}`);
+  rows.forEach((r, i) => assert.match(r, /✓ verified/, `entry ${i} should be verified: ${r}`));
+  await page.getByText(`${ops.length} of ${ops.length} entries on this page verified`).waitFor({ timeout: TIMEOUT });
+  await page.screenshot({ path: join(OUT, 'explorer-verified.png'), fullPage: true });
+  console.log('SCREENSHOT ' + join(OUT, 'explorer-verified.png'));
+
+  // Tamper: change one character of entry 2's op id inside its record in
+  // the ledger file (not in the op-id index key "o:<op id>"), server stopped.
+  await stopServer();
+  const db = join(work, 'ledger.db');
+  const buf = readFileSync(db);
+  const id = Buffer.from(ops[2]);
+  let at = -1;
+  for (let i = buf.indexOf(id); i >= 0; i = buf.indexOf(id, i + 1)) {
+    if (buf.subarray(i - 2, i).toString() !== 'o:') { at = i; break; }
+  }
+  assert.ok(at >= 0, 'entry 2 not found in the ledger file');
+  buf[at] = buf[at] === 0x30 ? 0x31 : 0x30; // '0' <-> another hex digit
+  writeFileSync(db, buf);
+  await startServer(); // the open-time tail check passes: only entry 2 changed
+
+  await page.click('#reload');
+  await page.locator('#entries[aria-busy="true"]').waitFor({ timeout: TIMEOUT }).catch(() => {});
+  rows = await marks(page);
+  assert.match(rows[0], /✓ verified/);
+  assert.match(rows[1], /✓ verified/);
+  assert.match(rows[2], /✗ failed/, `entry 2 must fail: ${rows[2]}`);
+  assert.match(rows[2], /signature/i, `entry 2 must fail on its signature: ${rows[2]}`);
+  await page.screenshot({ path: join(OUT, 'explorer-tampered.png'), fullPage: true });
+  console.log('SCREENSHOT ' + join(OUT, 'explorer-tampered.png'));
+});
