@@ -12,7 +12,7 @@ var Pages = []string{"/", "/calc", AuditPath}
 
 // OnlinePages lists the page routes that need the API (and a login), so
 // they are not cached for offline use.
-var OnlinePages = []string{LoginPath, ExplorerPath}
+var OnlinePages = []string{LoginPath, ExplorerPath, PoliciesPath, UsersPath}
 
 // page returns the component of a page route.
 func page(path string) func() app.Composer {
@@ -23,6 +23,10 @@ func page(path string) func() app.Composer {
 		return func() app.Composer { return &Login{} }
 	case ExplorerPath:
 		return func() app.Composer { return &Explorer{} }
+	case PoliciesPath:
+		return func() app.Composer { return &PoliciesPage{} }
+	case UsersPath:
+		return func() app.Composer { return &UsersPage{} }
 	}
 	return func() app.Composer { return &Calculator{} }
 }

@@ -1,0 +1,220 @@
+package app
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
+)
+
+// UsersPath is the route of the user administration page.
+const UsersPath = "/users"
+
+// UsersPage lists the users (admins only: users:manage) and changes their
+// role or disables/enables them.
+type UsersPage struct {
+	app.Compo
+
+	api      *APIClient // tests: the client to use instead of the session's
+	loggedIn bool
+
+	loading bool
+	err     string
+	users   []UserInfo
+
+	busy      map[string]bool // users with a change under way
+	actionErr string
+	actionOK  string
+
+	mounted   app.Context // the component's context, from OnMount
+	isMounted bool
+}
+
+// OnNav sets the title.
+func (u *UsersPage) OnNav(ctx app.Context) {
+	ctx.Page().SetTitle("eBIOS users")
+}
+
+// OnMount loads the users.
+func (u *UsersPage) OnMount(ctx app.Context) {
+	u.loggedIn = u.api != nil || sessionToken(ctx) != ""
+	u.mounted, u.isMounted = ctx, true
+	u.load(ctx)
+}
+
+func (u *UsersPage) client(ctx app.Context) *APIClient {
+	if u.api != nil {
+		return u.api
+	}
+	return apiClient(ctx)
+}
+
+// ctx returns the component's own context: the select or button that
+// fired an event may be re-rendered away before the answer comes.
+func (u *UsersPage) ctx(ctx app.Context) app.Context {
+	if u.isMounted {
+		return u.mounted
+	}
+	return ctx
+}
+
+func (u *UsersPage) load(ctx app.Context) {
+	if !u.loggedIn || u.loading {
+		return
+	}
+	u.loading, u.err = true, ""
+	c := u.client(ctx)
+	ctx = u.ctx(ctx)
+	ctx.Async(func() {
+		cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		defer cancel()
+		us, err := c.Users(cx)
+		ctx.Dispatch(func(ctx app.Context) { u.loaded(us, err) })
+	})
+}
+
+func (u *UsersPage) loaded(us []UserInfo, err error) {
+	u.loading = false
+	if err != nil {
+		u.err = apiErrText(err)
+		return
+	}
+	u.users = us
+}
+
+func (u *UsersPage) onReload(ctx app.Context, e app.Event) { u.load(ctx) }
+
+func (u *UsersPage) onRole(name string) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		role := ctx.JSSrc().Get("value").String()
+		u.patch(ctx, name, UserPatch{Role: &role})
+	}
+}
+
+func (u *UsersPage) onToggle(name string, disable bool) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		u.patch(ctx, name, UserPatch{Disabled: &disable})
+	}
+}
+
+// patch sends a change of user name and shows its outcome.
+func (u *UsersPage) patch(ctx app.Context, name string, p UserPatch) {
+	if u.busy[name] {
+		return
+	}
+	if u.busy == nil {
+		u.busy = map[string]bool{}
+	}
+	u.busy[name] = true
+	u.actionErr, u.actionOK = "", ""
+	c := u.client(ctx)
+	ctx = u.ctx(ctx)
+	ctx.Async(func() {
+		cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		defer cancel()
+		got, err := c.PatchUser(cx, name, p)
+		ctx.Dispatch(func(ctx app.Context) { u.patched(name, p, got, err) })
+	})
+}
+
+func (u *UsersPage) patched(name string, p UserPatch, got *UserInfo, err error) {
+	delete(u.busy, name)
+	if err != nil {
+		u.actionErr = "Could not change " + name + ": " + apiErrText(err)
+		return
+	}
+	for i := range u.users {
+		if u.users[i].Name != name {
+			continue
+		}
+		switch {
+		case got != nil && got.Role != "":
+			u.users[i] = *got
+		default: // an answer without the user: apply the change
+			if p.Role != nil {
+				u.users[i].Role = *p.Role
+			}
+			if p.Disabled != nil {
+				u.users[i].Disabled = *p.Disabled
+			}
+		}
+	}
+	switch {
+	case p.Role != nil:
+		u.actionOK = name + " is now " + *p.Role + "."
+	case p.Disabled != nil && *p.Disabled:
+		u.actionOK = name + " is disabled; its sessions are ended."
+	default:
+		u.actionOK = name + " is enabled."
+	}
+}
+
+// Render draws the page.
+func (u *UsersPage) Render() app.UI {
+	return app.Div().Class("page wide").Body(
+		app.Header().Class("top").Body(
+			app.Img().Src("/web/icon.svg").Alt("").Width(32).Height(32),
+			app.H1().Text("eBIOS users"),
+			navBar(UsersPath),
+		),
+		app.Main().ID("main").Body(
+			app.If(!u.loggedIn, func() app.UI {
+				return app.P().ID("need-login").Class("hint").Body(
+					app.Text("User administration needs an administrator's login: "), app.A().Href(LoginPath).Text("log in"), app.Text("."))
+			}),
+			app.Section().ID("users").Class("result").Aria("busy", strconv.FormatBool(u.loading)).Body(
+				app.Div().Class("hist-head").Body(
+					app.H2().Text("Users"),
+					app.Button().Type("button").ID("reload").Text("Reload").Disabled(!u.loggedIn || u.loading).OnClick(u.onReload),
+				),
+				app.If(u.loading, func() app.UI { return app.P().Class("hint").Text("Loading…") }),
+				app.If(u.err != "", func() app.UI { return app.P().ID("users-error").Class("error").Role("alert").Text(u.err) }),
+				app.Div().Aria("live", "polite").Body(
+					app.If(u.actionErr != "", func() app.UI {
+						return app.P().ID("user-action-error").Class("error").Role("alert").Text(u.actionErr)
+					}),
+					app.If(u.actionOK != "", func() app.UI {
+						return app.P().ID("user-action-ok").Class("mark ok").Role("status").Text(u.actionOK)
+					}),
+				),
+				app.If(u.users != nil && len(u.users) == 0, func() app.UI { return app.P().Class("hint").Text("No users.") }),
+				app.If(len(u.users) > 0, func() app.UI { return u.renderTable() }),
+			),
+		),
+	)
+}
+
+func (u *UsersPage) renderTable() app.UI {
+	return app.Div().Class("table-wrap").Body(app.Table().ID("user-table").Class("entries users").Body(
+		app.THead().Body(app.Tr().Body(
+			app.Th().Text("Name"), app.Th().Text("Role"), app.Th().Text("Status"),
+			app.Th().Text("Created (UTC)"), app.Th().Text("Last login (UTC)"), app.Th().Text("Access"),
+		)),
+		app.TBody().Body(app.Range(u.users).Slice(func(i int) app.UI {
+			us := u.users[i]
+			busy := u.busy[us.Name]
+			status, cls, action, actionID := "active", "ok", "Disable", "disable-"+us.Name
+			if us.Disabled {
+				status, cls, action, actionID = "disabled", "bad", "Enable", "enable-"+us.Name
+			}
+			return app.Tr().ID("user-"+us.Name).Class(cls).Body(
+				app.Td().Text(us.Name),
+				app.Td().Body(
+					app.Select().ID("role-"+us.Name).Aria("label", "Role of "+us.Name).Disabled(busy).
+						OnChange(u.onRole(us.Name)).Body(
+						app.Range(Roles).Slice(func(k int) app.UI {
+							return app.Option().Value(Roles[k]).Text(Roles[k]).Selected(Roles[k] == us.Role)
+						}),
+					),
+				),
+				app.Td().Body(app.Span().Class("status "+status).Text(status)),
+				app.Td().Class("num").Text(guardTime(us.CreatedAt)),
+				app.Td().Class("num").Text(guardTime(us.LastLogin)),
+				app.Td().Body(
+					app.Button().Type("button").ID(actionID).Aria("label", action+" "+us.Name).
+						Disabled(busy).Text(action).OnClick(u.onToggle(us.Name, !us.Disabled)),
+				),
+			)
+		})),
+	))
+}
