@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm run test lint unit wasm-test proofs e2e load fuzz bench clean
+.PHONY: all build wasm static run test lint unit wasm-test proofs e2e load fuzz bench clean
 
 all: build
 
@@ -17,6 +17,13 @@ build:
 ## wasm: the browser app (go-app PWA), served by ebios serve from ./web.
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/app.wasm ./wasm/app
+
+## static: the browser app as a static website in STATIC_DIR for any static
+## host; API_URL=https://... points its online pages at an ebios API.
+STATIC_DIR ?= static
+API_URL ?=
+static: build wasm
+	./bin/ebios static --out $(STATIC_DIR) $(if $(API_URL),--api $(API_URL))
 
 ## run: build and start the server on the BuntDB default under ./data (--dev
 ## makes a development ledger key on first start). It prints the URL and how
@@ -69,4 +76,4 @@ bench:
 	$(BENCHSTAT) -filter '.name:(Add|Mul)' -col /impl bench.out
 
 clean:
-	rm -rf bin
+	rm -rf bin static

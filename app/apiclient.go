@@ -6,9 +6,11 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/ebios/ebios/core/ledger"
+	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
 // APIClient calls the eBIOS JSON API. In the browser the requests go
@@ -20,6 +22,19 @@ type APIClient struct {
 	Base string
 	// Token is the bearer access token, or empty.
 	Token string
+}
+
+// APIURLEnv names the go-app environment variable (app.Handler.Env, read
+// in the browser with app.Getenv) that holds the API's base URL, as in
+// "https://ebios.example.org". Empty or unset means the same origin as the
+// page, which is how `ebios serve` serves the app; a static build made with
+// `ebios static --api URL` sets it.
+const APIURLEnv = "EBIOS_API_URL"
+
+// APIBase returns the API base URL the browser app calls: the value of
+// [APIURLEnv] without a trailing slash, or "" (same origin).
+func APIBase() string {
+	return strings.TrimRight(app.Getenv(APIURLEnv), "/")
 }
 
 // APIError is an error answer of the API.

@@ -20,9 +20,10 @@ func sessionToken(ctx app.Context) string {
 	return t
 }
 
-// apiClient is the same-origin API client with the session's token.
+// apiClient is the API client (same origin unless a static build
+// configured another, see [APIBase]) with the session's token.
 func apiClient(ctx app.Context) *APIClient {
-	return &APIClient{Token: sessionToken(ctx)}
+	return &APIClient{Base: APIBase(), Token: sessionToken(ctx)}
 }
 
 // Login is the login page: username and password, POST /api/v1/auth/login;
@@ -64,7 +65,7 @@ func (l *Login) submit(ctx app.Context) {
 	ctx.Async(func() {
 		c, cancel := context.WithTimeout(context.Background(), apiTimeout)
 		defer cancel()
-		r, err := (&APIClient{}).Login(c, user, pass)
+		r, err := (&APIClient{Base: APIBase()}).Login(c, user, pass)
 		ctx.Dispatch(func(ctx app.Context) {
 			l.busy, l.password = false, ""
 			if err != nil {

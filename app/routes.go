@@ -35,14 +35,17 @@ var routesOnce sync.Once
 
 // Routes registers the page routes in go-app's global route table. The wasm
 // main and the server (through [Handler]) both call it; calling it more than
-// once is harmless.
+// once is harmless. Every page but "/" is also routed as NAME.html, the file
+// a static build (ebios static) writes it to, so that a static host that
+// does not map /audit to audit.html can still serve /audit.html, also
+// offline from the service worker's cache.
 func Routes() {
 	routesOnce.Do(func() {
-		for _, p := range Pages {
+		for _, p := range append(append([]string{}, Pages...), OnlinePages...) {
 			app.Route(p, page(p))
-		}
-		for _, p := range OnlinePages {
-			app.Route(p, page(p))
+			if p != "/" {
+				app.Route(p+".html", page(p))
+			}
 		}
 	})
 }

@@ -1,0 +1,55 @@
+package app
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestCheckAPIURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                           "",
+		"https://ebios.example.org":  "https://ebios.example.org",
+		"http://127.0.0.1:8080/":     "http://127.0.0.1:8080",
+		"https://example.org/ebios/": "https://example.org/ebios",
+	} {
+		if got, err := CheckAPIURL(in); err != nil || got != want {
+			t.Errorf("CheckAPIURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"ftp://x", "/api", "example.org", "https://x/?a=1", "https://u:p@x", "https://x/#f"} {
+		if got, err := CheckAPIURL(bad); err == nil {
+			t.Errorf("CheckAPIURL(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+func TestAPIBase(t *testing.T) {
+	t.Setenv(APIURLEnv, "")
+	if b := APIBase(); b != "" {
+		t.Errorf("unset: APIBase() = %q, want same origin", b)
+	}
+	t.Setenv(APIURLEnv, "https://api.example.org/")
+	if b := APIBase(); b != "https://api.example.org" {
+		t.Errorf("APIBase() = %q", b)
+	}
+}
+
+// TestHTMLRoutes checks that every page is also routed as NAME.html (the
+// file a static build writes), and that other .html paths are not.
+func TestHTMLRoutes(t *testing.T) {
+	h := Handler("t")
+	get := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	for path, want := range map[string]string{"/audit.html": "Pin key", "/calc.html": "Expression", "/login.html": "Username"} {
+		if code, body := get(path); code != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s: %d, has %q: %v", path, code, want, strings.Contains(body, want))
+		}
+	}
+	if code, _ := get("/nope.html"); code != 404 {
+		t.Errorf("GET /nope.html: %d, want 404", code)
+	}
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	webapp "github.com/ebios/ebios/app"
+)
+
+const staticHelp = `Write the browser app as a static website that any static host can serve.
+
+DIR gets index.html (the calculator) and one NAME.html per page, app.js,
+app-worker.js (the service worker), app.css, wasm_exec.js,
+manifest.webmanifest and a copy of --web (default ./web), which must hold
+app.wasm: build it first with ` + "`make wasm`" + `. Serve DIR at the root
+of a host (for a try: python3 -m http.server -d DIR); the host must send
+app.wasm as application/wasm.
+
+The calculator and the audit page run in the browser and work offline after
+the first visit. The online pages (log in, explorer, policies, users) call
+the API at --api URL, or the site's own origin without it. An API on another
+origin must allow the site's origin (CORS), which ebios serve does not do:
+put both behind one origin (a reverse proxy sending /api/ to ebios serve),
+or leave --api out for an offline-only site.
+
+--version names the service worker's cache; by default it is derived from
+this binary's version and app.wasm, so every new build is picked up by the
+browsers as an update.
+`
+
+func runStatic(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("static", "--out DIR [--api URL] [--version V] [--web DIR]", staticHelp, stderr)
+	out := fs.String("out", "", "directory to write the site to (required)")
+	api := fs.String("api", "", "base URL of the eBIOS API for the online pages, as in https://ebios.example.org (default: same origin)")
+	ver := fs.String("version", "", "app version naming the service worker cache (default: derived from the binary and app.wasm)")
+	web := fs.String("web", "web", "directory holding app.wasm, the icons and ebios.css")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0, "no arguments"); err != nil {
+		return err
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "ebios static: --out DIR is required")
+		return exitError{exitUsage}
+	}
+	base, err := webapp.CheckAPIURL(*api)
+	if err != nil {
+		fmt.Fprintf(stderr, "ebios static: --api: %v\n", err)
+		return exitError{exitUsage}
+	}
+	wasm, err := os.ReadFile(filepath.Join(*web, "app.wasm"))
+	if err != nil {
+		fmt.Fprintf(stderr, "ebios static: %s not found: build it first with `make wasm` (and run from the directory that holds web/, or pass --web)\n", filepath.Join(*web, "app.wasm"))
+		return exitError{exitFail}
+	}
+	v := *ver
+	if v == "" {
+		sum := sha256.Sum256(wasm)
+		v = version() + "-" + hex.EncodeToString(sum[:6])
+	}
+	if err := webapp.GenerateStatic(webapp.StaticOptions{Dir: *out, WebDir: *web, Version: v, APIURL: base}); err != nil {
+		return reportErr(stdout, stderr, false, "", err)
+	}
+	where := "the same origin"
+	if base != "" {
+		where = base
+	}
+	fmt.Fprintf(stdout, "wrote the static site (version %s) to %s; online pages call the API at %s\n", v, *out, where)
+	fmt.Fprintf(stderr, "try it: python3 -m http.server -d %s 8080, then open http://localhost:8080/\n", *out)
+	return nil
+}
