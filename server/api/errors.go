@@ -1,8 +1,6 @@
 package api
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -78,8 +76,3 @@ func writeError(w http.ResponseWriter, err error) {
 	auth.WriteError(w, status(e), e)
 }
 
-func newOpID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}

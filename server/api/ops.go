@@ -10,6 +10,7 @@ import (
 	"github.com/ebios/ebios/core/expr"
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/server/ledgerstore"
 )
 
 // OpRequest is one operation to execute, as POST /operations/execute takes
@@ -220,7 +221,7 @@ func compute(r *OpRequest, index int) (*computed, error) {
 		}
 	}
 	if d.OpID == "" {
-		d.OpID = newOpID()
+		d.OpID = ledgerstore.NewOpID()
 	}
 	d.Output = &v
 	d.Coverage = nu.Float(v.Coverage())

@@ -22,6 +22,8 @@ package ledgerstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -70,6 +72,14 @@ func damaged(details string) error {
 func ioErr(op string, err error) error {
 	return storeErr(CodeIO, "ledger store: "+op+" failed", err.Error(),
 		"check the disk (space, permissions, errors in the system log); appends that returned this error were not acknowledged")
+}
+
+// NewOpID returns a fresh random op id (128 bits, hex) for an entry whose
+// caller gave none.
+func NewOpID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // Options tune a Store. The zero value is the production setting.

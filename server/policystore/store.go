@@ -12,7 +12,6 @@ package policystore
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -265,7 +264,7 @@ func (s *Store) Activate(ctx context.Context, doc []byte, hash, user string) (*a
 	if err != nil {
 		return nil, nil, err
 	}
-	c := change{OpID: newOpID(), Op: OpActivate, Hash: p.HashHex(), User: user}
+	c := change{OpID: ledgerstore.NewOpID(), Op: OpActivate, Hash: p.HashHex(), User: user}
 	pend, _ := json.Marshal(c)
 	err = s.db.Update(func(tx *buntdb.Tx) error {
 		tx.Set(prefixDoc+c.Hash, string(p.Marshal()), nil)
@@ -298,7 +297,7 @@ func (s *Store) deactivate(ctx context.Context, user string) (*api.PolicyInfo, *
 	if err != nil || h == "" {
 		return nil, nil, perr(CodeNoActive, "no policy is active", "", "activate one first")
 	}
-	c := change{OpID: newOpID(), Op: OpDeactivate, Hash: h, User: user}
+	c := change{OpID: ledgerstore.NewOpID(), Op: OpDeactivate, Hash: h, User: user}
 	pend, _ := json.Marshal(c)
 	err = s.db.Update(func(tx *buntdb.Tx) error {
 		tx.Delete(keyActive)
@@ -343,8 +342,3 @@ func (s *Store) logChange(ctx context.Context, c change) (*ledger.Entry, error) 
 	return s.log.Append(ctx, d)
 }
 
-func newOpID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}

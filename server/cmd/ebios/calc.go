@@ -11,6 +11,7 @@ import (
 	"github.com/ebios/ebios/core/expr"
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/server/ledgerstore"
 )
 
 const calcHelp = `Evaluate an expression over n ± u values and print the result.
@@ -134,7 +135,7 @@ func logCalc(ctx context.Context, dataDir, keyFile, parent string, e *expr.Expr,
 	}
 	defer st.Close()
 	return st.Append(ctx, ledger.Draft{
-		OpID: newOpID(), ParentOpID: parent, Operation: "calc", Mode: mode.String(), Expression: e.String(),
+		OpID: ledgerstore.NewOpID(), ParentOpID: parent, Operation: "calc", Mode: mode.String(), Expression: e.String(),
 		Inputs: e.Inputs(), Output: &v, Coverage: nu.Float(v.Coverage()), Invariant: ledger.Invariant{OK: true},
 	})
 }

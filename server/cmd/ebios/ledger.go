@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -76,12 +74,6 @@ func keyfileVerifier(arg string) (string, error) {
 	return v.String(), nil
 }
 
-// newOpID returns a random op id.
-func newOpID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
 
 // dataFlags adds --data and --json, the flags every store command has.
 func dataFlags(fs *flag.FlagSet) (dataDir *string, asJSON *bool) {
