@@ -63,7 +63,8 @@ type Server struct {
 	cfg       Config
 	mux       *http.ServeMux
 	routes    []Route
-	verifying sync.Mutex // one full verification at a time
+	verifying sync.Mutex       // one full verification at a time
+	verifier  *ledger.Verifier // the log's key, parsed once
 	started   time.Time
 }
 
@@ -88,6 +89,7 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), started: time.Now()}
+	s.verifier, _ = ledger.ParseVerifierKey(cfg.Store.VerifierKey()) // the store's own key always parses
 	s.register()
 	return s
 }
@@ -203,9 +205,6 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return apiErr(CodeBadJSON, "malformed request body", err.Error(), "send one JSON object as documented in /api/v1/openapi.json")
 	}
-	if dec.More() {
-		return apiErr(CodeBadJSON, "trailing data after the JSON body", "", "send exactly one JSON object")
-	}
 	if _, err := dec.Token(); err != io.EOF {
 		return apiErr(CodeBadJSON, "trailing data after the JSON body", "", "send exactly one JSON object")
 	}
@@ -314,7 +313,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := opResponse{Result: c.value, Mode: c.mode, Coverage: c.draft.Coverage, Operation: c.draft.Operation, Entry: ref(e)}
 	if req.Proof || r.URL.Query().Get("proof") == "1" || r.URL.Query().Get("proof") == "true" {
-		if resp.Proof, err = s.proveEntry(e); err != nil {
+		if resp.Proof, _, err = s.proveEntry(e); err != nil {
 			writeError(w, err)
 			return
 		}
@@ -375,7 +374,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	for i, e := range es {
 		out[i] = opResponse{Result: cs[i].value, Mode: cs[i].mode, Coverage: cs[i].draft.Coverage, Operation: cs[i].draft.Operation, Entry: ref(e)}
 		if req.Operations[i].Proof {
-			if out[i].Proof, err = s.proveEntry(e); err != nil {
+			if out[i].Proof, _, err = s.proveEntry(e); err != nil {
 				writeError(w, err)
 				return
 			}

@@ -75,4 +75,3 @@ func writeError(w http.ResponseWriter, err error) {
 	}
 	auth.WriteError(w, status(e), e)
 }
-

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/core/policy"
 	"github.com/ebios/ebios/server/auth"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -208,7 +209,7 @@ func (s *Server) guardEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		var evs []ledger.GuardEvent
 		for _, ev := range e.Guard {
-			if (rule == "" || ev.Rule == rule) && (minLevel == "" || levelRank(ev.Level) >= levelRank(minLevel)) {
+			if (rule == "" || ev.Rule == rule) && (minLevel == "" || policy.Rank(ev.Level) >= policy.Rank(minLevel)) {
 				evs = append(evs, ev)
 			}
 		}
@@ -223,20 +224,6 @@ func (s *Server) guardEvents(w http.ResponseWriter, r *http.Request) {
 			Timestamp: time.Unix(0, e.Timestamp).UTC().Format(time.RFC3339Nano), Events: evs})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": out, "next": next})
-}
-
-func levelRank(l ledger.Level) int {
-	switch l {
-	case ledger.LevelInfo:
-		return 1
-	case ledger.LevelWarning:
-		return 2
-	case ledger.LevelError:
-		return 3
-	case ledger.LevelCritical:
-		return 4
-	}
-	return 0
 }
 
 func hexHash(h tlog.Hash) string {

@@ -32,26 +32,23 @@ func b64(hs []tlog.Hash) []string {
 // latest returns the latest signed checkpoint and its tree size.
 func (s *Server) latest() ([]byte, int64, error) {
 	cp := s.cfg.Store.Checkpoint()
-	c, err := ledger.OpenCheckpoint(cp, s.verifier(), s.cfg.Store.Origin())
+	c, err := ledger.OpenCheckpoint(cp, s.verifier, s.cfg.Store.Origin())
 	return cp, c.Size, err
 }
 
-func (s *Server) verifier() *ledger.Verifier {
-	v, _ := ledger.ParseVerifierKey(s.cfg.Store.VerifierKey())
-	return v
-}
-
-func (s *Server) proveEntry(e *ledger.Entry) (*proofJSON, error) {
+// proveEntry returns the inclusion proof of e in the latest checkpoint, as
+// JSON and as the proof itself.
+func (s *Server) proveEntry(e *ledger.Entry) (*proofJSON, tlog.RecordProof, error) {
 	cp, size, err := s.latest()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := s.cfg.Store.InclusionProof(int64(e.Index), size)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	h := e.Hash(s.cfg.Store.Origin())
-	return &proofJSON{Index: e.Index, TreeSize: size, LeafHash: base64.StdEncoding.EncodeToString(h[:]), Hashes: b64(p), Checkpoint: string(cp)}, nil
+	return &proofJSON{Index: e.Index, TreeSize: size, LeafHash: base64.StdEncoding.EncodeToString(h[:]), Hashes: b64(p), Checkpoint: string(cp)}, p, nil
 }
 
 // query parameters of /ledger/entries and /ledger/query
@@ -179,7 +176,7 @@ func (s *Server) inclusion(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	p, err := s.proveEntry(e)
+	p, _, err := s.proveEntry(e)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -217,14 +214,13 @@ func (s *Server) verifyOp(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	v := s.verifier()
-	if err := e.Verify(s.cfg.Store.Origin(), v); err != nil {
+	if err := e.Verify(s.cfg.Store.Origin(), s.verifier); err != nil {
 		writeJSON(w, http.StatusOK, map[string]any{"verified": false, "op_id": e.OpID, "index": e.Index, "reason": err.Error()})
 		return
 	}
-	p, err := s.proveEntry(e)
+	p, proof, err := s.proveEntry(e)
 	if err == nil {
-		_, err = ledger.VerifyInclusion(v, s.cfg.Store.Origin(), []byte(p.Checkpoint), e, s.mustProof(e, p.TreeSize))
+		_, err = ledger.VerifyInclusion(s.verifier, s.cfg.Store.Origin(), []byte(p.Checkpoint), e, proof)
 	}
 	if err != nil {
 		writeJSON(w, http.StatusOK, map[string]any{"verified": false, "op_id": e.OpID, "index": e.Index, "reason": err.Error()})
@@ -232,11 +228,6 @@ func (s *Server) verifyOp(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"verified": true, "op_id": e.OpID, "index": e.Index, "entry": e,
 		"checks": []string{"signature by the log key", "inclusion in the latest signed checkpoint"}, "inclusion_proof": p})
-}
-
-func (s *Server) mustProof(e *ledger.Entry, size int64) tlog.RecordProof {
-	p, _ := s.cfg.Store.InclusionProof(int64(e.Index), size)
-	return p
 }
 
 // verifyAll verifies the whole store; one at a time, since it reads all.

@@ -23,8 +23,8 @@ package ledgerstore
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"

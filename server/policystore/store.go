@@ -341,4 +341,3 @@ func (s *Store) logChange(ctx context.Context, c change) (*ledger.Entry, error) 
 	copy(d.PolicyHash[:], h)
 	return s.log.Append(ctx, d)
 }
-

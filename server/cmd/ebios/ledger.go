@@ -74,7 +74,6 @@ func keyfileVerifier(arg string) (string, error) {
 	return v.String(), nil
 }
 
-
 // dataFlags adds --data and --json, the flags every store command has.
 func dataFlags(fs *flag.FlagSet) (dataDir *string, asJSON *bool) {
 	return fs.String("data", "data", "data directory of the ledger"), fs.Bool("json", false, "print JSON")
