@@ -773,6 +773,7 @@ type job struct {
 	req    *request
 	e      *ledger.Entry
 	body   []byte
+	link   tlog.Hash     // SHA-256 of body: the next entry's prev_hash
 	signed chan struct{} // closed once e.Signature is set
 	last   bool          // the last entry of its request
 }
@@ -874,7 +875,7 @@ func (s *Store) admit(st *seqState, r *request, signq, order chan<- *job) {
 			st.ops[d.OpID] = e.Index // also catches a duplicate within the request
 			body := e.AppendBody(nil, s.origin)
 			last = sha256.Sum256(body)
-			jobs = append(jobs, &job{req: r, e: e, body: body, signed: make(chan struct{})})
+			jobs = append(jobs, &job{req: r, e: e, body: body, link: last, signed: make(chan struct{})})
 		}
 		return nil
 	})
@@ -994,7 +995,7 @@ func (s *Store) commit(batch []*job) {
 		return
 	}
 	s.mu.Lock()
-	s.size, s.last, s.cp, s.root = newSize, batch[len(batch)-1].e.LinkHash(s.origin), cp, root
+	s.size, s.last, s.cp, s.root = newSize, batch[len(batch)-1].link, cp, root
 	s.mu.Unlock()
 	// The entries of one request are consecutive and whole in a batch.
 	var es []*ledger.Entry
