@@ -113,20 +113,21 @@ func ParseVerifier(arg string) (*ledger.Verifier, error) {
 	return v, nil
 }
 
-// DevSigner returns the development key of a data directory, creating it
-// (dev-signer.key, mode 0600) on first use. It says so on w, since a key
-// made this way is only as safe as the data directory.
-func DevSigner(rand io.Reader, dataDir string, w io.Writer) (*ledger.Signer, error) {
-	path := filepath.Join(dataDir, "dev-signer.key")
+// DevSigner returns the signer key at path, creating it (mode 0600, named
+// "ebios.dev/log") when it does not exist yet, as `ebios serve --dev` does.
+// It says so on w, since a key made this way is only as safe as the
+// directory it lives in.
+func DevSigner(rand io.Reader, path string, w io.Writer) (*ledger.Signer, error) {
 	if _, err := os.Stat(path); os.IsNotExist(err) {
-		if err := os.MkdirAll(dataDir, 0o700); err != nil {
-			return nil, keyErr(CodeWriteKey, "cannot create data directory "+dataDir, err.Error(), "check permissions")
+		dir := filepath.Dir(path)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, keyErr(CodeWriteKey, "cannot create directory "+dir, err.Error(), "check permissions")
 		}
 		vkey, err := Generate(rand, path, "ebios.dev/log", false)
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(w, "--dev: created a development signing key %s\n       verifier key: %s\n       (for production, create a key with `ebios key generate` and keep it outside the data directory)\n", path, vkey)
+		fmt.Fprintf(w, "--dev: created a development ledger key %s\n       verifier key (pin it to audit this log): %s\n       (for production, create a key with `ebios key generate` and keep a backup)\n", path, vkey)
 	}
 	return LoadSigner(path)
 }

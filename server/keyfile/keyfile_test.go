@@ -78,12 +78,12 @@ func TestLoadRefusals(t *testing.T) {
 func TestDevSigner(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	var out bytes.Buffer
-	s1, err := DevSigner(rand.Reader, dir, &out)
-	if err != nil || !strings.Contains(out.String(), "created a development signing key") {
+	s1, err := DevSigner(rand.Reader, filepath.Join(dir, "ledger.key"), &out)
+	if err != nil || !strings.Contains(out.String(), "created a development ledger key") {
 		t.Fatalf("%v %q", err, out.String())
 	}
 	out.Reset()
-	s2, err := DevSigner(rand.Reader, dir, &out)
+	s2, err := DevSigner(rand.Reader, filepath.Join(dir, "ledger.key"), &out)
 	if err != nil || out.Len() != 0 || s1.Verifier().String() != s2.Verifier().String() {
 		t.Fatal("dev key must be created once and reused")
 	}

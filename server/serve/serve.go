@@ -204,18 +204,14 @@ func Run(ctx context.Context, args []string, o Options) error {
 // except in dev mode, which creates it and says so.
 func loadSigner(cfg *config.Config, stdout io.Writer) (*ledger.Signer, error) {
 	path := cfg.Ledger.KeyFile
+	if cfg.Dev {
+		return keyfile.DevSigner(rand.Reader, path, stdout)
+	}
 	if _, err := os.Stat(path); os.IsNotExist(err) {
-		if !cfg.Dev {
-			return nil, &nu.Error{Code: keyfile.CodeMissing, Category: keyfile.CategoryKey,
-				Message: "no ledger signing key at " + path,
-				Remediation: "create one with `ebios key generate --out " + path + "` (and keep a backup), " +
-					"point --ledger-key at yours, or start with --dev to have a development key made"}
-		}
-		vkey, err := keyfile.Generate(rand.Reader, path, "ebios.dev/log", false)
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(stdout, "--dev: created a development ledger key %s\n       verifier key (pin it to audit this log): %s\n", path, vkey)
+		return nil, &nu.Error{Code: keyfile.CodeMissing, Category: keyfile.CategoryKey,
+			Message: "no ledger signing key at " + path,
+			Remediation: "create one with `ebios key generate --out " + path + "` (and keep a backup), " +
+				"point --ledger-key at yours, or start with --dev to have a development key made"}
 	}
 	return keyfile.LoadSigner(path)
 }
