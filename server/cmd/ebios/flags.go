@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -55,6 +57,30 @@ func groupUsage(stderr io.Writer, args []string, usage string) error {
 		return nil
 	}
 	return exitError{exitUsage}
+}
+
+// writeFileAtomic writes path through a temporary file in the same
+// directory, fsynced and renamed into place, so that no half-written file is
+// ever left. write produces the content.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ebios-*")
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err = write(tmp); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	return err
 }
 
 // wantArgs checks the number of positional arguments.

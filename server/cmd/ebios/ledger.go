@@ -105,22 +105,7 @@ func ledgerExport(_ context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return nil
 	}
-	// Write a temporary file and rename it: no half-written bundle is left.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".bundle-*")
-	if err != nil {
-		return fmt.Errorf("creating %s: %w", *out, err)
-	}
-	defer os.Remove(tmp.Name())
-	err = st.WriteBundle(tmp, -1, progress(stderr, "exporting"))
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), *out)
-	}
+	err = writeFileAtomic(*out, func(w io.Writer) error { return st.WriteBundle(w, -1, progress(stderr, "exporting")) })
 	if err != nil {
 		return reportErr(stdout, stderr, false, "", err)
 	}

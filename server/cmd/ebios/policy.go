@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
@@ -80,7 +79,7 @@ func runPolicy(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 		if err != nil {
 			return reportErr(stdout, stderr, false, "", err)
 		}
-		if err := writeFileAtomic(*out, signed); err != nil {
+		if err := writeFileAtomic(*out, func(w io.Writer) error { _, err := w.Write(signed); return err }); err != nil {
 			return err
 		}
 		p, err := policy.Parse(signed, []*ledger.Verifier{s.Verifier()})
@@ -125,27 +124,4 @@ func runPolicy(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintln(stdout, w)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file and a
-// rename, so no half-written file is ever left.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ebios-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err = tmp.Write(data); err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	return err
 }
