@@ -20,11 +20,10 @@ import (
 
 const auditOrigin = "ebios.test/audit"
 
-// testBundle makes a log of n entries signed by a fresh key and returns its
-// exported bundle and the verifier key to pin.
-func testBundle(t testing.TB, n int) (data []byte, vkey string) {
+// testSigner makes a fresh key named origin: its signer and verifier key.
+func testSigner(t testing.TB, origin string) (*ledger.Signer, string) {
 	t.Helper()
-	skey, vkey, err := ledger.GenerateKey(rand.Reader, auditOrigin)
+	skey, vkey, err := ledger.GenerateKey(rand.Reader, origin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,9 +31,23 @@ func testBundle(t testing.TB, n int) (data []byte, vkey string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, vkey
+}
+
+// testClock is a clock for test logs: 2026-01-02 03:04:05 UTC plus step on
+// every reading.
+func testClock(step time.Duration) func() time.Time {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	i := 0
-	l, err := ledger.NewLog(auditOrigin, s, func() time.Time { i++; return t0.Add(time.Duration(i) * time.Millisecond) })
+	return func() time.Time { i++; return t0.Add(time.Duration(i) * step) }
+}
+
+// testBundle makes a log of n entries signed by a fresh key and returns its
+// exported bundle and the verifier key to pin.
+func testBundle(t testing.TB, n int) (data []byte, vkey string) {
+	t.Helper()
+	s, vkey := testSigner(t, auditOrigin)
+	l, err := ledger.NewLog(auditOrigin, s, testClock(time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

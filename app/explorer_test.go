@@ -4,7 +4,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -31,17 +30,8 @@ type testLog struct {
 
 func newTestLog(t testing.TB, n int) *testLog {
 	t.Helper()
-	skey, vkey, err := ledger.GenerateKey(rand.Reader, explorerOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ledger.ParseSignerKey(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	i := 0
-	l, err := ledger.NewLog(explorerOrigin, s, func() time.Time { i++; return t0.Add(time.Duration(i) * time.Second) })
+	s, vkey := testSigner(t, explorerOrigin)
+	l, err := ledger.NewLog(explorerOrigin, s, testClock(time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
