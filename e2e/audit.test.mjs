@@ -14,24 +14,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { join, resolve } from 'node:path';
+import { here, OUT, TIMEOUT, openBrowser, poll, shot, waitForApp, waitForCache } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const BASE = process.env.EBIOS_URL;
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUT = resolve(process.env.E2E_OUT || join(here, 'out'));
-const TIMEOUT = 20_000; // every wait on the page
 
 if (!BASE) {
   console.error('EBIOS_URL is not set: run scripts/e2e.sh, which starts a server');
   process.exit(2);
 }
-mkdirSync(OUT, { recursive: true });
 
 const ORIGIN = 'e2e.example/ebios';
 const TAMPERED = 17; // the entry whose output nominal the tampered bundle changes
@@ -49,8 +43,8 @@ const EXPRS = [
   '(3.14159 ± 0.00001) * (2 ± 0.001)', '(50 ± 5) + (50 ± 5)', '(18 ± 0.9) * (1.1 ± 0.11)', '(99 ± 1) / (11 ± 0.5)',
 ];
 
+let browser;
 let context;
-let profile;
 let work; // temporary directory of the CLI's keys, data and bundles
 let key; // the verifier key of the log
 let otherKey; // another key with the same name
@@ -117,80 +111,15 @@ before(async () => {
     (e) => new RegExp(`FAILED at entry ${TAMPERED}, check "signature"`).test(String(e.stdout) + String(e.stderr)),
     'ebios ledger verify of the tampered bundle');
 
-  profile = mkdtempSync(join(tmpdir(), 'ebios-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
-    viewport: { width: 900, height: 1000 },
-    serviceWorkers: 'allow',
-    timeout: 30_000,
-  });
-  context.setDefaultTimeout(TIMEOUT);
+  browser = await openBrowser();
+  context = browser.context;
 });
 
 after(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   if (work) rmSync(work, { recursive: true, force: true });
   for (const [k, v] of Object.entries(timings)) console.log(`TIMING ${k}: ${v}`);
 });
-
-// poll calls fn until it returns a truthy value, or fails after ms.
-async function poll(what, ms, fn) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-// run runs body with a new page, keeping a screenshot of the page as it was
-// when the body failed (e2e/out/FAILED-name.png).
-async function run(name, body) {
-  const page = await newPage();
-  try {
-    await body(page);
-  } catch (e) {
-    await shot(page, `FAILED-${name}`).catch(() => {});
-    throw e;
-  } finally {
-    await page.close().catch(() => {});
-  }
-}
-
-// newPage opens a page that records browser console errors and failed requests.
-async function newPage() {
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(`console: ${m.text()}`); });
-  return page;
-}
-
-async function shot(page, name) {
-  const path = join(OUT, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  console.log(`SCREENSHOT ${path}`);
-  return path;
-}
-
-// waitForApp waits until go-app has started the wasm app: app.js removes
-// #app-wasm-loader once the wasm instance runs (it shows the error instead
-// when loading fails).
-async function waitForApp(page, what) {
-  const loader = page.locator('#app-wasm-loader');
-  try {
-    await loader.waitFor({ state: 'detached' });
-  } catch (e) {
-    const label = await page.locator('#app-wasm-loader-label').textContent().catch(() => '?');
-    throw new Error(`${what}: the wasm app did not start (loader says "${label}"); ` +
-      `browser errors: ${page.errors.join(' | ') || 'none'}`);
-  }
-}
 
 // pin pastes vkey into the key text area, presses "Pin key" and waits until
 // the pinned key's fingerprint shows its key id and name.
@@ -266,31 +195,15 @@ async function expectFailed(page, v, where, check, code, why) {
   assert.match(v.text, /What to do: \S/, `${why}: remediation`);
 }
 
-// waitForCache waits until a service worker controls the page and its cache
-// holds every resource the worker lists (go-app's install handler fills the
-// cache without waitUntil, so "activated" does not mean "cached"), and that
-// /audit is among them.
-async function waitForCache(page) {
-  const cached = await poll('the service worker to control the page and cache every resource it lists', 30_000, () =>
-    page.evaluate(async () => {
-      if (!navigator.serviceWorker?.controller) return null;
-      const src = await (await fetch('/app-worker.js', { cache: 'no-store' })).text();
-      const r = src.match(/const resourcesToCache = (\[[^\]]*\])/);
-      if (!r) throw new Error('no resourcesToCache in /app-worker.js');
-      const want = JSON.parse(r[1]);
-      for (const name of await caches.keys()) {
-        const cache = await caches.open(name);
-        let all = true;
-        for (const u of want) if (!(await cache.match(u))) { all = false; break; }
-        if (all) return { cache: name, resources: want };
-      }
-      return null;
-    }));
+// waitForAuditCache is waitForCache, checking that /audit is among the
+// cached resources.
+async function waitForAuditCache(page) {
+  const cached = await waitForCache(page);
   assert.ok(cached.resources.includes('/audit'), `the service worker does not cache /audit: ${cached.resources.join(' ')}`);
   return cached;
 }
 
-test('audit page verifies a real bundle, names the tampered entry, and rejects another key', { timeout: 90_000 }, () => run('audit', async (page) => {
+test('audit page verifies a real bundle, names the tampered entry, and rejects another key', { timeout: 90_000 }, () => browser.run('audit', async (page) => {
   const t0 = Date.now();
   await page.goto(BASE + '/audit', { waitUntil: 'domcontentloaded' });
   await waitForApp(page, 'first load of /audit');
@@ -326,11 +239,11 @@ test('audit page verifies a real bundle, names the tampered entry, and rejects a
   assert.deepEqual(page.errors, [], 'browser errors');
 }));
 
-test('audit page verifies a bundle offline after the first load (service worker)', { timeout: 90_000 }, () => run('audit-offline', async (page) => {
+test('audit page verifies a bundle offline after the first load (service worker)', { timeout: 90_000 }, () => browser.run('audit-offline', async (page) => {
   await page.goto(BASE + '/audit', { waitUntil: 'domcontentloaded' });
   await waitForApp(page, 'online load of /audit');
   await pin(page, key); // remembered in local storage for the offline reload
-  const cached = await waitForCache(page);
+  const cached = await waitForAuditCache(page);
   console.log(`service worker controls /audit; cache ${cached.cache} holds ${cached.resources.length} resources: ${cached.resources.join(' ')}`);
 
   // Cut the browser's network (the server keeps running for calc.test.mjs).

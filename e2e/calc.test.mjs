@@ -9,109 +9,36 @@
 // relies on the service worker installed by the first load.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { here, OUT, TIMEOUT, openBrowser, poll, shot, waitForApp, waitForCache } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const BASE = process.env.EBIOS_URL;
 const SERVER_PID = Number(process.env.EBIOS_SERVER_PID || 0);
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUT = resolve(process.env.E2E_OUT || join(here, 'out'));
-const TIMEOUT = 20_000; // every wait on the page
 
 if (!BASE) {
   console.error('EBIOS_URL is not set: run scripts/e2e.sh, which starts a server');
   process.exit(2);
 }
-mkdirSync(OUT, { recursive: true });
 
+let browser;
 let context;
-let profile;
 const timings = {};
 
 before(async () => {
-  profile = mkdtempSync(join(tmpdir(), 'ebios-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
-    viewport: { width: 900, height: 1000 },
-    serviceWorkers: 'allow',
-    timeout: 30_000,
-  });
-  context.setDefaultTimeout(TIMEOUT);
+  browser = await openBrowser();
+  context = browser.context;
 });
 
 after(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   for (const [k, v] of Object.entries(timings)) console.log(`TIMING ${k}: ${v} ms`);
 });
-
-// poll calls fn until it returns a truthy value, or fails after ms.
-async function poll(what, ms, fn) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 // exited reports whether process pid is gone (or a zombie not yet reaped by
 // the script that started it).
 function exited(pid) {
   try { process.kill(pid, 0); } catch { return true; }
   try { return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ')')); } catch { return true; }
-}
-
-// run runs body with a new page, keeping a screenshot of the page as it was
-// when the body failed (e2e/out/FAILED-name.png).
-async function run(name, body) {
-  const page = await newPage();
-  try {
-    await body(page);
-  } catch (e) {
-    await shot(page, `FAILED-${name}`).catch(() => {});
-    throw e;
-  } finally {
-    await page.close().catch(() => {});
-  }
-}
-
-// newPage opens a page that records browser console errors and failed requests.
-async function newPage() {
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(`console: ${m.text()}`); });
-  return page;
-}
-
-async function shot(page, name) {
-  const path = join(OUT, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  console.log(`SCREENSHOT ${path}`);
-  return path;
-}
-
-// waitForApp waits until go-app has started the wasm app: app.js removes
-// #app-wasm-loader once the wasm instance runs (it shows the error instead
-// when loading fails).
-async function waitForApp(page, what) {
-  const loader = page.locator('#app-wasm-loader');
-  try {
-    await loader.waitFor({ state: 'detached' });
-  } catch (e) {
-    const label = await page.locator('#app-wasm-loader-label').textContent().catch(() => '?');
-    throw new Error(`${what}: the wasm app did not start (loader says "${label}"); ` +
-      `browser errors: ${page.errors.join(' | ') || 'none'}`);
-  }
 }
 
 // compute types src into the Expression input, presses Enter and waits for
@@ -155,7 +82,7 @@ async function expectComputedInBrowser(page, src, result) {
   assert.ok(text.includes(result), `history item "${text}" lacks ${result}`);
 }
 
-test('calculator computes n ± u expressions in both modes and explains errors', { timeout: 60_000 }, () => run('calc', async (page) => {
+test('calculator computes n ± u expressions in both modes and explains errors', { timeout: 60_000 }, () => browser.run('calc', async (page) => {
   const t0 = Date.now();
   await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
   await waitForApp(page, 'first load');
@@ -192,28 +119,14 @@ test('calculator computes n ± u expressions in both modes and explains errors',
   assert.deepEqual(page.errors, [], 'browser errors');
 }));
 
-test('calculator works offline after the first load (service worker)', { timeout: 60_000 }, () => run('offline', async (page) => {
+test('calculator works offline after the first load (service worker)', { timeout: 60_000 }, () => browser.run('offline', async (page) => {
   await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
   await waitForApp(page, 'online load');
 
   // go-app registers /app-worker.js; its install handler fills the cache
   // without waitUntil, so "activated" does not mean "cached": wait until the
   // page is controlled AND every resource the worker lists is in its cache.
-  const cached = await poll('the service worker to control the page and cache every resource it lists', 30_000, () =>
-    page.evaluate(async () => {
-      if (!navigator.serviceWorker?.controller) return null;
-      const src = await (await fetch('/app-worker.js', { cache: 'no-store' })).text();
-      const r = src.match(/const resourcesToCache = (\[[^\]]*\])/);
-      if (!r) throw new Error('no resourcesToCache in /app-worker.js');
-      const want = JSON.parse(r[1]);
-      for (const name of await caches.keys()) {
-        const cache = await caches.open(name);
-        let all = true;
-        for (const u of want) if (!(await cache.match(u))) { all = false; break; }
-        if (all) return { cache: name, resources: want };
-      }
-      return null;
-    }));
+  const cached = await waitForCache(page);
   console.log(`service worker controls the page; cache ${cached.cache} holds ${cached.resources.length} resources: ${cached.resources.join(' ')}`);
 
   // Cut the network, and stop the server too so nothing can come from it.

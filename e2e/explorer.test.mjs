@@ -8,21 +8,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { chromium } from 'playwright-core';
+import { here, CHROMIUM, OUT, TIMEOUT } from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUT = resolve(process.env.E2E_OUT || join(here, 'out'));
 const ROOT = resolve(here, '..'); // the server serves ./web from here
-const TIMEOUT = 20_000;
 const PASSWORD = 'a long e2e passphrase';
-mkdirSync(OUT, { recursive: true });
 
 let work, port, server, serverOut = '', browser, context, profile;
 const base = () => `http://127.0.0.1:${port}`;

@@ -1,0 +1,112 @@
+// Helpers shared by the end-to-end tests: the browser (Debian Chromium
+// through playwright-core, fresh profile), pages that record browser errors,
+// screenshots kept in E2E_OUT, and waits for the wasm app and its service
+// worker.
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const here = dirname(fileURLToPath(import.meta.url));
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const OUT = resolve(process.env.E2E_OUT || join(here, 'out'));
+export const TIMEOUT = 20_000; // every wait on a page
+mkdirSync(OUT, { recursive: true });
+
+// openBrowser launches Chromium with a fresh persistent profile (service
+// workers allowed); close() removes the profile.
+export async function openBrowser() {
+  const profile = mkdtempSync(join(tmpdir(), 'ebios-e2e-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run'],
+    viewport: { width: 900, height: 1000 },
+    serviceWorkers: 'allow',
+    timeout: 30_000,
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  return {
+    context,
+    // newPage opens a page that records browser console errors.
+    async newPage() {
+      const page = await context.newPage();
+      page.errors = [];
+      page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
+      page.on('console', (m) => { if (m.type() === 'error') page.errors.push(`console: ${m.text()}`); });
+      return page;
+    },
+    // run runs body with a new page, keeping a screenshot of the page as it
+    // was when the body failed (FAILED-name.png).
+    async run(name, body) {
+      const page = await this.newPage();
+      try {
+        await body(page);
+      } catch (e) {
+        await shot(page, `FAILED-${name}`).catch(() => {});
+        throw e;
+      } finally {
+        await page.close().catch(() => {});
+      }
+    },
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+// poll calls fn until it returns a truthy value, or fails after ms.
+export async function poll(what, ms, fn) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function shot(page, name) {
+  const path = join(OUT, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`SCREENSHOT ${path}`);
+  return path;
+}
+
+// waitForApp waits until go-app has started the wasm app: app.js removes
+// #app-wasm-loader once the wasm instance runs (it shows the error instead
+// when loading fails).
+export async function waitForApp(page, what) {
+  const loader = page.locator('#app-wasm-loader');
+  try {
+    await loader.waitFor({ state: 'detached' });
+  } catch (e) {
+    const label = await page.locator('#app-wasm-loader-label').textContent().catch(() => '?');
+    throw new Error(`${what}: the wasm app did not start (loader says "${label}"); ` +
+      `browser errors: ${page.errors.join(' | ') || 'none'}`);
+  }
+}
+
+// waitForCache waits until the service worker controls the page and its
+// cache holds every resource the worker lists: go-app's install handler
+// fills the cache without waitUntil, so "activated" does not mean "cached".
+export function waitForCache(page) {
+  return poll('the service worker to control the page and cache every resource it lists', 30_000, () =>
+    page.evaluate(async () => {
+      if (!navigator.serviceWorker?.controller) return null;
+      const src = await (await fetch('/app-worker.js', { cache: 'no-store' })).text();
+      const r = src.match(/const resourcesToCache = (\[[^\]]*\])/);
+      if (!r) throw new Error('no resourcesToCache in /app-worker.js');
+      const want = JSON.parse(r[1]);
+      for (const name of await caches.keys()) {
+        const cache = await caches.open(name);
+        let all = true;
+        for (const u of want) if (!(await cache.match(u))) { all = false; break; }
+        if (all) return { cache: name, resources: want };
+      }
+      return null;
+    }));
+}
