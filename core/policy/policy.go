@@ -53,17 +53,9 @@ type Policy struct {
 //
 // Warnings do not stop a policy; they are kept in [Policy.Warnings].
 func Parse(data []byte, trusted []*ledger.Verifier) (*Policy, error) {
-	if len(data) > MaxDocumentSize {
-		return nil, errSyntax("%d bytes, more than the limit of %d", len(data), MaxDocumentSize)
-	}
-	root, err := parseJSON(data)
+	d, f, err := readEnvelope(data)
 	if err != nil {
-		return nil, errSyntax("%v", err)
-	}
-	d := &decoder{}
-	f := d.envelope(root)
-	if d.failed() {
-		return nil, errInvalid(d.issues)
+		return nil, err
 	}
 	switch {
 	case f.signature == "" && f.publicKey == "":
@@ -169,22 +161,32 @@ type Template struct {
 	warnings  []Issue
 }
 
+// readEnvelope parses a policy document (size limit, strict JSON) and
+// decodes its envelope, refusing it when the envelope or config is invalid.
+func readEnvelope(data []byte) (*decoder, fields, error) {
+	if len(data) > MaxDocumentSize {
+		return nil, fields{}, errSyntax("%d bytes, more than the limit of %d", len(data), MaxDocumentSize)
+	}
+	root, err := parseJSON(data)
+	if err != nil {
+		return nil, fields{}, errSyntax("%v", err)
+	}
+	d := &decoder{}
+	f := d.envelope(root)
+	if d.failed() {
+		return nil, fields{}, errInvalid(d.issues)
+	}
+	return d, f, nil
+}
+
 // LoadTemplate reads a policy document to be signed. Its signature,
 // public_key and policy_hash may be null, empty or anything well-formed:
 // signing replaces them. The config must be valid (CodeInvalid otherwise,
 // with every error in the details; [Validate] lists them with paths).
 func LoadTemplate(data []byte) (*Template, error) {
-	if len(data) > MaxDocumentSize {
-		return nil, errSyntax("%d bytes, more than the limit of %d", len(data), MaxDocumentSize)
-	}
-	root, err := parseJSON(data)
+	d, f, err := readEnvelope(data)
 	if err != nil {
-		return nil, errSyntax("%v", err)
-	}
-	d := &decoder{}
-	f := d.envelope(root)
-	if d.failed() {
-		return nil, errInvalid(d.issues)
+		return nil, err
 	}
 	return newTemplate(d, f.config)
 }
