@@ -36,8 +36,7 @@ type Explorer struct {
 	trace    *Trace
 	traceErr string
 
-	mounted   app.Context // the component's context, from OnMount
-	isMounted bool
+	apiCaller
 }
 
 // OnNav sets the title.
@@ -54,7 +53,7 @@ func (x *Explorer) OnMount(ctx app.Context) {
 	}
 	x.loggedIn = sessionToken(ctx) != ""
 	x.cursors = []string{""}
-	x.mounted, x.isMounted = ctx, true
+	x.mount(ctx)
 	x.load(ctx)
 }
 
@@ -90,19 +89,12 @@ func (x *Explorer) load(ctx app.Context) {
 		return
 	}
 	x.loading, x.err = true, ""
-	c, key, cursor := apiClient(ctx), x.pinned, x.cursors[len(x.cursors)-1]
-	// Dispatch through the component's own context: an event's context
-	// belongs to its element, and the key form that fires "pin" is gone by
-	// the time the page arrives, which would drop the update.
-	if x.isMounted {
-		ctx = x.mounted
-	}
-	ctx.Async(func() {
-		cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-		defer cancel()
-		d, err := LoadExplorerPage(cx, c, key, cursor)
-		ctx.Dispatch(func(ctx app.Context) { x.loaded(d, err) })
-	})
+	key, cursor := x.pinned, x.cursors[len(x.cursors)-1]
+	callAPI(&x.apiCaller, ctx,
+		func(c *APIClient, cx context.Context) (*ExplorerData, error) {
+			return LoadExplorerPage(cx, c, key, cursor)
+		},
+		func(_ app.Context, d *ExplorerData, err error) { x.loaded(d, err) })
 }
 
 func (x *Explorer) loaded(d *ExplorerData, err error) {
@@ -139,12 +131,9 @@ func (x *Explorer) onTrace(op string) app.EventHandler {
 	return func(ctx app.Context, e app.Event) {
 		preventDefault(e)
 		x.traceOp, x.trace, x.traceErr = op, nil, ""
-		c := apiClient(ctx)
-		ctx.Async(func() {
-			cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-			defer cancel()
-			t, err := c.Trace(cx, op)
-			ctx.Dispatch(func(ctx app.Context) {
+		callAPI(&x.apiCaller, ctx,
+			func(c *APIClient, cx context.Context) (*Trace, error) { return c.Trace(cx, op) },
+			func(ctx app.Context, t *Trace, err error) {
 				if op != x.traceOp {
 					return
 				}
@@ -155,7 +144,6 @@ func (x *Explorer) onTrace(op string) app.EventHandler {
 				x.trace = t
 				ctx.Defer(func(app.Context) { focus("trace") })
 			})
-		})
 	}
 }
 

@@ -25,7 +25,7 @@ var guardLevels = []ledger.Level{ledger.LevelInfo, ledger.LevelWarning, ledger.L
 type PoliciesPage struct {
 	app.Compo
 
-	api      *APIClient // tests: the client to use instead of the session's
+	apiCaller
 	loggedIn bool
 
 	polLoading bool
@@ -41,9 +41,6 @@ type PoliciesPage struct {
 	evErr     string
 	events    *GuardEventsPage
 	evSeq     int // drops the answers of superseded loads
-
-	mounted   app.Context // the component's context, from OnMount
-	isMounted bool
 }
 
 // OnNav sets the title.
@@ -55,25 +52,9 @@ func (p *PoliciesPage) OnNav(ctx app.Context) {
 func (p *PoliciesPage) OnMount(ctx app.Context) {
 	p.loggedIn = p.api != nil || sessionToken(ctx) != ""
 	p.cursors = []string{""}
-	p.mounted, p.isMounted = ctx, true
+	p.mount(ctx)
 	p.loadPolicies(ctx)
 	p.loadEvents(ctx)
-}
-
-func (p *PoliciesPage) client(ctx app.Context) *APIClient {
-	if p.api != nil {
-		return p.api
-	}
-	return apiClient(ctx)
-}
-
-// ctx returns the component's own context: an event's context belongs to
-// its element, whose dispatches are dropped once it is re-rendered away.
-func (p *PoliciesPage) ctx(ctx app.Context) app.Context {
-	if p.isMounted {
-		return p.mounted
-	}
-	return ctx
 }
 
 func (p *PoliciesPage) loadPolicies(ctx app.Context) {
@@ -81,14 +62,8 @@ func (p *PoliciesPage) loadPolicies(ctx app.Context) {
 		return
 	}
 	p.polLoading, p.polErr = true, ""
-	c := p.client(ctx)
-	ctx = p.ctx(ctx)
-	ctx.Async(func() {
-		cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-		defer cancel()
-		l, err := c.Policies(cx)
-		ctx.Dispatch(func(ctx app.Context) { p.policiesLoaded(l, err) })
-	})
+	callAPI(&p.apiCaller, ctx, (*APIClient).Policies,
+		func(_ app.Context, l *PolicyList, err error) { p.policiesLoaded(l, err) })
 }
 
 func (p *PoliciesPage) policiesLoaded(l *PolicyList, err error) {
@@ -106,19 +81,15 @@ func (p *PoliciesPage) loadEvents(ctx app.Context) {
 	}
 	p.evSeq++
 	p.evLoading, p.evErr = true, ""
-	seq, c := p.evSeq, p.client(ctx)
+	seq := p.evSeq
 	f := GuardFilter{Level: p.filter.Level, Rule: p.filter.Rule, Limit: GuardPageSize, Cursor: p.cursors[len(p.cursors)-1]}
-	ctx = p.ctx(ctx)
-	ctx.Async(func() {
-		cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-		defer cancel()
-		pg, err := c.GuardEvents(cx, f)
-		ctx.Dispatch(func(ctx app.Context) {
+	callAPI(&p.apiCaller, ctx,
+		func(c *APIClient, cx context.Context) (*GuardEventsPage, error) { return c.GuardEvents(cx, f) },
+		func(_ app.Context, pg *GuardEventsPage, err error) {
 			if seq == p.evSeq {
 				p.eventsLoaded(pg, err)
 			}
 		})
-	})
 }
 
 func (p *PoliciesPage) eventsLoaded(pg *GuardEventsPage, err error) {

@@ -15,7 +15,7 @@ const UsersPath = "/users"
 type UsersPage struct {
 	app.Compo
 
-	api      *APIClient // tests: the client to use instead of the session's
+	apiCaller
 	loggedIn bool
 
 	loading bool
@@ -25,9 +25,6 @@ type UsersPage struct {
 	busy      map[string]bool // users with a change under way
 	actionErr string
 	actionOK  string
-
-	mounted   app.Context // the component's context, from OnMount
-	isMounted bool
 }
 
 // OnNav sets the title.
@@ -38,24 +35,8 @@ func (u *UsersPage) OnNav(ctx app.Context) {
 // OnMount loads the users.
 func (u *UsersPage) OnMount(ctx app.Context) {
 	u.loggedIn = u.api != nil || sessionToken(ctx) != ""
-	u.mounted, u.isMounted = ctx, true
+	u.mount(ctx)
 	u.load(ctx)
-}
-
-func (u *UsersPage) client(ctx app.Context) *APIClient {
-	if u.api != nil {
-		return u.api
-	}
-	return apiClient(ctx)
-}
-
-// ctx returns the component's own context: the select or button that
-// fired an event may be re-rendered away before the answer comes.
-func (u *UsersPage) ctx(ctx app.Context) app.Context {
-	if u.isMounted {
-		return u.mounted
-	}
-	return ctx
 }
 
 func (u *UsersPage) load(ctx app.Context) {
@@ -63,14 +44,8 @@ func (u *UsersPage) load(ctx app.Context) {
 		return
 	}
 	u.loading, u.err = true, ""
-	c := u.client(ctx)
-	ctx = u.ctx(ctx)
-	ctx.Async(func() {
-		cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-		defer cancel()
-		us, err := c.Users(cx)
-		ctx.Dispatch(func(ctx app.Context) { u.loaded(us, err) })
-	})
+	callAPI(&u.apiCaller, ctx, (*APIClient).Users,
+		func(_ app.Context, us []UserInfo, err error) { u.loaded(us, err) })
 }
 
 func (u *UsersPage) loaded(us []UserInfo, err error) {
@@ -107,14 +82,9 @@ func (u *UsersPage) patch(ctx app.Context, name string, p UserPatch) {
 	}
 	u.busy[name] = true
 	u.actionErr, u.actionOK = "", ""
-	c := u.client(ctx)
-	ctx = u.ctx(ctx)
-	ctx.Async(func() {
-		cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-		defer cancel()
-		got, err := c.PatchUser(cx, name, p)
-		ctx.Dispatch(func(ctx app.Context) { u.patched(name, p, got, err) })
-	})
+	callAPI(&u.apiCaller, ctx,
+		func(c *APIClient, cx context.Context) (*UserInfo, error) { return c.PatchUser(cx, name, p) },
+		func(_ app.Context, got *UserInfo, err error) { u.patched(name, p, got, err) })
 }
 
 func (u *UsersPage) patched(name string, p UserPatch, got *UserInfo, err error) {
