@@ -70,12 +70,7 @@ func BenchmarkEd25519SignParallel(b *testing.B) {
 // BenchmarkQuery1000 pages through a 20,000-entry store 1000 entries at a
 // time with ledger.Query, as the API's /ledger/query does.
 func BenchmarkQuery1000(b *testing.B) {
-	st, err := Open(filepath.Join(b.TempDir(), "ledger.db"), newSigner(b, "bench.example/log"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	fill(b, st, 20000)
+	st := filledStore(b, 20000)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -90,12 +85,7 @@ func BenchmarkQuery1000(b *testing.B) {
 // BenchmarkQueryOperation1000 filters by operation (every other entry
 // matches), so the query reads 2000 entries to return 1000.
 func BenchmarkQueryOperation1000(b *testing.B) {
-	st, err := Open(filepath.Join(b.TempDir(), "ledger.db"), newSigner(b, "bench.example/log"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	fill(b, st, 20000)
+	st := filledStore(b, 20000)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -104,6 +94,18 @@ func BenchmarkQueryOperation1000(b *testing.B) {
 			b.Fatal(err, len(p.Entries))
 		}
 	}
+}
+
+// filledStore opens a store on disk (closed when b ends) holding n entries,
+// every other one a "mul".
+func filledStore(b *testing.B, n int) *Store {
+	st, err := Open(filepath.Join(b.TempDir(), "ledger.db"), newSigner(b, "bench.example/log"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	fill(b, st, n)
+	return st
 }
 
 func fill(b *testing.B, st *Store, n int) {
