@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/ebios/ebios/core/batchsign"
 )
 
 // algEd25519 is the algorithm byte of Ed25519 keys in note key encodings.
@@ -41,6 +43,7 @@ type Signer struct {
 	name string
 	hash uint32
 	priv ed25519.PrivateKey
+	bat  *batchsign.Key
 	v    *Verifier
 }
 
@@ -70,7 +73,7 @@ func ParseSignerKey(skey string) (*Signer, error) {
 	if v.hash != ns.KeyHash() {
 		return nil, errBadKey("signer key", errors.New("key hash does not match the key"))
 	}
-	return &Signer{name: ns.Name(), hash: ns.KeyHash(), priv: priv, v: v}, nil
+	return &Signer{name: ns.Name(), hash: ns.KeyHash(), priv: priv, bat: batchsign.NewKey(priv), v: v}, nil
 }
 
 // Name returns the key name (by convention the log origin).
@@ -82,6 +85,11 @@ func (s *Signer) KeyHash() uint32 { return s.hash }
 
 // Sign returns the Ed25519 signature of msg.
 func (s *Signer) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.priv, msg), nil }
+
+// SignBatch writes the Ed25519 signature of msgs[i] to sigs[i] for every
+// i, the same signatures Sign makes at about 0.7 of the cost each (see
+// package batchsign). sigs must be at least as long as msgs.
+func (s *Signer) SignBatch(sigs [][ed25519.SignatureSize]byte, msgs [][]byte) { s.bat.Sign(sigs, msgs) }
 
 // Verifier returns the verifier of this signer's public key.
 func (s *Signer) Verifier() *Verifier { return s.v }

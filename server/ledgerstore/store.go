@@ -22,6 +22,7 @@ package ledgerstore
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -114,6 +115,8 @@ type Store struct {
 	root   tlog.Hash
 	failed error // set when a write failed in a way that leaves the file unknown
 	closed bool
+
+	seenOps opFilter // the op ids on disk at open, handed to the sequencer
 }
 
 // request is one Append or AppendBatch: its drafts are committed together
@@ -317,6 +320,9 @@ func (s *Store) load() error {
 		last = e.LinkHash(s.origin)
 		return nil
 	})
+	if err == nil && s.signer != nil {
+		err = s.db.View(func(tx *buntdb.Tx) error { s.seenOps = loadOpFilter(tx); return nil })
+	}
 	if err != nil {
 		return err
 	}
@@ -394,7 +400,7 @@ func (s *Store) initEmpty() error {
 	if err != nil {
 		return ioErr("initialise", err)
 	}
-	s.cp, s.root = cp, c.Root
+	s.cp, s.root, s.seenOps = cp, c.Root, newOpFilter()
 	return nil
 }
 
@@ -747,25 +753,31 @@ func (s *Store) Close() error {
 	return err
 }
 
-// The writer is a streaming pipeline of three kinds of goroutine:
+// The writer is a streaming pipeline of four kinds of goroutine:
 //
 //   - the sequencer orders appends: it checks op ids, assigns indexes and
 //     chain links and builds each entry's canonical body;
-//   - signers (one per core) sign bodies as they come, in parallel;
-//   - the committer takes every entry signed since its last commit, in
+//   - signers (one per core) sign bodies as they come, in parallel, each
+//     taking every body waiting so that a batch shares one inversion;
+//   - the committer takes every entry signed since its last write, in
 //     index order and whole requests only (group commit), computes the tree
-//     hashes, signs the checkpoint of the new tree, writes one transaction,
-//     fsyncs, publishes the new state and answers the callers.
+//     hashes, signs the checkpoint of the new tree and writes one
+//     transaction;
+//   - the syncer fsyncs what the committer wrote (one fsync for every batch
+//     written meanwhile), and only then publishes the new state and answers
+//     the callers.
 //
-// Signing never waits for a commit and a commit never waits for more than
-// the signatures of the entries it takes, so the cores stay busy while a
-// batch waits for its fsync.
+// Signing never waits for a write, and the next batch is written while the
+// last one is fsynced, so the cores stay busy while a batch waits for the
+// disk. Readers see only what is published: entries written but not yet
+// fsynced are beyond Len.
 
 // seqState is what the sequencer knows beyond the committed state.
 type seqState struct {
 	size uint64            // entries sequenced
 	last tlog.Hash         // link hash of the last sequenced entry
 	ops  map[string]uint64 // op ids sequenced, not all committed yet
+	seen opFilter          // every op id in the log or sequenced
 }
 
 // job is one entry on its way to disk.
@@ -790,11 +802,7 @@ func (s *Store) sequence() {
 		signers.Add(1)
 		go func() {
 			defer signers.Done()
-			for j := range signq {
-				sig, _ := s.signer.Sign(j.body) // ed25519 signing cannot fail
-				copy(j.e.Signature[:], sig)
-				close(j.signed)
-			}
+			s.signLoop(signq)
 		}()
 	}
 	committed := make(chan struct{})
@@ -810,7 +818,8 @@ func (s *Store) sequence() {
 		close(s.done)
 	}()
 	s.mu.RLock()
-	st := &seqState{size: s.size, last: s.last, ops: map[string]uint64{}}
+	st := &seqState{size: s.size, last: s.last, ops: map[string]uint64{}, seen: s.seenOps}
+	s.seenOps = opFilter{} // the sequencer owns it from here
 	s.mu.RUnlock()
 	for {
 		select {
@@ -845,40 +854,45 @@ func (s *Store) admit(st *seqState, r *request, signq, order chan<- *job) {
 			}
 		}
 	}
-	known := func(tx *buntdb.Tx, op string) bool {
+	// known looks at BuntDB only when the filter cannot rule op out, so
+	// the sequencer rarely waits for the committer's write lock.
+	known := func(op string) bool {
 		if _, ok := st.ops[op]; ok {
 			return true
 		}
-		_, err := tx.Get(prefixOp + op)
-		return err == nil
+		if !st.seen.mayHave(op) {
+			return false
+		}
+		return s.db.View(func(tx *buntdb.Tx) error {
+			_, err := tx.Get(prefixOp + op)
+			return err
+		}) == nil
 	}
 	now := s.opts.Now().UnixNano()
 	keyID := ledger.KeyID(s.signer.KeyHash())
 	jobs := make([]*job, 0, len(r.drafts))
 	last := st.last
 	var refuse error
-	s.db.View(func(tx *buntdb.Tx) error {
-		for _, d := range r.drafts {
-			if known(tx, d.OpID) {
-				refuse = storeErr(ledger.CodeOpID, "op id "+strconv.Quote(d.OpID)+" is already in the log", "", "give every operation a new op id")
-				return nil
-			}
-			if d.ParentOpID != "" && !known(tx, d.ParentOpID) {
-				refuse = storeErr(ledger.CodeOpID, "parent op id "+strconv.Quote(d.ParentOpID)+" is not in the log", "",
-					"log the parent operation before its children")
-				return nil
-			}
-			if d.Timestamp == 0 {
-				d.Timestamp = now
-			}
-			e := &ledger.Entry{Index: st.size + uint64(len(jobs)), PrevHash: last, KeyID: keyID, Draft: d}
-			st.ops[d.OpID] = e.Index // also catches a duplicate within the request
-			body := e.AppendBody(nil, s.origin)
-			last = sha256.Sum256(body)
-			jobs = append(jobs, &job{req: r, e: e, body: body, link: last, signed: make(chan struct{})})
+	for _, d := range r.drafts {
+		if known(d.OpID) {
+			refuse = storeErr(ledger.CodeOpID, "op id "+strconv.Quote(d.OpID)+" is already in the log", "", "give every operation a new op id")
+			break
 		}
-		return nil
-	})
+		if d.ParentOpID != "" && !known(d.ParentOpID) {
+			refuse = storeErr(ledger.CodeOpID, "parent op id "+strconv.Quote(d.ParentOpID)+" is not in the log", "",
+				"log the parent operation before its children")
+			break
+		}
+		if d.Timestamp == 0 {
+			d.Timestamp = now
+		}
+		e := &ledger.Entry{Index: st.size + uint64(len(jobs)), PrevHash: last, KeyID: keyID, Draft: d}
+		st.ops[d.OpID] = e.Index // also catches a duplicate within the request
+		st.seen.add(d.OpID)
+		body := e.AppendBody(nil, s.origin)
+		last = sha256.Sum256(body)
+		jobs = append(jobs, &job{req: r, e: e, body: body, link: last, signed: make(chan struct{})})
+	}
 	if refuse != nil { // the whole request, or nothing
 		for _, j := range jobs {
 			delete(st.ops, j.e.OpID)
@@ -895,11 +909,72 @@ func (s *Store) admit(st *seqState, r *request, signq, order chan<- *job) {
 	}
 }
 
-// committer makes signed entries durable, in index order.
+// signBatch is the most entries a signer signs together.
+const signBatch = 8
+
+// signLoop signs the entries of signq, taking every entry already waiting
+// (up to signBatch) so that they share the cost of encoding R.
+func (s *Store) signLoop(signq <-chan *job) {
+	jobs := make([]*job, 0, signBatch)
+	msgs := make([][]byte, 0, signBatch)
+	sigs := make([][ed25519.SignatureSize]byte, signBatch)
+	for j := range signq {
+		jobs = append(jobs[:0], j)
+	more:
+		for len(jobs) < signBatch {
+			select {
+			case k, ok := <-signq:
+				if !ok {
+					break more
+				}
+				jobs = append(jobs, k)
+			default:
+				break more
+			}
+		}
+		msgs = msgs[:0]
+		for _, j := range jobs {
+			msgs = append(msgs, j.body)
+		}
+		s.signer.SignBatch(sigs, msgs)
+		for i, j := range jobs {
+			j.e.Signature = sigs[i]
+			close(j.signed)
+		}
+	}
+}
+
+// written is a batch in the file but not yet fsynced, with the state it
+// makes.
+type written struct {
+	batch []*job
+	size  uint64
+	cp    []byte
+	root  tlog.Hash
+}
+
+// committer writes signed entries in index order, whole requests in each
+// batch (group commit), and hands each written batch to the syncer, so
+// that the next batch is written while the last one is fsynced. The hand
+// over waits until the syncer is free: while it waits, entries gather
+// for the next batch, so there are about as many writes (and checkpoint
+// signatures) as fsyncs.
 func (s *Store) committer(order <-chan *job) {
-	batch := make([]*job, 0, s.opts.MaxBatch)
+	tosync := make(chan written)
+	synced := make(chan struct{})
+	go func() {
+		defer close(synced)
+		s.syncer(tosync)
+	}()
+	defer func() {
+		close(tosync)
+		<-synced
+	}()
+	s.mu.RLock()
+	size := s.size
+	s.mu.RUnlock()
 	for j := range order {
-		batch = append(batch[:0], j)
+		batch := []*job{j}
 		// Take every entry already sequenced, up to MaxBatch, but always
 		// whole requests.
 	more:
@@ -925,19 +1000,24 @@ func (s *Store) committer(order <-chan *job) {
 		for _, k := range batch {
 			<-k.signed
 		}
-		s.commit(batch)
+		w, err := s.write(batch, size)
+		if err != nil {
+			s.fail(batch, err, true)
+			continue
+		}
+		size = w.size
+		tosync <- w
 	}
 }
 
-// commit writes one batch in a transaction, fsyncs, and only then answers
-// the callers.
-func (s *Store) commit(batch []*job) {
+// write writes one batch after the first size entries in a transaction
+// (entries, op ids, tree hashes, the signed checkpoint of the new tree).
+func (s *Store) write(batch []*job, size uint64) (written, error) {
 	s.mu.RLock()
-	size, failed := s.size, s.failed
+	failed := s.failed
 	s.mu.RUnlock()
 	if failed != nil {
-		s.fail(batch, failed, false)
-		return
+		return written{}, failed
 	}
 	leaves := make([][]byte, len(batch))
 	for i, j := range batch {
@@ -984,30 +1064,65 @@ func (s *Store) commit(batch []*job) {
 			return err
 		})
 	}
-	if err == nil {
-		err = s.sync()
-	}
 	if err != nil {
-		// Later entries are already chained to these, and after a failed
-		// fsync the file's state is unknown: stop appending. Reopening the
-		// store recovers to the last durable checkpoint.
-		s.fail(batch, ioErr("write", err), true)
-		return
+		// Later entries are already chained to these: stop appending.
+		// Reopening the store recovers to the last durable checkpoint.
+		return written{}, ioErr("write", err)
 	}
-	s.mu.Lock()
-	s.size, s.last, s.cp, s.root = newSize, batch[len(batch)-1].link, cp, root
-	s.mu.Unlock()
-	// The entries of one request are consecutive and whole in a batch.
-	var es []*ledger.Entry
-	for _, j := range batch {
-		es = append(es, j.e)
-		if j.last {
-			j.req.reply <- reply{es: es}
-			es = nil
+	return written{batch: batch, size: newSize, cp: cp, root: root}, nil
+}
+
+// syncer fsyncs written batches (one fsync for all that are waiting), and
+// only then publishes the new state and answers the callers.
+func (s *Store) syncer(tosync <-chan written) {
+	var ws []written
+	for w := range tosync {
+		ws = append(ws[:0], w)
+	more:
+		for {
+			select {
+			case w, ok := <-tosync:
+				if !ok {
+					break more
+				}
+				ws = append(ws, w)
+			default:
+				break more
+			}
 		}
-	}
-	if s.opts.OnCommit != nil {
-		s.opts.OnCommit(newSize)
+		s.mu.RLock()
+		err := s.failed
+		s.mu.RUnlock()
+		if err == nil {
+			if err = s.sync(); err != nil {
+				// After a failed fsync the file's state is unknown.
+				err = ioErr("fsync", err)
+			}
+		}
+		if err != nil {
+			for _, w := range ws {
+				s.fail(w.batch, err, true)
+			}
+			continue
+		}
+		last := ws[len(ws)-1]
+		s.mu.Lock()
+		s.size, s.last, s.cp, s.root = last.size, last.batch[len(last.batch)-1].link, last.cp, last.root
+		s.mu.Unlock()
+		for _, w := range ws {
+			// The entries of one request are consecutive and whole in a batch.
+			var es []*ledger.Entry
+			for _, j := range w.batch {
+				es = append(es, j.e)
+				if j.last {
+					j.req.reply <- reply{es: es}
+					es = nil
+				}
+			}
+		}
+		if s.opts.OnCommit != nil {
+			s.opts.OnCommit(last.size)
+		}
 	}
 }
 

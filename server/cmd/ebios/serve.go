@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 
 	webapp "github.com/ebios/ebios/app"
 	"github.com/ebios/ebios/server/config"
@@ -60,6 +61,17 @@ Flags:
 		defer f.Close()
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
+	}
+	// EBIOS_TRACE=FILE writes an execution trace (go tool trace): where
+	// requests wait, not only where CPU goes.
+	if path := os.Getenv("EBIOS_TRACE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		trace.Start(f)
+		defer trace.Stop()
 	}
 	var ui http.Handler
 	if wasm, err := os.ReadFile("web/app.wasm"); err == nil {
