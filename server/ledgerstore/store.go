@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"runtime"
 	"strconv"
@@ -42,14 +43,21 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Key layout in the BuntDB file.
+// Key layout in the BuntDB file (store format 2).
+//
+// Entry i's row holds its leaf data followed by the tree hashes that
+// appending it stored (RFC 6962 hashes in golang.org/x/mod/sumdb/tlog's
+// numbering: 1 + the number of trailing 1 bits of i, level 0 first), so an
+// append writes two rows, not one per hash.
 const (
+	keyFormat     = "meta:format"
 	keyOrigin     = "meta:origin"
 	keyVerifier   = "meta:verifier"
 	keyCheckpoint = "meta:checkpoint"
-	prefixEntry   = "e:" // e:<20-digit index> → leaf data (body ‖ signature)
-	prefixHash    = "h:" // h:<20-digit stored-hash index> → 32-byte hash
+	prefixEntry   = "e:" // e:<20-digit index> → leaf data (body ‖ signature) ‖ its stored hashes
 	prefixOp      = "o:" // o:<op id> → 20-digit index
+
+	storeFormat = "2" // format 1 (before 0.2) kept each hash in its own row
 )
 
 // Error codes of this package (category "ledger", like core/ledger's).
@@ -59,6 +67,7 @@ const (
 	CodeClosed   = "LEDGER_022" // the store is closed
 	CodeWrongKey = "LEDGER_023" // the store was written with another key
 	CodeInUse    = "LEDGER_024" // another process has the store open
+	CodeFormat   = "LEDGER_025" // the store was written in another store format
 )
 
 func storeErr(code, msg, details, remedy string) *nu.Error {
@@ -232,8 +241,32 @@ func (s *Store) sync() error {
 }
 
 func entryKey(i uint64) string { return key(prefixEntry, i) }
-func hashKey(i int64) string   { return key(prefixHash, uint64(i)) }
 func pad(i uint64) string      { return key("", i) }
+
+// hashesOf returns how many tree hashes appending entry i stores.
+func hashesOf(i uint64) int { return 1 + bits.TrailingZeros64(^i) }
+
+// splitRow splits entry i's row into its leaf data and its stored hashes.
+func splitRow(i uint64, row string) (leaf, hashes string, ok bool) {
+	n := len(row) - hashesOf(i)*tlog.HashSize
+	if n <= 0 {
+		return "", "", false
+	}
+	return row[:n], row[n:], true
+}
+
+// getLeaf reads entry i's leaf data.
+func getLeaf(tx *buntdb.Tx, i uint64) (string, error) {
+	row, err := tx.Get(entryKey(i))
+	if err != nil {
+		return "", damaged(fmt.Sprintf("entry %d is missing from the store", i))
+	}
+	leaf, _, ok := splitRow(i, row)
+	if !ok {
+		return "", damaged(fmt.Sprintf("entry %d's row is too short", i))
+	}
+	return leaf, nil
+}
 
 // key is prefix followed by i in 20 zero-padded decimal digits, so that
 // keys sort in index order.
@@ -251,8 +284,9 @@ func key(prefix string, i uint64) string {
 
 // load checks the store on open and reads its state.
 func (s *Store) load() error {
-	var origin, vkey, cp string
+	var format, origin, vkey, cp string
 	err := s.db.View(func(tx *buntdb.Tx) error {
+		format, _ = tx.Get(keyFormat)
 		origin, _ = tx.Get(keyOrigin)
 		vkey, _ = tx.Get(keyVerifier)
 		cp, _ = tx.Get(keyCheckpoint)
@@ -266,6 +300,13 @@ func (s *Store) load() error {
 			return storeErr(ledger.CodeNotFound, "the ledger store is empty", "", "append an entry first (ebios calc --log)")
 		}
 		return s.initEmpty()
+	}
+	if format != storeFormat {
+		if format == "" {
+			format = "1"
+		}
+		return storeErr(CodeFormat, "the ledger store is in store format "+format+"; this ebios reads format "+storeFormat, "",
+			"export the log with the ebios that wrote it (ebios ledger export) and keep the bundle; start a new store with this version")
 	}
 	if s.signer == nil { // read-only: check against the key the store records
 		v, err := ledger.ParseVerifierKey(vkey)
@@ -291,7 +332,7 @@ func (s *Store) load() error {
 	}
 	var last tlog.Hash
 	err = s.db.View(func(tx *buntdb.Tx) error {
-		r := &txHashes{tx: tx}
+		r := txHashes{tx: tx}
 		root, err := tlog.TreeHash(c.Size, r)
 		if err != nil {
 			return damaged("tree hashes missing: " + err.Error())
@@ -302,9 +343,9 @@ func (s *Store) load() error {
 		if size == 0 {
 			return nil
 		}
-		leaf, err := tx.Get(entryKey(size - 1))
+		leaf, err := getLeaf(tx, size-1)
 		if err != nil {
-			return damaged(fmt.Sprintf("entry %d (the last one in the checkpoint) is missing", size-1))
+			return err
 		}
 		e, err := ledger.ParseLeaf(s.origin, []byte(leaf))
 		if err != nil {
@@ -330,21 +371,14 @@ func (s *Store) load() error {
 	return nil
 }
 
-// dropUncommitted removes entries, hashes and op ids written after the last
-// checkpoint: a batch whose commit record never made it to disk.
+// dropUncommitted removes entries (with their hashes) and op ids written
+// after the last checkpoint: a batch whose commit record never made it to
+// disk.
 func (s *Store) dropUncommitted(size uint64) error {
 	var stale []string
-	hashes := tlog.StoredHashCount(int64(size))
 	err := s.db.View(func(tx *buntdb.Tx) error {
 		tx.AscendGreaterOrEqual("", entryKey(size), func(k, _ string) bool {
 			if len(k) < 2 || k[:2] != prefixEntry {
-				return false
-			}
-			stale = append(stale, k)
-			return true
-		})
-		tx.AscendGreaterOrEqual("", hashKey(hashes), func(k, _ string) bool {
-			if len(k) < 2 || k[:2] != prefixHash {
 				return false
 			}
 			stale = append(stale, k)
@@ -389,6 +423,7 @@ func (s *Store) initEmpty() error {
 		return err
 	}
 	err = s.db.Update(func(tx *buntdb.Tx) error {
+		tx.Set(keyFormat, storeFormat, nil)
 		tx.Set(keyOrigin, s.origin, nil)
 		tx.Set(keyVerifier, s.verifier.String(), nil)
 		_, _, err := tx.Set(keyCheckpoint, string(cp), nil)
@@ -404,32 +439,96 @@ func (s *Store) initEmpty() error {
 	return nil
 }
 
-// txHashes reads stored tree hashes in a BuntDB transaction, with an overlay
-// of hashes not yet written.
-type txHashes struct {
-	tx      *buntdb.Tx
-	base    int64       // first overlay index
-	overlay []tlog.Hash // hashes base, base+1, ...
-}
+// txHashes reads stored tree hashes from the entry rows in a BuntDB
+// transaction.
+type txHashes struct{ tx *buntdb.Tx }
 
-func (r *txHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+func (r txHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
-		if r.overlay != nil && x >= r.base {
-			if x-r.base >= int64(len(r.overlay)) {
-				return nil, fmt.Errorf("hash %d not yet computed", x)
-			}
-			out[i] = r.overlay[x-r.base]
-			continue
+		h, err := readHash(r.tx, x)
+		if err != nil {
+			return nil, err
 		}
-		v, err := r.tx.Get(hashKey(x))
-		if err != nil || len(v) != tlog.HashSize {
-			return nil, fmt.Errorf("stored hash %d missing", x)
-		}
-		copy(out[i][:], v)
-
+		out[i] = h
 	}
 	return out, nil
+}
+
+// readHash reads stored hash x from the row of the entry whose append
+// stored it: the last entry of the subtree it is the hash of.
+func readHash(tx *buntdb.Tx, x int64) (tlog.Hash, error) {
+	level, n := tlog.SplitStoredHashIndex(x)
+	i := uint64(n+1)<<level - 1
+	row, err := tx.Get(entryKey(i))
+	_, hs, ok := splitRow(i, row)
+	if err != nil || !ok {
+		return tlog.Hash{}, fmt.Errorf("stored hash %d (in entry %d's row) missing", x, i)
+	}
+	var h tlog.Hash
+	copy(h[:], hs[level*tlog.HashSize:])
+	return h, nil
+}
+
+// edge holds the tree hashes the committer needs to grow the tree: those of
+// the complete subtrees along the right edge of the written tree (one per
+// 1 bit of its size), and those computed for the batch being written. It
+// saves reading them back from BuntDB for every append.
+type edge struct {
+	db     *buntdb.DB
+	hashes map[int64]tlog.Hash
+}
+
+// edgeIndexes returns the stored-hash indexes of the complete subtrees of a
+// tree of size n.
+func edgeIndexes(n int64) []int64 {
+	var xs []int64
+	for level := 0; n>>level != 0; level++ {
+		if n>>level&1 == 1 {
+			xs = append(xs, tlog.StoredHashIndex(level, n>>level-1))
+		}
+	}
+	return xs
+}
+
+// newEdge reads the edge of a tree of size n.
+func newEdge(db *buntdb.DB, n int64) (*edge, error) {
+	e := &edge{db: db, hashes: map[int64]tlog.Hash{}}
+	_, err := e.ReadHashes(edgeIndexes(n))
+	return e, err
+}
+
+// ReadHashes returns hashes from the edge, reading (and keeping) any it
+// does not hold from BuntDB.
+func (e *edge) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		h, ok := e.hashes[x]
+		if !ok {
+			err := e.db.View(func(tx *buntdb.Tx) error {
+				var err error
+				h, err = readHash(tx, x)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			e.hashes[x] = h
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// trim keeps only the edge of a tree of size n.
+func (e *edge) trim(n int64) {
+	keep := map[int64]tlog.Hash{}
+	for _, x := range edgeIndexes(n) {
+		if h, ok := e.hashes[x]; ok {
+			keep[x] = h
+		}
+	}
+	e.hashes = keep
 }
 
 // Origin returns the log's origin (the signer's key name).
@@ -477,11 +576,11 @@ func (s *Store) Get(i uint64) (*ledger.Entry, error) {
 	var leaf string
 	err := s.db.View(func(tx *buntdb.Tx) error {
 		var err error
-		leaf, err = tx.Get(entryKey(i))
+		leaf, err = getLeaf(tx, i)
 		return err
 	})
 	if err != nil {
-		return nil, damaged(fmt.Sprintf("entry %d is missing from the store", i))
+		return nil, err
 	}
 	return ledger.ParseLeaf(s.origin, []byte(leaf))
 }
@@ -502,7 +601,7 @@ func (s *Store) IndexOfOp(opID string) (uint64, bool) {
 
 // hashReader returns a HashReader over the committed tree.
 func (s *Store) readHashes(f func(r tlog.HashReader) error) error {
-	return s.db.View(func(tx *buntdb.Tx) error { return f(&txHashes{tx: tx}) })
+	return s.db.View(func(tx *buntdb.Tx) error { return f(txHashes{tx: tx}) })
 }
 
 // InclusionProof proves entry index in the tree of size treeSize.
@@ -583,11 +682,11 @@ func (s *Store) WriteBundle(w io.Writer, n int64, progress func(done, total int6
 		var leaves []string
 		err := s.db.View(func(tx *buntdb.Tx) error {
 			for j := i; j < end; j++ {
-				v, err := tx.Get(entryKey(uint64(j)))
+				leaf, err := getLeaf(tx, uint64(j))
 				if err != nil {
-					return damaged(fmt.Sprintf("entry %d is missing from the store", j))
+					return err
 				}
-				leaves = append(leaves, v)
+				leaves = append(leaves, leaf)
 			}
 			return nil
 		})
@@ -640,10 +739,10 @@ func (s *Store) checkStored() (*ledger.Report, error) {
 	var rep *ledger.Report
 	var rerr error
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		r := &txHashes{tx: tx}
 		for i := int64(0); i < size; i++ {
-			leaf, err := tx.Get(entryKey(uint64(i)))
-			if err != nil {
+			row, err := tx.Get(entryKey(uint64(i)))
+			leaf, stored, ok := splitRow(uint64(i), row)
+			if err != nil || !ok {
 				rep, rerr = bad(i, ledger.CheckIndex, fmt.Sprintf("entry %d is missing from the store", i))
 				return nil
 			}
@@ -658,8 +757,7 @@ func (s *Store) checkStored() (*ledger.Report, error) {
 			first := mem.Count()
 			mem.AppendHashes(hs)
 			for k, h := range hs {
-				got, err := r.ReadHashes([]int64{first + int64(k)})
-				if err != nil || got[0] != h {
+				if stored[k*tlog.HashSize:(k+1)*tlog.HashSize] != string(h[:]) {
 					rep, rerr = bad(i, ledger.CheckRoot, fmt.Sprintf("stored tree hash %d (written with entry %d) does not match the entries", first+int64(k), i))
 					return nil
 				}
@@ -973,6 +1071,12 @@ func (s *Store) committer(order <-chan *job) {
 	s.mu.RLock()
 	size := s.size
 	s.mu.RUnlock()
+	ed, err := newEdge(s.db, int64(size))
+	if err != nil { // load checked these hashes: the file changed under us
+		s.mu.Lock()
+		s.failed = damaged("tree hashes missing: " + err.Error())
+		s.mu.Unlock()
+	}
 	for j := range order {
 		batch := []*job{j}
 		// Take every entry already sequenced, up to MaxBatch, but always
@@ -1000,7 +1104,7 @@ func (s *Store) committer(order <-chan *job) {
 		for _, k := range batch {
 			<-k.signed
 		}
-		w, err := s.write(batch, size)
+		w, err := s.write(batch, size, ed)
 		if err != nil {
 			s.fail(batch, err, true)
 			continue
@@ -1011,36 +1115,36 @@ func (s *Store) committer(order <-chan *job) {
 }
 
 // write writes one batch after the first size entries in a transaction
-// (entries, op ids, tree hashes, the signed checkpoint of the new tree).
-func (s *Store) write(batch []*job, size uint64) (written, error) {
+// (entries with their tree hashes, op ids, the signed checkpoint of the new
+// tree); ed is the edge of the tree of that size, and of the new one after.
+func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
 	s.mu.RLock()
 	failed := s.failed
 	s.mu.RUnlock()
 	if failed != nil {
 		return written{}, failed
 	}
-	leaves := make([][]byte, len(batch))
-	for i, j := range batch {
-		leaves[i] = append(j.body, j.e.Signature[:]...)
-	}
+	rows := make([][]byte, len(batch))
 	newSize := size + uint64(len(batch))
-	hashBase := tlog.StoredHashCount(int64(size))
-	var hashes []tlog.Hash
-	var root tlog.Hash
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		r := &txHashes{tx: tx, base: hashBase, overlay: []tlog.Hash{}}
-		for i, leaf := range leaves {
-			hs, err := tlog.StoredHashesForRecordHash(int64(size)+int64(i), tlog.RecordHash(leaf), r)
-			if err != nil {
-				return err
-			}
-			r.overlay = append(r.overlay, hs...)
+	var err error
+	for i, j := range batch {
+		leaf := append(j.body, j.e.Signature[:]...)
+		n := int64(size) + int64(i)
+		var hs []tlog.Hash
+		if hs, err = tlog.StoredHashesForRecordHash(n, tlog.RecordHash(leaf), ed); err != nil {
+			break
 		}
-		hashes = r.overlay
-		var err error
-		root, err = tlog.TreeHash(int64(newSize), r)
-		return err
-	})
+		first := tlog.StoredHashCount(n)
+		for k, h := range hs {
+			ed.hashes[first+int64(k)] = h
+			leaf = append(leaf, h[:]...)
+		}
+		rows[i] = leaf
+	}
+	var root tlog.Hash
+	if err == nil {
+		root, err = tlog.TreeHash(int64(newSize), ed)
+	}
 	var cp []byte
 	if err == nil {
 		cp, err = (ledger.Checkpoint{Origin: s.origin, Size: int64(newSize), Root: root}).Sign(s.signer)
@@ -1048,15 +1152,10 @@ func (s *Store) write(batch []*job, size uint64) (written, error) {
 	if err == nil {
 		err = s.db.Update(func(tx *buntdb.Tx) error {
 			for i, j := range batch {
-				if _, _, err := tx.Set(entryKey(j.e.Index), string(leaves[i]), nil); err != nil {
+				if _, _, err := tx.Set(entryKey(j.e.Index), string(rows[i]), nil); err != nil {
 					return err
 				}
 				if _, _, err := tx.Set(prefixOp+j.e.OpID, pad(j.e.Index), nil); err != nil {
-					return err
-				}
-			}
-			for i, h := range hashes {
-				if _, _, err := tx.Set(hashKey(hashBase+int64(i)), string(h[:]), nil); err != nil {
 					return err
 				}
 			}
@@ -1069,6 +1168,7 @@ func (s *Store) write(batch []*job, size uint64) (written, error) {
 		// Reopening the store recovers to the last durable checkpoint.
 		return written{}, ioErr("write", err)
 	}
+	ed.trim(int64(newSize))
 	return written{batch: batch, size: newSize, cp: cp, root: root}, nil
 }
 

@@ -6,13 +6,13 @@ import (
 	"crypto/rand"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
 	"github.com/tidwall/buntdb"
-	"golang.org/x/mod/sumdb/tlog"
 )
 
 func newSigner(t testing.TB, name string) *ledger.Signer {
@@ -180,6 +180,8 @@ func rawUpdate(t *testing.T, path string, f func(tx *buntdb.Tx) error) {
 	db.Close()
 }
 
+// flipByte flips a bit of byte at of key's value; a negative at counts
+// from the end.
 func flipByte(t *testing.T, path, key string, at int) {
 	rawUpdate(t, path, func(tx *buntdb.Tx) error {
 		v, err := tx.Get(key)
@@ -187,7 +189,10 @@ func flipByte(t *testing.T, path, key string, at int) {
 			return err
 		}
 		b := []byte(v)
-		b[at%len(b)] ^= 1
+		if at < 0 {
+			at += len(b)
+		}
+		b[at] ^= 1
 		_, _, err = tx.Set(key, string(b), nil)
 		return err
 	})
@@ -210,9 +215,14 @@ func TestDamageDetected(t *testing.T) {
 		edit func(t *testing.T, path string)
 	}{
 		{"last entry edited", func(t *testing.T, p string) { flipByte(t, p, entryKey(19), 120) }},
-		{"last entry signature edited", func(t *testing.T, p string) { flipByte(t, p, entryKey(19), -1+1000) }},
+		// Entry 19's row ends with 3 stored hashes (19 = 0b10011).
+		{"last entry signature edited", func(t *testing.T, p string) { flipByte(t, p, entryKey(19), -3*32-1) }},
 		{"checkpoint edited", func(t *testing.T, p string) { flipByte(t, p, keyCheckpoint, 25) }},
-		{"last leaf hash edited", func(t *testing.T, p string) { flipByte(t, p, hashKey(tlog.StoredHashIndex(0, 19)), 0) }},
+		{"last leaf hash edited", func(t *testing.T, p string) { flipByte(t, p, entryKey(19), -3*32) }},
+		{"last entry's level-2 hash edited", func(t *testing.T, p string) { flipByte(t, p, entryKey(19), -1) }},
+		{"last entry's hashes cut off", func(t *testing.T, p string) {
+			rawUpdate(t, p, func(tx *buntdb.Tx) error { _, _, err := tx.Set(entryKey(19), "x", nil); return err })
+		}},
 		{"last entry deleted", func(t *testing.T, p string) {
 			rawUpdate(t, p, func(tx *buntdb.Tx) error { _, err := tx.Delete(entryKey(19)); return err })
 		}},
@@ -236,7 +246,9 @@ func TestDamageDetected(t *testing.T) {
 		at   []int
 	}{
 		{"middle entry edited", entryKey(7), []int{30, 60, 100, 150, 200, 250}},
-		{"middle tree hash edited", hashKey(tlog.StoredHashIndex(1, 3)), []int{0, 31}},
+		// Entry 7's row ends with 4 stored hashes (levels 0-3); its level-1
+		// hash is tree hash (1, 3).
+		{"middle tree hash edited", entryKey(7), []int{-4 * 32, -3*32 - 1, -3 * 32, -1}},
 	} {
 		for _, at := range c.at {
 			t.Run(fmt.Sprintf("%s at byte %d", c.name, at), func(t *testing.T) {
@@ -269,7 +281,7 @@ func TestUncommittedBatchDropped(t *testing.T) {
 	st.Close()
 	rawUpdate(t, path, func(tx *buntdb.Tx) error {
 		tx.Set(entryKey(5), "torn", nil)
-		tx.Set(hashKey(99), "torn", nil)
+		tx.Set(entryKey(6), "torn", nil)
 		_, _, err := tx.Set(prefixOp+"op5", pad(5), nil)
 		return err
 	})
@@ -286,6 +298,25 @@ func TestUncommittedBatchDropped(t *testing.T) {
 	}
 	if rep, err := st.Verify(nil); err != nil || !rep.OK {
 		t.Fatal(rep, err)
+	}
+}
+
+// TestOldFormatRefused: a store without the current format mark (format 1
+// kept each tree hash in its own row) is refused with a clear error, not
+// reported as damaged.
+func TestOldFormatRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	sg := newSigner(t, "f.example/log")
+	st := openT(t, path, sg)
+	st.Append(context.Background(), draft("a"))
+	st.Close()
+	rawUpdate(t, path, func(tx *buntdb.Tx) error { _, err := tx.Delete(keyFormat); return err })
+	_, err := Open(path, sg, nil)
+	if code(err) != CodeFormat || !strings.Contains(err.Error(), "store format 1") {
+		t.Fatalf("open: %v, want %s naming format 1", err, CodeFormat)
+	}
+	if _, err := OpenReadOnly(path); code(err) != CodeFormat {
+		t.Fatalf("read-only open: %v, want %s", err, CodeFormat)
 	}
 }
 
