@@ -22,7 +22,7 @@ DIR=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; rm -rf "$DIR"' EXIT
 bin/ebios key generate --out "$DIR/ledger.key" --name load.test/log > "$DIR/vkey" 2>/dev/null
 printf 'operator passphrase for load\n' | bin/ebios user add --data-dir "$DIR" --role operator loader >/dev/null
-EBIOS_CPUPROFILE="${EBIOS_CPUPROFILE:-}" EBIOS_TRACE="${EBIOS_TRACE:-}" bin/ebios serve --data-dir "$DIR" --ledger-key "$DIR/ledger.key" --listen "127.0.0.1:$PORT" \
+EBIOS_CPUPROFILE="${EBIOS_CPUPROFILE:-}" EBIOS_TRACE="${EBIOS_TRACE:-}" EBIOS_MEMPROFILE="${EBIOS_MEMPROFILE:-}" bin/ebios serve --data-dir "$DIR" --ledger-key "$DIR/ledger.key" --listen "127.0.0.1:$PORT" \
 	--rate-limit-allowlist 127.0.0.1 --log-level warn > "$DIR/serve.out" 2> "$DIR/serve.err" &
 PID=$!
 for i in $(seq 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done

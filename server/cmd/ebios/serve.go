@@ -62,6 +62,16 @@ Flags:
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	// EBIOS_MEMPROFILE=FILE writes an allocation profile when the server
+	// stops.
+	if path := os.Getenv("EBIOS_MEMPROFILE"); path != "" {
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	// EBIOS_TRACE=FILE writes an execution trace (go tool trace): where
 	// requests wait, not only where CPU goes.
 	if path := os.Getenv("EBIOS_TRACE"); path != "" {
