@@ -125,6 +125,26 @@ func FuzzReadBundle(f *testing.F) {
 
 // FuzzParseLeaf: the canonical decoder never panics and accepts only
 // canonical encodings (decode → encode gives back the input).
+func TestLeafOpID(t *testing.T) {
+	s := newSigner(t, testOrigin)
+	l := newTestLog(t, s, 8)
+	for i := range l.Len() {
+		e, _ := l.Get(i)
+		leaf := e.Leaf(testOrigin)
+		if op, ok := LeafOpID(leaf); !ok || op != e.OpID {
+			t.Errorf("entry %d: LeafOpID = %q, %v; want %q", i, op, ok, e.OpID)
+		}
+		for _, n := range []int{0, 10, 30, 70, 80} { // cut before or inside the op id
+			if op, ok := LeafOpID(leaf[:n]); ok {
+				t.Errorf("entry %d cut to %d bytes: LeafOpID = %q, true", i, n, op)
+			}
+		}
+	}
+	if _, ok := LeafOpID([]byte("not an entry")); ok {
+		t.Error("LeafOpID accepted a non-entry")
+	}
+}
+
 func FuzzParseLeaf(f *testing.F) {
 	s := newSigner(f, testOrigin)
 	l := newTestLog(f, s, 8)
@@ -133,12 +153,16 @@ func FuzzParseLeaf(f *testing.F) {
 		f.Add(e.Leaf(testOrigin))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		op, opOK := LeafOpID(data) // must not panic on any input
 		e, err := ParseLeaf(testOrigin, data)
 		if err != nil {
 			return
 		}
 		if !bytes.Equal(e.Leaf(testOrigin), data) {
 			t.Fatalf("non-canonical encoding accepted: %x", data)
+		}
+		if !opOK || op != e.OpID {
+			t.Fatalf("LeafOpID = %q, %v; ParseLeaf says op id %q", op, opOK, e.OpID)
 		}
 	})
 }

@@ -4,18 +4,19 @@
 // links and builds each entry's canonical body. Signers, one per core, sign
 // the bodies in parallel as they come (the chain link covers the body, not
 // the signature, see docs/ledger-format.md). One committer takes every entry
-// signed since its last commit (group commit), computes the RFC 6962 tree
-// hashes, signs a checkpoint of the new tree, writes entries, tree hashes,
-// op-id index and checkpoint in one BuntDB transaction and fsyncs the file.
-// Only then are the callers answered: an acknowledged append survives a
-// crash.
+// signed since its last write (group commit), computes the RFC 6962 tree
+// hashes, signs a checkpoint of the new tree and writes the batch's entries
+// with their tree hashes (one row) and the checkpoint in one BuntDB
+// transaction; a syncer fsyncs the file. Only then are the callers
+// answered: an acknowledged append survives a crash.
 //
 // The signed checkpoint is the commit record. On open the store checks that
 // the checkpoint verifies against the store's key, that the stored tree
 // hashes give the checkpoint's root, and that the last entry verifies and is
 // the last leaf; a store that fails any of these is refused with a
 // LEDGER_020 error. Entries beyond the checkpoint can only come from a
-// batch that was never acknowledged; they are removed.
+// batch that was never acknowledged; they are removed. The op-id index is
+// kept in memory and rebuilt from the entries on open.
 //
 // Open(":memory:", ...) gives the same store without a file, for tests.
 package ledgerstore
@@ -29,10 +30,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/bits"
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,21 +44,16 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Key layout in the BuntDB file (store format 2).
-//
-// Entry i's row holds its leaf data followed by the tree hashes that
-// appending it stored (RFC 6962 hashes in golang.org/x/mod/sumdb/tlog's
-// numbering: 1 + the number of trailing 1 bits of i, level 0 first), so an
-// append writes two rows, not one per hash.
+// Key layout in the BuntDB file (store format 2; see rows.go for the
+// batch rows).
 const (
 	keyFormat     = "meta:format"
 	keyOrigin     = "meta:origin"
 	keyVerifier   = "meta:verifier"
 	keyCheckpoint = "meta:checkpoint"
-	prefixEntry   = "e:" // e:<20-digit index> → leaf data (body ‖ signature) ‖ its stored hashes
-	prefixOp      = "o:" // o:<op id> → 20-digit index
+	prefixBatch   = "b:" // b:<20-digit index of its first entry> → batch row
 
-	storeFormat = "2" // format 1 (before 0.2) kept each hash in its own row
+	storeFormat = "2" // format 1 kept each entry, tree hash and op id in a row of its own
 )
 
 // Error codes of this package (category "ledger", like core/ledger's).
@@ -125,7 +121,7 @@ type Store struct {
 	failed error // set when a write failed in a way that leaves the file unknown
 	closed bool
 
-	seenOps opFilter // the op ids on disk at open, handed to the sequencer
+	ops *opIndex // op id → index, for every entry sequenced
 }
 
 // request is one Append or AppendBatch: its drafts are committed together
@@ -240,34 +236,6 @@ func (s *Store) sync() error {
 	return s.file.Sync()
 }
 
-func entryKey(i uint64) string { return key(prefixEntry, i) }
-func pad(i uint64) string      { return key("", i) }
-
-// hashesOf returns how many tree hashes appending entry i stores.
-func hashesOf(i uint64) int { return 1 + bits.TrailingZeros64(^i) }
-
-// splitRow splits entry i's row into its leaf data and its stored hashes.
-func splitRow(i uint64, row string) (leaf, hashes string, ok bool) {
-	n := len(row) - hashesOf(i)*tlog.HashSize
-	if n <= 0 {
-		return "", "", false
-	}
-	return row[:n], row[n:], true
-}
-
-// getLeaf reads entry i's leaf data.
-func getLeaf(tx *buntdb.Tx, i uint64) (string, error) {
-	row, err := tx.Get(entryKey(i))
-	if err != nil {
-		return "", damaged(fmt.Sprintf("entry %d is missing from the store", i))
-	}
-	leaf, _, ok := splitRow(i, row)
-	if !ok {
-		return "", damaged(fmt.Sprintf("entry %d's row is too short", i))
-	}
-	return leaf, nil
-}
-
 // key is prefix followed by i in 20 zero-padded decimal digits, so that
 // keys sort in index order.
 func key(prefix string, i uint64) string {
@@ -332,7 +300,10 @@ func (s *Store) load() error {
 	}
 	var last tlog.Hash
 	err = s.db.View(func(tx *buntdb.Tx) error {
-		r := txHashes{tx: tx}
+		r := &rows{tx: tx}
+		if _, err := r.row(size); err == nil {
+			return damaged(fmt.Sprintf("the batch row holding entry %d runs past the checkpoint's tree size %d", size-1, size))
+		}
 		root, err := tlog.TreeHash(c.Size, r)
 		if err != nil {
 			return damaged("tree hashes missing: " + err.Error())
@@ -343,7 +314,7 @@ func (s *Store) load() error {
 		if size == 0 {
 			return nil
 		}
-		leaf, err := getLeaf(tx, size-1)
+		leaf, err := r.leaf(size - 1)
 		if err != nil {
 			return err
 		}
@@ -361,8 +332,12 @@ func (s *Store) load() error {
 		last = e.LinkHash(s.origin)
 		return nil
 	})
-	if err == nil && s.signer != nil {
-		err = s.db.View(func(tx *buntdb.Tx) error { s.seenOps = loadOpFilter(tx); return nil })
+	if err == nil {
+		err = s.db.View(func(tx *buntdb.Tx) error {
+			var err error
+			s.ops, err = loadOpIndex(tx, size)
+			return err
+		})
 	}
 	if err != nil {
 		return err
@@ -371,26 +346,16 @@ func (s *Store) load() error {
 	return nil
 }
 
-// dropUncommitted removes entries (with their hashes) and op ids written
-// after the last checkpoint: a batch whose commit record never made it to
-// disk.
+// dropUncommitted removes the batch rows written after the last
+// checkpoint: a batch whose commit record never made it to disk.
 func (s *Store) dropUncommitted(size uint64) error {
 	var stale []string
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		tx.AscendGreaterOrEqual("", entryKey(size), func(k, _ string) bool {
-			if len(k) < 2 || k[:2] != prefixEntry {
+		tx.AscendGreaterOrEqual("", batchKey(size), func(k, _ string) bool {
+			if !strings.HasPrefix(k, prefixBatch) {
 				return false
 			}
 			stale = append(stale, k)
-			return true
-		})
-		tx.AscendGreaterOrEqual("", prefixOp, func(k, v string) bool {
-			if len(k) < 2 || k[:2] != prefixOp {
-				return false
-			}
-			if i, err := strconv.ParseUint(v, 10, 64); err != nil || i >= size {
-				stale = append(stale, k)
-			}
 			return true
 		})
 		return nil
@@ -435,100 +400,8 @@ func (s *Store) initEmpty() error {
 	if err != nil {
 		return ioErr("initialise", err)
 	}
-	s.cp, s.root, s.seenOps = cp, c.Root, newOpFilter()
+	s.cp, s.root, s.ops = cp, c.Root, newOpIndex()
 	return nil
-}
-
-// txHashes reads stored tree hashes from the entry rows in a BuntDB
-// transaction.
-type txHashes struct{ tx *buntdb.Tx }
-
-func (r txHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		h, err := readHash(r.tx, x)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = h
-	}
-	return out, nil
-}
-
-// readHash reads stored hash x from the row of the entry whose append
-// stored it: the last entry of the subtree it is the hash of.
-func readHash(tx *buntdb.Tx, x int64) (tlog.Hash, error) {
-	level, n := tlog.SplitStoredHashIndex(x)
-	i := uint64(n+1)<<level - 1
-	row, err := tx.Get(entryKey(i))
-	_, hs, ok := splitRow(i, row)
-	if err != nil || !ok {
-		return tlog.Hash{}, fmt.Errorf("stored hash %d (in entry %d's row) missing", x, i)
-	}
-	var h tlog.Hash
-	copy(h[:], hs[level*tlog.HashSize:])
-	return h, nil
-}
-
-// edge holds the tree hashes the committer needs to grow the tree: those of
-// the complete subtrees along the right edge of the written tree (one per
-// 1 bit of its size), and those computed for the batch being written. It
-// saves reading them back from BuntDB for every append.
-type edge struct {
-	db     *buntdb.DB
-	hashes map[int64]tlog.Hash
-}
-
-// edgeIndexes returns the stored-hash indexes of the complete subtrees of a
-// tree of size n.
-func edgeIndexes(n int64) []int64 {
-	var xs []int64
-	for level := 0; n>>level != 0; level++ {
-		if n>>level&1 == 1 {
-			xs = append(xs, tlog.StoredHashIndex(level, n>>level-1))
-		}
-	}
-	return xs
-}
-
-// newEdge reads the edge of a tree of size n.
-func newEdge(db *buntdb.DB, n int64) (*edge, error) {
-	e := &edge{db: db, hashes: map[int64]tlog.Hash{}}
-	_, err := e.ReadHashes(edgeIndexes(n))
-	return e, err
-}
-
-// ReadHashes returns hashes from the edge, reading (and keeping) any it
-// does not hold from BuntDB.
-func (e *edge) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		h, ok := e.hashes[x]
-		if !ok {
-			err := e.db.View(func(tx *buntdb.Tx) error {
-				var err error
-				h, err = readHash(tx, x)
-				return err
-			})
-			if err != nil {
-				return nil, err
-			}
-			e.hashes[x] = h
-		}
-		out[i] = h
-	}
-	return out, nil
-}
-
-// trim keeps only the edge of a tree of size n.
-func (e *edge) trim(n int64) {
-	keep := map[int64]tlog.Hash{}
-	for _, x := range edgeIndexes(n) {
-		if h, ok := e.hashes[x]; ok {
-			keep[x] = h
-		}
-	}
-	e.hashes = keep
 }
 
 // Origin returns the log's origin (the signer's key name).
@@ -576,7 +449,7 @@ func (s *Store) Get(i uint64) (*ledger.Entry, error) {
 	var leaf string
 	err := s.db.View(func(tx *buntdb.Tx) error {
 		var err error
-		leaf, err = getLeaf(tx, i)
+		leaf, err = (&rows{tx: tx}).leaf(i)
 		return err
 	})
 	if err != nil {
@@ -587,21 +460,25 @@ func (s *Store) Get(i uint64) (*ledger.Entry, error) {
 
 // IndexOfOp returns the index of the entry with the given op id.
 func (s *Store) IndexOfOp(opID string) (uint64, bool) {
-	var v string
-	if err := s.db.View(func(tx *buntdb.Tx) error {
-		var err error
-		v, err = tx.Get(prefixOp + opID)
-		return err
-	}); err != nil {
-		return 0, false
-	}
-	i, err := strconv.ParseUint(v, 10, 64)
-	return i, err == nil && i < s.Len()
+	i, ok := s.ops.lookup(opID, s.opAt)
+	return i, ok && i < s.Len()
+}
+
+// opAt reads the op id of entry i (which may be written but not yet
+// durable).
+func (s *Store) opAt(i uint64) (op string, ok bool) {
+	s.db.View(func(tx *buntdb.Tx) error {
+		if leaf, err := (&rows{tx: tx}).leaf(i); err == nil {
+			op, ok = ledger.LeafOpID([]byte(leaf))
+		}
+		return nil
+	})
+	return op, ok
 }
 
 // hashReader returns a HashReader over the committed tree.
 func (s *Store) readHashes(f func(r tlog.HashReader) error) error {
-	return s.db.View(func(tx *buntdb.Tx) error { return f(txHashes{tx: tx}) })
+	return s.db.View(func(tx *buntdb.Tx) error { return f(&rows{tx: tx}) })
 }
 
 // InclusionProof proves entry index in the tree of size treeSize.
@@ -681,8 +558,9 @@ func (s *Store) WriteBundle(w io.Writer, n int64, progress func(done, total int6
 		end := min(i+chunk, size)
 		var leaves []string
 		err := s.db.View(func(tx *buntdb.Tx) error {
+			r := &rows{tx: tx}
 			for j := i; j < end; j++ {
-				leaf, err := getLeaf(tx, uint64(j))
+				leaf, err := r.leaf(uint64(j))
 				if err != nil {
 					return err
 				}
@@ -739,8 +617,9 @@ func (s *Store) checkStored() (*ledger.Report, error) {
 	var rep *ledger.Report
 	var rerr error
 	err := s.db.View(func(tx *buntdb.Tx) error {
+		r := &rows{tx: tx}
 		for i := int64(0); i < size; i++ {
-			row, err := tx.Get(entryKey(uint64(i)))
+			row, err := r.row(uint64(i))
 			leaf, stored, ok := splitRow(uint64(i), row)
 			if err != nil || !ok {
 				rep, rerr = bad(i, ledger.CheckIndex, fmt.Sprintf("entry %d is missing from the store", i))
@@ -875,7 +754,6 @@ type seqState struct {
 	size uint64            // entries sequenced
 	last tlog.Hash         // link hash of the last sequenced entry
 	ops  map[string]uint64 // op ids sequenced, not all committed yet
-	seen opFilter          // every op id in the log or sequenced
 }
 
 // job is one entry on its way to disk.
@@ -916,8 +794,7 @@ func (s *Store) sequence() {
 		close(s.done)
 	}()
 	s.mu.RLock()
-	st := &seqState{size: s.size, last: s.last, ops: map[string]uint64{}, seen: s.seenOps}
-	s.seenOps = opFilter{} // the sequencer owns it from here
+	st := &seqState{size: s.size, last: s.last, ops: map[string]uint64{}}
 	s.mu.RUnlock()
 	for {
 		select {
@@ -952,19 +829,14 @@ func (s *Store) admit(st *seqState, r *request, signq, order chan<- *job) {
 			}
 		}
 	}
-	// known looks at BuntDB only when the filter cannot rule op out, so
-	// the sequencer rarely waits for the committer's write lock.
+	// known looks at BuntDB only when the index has a candidate, so the
+	// sequencer rarely waits for the committer's write lock.
 	known := func(op string) bool {
 		if _, ok := st.ops[op]; ok {
 			return true
 		}
-		if !st.seen.mayHave(op) {
-			return false
-		}
-		return s.db.View(func(tx *buntdb.Tx) error {
-			_, err := tx.Get(prefixOp + op)
-			return err
-		}) == nil
+		_, ok := s.ops.lookup(op, s.opAt)
+		return ok
 	}
 	now := s.opts.Now().UnixNano()
 	keyID := ledger.KeyID(s.signer.KeyHash())
@@ -986,7 +858,6 @@ func (s *Store) admit(st *seqState, r *request, signq, order chan<- *job) {
 		}
 		e := &ledger.Entry{Index: st.size + uint64(len(jobs)), PrevHash: last, KeyID: keyID, Draft: d}
 		st.ops[d.OpID] = e.Index // also catches a duplicate within the request
-		st.seen.add(d.OpID)
 		body := e.AppendBody(nil, s.origin)
 		last = sha256.Sum256(body)
 		jobs = append(jobs, &job{req: r, e: e, body: body, link: last, signed: make(chan struct{})})
@@ -999,6 +870,9 @@ func (s *Store) admit(st *seqState, r *request, signq, order chan<- *job) {
 		return
 	}
 	jobs[len(jobs)-1].last = true
+	for _, j := range jobs {
+		s.ops.add(j.e.OpID, j.e.Index)
+	}
 	st.size += uint64(len(jobs))
 	st.last = last
 	for _, j := range jobs {
@@ -1124,7 +998,7 @@ func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
 	if failed != nil {
 		return written{}, failed
 	}
-	rows := make([][]byte, len(batch))
+	entryRows := make([][]byte, len(batch))
 	newSize := size + uint64(len(batch))
 	var err error
 	for i, j := range batch {
@@ -1139,7 +1013,7 @@ func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
 			ed.hashes[first+int64(k)] = h
 			leaf = append(leaf, h[:]...)
 		}
-		rows[i] = leaf
+		entryRows[i] = leaf
 	}
 	var root tlog.Hash
 	if err == nil {
@@ -1151,13 +1025,8 @@ func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
 	}
 	if err == nil {
 		err = s.db.Update(func(tx *buntdb.Tx) error {
-			for i, j := range batch {
-				if _, _, err := tx.Set(entryKey(j.e.Index), string(rows[i]), nil); err != nil {
-					return err
-				}
-				if _, _, err := tx.Set(prefixOp+j.e.OpID, pad(j.e.Index), nil); err != nil {
-					return err
-				}
+			if _, _, err := tx.Set(batchKey(size), string(appendBatchRow(nil, entryRows)), nil); err != nil {
+				return err
 			}
 			_, _, err := tx.Set(keyCheckpoint, string(cp), nil)
 			return err

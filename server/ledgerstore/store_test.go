@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"hash/maphash"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -198,6 +199,50 @@ func flipByte(t *testing.T, path, key string, at int) {
 	})
 }
 
+// flipEntryByte flips a bit of byte at of entry i's row inside its batch
+// row; a negative at counts from the end of the entry's row.
+func flipEntryByte(t *testing.T, path string, i uint64, at int) {
+	t.Helper()
+	rawUpdate(t, path, func(tx *buntdb.Tx) error {
+		r := &rows{tx: tx}
+		row, err := r.row(i)
+		if err != nil {
+			return err
+		}
+		k := i - r.b.first
+		start := 4 + 4*len(r.b.ends)
+		if k > 0 {
+			start = r.b.ends[k-1]
+		}
+		if at < 0 {
+			at += len(row)
+		}
+		b := []byte(r.b.data)
+		b[start+at] ^= 1
+		_, _, err = tx.Set(batchKey(r.b.first), string(b), nil)
+		return err
+	})
+}
+
+// setEntryRow replaces entry i's row (the batch row holding it keeps its
+// other entries).
+func setEntryRow(t *testing.T, path string, i uint64, row string) {
+	t.Helper()
+	rawUpdate(t, path, func(tx *buntdb.Tx) error {
+		r := &rows{tx: tx}
+		if _, err := r.row(i); err != nil {
+			return err
+		}
+		var all [][]byte
+		for j := range r.b.ends {
+			all = append(all, []byte(r.b.row(r.b.first+uint64(j))))
+		}
+		all[i-r.b.first] = []byte(row)
+		_, _, err := tx.Set(batchKey(r.b.first), string(appendBatchRow(nil, all)), nil)
+		return err
+	})
+}
+
 func TestDamageDetected(t *testing.T) {
 	sg := newSigner(t, "d.example/log")
 	setup := func(t *testing.T) string {
@@ -214,17 +259,25 @@ func TestDamageDetected(t *testing.T) {
 		name string
 		edit func(t *testing.T, path string)
 	}{
-		{"last entry edited", func(t *testing.T, p string) { flipByte(t, p, entryKey(19), 120) }},
+		{"last entry edited", func(t *testing.T, p string) { flipEntryByte(t, p, 19, 120) }},
 		// Entry 19's row ends with 3 stored hashes (19 = 0b10011).
-		{"last entry signature edited", func(t *testing.T, p string) { flipByte(t, p, entryKey(19), -3*32-1) }},
+		{"last entry signature edited", func(t *testing.T, p string) { flipEntryByte(t, p, 19, -3*32-1) }},
 		{"checkpoint edited", func(t *testing.T, p string) { flipByte(t, p, keyCheckpoint, 25) }},
-		{"last leaf hash edited", func(t *testing.T, p string) { flipByte(t, p, entryKey(19), -3*32) }},
-		{"last entry's level-2 hash edited", func(t *testing.T, p string) { flipByte(t, p, entryKey(19), -1) }},
-		{"last entry's hashes cut off", func(t *testing.T, p string) {
-			rawUpdate(t, p, func(tx *buntdb.Tx) error { _, _, err := tx.Set(entryKey(19), "x", nil); return err })
+		{"last leaf hash edited", func(t *testing.T, p string) { flipEntryByte(t, p, 19, -3*32) }},
+		{"last entry's level-2 hash edited", func(t *testing.T, p string) { flipEntryByte(t, p, 19, -1) }},
+		{"last entry's hashes cut off", func(t *testing.T, p string) { setEntryRow(t, p, 19, "x") }},
+		{"last batch row unparsable", func(t *testing.T, p string) {
+			rawUpdate(t, p, func(tx *buntdb.Tx) error {
+				r := &rows{tx: tx}
+				if _, err := r.row(19); err != nil {
+					return err
+				}
+				_, _, err := tx.Set(batchKey(r.b.first), "\x00\x00\x00\x07", nil)
+				return err
+			})
 		}},
 		{"last entry deleted", func(t *testing.T, p string) {
-			rawUpdate(t, p, func(tx *buntdb.Tx) error { _, err := tx.Delete(entryKey(19)); return err })
+			rawUpdate(t, p, func(tx *buntdb.Tx) error { _, err := tx.Delete(batchKey(19)); return err })
 		}},
 		{"origin edited", func(t *testing.T, p string) {
 			rawUpdate(t, p, func(tx *buntdb.Tx) error { _, _, err := tx.Set(keyOrigin, "evil", nil); return err })
@@ -242,18 +295,18 @@ func TestDamageDetected(t *testing.T) {
 	// verification: the damaged entry is named, for every byte of it.
 	for _, c := range []struct {
 		name string
-		key  string
+		i    uint64
 		at   []int
 	}{
-		{"middle entry edited", entryKey(7), []int{30, 60, 100, 150, 200, 250}},
+		{"middle entry edited", 7, []int{30, 60, 100, 150, 200, 250}},
 		// Entry 7's row ends with 4 stored hashes (levels 0-3); its level-1
 		// hash is tree hash (1, 3).
-		{"middle tree hash edited", entryKey(7), []int{-4 * 32, -3*32 - 1, -3 * 32, -1}},
+		{"middle tree hash edited", 7, []int{-4 * 32, -3*32 - 1, -3 * 32, -1}},
 	} {
 		for _, at := range c.at {
 			t.Run(fmt.Sprintf("%s at byte %d", c.name, at), func(t *testing.T) {
 				path := setup(t)
-				flipByte(t, path, c.key, at)
+				flipEntryByte(t, path, c.i, at)
 				st, err := Open(path, sg, nil)
 				if err != nil {
 					t.Fatal(err)
@@ -268,6 +321,18 @@ func TestDamageDetected(t *testing.T) {
 	}
 }
 
+// draftLeaf is the row of an unsigned entry i with op id op, as a torn
+// write could leave it.
+func draftLeaf(t *testing.T, origin string, i uint64, op string) []byte {
+	t.Helper()
+	e := &ledger.Entry{Index: i, Draft: draft(op)}
+	row := e.Leaf(origin)
+	for range hashesOf(i) {
+		row = append(row, make([]byte, 32)...)
+	}
+	return row
+}
+
 // TestUncommittedBatchDropped: entries written after the last checkpoint (a
 // batch whose commit never completed, so was never acknowledged) are removed
 // on open and the log stays valid.
@@ -280,9 +345,9 @@ func TestUncommittedBatchDropped(t *testing.T) {
 	}
 	st.Close()
 	rawUpdate(t, path, func(tx *buntdb.Tx) error {
-		tx.Set(entryKey(5), "torn", nil)
-		tx.Set(entryKey(6), "torn", nil)
-		_, _, err := tx.Set(prefixOp+"op5", pad(5), nil)
+		leaf := draftLeaf(t, "u.example/log", 5, "op5")
+		tx.Set(batchKey(5), string(appendBatchRow(nil, [][]byte{leaf})), nil)
+		_, _, err := tx.Set(batchKey(6), "torn", nil)
 		return err
 	})
 	st = openT(t, path, sg)
@@ -405,12 +470,12 @@ func TestKeysSortByIndex(t *testing.T) {
 	for _, c := range []struct {
 		i    uint64
 		want string
-	}{{0, "e:00000000000000000000"}, {42, "e:00000000000000000042"}, {18446744073709551615, "e:18446744073709551615"}} {
-		if got := entryKey(c.i); got != c.want {
-			t.Errorf("entryKey(%d) = %q", c.i, got)
+	}{{0, "b:00000000000000000000"}, {42, "b:00000000000000000042"}, {18446744073709551615, "b:18446744073709551615"}} {
+		if got := batchKey(c.i); got != c.want {
+			t.Errorf("batchKey(%d) = %q", c.i, got)
 		}
 	}
-	if !(entryKey(9) < entryKey(10)) || pad(7) != "00000000000000000007" {
+	if !(batchKey(9) < batchKey(10)) {
 		t.Error("keys must sort in index order")
 	}
 }
@@ -449,23 +514,40 @@ func TestOpIDsKnownAfterReopen(t *testing.T) {
 	}
 }
 
-func TestOpFilter(t *testing.T) {
-	f := newOpFilter()
-	for i := range 1000 {
-		f.add(fmt.Sprint("op-", i))
+// TestOpIndex: lookups are confirmed against the entry's own op id, and
+// op ids whose hash collides with another's are kept whole. Collisions of
+// 64-bit hashes are forced by writing the hash slots by hand.
+func TestOpIndex(t *testing.T) {
+	x := newOpIndex()
+	ops := map[uint64]string{}
+	opAt := func(i uint64) (string, bool) { op, ok := ops[i]; return op, ok }
+	for i := range uint64(1000) {
+		ops[i] = fmt.Sprint("op-", i)
+		x.add(ops[i], i)
 	}
-	for i := range 1000 {
-		if !f.mayHave(fmt.Sprint("op-", i)) {
-			t.Fatalf("added op-%d not found", i)
+	for i := range uint64(1000) {
+		if got, ok := x.lookup(ops[i], opAt); !ok || got != i {
+			t.Fatalf("lookup(%s) = %d, %v", ops[i], got, ok)
 		}
 	}
-	hits := 0
 	for i := range 100000 {
-		if f.mayHave(fmt.Sprint("other-", i)) {
-			hits++
+		if got, ok := x.lookup(fmt.Sprint("other-", i), opAt); ok {
+			t.Fatalf("op id never added found at %d", got)
 		}
 	}
-	if hits > 1 { // 64-bit hashes: a collision here is a bug, not luck
-		t.Fatalf("%d false hits among 100000 op ids never added", hits)
+	// "late" collides with op-7: it is kept whole, and both are found.
+	x.byHash[maphash.String(x.seed, "late")] = 7
+	ops[1000] = "late"
+	x.add("late", 1000)
+	if got, ok := x.lookup("late", opAt); !ok || got != 1000 {
+		t.Fatalf("colliding op id: lookup = %d, %v", got, ok)
+	}
+	if got, ok := x.lookup("op-7", opAt); !ok || got != 7 {
+		t.Fatalf("op id collided with: lookup = %d, %v", got, ok)
+	}
+	// "ghost" collides with op-3 but was never added.
+	x.byHash[maphash.String(x.seed, "ghost")] = 3
+	if got, ok := x.lookup("ghost", opAt); ok {
+		t.Fatalf("a hash hit on another op id's entry was taken as found (%d)", got)
 	}
 }

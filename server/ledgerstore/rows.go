@@ -1,0 +1,251 @@
+package ledgerstore
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/buntdb"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Entries are kept in batch rows, one BuntDB row per committed batch:
+//
+//	key:   b:<20-digit index of the batch's first entry>
+//	value: u32 count ‖ count × u32 length of each entry's row ‖ the entry rows
+//
+// and entry i's row is its leaf data (body ‖ signature) followed by the
+// tree hashes its append stored (RFC 6962 hashes in
+// golang.org/x/mod/sumdb/tlog's numbering: 1 + the number of trailing 1
+// bits of i, level 0 first). One B-tree insert per batch instead of one per
+// entry and per hash keeps appends cheap when the log is large, and the
+// keys stay few.
+
+func batchKey(first uint64) string { return key(prefixBatch, first) }
+
+// hashesOf returns how many tree hashes appending entry i stores.
+func hashesOf(i uint64) int { return 1 + bits.TrailingZeros64(^i) }
+
+// appendBatchRow appends the batch row holding rows to dst.
+func appendBatchRow(dst []byte, rows [][]byte) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(rows)))
+	for _, r := range rows {
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(r)))
+	}
+	for _, r := range rows {
+		dst = append(dst, r...)
+	}
+	return dst
+}
+
+// splitRow splits entry i's row into its leaf data and its stored hashes.
+func splitRow(i uint64, row string) (leaf, hashes string, ok bool) {
+	n := len(row) - hashesOf(i)*tlog.HashSize
+	if n <= 0 {
+		return "", "", false
+	}
+	return row[:n], row[n:], true
+}
+
+// batch is a parsed batch row.
+type batch struct {
+	first uint64 // index of its first entry
+	ends  []int  // end offset in data of each entry's row
+	data  string
+}
+
+// has reports whether entry i is in the batch.
+func (b *batch) has(i uint64) bool {
+	return b.ends != nil && i >= b.first && i-b.first < uint64(len(b.ends))
+}
+
+// row returns entry i's row; b.has(i) must hold.
+func (b *batch) row(i uint64) string {
+	k := i - b.first
+	start := 4 + 4*len(b.ends)
+	if k > 0 {
+		start = b.ends[k-1]
+	}
+	return b.data[start:b.ends[k]]
+}
+
+// parseBatch parses the batch row v stored under key k.
+func parseBatch(k, v string) (batch, error) {
+	bad := damaged("the batch row " + strconv.Quote(k) + " cannot be parsed")
+	if !strings.HasPrefix(k, prefixBatch) {
+		return batch{}, bad
+	}
+	first, err := strconv.ParseUint(k[len(prefixBatch):], 10, 64)
+	if err != nil || len(v) < 4 {
+		return batch{}, bad
+	}
+	n := int(binary.BigEndian.Uint32([]byte(v[:4])))
+	if n == 0 || n > (len(v)-4)/4 {
+		return batch{}, bad
+	}
+	ends := make([]int, n)
+	end := 4 + 4*n
+	for k := range ends {
+		end += int(binary.BigEndian.Uint32([]byte(v[4+4*k : 8+4*k])))
+		if end > len(v) {
+			return batch{}, bad
+		}
+		ends[k] = end
+	}
+	if end != len(v) {
+		return batch{}, bad
+	}
+	return batch{first: first, ends: ends, data: v}, nil
+}
+
+// forEachBatch calls f with every batch row from the one starting at first
+// on, in order, until f returns false.
+func forEachBatch(tx *buntdb.Tx, first uint64, f func(b *batch) bool) error {
+	var err error
+	tx.AscendGreaterOrEqual("", batchKey(first), func(k, v string) bool {
+		if !strings.HasPrefix(k, prefixBatch) {
+			return false
+		}
+		var b batch
+		if b, err = parseBatch(k, v); err != nil {
+			return false
+		}
+		return f(&b)
+	})
+	return err
+}
+
+// rows reads entry rows in a BuntDB transaction. It keeps the batch row it
+// read last, so reading in index order costs one lookup per batch.
+type rows struct {
+	tx *buntdb.Tx
+	b  batch
+}
+
+// row returns entry i's row.
+func (r *rows) row(i uint64) (string, error) {
+	if !r.b.has(i) {
+		var k, v string
+		r.tx.DescendLessOrEqual("", batchKey(i), func(key, val string) bool {
+			k, v = key, val
+			return false
+		})
+		missing := damaged(fmt.Sprintf("entry %d is missing from the store", i))
+		if !strings.HasPrefix(k, prefixBatch) {
+			return "", missing
+		}
+		b, err := parseBatch(k, v)
+		if err != nil {
+			return "", err
+		}
+		if !b.has(i) {
+			return "", missing
+		}
+		r.b = b
+	}
+	return r.b.row(i), nil
+}
+
+// leaf returns entry i's leaf data.
+func (r *rows) leaf(i uint64) (string, error) {
+	row, err := r.row(i)
+	if err != nil {
+		return "", err
+	}
+	leaf, _, ok := splitRow(i, row)
+	if !ok {
+		return "", damaged(fmt.Sprintf("entry %d's row is too short", i))
+	}
+	return leaf, nil
+}
+
+// ReadHashes reads stored tree hashes (tlog.HashReader).
+func (r *rows) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		h, err := r.hash(x)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// hash reads stored hash x from the row of the entry whose append stored
+// it: the last entry of the subtree it is the hash of.
+func (r *rows) hash(x int64) (tlog.Hash, error) {
+	level, n := tlog.SplitStoredHashIndex(x)
+	i := uint64(n+1)<<level - 1
+	row, err := r.row(i)
+	_, hs, ok := splitRow(i, row)
+	if err != nil || !ok {
+		return tlog.Hash{}, fmt.Errorf("stored hash %d (in entry %d's row) missing", x, i)
+	}
+	var h tlog.Hash
+	copy(h[:], hs[level*tlog.HashSize:])
+	return h, nil
+}
+
+// edge holds the tree hashes the committer needs to grow the tree: those of
+// the complete subtrees along the right edge of the written tree (one per
+// 1 bit of its size), and those computed for the batch being written. It
+// saves reading them back from BuntDB for every append.
+type edge struct {
+	db     *buntdb.DB
+	hashes map[int64]tlog.Hash
+}
+
+// edgeIndexes returns the stored-hash indexes of the complete subtrees of a
+// tree of size n.
+func edgeIndexes(n int64) []int64 {
+	var xs []int64
+	for level := 0; n>>level != 0; level++ {
+		if n>>level&1 == 1 {
+			xs = append(xs, tlog.StoredHashIndex(level, n>>level-1))
+		}
+	}
+	return xs
+}
+
+// newEdge reads the edge of a tree of size n.
+func newEdge(db *buntdb.DB, n int64) (*edge, error) {
+	e := &edge{db: db, hashes: map[int64]tlog.Hash{}}
+	_, err := e.ReadHashes(edgeIndexes(n))
+	return e, err
+}
+
+// ReadHashes returns hashes from the edge, reading (and keeping) any it
+// does not hold from BuntDB.
+func (e *edge) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		h, ok := e.hashes[x]
+		if !ok {
+			err := e.db.View(func(tx *buntdb.Tx) error {
+				var err error
+				h, err = (&rows{tx: tx}).hash(x)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			e.hashes[x] = h
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+// trim keeps only the edge of a tree of size n.
+func (e *edge) trim(n int64) {
+	keep := map[int64]tlog.Hash{}
+	for _, x := range edgeIndexes(n) {
+		if h, ok := e.hashes[x]; ok {
+			keep[x] = h
+		}
+	}
+	e.hashes = keep
+}
