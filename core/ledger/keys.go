@@ -9,9 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	"golang.org/x/mod/sumdb/note"
-
-	"github.com/ebios/ebios/core/batchsign"
 )
 
 // algEd25519 is the algorithm byte of Ed25519 keys in note key encodings.
@@ -42,8 +41,7 @@ func GenerateKey(rand io.Reader, name string) (skey, vkey string, err error) {
 type Signer struct {
 	name string
 	hash uint32
-	priv ed25519.PrivateKey
-	bat  *batchsign.Key
+	priv voi.PrivateKey // the crypto/ed25519 layout: seed ‖ public key
 	v    *Verifier
 }
 
@@ -73,7 +71,7 @@ func ParseSignerKey(skey string) (*Signer, error) {
 	if v.hash != ns.KeyHash() {
 		return nil, errBadKey("signer key", errors.New("key hash does not match the key"))
 	}
-	return &Signer{name: ns.Name(), hash: ns.KeyHash(), priv: priv, bat: batchsign.NewKey(priv), v: v}, nil
+	return &Signer{name: ns.Name(), hash: ns.KeyHash(), priv: voi.PrivateKey(priv), v: v}, nil
 }
 
 // Name returns the key name (by convention the log origin).
@@ -83,13 +81,11 @@ func (s *Signer) Name() string { return s.name }
 // this signer signs.
 func (s *Signer) KeyHash() uint32 { return s.hash }
 
-// Sign returns the Ed25519 signature of msg.
-func (s *Signer) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.priv, msg), nil }
-
-// SignBatch writes the Ed25519 signature of msgs[i] to sigs[i] for every
-// i, the same signatures Sign makes at about 0.7 of the cost each (see
-// package batchsign). sigs must be at least as long as msgs.
-func (s *Signer) SignBatch(sigs [][ed25519.SignatureSize]byte, msgs [][]byte) { s.bat.Sign(sigs, msgs) }
+// Sign returns the Ed25519 signature of msg. Signing is
+// github.com/oasisprotocol/curve25519-voi's, about 0.6 of crypto/ed25519's
+// cost here; Ed25519 signatures are deterministic (RFC 8032), so they are
+// byte for byte what crypto/ed25519 makes (a test checks it).
+func (s *Signer) Sign(msg []byte) ([]byte, error) { return voi.Sign(s.priv, msg), nil }
 
 // Verifier returns the verifier of this signer's public key.
 func (s *Signer) Verifier() *Verifier { return s.v }

@@ -23,7 +23,6 @@ package ledgerstore
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -734,8 +733,7 @@ func (s *Store) Close() error {
 //
 //   - the sequencer orders appends: it checks op ids, assigns indexes and
 //     chain links and builds each entry's canonical body;
-//   - signers (one per core) sign bodies as they come, in parallel, each
-//     taking every body waiting so that a batch shares one inversion;
+//   - signers (one per core) sign bodies as they come, in parallel;
 //   - the committer takes every entry signed since its last write, in
 //     index order and whole requests only (group commit), computes the tree
 //     hashes, signs the checkpoint of the new tree and writes one
@@ -881,38 +879,12 @@ func (s *Store) admit(st *seqState, r *request, signq, order chan<- *job) {
 	}
 }
 
-// signBatch is the most entries a signer signs together.
-const signBatch = 8
-
-// signLoop signs the entries of signq, taking every entry already waiting
-// (up to signBatch) so that they share the cost of encoding R.
+// signLoop signs the entries of signq as they come.
 func (s *Store) signLoop(signq <-chan *job) {
-	jobs := make([]*job, 0, signBatch)
-	msgs := make([][]byte, 0, signBatch)
-	sigs := make([][ed25519.SignatureSize]byte, signBatch)
 	for j := range signq {
-		jobs = append(jobs[:0], j)
-	more:
-		for len(jobs) < signBatch {
-			select {
-			case k, ok := <-signq:
-				if !ok {
-					break more
-				}
-				jobs = append(jobs, k)
-			default:
-				break more
-			}
-		}
-		msgs = msgs[:0]
-		for _, j := range jobs {
-			msgs = append(msgs, j.body)
-		}
-		s.signer.SignBatch(sigs, msgs)
-		for i, j := range jobs {
-			j.e.Signature = sigs[i]
-			close(j.signed)
-		}
+		sig, _ := s.signer.Sign(j.body) // ed25519 signing cannot fail
+		copy(j.e.Signature[:], sig)
+		close(j.signed)
 	}
 }
 
