@@ -211,12 +211,30 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// wantProof reports whether the query asks for the inclusion proof
+// (?proof=1 or ?proof=true).
+func wantProof(r *http.Request) bool {
+	if r.URL.RawQuery == "" { // the common case: no query to parse
+		return false
+	}
+	p := r.URL.Query().Get("proof")
+	return p == "1" || p == "true"
+}
+
+// Header values every JSON response carries, set without re-canonicalising
+// the keys on each response (net/http copies them when it writes).
+var (
+	jsonContentType = []string{"application/json; charset=utf-8"}
+	noStore         = []string{"no-store"}
+	noSniff         = []string{"nosniff"}
+)
+
 // writeJSON writes v with status 200 (or the given status).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = jsonContentType
+	h["Cache-Control"] = noStore
+	h["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -312,7 +330,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := opResponse{Result: c.value, Mode: c.mode, Coverage: c.draft.Coverage, Operation: c.draft.Operation, Entry: ref(e)}
-	if req.Proof || r.URL.Query().Get("proof") == "1" || r.URL.Query().Get("proof") == "true" {
+	if req.Proof || wantProof(r) {
 		if resp.Proof, _, err = s.proveEntry(e); err != nil {
 			writeError(w, err)
 			return

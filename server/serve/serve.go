@@ -292,13 +292,16 @@ func secure(next http.Handler, t config.TLS) http.Handler {
 	if t.Enabled() && t.HSTS {
 		hsts = "max-age=" + strconv.FormatInt(int64(t.HSTSMaxAge.Seconds()), 10) + "; includeSubDomains"
 	}
+	// The values are shared by every response (net/http copies them when
+	// it writes); the keys are already canonical.
+	csp, nosniff, noReferrer, sts := []string{CSP}, []string{"nosniff"}, []string{"no-referrer"}, []string{hsts}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", CSP)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		h["Content-Security-Policy"] = csp
+		h["X-Content-Type-Options"] = nosniff
+		h["Referrer-Policy"] = noReferrer
 		if hsts != "" {
-			h.Set("Strict-Transport-Security", hsts)
+			h["Strict-Transport-Security"] = sts
 		}
 		next.ServeHTTP(w, r)
 	})
