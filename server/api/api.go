@@ -336,7 +336,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeOp(w, &resp)
 }
 
 func (s *Server) observe(c *computed) {
