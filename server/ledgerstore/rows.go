@@ -28,18 +28,6 @@ func batchKey(first uint64) string { return key(prefixBatch, first) }
 // hashesOf returns how many tree hashes appending entry i stores.
 func hashesOf(i uint64) int { return 1 + bits.TrailingZeros64(^i) }
 
-// appendBatchRow appends the batch row holding rows to dst.
-func appendBatchRow(dst []byte, rows [][]byte) []byte {
-	dst = binary.BigEndian.AppendUint32(dst, uint32(len(rows)))
-	for _, r := range rows {
-		dst = binary.BigEndian.AppendUint32(dst, uint32(len(r)))
-	}
-	for _, r := range rows {
-		dst = append(dst, r...)
-	}
-	return dst
-}
-
 // splitRow splits entry i's row into its leaf data and its stored hashes.
 func splitRow(i uint64, row string) (leaf, hashes string, ok bool) {
 	n := len(row) - hashesOf(i)*tlog.HashSize

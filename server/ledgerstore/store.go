@@ -23,8 +23,10 @@ package ledgerstore
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -35,6 +37,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
@@ -764,7 +767,11 @@ type job struct {
 	last   bool          // the last entry of its request
 }
 
-const pipelineDepth = 8192 // entries sequenced but not yet committed, at most
+const pipelineDepth = 8192
+
+// bodySizeHint is about the size of an entry body beyond its strings, to
+// build it without growing.
+const bodySizeHint = 256 // entries sequenced but not yet committed, at most
 
 // sequence is the sequencer; it starts the signers and the committer and
 // stops them when the store closes.
@@ -856,7 +863,7 @@ func (s *Store) admit(st *seqState, r *request, signq, order chan<- *job) {
 		}
 		e := &ledger.Entry{Index: st.size + uint64(len(jobs)), PrevHash: last, KeyID: keyID, Draft: d}
 		st.ops[d.OpID] = e.Index // also catches a duplicate within the request
-		body := e.AppendBody(nil, s.origin)
+		body := e.AppendBody(make([]byte, 0, bodySizeHint+len(s.origin)+len(d.OpID)+len(d.ParentOpID)+len(d.Expression)), s.origin)
 		last = sha256.Sum256(body)
 		jobs = append(jobs, &job{req: r, e: e, body: body, link: last, signed: make(chan struct{})})
 	}
@@ -970,22 +977,35 @@ func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
 	if failed != nil {
 		return written{}, failed
 	}
-	entryRows := make([][]byte, len(batch))
+	// The batch row is built in place, sized exactly: entry rows are
+	// body ‖ signature ‖ stored hashes.
 	newSize := size + uint64(len(batch))
+	rowLen := make([]int, len(batch))
+	total := 4 + 4*len(batch)
+	for i, j := range batch {
+		rowLen[i] = len(j.body) + ed25519.SignatureSize + hashesOf(size+uint64(i))*tlog.HashSize
+		total += rowLen[i]
+	}
+	row := make([]byte, 0, total)
+	row = binary.BigEndian.AppendUint32(row, uint32(len(batch)))
+	for _, n := range rowLen {
+		row = binary.BigEndian.AppendUint32(row, uint32(n))
+	}
 	var err error
 	for i, j := range batch {
-		leaf := append(j.body, j.e.Signature[:]...)
+		start := len(row)
+		row = append(row, j.body...)
+		row = append(row, j.e.Signature[:]...)
 		n := int64(size) + int64(i)
 		var hs []tlog.Hash
-		if hs, err = tlog.StoredHashesForRecordHash(n, tlog.RecordHash(leaf), ed); err != nil {
+		if hs, err = tlog.StoredHashesForRecordHash(n, tlog.RecordHash(row[start:]), ed); err != nil {
 			break
 		}
 		first := tlog.StoredHashCount(n)
 		for k, h := range hs {
 			ed.hashes[first+int64(k)] = h
-			leaf = append(leaf, h[:]...)
+			row = append(row, h[:]...)
 		}
-		entryRows[i] = leaf
 	}
 	var root tlog.Hash
 	if err == nil {
@@ -997,7 +1017,8 @@ func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
 	}
 	if err == nil {
 		err = s.db.Update(func(tx *buntdb.Tx) error {
-			if _, _, err := tx.Set(batchKey(size), string(appendBatchRow(nil, entryRows)), nil); err != nil {
+			// row is not changed after this: the string shares its bytes.
+			if _, _, err := tx.Set(batchKey(size), unsafe.String(&row[0], len(row)), nil); err != nil {
 				return err
 			}
 			_, _, err := tx.Set(keyCheckpoint, string(cp), nil)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"encoding/binary"
 	"hash/maphash"
 	"path/filepath"
 	"strings"
@@ -197,6 +198,19 @@ func flipByte(t *testing.T, path, key string, at int) {
 		_, _, err = tx.Set(key, string(b), nil)
 		return err
 	})
+}
+
+// appendBatchRow appends the batch row holding rows to dst (as the
+// committer writes it), for tests that write rows by hand.
+func appendBatchRow(dst []byte, rows [][]byte) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(rows)))
+	for _, r := range rows {
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(r)))
+	}
+	for _, r := range rows {
+		dst = append(dst, r...)
+	}
+	return dst
 }
 
 // flipEntryByte flips a bit of byte at of entry i's row inside its batch
