@@ -67,6 +67,29 @@ func BenchmarkEd25519SignParallel(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signs/s")
 }
 
+// BenchmarkSignerSign is the store's own signer (ledger.Signer, which
+// signs with curve25519-voi) on one core.
+func BenchmarkSignerSign(b *testing.B) {
+	sg := newSigner(b, "bench.example/log")
+	msg := make([]byte, 200)
+	for b.Loop() {
+		sg.Sign(msg)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signs/s")
+}
+
+// BenchmarkSignerSignParallel is the store's signer on every core.
+func BenchmarkSignerSignParallel(b *testing.B) {
+	sg := newSigner(b, "bench.example/log")
+	b.RunParallel(func(pb *testing.PB) {
+		msg := make([]byte, 200)
+		for pb.Next() {
+			sg.Sign(msg)
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signs/s")
+}
+
 // BenchmarkQuery1000 pages through a 20,000-entry store 1000 entries at a
 // time with ledger.Query, as the API's /ledger/query does.
 func BenchmarkQuery1000(b *testing.B) {

@@ -63,7 +63,7 @@ func (x *opIndex) lookup(op string, opAt func(i uint64) (string, bool)) (uint64,
 func loadOpIndex(tx *buntdb.Tx, size uint64) (*opIndex, error) {
 	x := newOpIndex()
 	err := forEachBatch(tx, 0, func(b *batch) bool {
-		for k := range b.ends {
+		for k := range b.n {
 			i := b.first + uint64(k)
 			if i >= size {
 				return false

@@ -14,8 +14,10 @@ import (
 // Entries are kept in batch rows, one BuntDB row per committed batch:
 //
 //	key:   b:<20-digit index of the batch's first entry>
-//	value: u32 count ‖ count × u32 length of each entry's row ‖ the entry rows
+//	value: u32 count ‖ count × u32 end of each entry's row ‖ the entry rows
 //
+// (ends are offsets from the start of the entry rows, so any entry's row is
+// found without reading the others'),
 // and entry i's row is its leaf data (body ‖ signature) followed by the
 // tree hashes its append stored (RFC 6962 hashes in
 // golang.org/x/mod/sumdb/tlog's numbering: 1 + the number of trailing 1
@@ -37,29 +39,38 @@ func splitRow(i uint64, row string) (leaf, hashes string, ok bool) {
 	return row[:n], row[n:], true
 }
 
-// batch is a parsed batch row.
+// batch is a batch row whose header has been checked.
 type batch struct {
 	first uint64 // index of its first entry
-	ends  []int  // end offset in data of each entry's row
+	n     int    // entries in it
 	data  string
 }
 
 // has reports whether entry i is in the batch.
-func (b *batch) has(i uint64) bool {
-	return b.ends != nil && i >= b.first && i-b.first < uint64(len(b.ends))
-}
+func (b *batch) has(i uint64) bool { return b.n > 0 && i >= b.first && i-b.first < uint64(b.n) }
 
-// row returns entry i's row; b.has(i) must hold.
-func (b *batch) row(i uint64) string {
-	k := i - b.first
-	start := 4 + 4*len(b.ends)
-	if k > 0 {
-		start = b.ends[k-1]
+// end returns where entry k's row ends, from the start of the rows.
+func (b *batch) end(k int) int {
+	if k < 0 {
+		return 0
 	}
-	return b.data[start:b.ends[k]]
+	return int(binary.BigEndian.Uint32([]byte(b.data[4+4*k : 8+4*k])))
 }
 
-// parseBatch parses the batch row v stored under key k.
+// row returns entry i's row; b.has(i) must hold. A row whose offsets are
+// out of order or out of the batch (only an edited file has them) comes
+// back empty, which every reader reports as damage.
+func (b *batch) row(i uint64) string {
+	k := int(i - b.first)
+	hdr := 4 + 4*b.n
+	start, end := b.end(k-1), b.end(k)
+	if start > end || hdr+end > len(b.data) {
+		return ""
+	}
+	return b.data[hdr+start : hdr+end]
+}
+
+// parseBatch checks the header of the batch row v stored under key k.
 func parseBatch(k, v string) (batch, error) {
 	bad := damaged("the batch row " + strconv.Quote(k) + " cannot be parsed")
 	if !strings.HasPrefix(k, prefixBatch) {
@@ -73,19 +84,11 @@ func parseBatch(k, v string) (batch, error) {
 	if n == 0 || n > (len(v)-4)/4 {
 		return batch{}, bad
 	}
-	ends := make([]int, n)
-	end := 4 + 4*n
-	for k := range ends {
-		end += int(binary.BigEndian.Uint32([]byte(v[4+4*k : 8+4*k])))
-		if end > len(v) {
-			return batch{}, bad
-		}
-		ends[k] = end
-	}
-	if end != len(v) {
+	b := batch{first: first, n: n, data: v}
+	if 4+4*n+b.end(n-1) != len(v) {
 		return batch{}, bad
 	}
-	return batch{first: first, ends: ends, data: v}, nil
+	return b, nil
 }
 
 // forEachBatch calls f with every batch row from the one starting at first

@@ -980,16 +980,16 @@ func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
 	// The batch row is built in place, sized exactly: entry rows are
 	// body ‖ signature ‖ stored hashes.
 	newSize := size + uint64(len(batch))
-	rowLen := make([]int, len(batch))
 	total := 4 + 4*len(batch)
+	ends := make([]int, len(batch))
 	for i, j := range batch {
-		rowLen[i] = len(j.body) + ed25519.SignatureSize + hashesOf(size+uint64(i))*tlog.HashSize
-		total += rowLen[i]
+		total += len(j.body) + ed25519.SignatureSize + hashesOf(size+uint64(i))*tlog.HashSize
+		ends[i] = total - 4 - 4*len(batch)
 	}
 	row := make([]byte, 0, total)
 	row = binary.BigEndian.AppendUint32(row, uint32(len(batch)))
-	for _, n := range rowLen {
-		row = binary.BigEndian.AppendUint32(row, uint32(n))
+	for _, end := range ends {
+		row = binary.BigEndian.AppendUint32(row, uint32(end))
 	}
 	var err error
 	for i, j := range batch {
