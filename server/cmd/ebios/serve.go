@@ -47,6 +47,11 @@ While no admin exists it prints how to create the first one.
 Settings come from flags, then EBIOS_* environment variables, then the
 ebios.conf file, then defaults; "ebios config check" validates them.
 
+The server runs one Go P more than the CPUs it may use (GOMAXPROCS set in
+the environment wins). For performance work, EBIOS_CPUPROFILE=FILE,
+EBIOS_MEMPROFILE=FILE and EBIOS_TRACE=FILE write a CPU profile, an
+allocation profile and an execution trace of the run (docs/benchmarks.md).
+
 Flags:
 `+config.Usage())
 			return nil
