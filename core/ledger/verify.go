@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"hash/maphash"
 	"io"
@@ -92,7 +93,30 @@ type VerifyOptions struct {
 	Progress func(done, total int64)
 	// ProgressEvery defaults to 1024.
 	ProgressEvery int64
+	// Signatures, when not nil, checks the entry signatures instead of the
+	// pinned key's Verify: in batches, while the verifier goes on with the
+	// other checks (the browser app hands them to WebCrypto, which runs
+	// them off the main thread). The report is the same: the first failure
+	// in entry order, whichever check found it. Used only when the pinned
+	// key is a [*Verifier].
+	Signatures SignatureChecker
 }
+
+// SignatureChecker checks Ed25519 signatures in batches. Check starts
+// checking that sigs[i] is the signature of bodies[i] by pub and returns a
+// function that waits for the answers, one per body. Check may keep bodies
+// and sigs until wait returns. An error (the checker cannot check) fails
+// the verification; it is not taken as a bad signature.
+type SignatureChecker interface {
+	Check(pub ed25519.PublicKey, bodies [][]byte, sigs []Signature) (wait func() ([]bool, error))
+}
+
+// sigBatch is the number of signatures handed to a SignatureChecker at
+// once (a variable for tests), and sigInFlight how many batches may be
+// checked at the same time.
+var sigBatch = 1024
+
+const sigInFlight = 4
 
 // VerifyBundle reads the bundle in r as it streams in and verifies it
 // against the pinned key: the bundle key is the pinned key, the checkpoint is
@@ -184,6 +208,9 @@ func (rep *Report) fail(f *Failure) (*Report, error) {
 		return rep, nil
 	}
 	rep.FirstBad = f
+	if f.Index >= 0 && f.Index < rep.Entries { // entries passed before a deferred signature failed
+		rep.Entries = f.Index
+	}
 	return rep, f.Err()
 }
 
@@ -216,7 +243,81 @@ func openBundle(rep *Report, h *BundleHeader, pinned note.Verifier, opts *Verify
 	if every <= 0 {
 		every = 1024
 	}
-	return newChainVerifier(c, pinned, opts.Progress, every), nil
+	cv := newChainVerifier(c, pinned, opts.Progress, every)
+	if v, ok := pinned.(*Verifier); ok && opts.Signatures != nil {
+		cv.sigs = &deferredSigs{checker: opts.Signatures, pub: v.pub}
+	}
+	return cv, nil
+}
+
+// deferredSigs collects the signatures a SignatureChecker checks.
+type deferredSigs struct {
+	checker SignatureChecker
+	pub     ed25519.PublicKey
+	first   int64 // index of the first entry of the batch being filled
+	bodies  [][]byte
+	sigs    []Signature
+	flying  []flight // batches handed over, oldest first
+	bad     *Failure // the first bad signature found, if any
+}
+
+type flight struct {
+	first int64
+	wait  func() ([]bool, error)
+}
+
+// add queues the signature of entry i (the first queued after a flush
+// starts a batch).
+func (d *deferredSigs) add(i int64, body []byte, sig Signature) {
+	if len(d.bodies) == 0 {
+		d.first = i
+	}
+	d.bodies = append(d.bodies, append([]byte(nil), body...))
+	d.sigs = append(d.sigs, sig)
+	if len(d.bodies) == sigBatch {
+		d.send()
+		for len(d.flying) > sigInFlight && d.bad == nil {
+			d.land()
+		}
+	}
+}
+
+// send hands the batch being filled to the checker.
+func (d *deferredSigs) send() {
+	if len(d.bodies) == 0 {
+		return
+	}
+	d.flying = append(d.flying, flight{first: d.first, wait: d.checker.Check(d.pub, d.bodies, d.sigs)})
+	d.bodies, d.sigs = nil, nil
+}
+
+// land waits for the oldest batch in flight and records its first bad
+// signature.
+func (d *deferredSigs) land() {
+	f := d.flying[0]
+	d.flying = d.flying[1:]
+	oks, err := f.wait()
+	if err != nil {
+		d.bad = failure(f.first, CheckSignature, newErr(CodeSignature, "the signatures from entry "+itoa64(f.first)+" could not be checked", err.Error(),
+			"reload and verify again; if it persists, use a browser with WebCrypto Ed25519 or ebios ledger verify"))
+		return
+	}
+	for k, ok := range oks {
+		if !ok {
+			d.bad = failure(f.first+int64(k), CheckSignature, errSig(uint64(f.first+int64(k))))
+			return
+		}
+	}
+}
+
+// settle checks every queued signature and returns the first bad one, if
+// any.
+func (d *deferredSigs) settle() *Failure {
+	d.send()
+	for len(d.flying) > 0 && d.bad == nil {
+		d.land()
+	}
+	return d.bad
 }
 
 func checkBundleKey(key string, pinned note.Verifier) *Failure {
@@ -254,6 +355,7 @@ type chainVerifier struct {
 	buf      []byte
 	progFn   func(done, total int64)
 	progStep int64
+	sigs     *deferredSigs // nil: signatures are checked one by one, in order
 }
 
 func newChainVerifier(c Checkpoint, pinned note.Verifier, progress func(int64, int64), every int64) *chainVerifier {
@@ -268,7 +370,20 @@ func (cv *chainVerifier) progress(final bool) {
 	}
 }
 
+// add checks the next entry. With deferred signatures, a failure found by
+// another check is reported only after every earlier signature has been
+// checked, so the report names the first bad entry either way.
 func (cv *chainVerifier) add(e *Entry) *Failure {
+	f := cv.check(e)
+	if f != nil && cv.sigs != nil {
+		if bad := cv.sigs.settle(); bad != nil && bad.Index <= f.Index {
+			return bad
+		}
+	}
+	return f
+}
+
+func (cv *chainVerifier) check(e *Entry) *Failure {
 	i := cv.n
 	if i >= cv.cp.Size {
 		return failure(i, CheckTreeSize, newErr(CodeRoot, "the bundle has more entries than the checkpoint's tree size "+itoa64(cv.cp.Size), "",
@@ -278,7 +393,12 @@ func (cv *chainVerifier) add(e *Entry) *Failure {
 		return failure(i, CheckKeyID, errKeyID(uint64(i), e.KeyID, cv.pinned))
 	}
 	cv.buf = e.AppendBody(cv.buf[:0], cv.cp.Origin)
-	if !cv.pinned.Verify(cv.buf, e.Signature[:]) {
+	if cv.sigs != nil {
+		cv.sigs.add(i, cv.buf, e.Signature)
+		if cv.sigs.bad != nil {
+			return cv.sigs.bad
+		}
+	} else if !cv.pinned.Verify(cv.buf, e.Signature[:]) {
 		return failure(i, CheckSignature, errSig(uint64(i)))
 	}
 	if f := e.Draft.validate(); f != nil {
@@ -316,6 +436,11 @@ func (cv *chainVerifier) add(e *Entry) *Failure {
 }
 
 func (cv *chainVerifier) finish() *Failure {
+	if cv.sigs != nil {
+		if bad := cv.sigs.settle(); bad != nil {
+			return bad
+		}
+	}
 	cv.progress(true)
 	if cv.n != cv.cp.Size {
 		return failure(cv.n, CheckTreeSize, newErr(CodeRoot, "the bundle ends after "+itoa64(cv.n)+" entries but the checkpoint covers "+itoa64(cv.cp.Size), "",

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	crypto_rand "crypto/rand"
 	"errors"
 	"fmt"
@@ -65,7 +66,60 @@ func verifyBoth(t *testing.T, b *Bundle, pinned *Verifier, opts *VerifyOptions) 
 	if !reflect.DeepEqual(full, again) {
 		t.Fatalf("verifier of the read-back bundle disagrees: %+v vs %+v", again.FirstBad, full.FirstBad)
 	}
+	// The same with signatures checked in batches of 3, asynchronously.
+	defer func(n int) { sigBatch = n }(sigBatch)
+	sigBatch = 3
+	var o VerifyOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.Signatures = asyncChecker{}
+	deferred, derr := VerifyBundle(bytes.NewReader(data), pinned, &o)
+	if !reflect.DeepEqual(full, deferred) || (derr == nil) != deferred.OK {
+		t.Fatalf("verifier with deferred signatures disagrees:\nfull     %+v %+v\ndeferred %+v %+v", full, full.FirstBad, deferred, deferred.FirstBad)
+	}
 	return full
+}
+
+// asyncChecker checks signatures with crypto/ed25519 on another goroutine,
+// as a SignatureChecker.
+type asyncChecker struct{ fail error }
+
+func (c asyncChecker) Check(pub ed25519.PublicKey, bodies [][]byte, sigs []Signature) func() ([]bool, error) {
+	done := make(chan []bool, 1)
+	go func() {
+		oks := make([]bool, len(bodies))
+		for i := range bodies {
+			oks[i] = ed25519.Verify(pub, bodies[i], sigs[i][:])
+		}
+		done <- oks
+	}()
+	return func() ([]bool, error) {
+		oks := <-done
+		return oks, c.fail
+	}
+}
+
+// TestSignatureCheckerError: a checker that cannot check fails the
+// verification at the first entry of its batch, as a signature failure.
+func TestSignatureCheckerError(t *testing.T) {
+	s := newSigner(t, testOrigin)
+	l := newTestLog(t, s, 10)
+	b, err := l.Bundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := bytes.NewReader(bundleBytes(t, b))
+	defer func(n int) { sigBatch = n }(sigBatch)
+	sigBatch = 4
+	rep, err := VerifyBundle(buf, s.Verifier(), &VerifyOptions{Signatures: asyncChecker{fail: errors.New("no WebCrypto")}})
+	if err == nil || rep.OK {
+		t.Fatal("a failing checker passed the bundle")
+	}
+	wantFailure(t, rep, CheckSignature, 0)
+	if !strings.Contains(rep.FirstBad.Reason, "no WebCrypto") {
+		t.Fatalf("details do not say why: %+v", rep.FirstBad)
+	}
 }
 
 func wantFailure(t *testing.T, rep *Report, check string, index int64) {
@@ -100,8 +154,9 @@ func TestVerifyBundleOK(t *testing.T) {
 		if last != [2]int64{int64(n), int64(n)} {
 			t.Fatalf("n=%d: last progress call %v", n, last)
 		}
-		// Three calls per full bundle pass (full, stream, read back).
-		if want := 3 * (n/4 + 1); len(calls) != want {
+		// Four passes (full, stream, read back, deferred signatures), each
+		// calling every 4 entries and at the end.
+		if want := 4 * (n/4 + 1); len(calls) != want {
 			t.Fatalf("n=%d: %d progress calls, want %d", n, len(calls), want)
 		}
 	}
