@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run test lint unit wasm-test proofs e2e load fuzz bench clean
+.PHONY: all build wasm static run test lint unit wasm-test proofs e2e audit-bench load fuzz bench clean
 
 all: build
 
@@ -53,6 +53,10 @@ e2e:
 ## proofs: install Coq from Debian if needed, check every proof, and test the checker.
 proofs:
 	$(MAKE) -C proofs check test
+
+## audit-bench: the in-browser audit of a 100,000-entry bundle in headless Chromium (ENTRIES=N to change).
+audit-bench:
+	E2E_TESTS=e2e/audit-bench.mjs scripts/e2e.sh
 
 ## load: 60 s of POST /operations/execute at 64 connections against a real server (wrk).
 load:

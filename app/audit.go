@@ -94,6 +94,9 @@ type AuditResult struct {
 	// of entries verified per second.
 	Elapsed   time.Duration
 	PerSecond float64
+	// SignaturesBy names the Ed25519 implementation that checked the entry
+	// signatures.
+	SignaturesBy string
 }
 
 // Checks lists what an OK verification established, for the summary.
@@ -102,7 +105,7 @@ func (r *AuditResult) Checks() []string {
 	return []string{
 		"the checkpoint is signed by the pinned key (" + r.Fingerprint.KeyID + ") for origin " + strconv.Quote(r.Origin),
 		"the bundle names the pinned key (its own key is not trusted: only the pinned one is used)",
-		"every entry's Ed25519 signature verifies under the pinned key, and its key id is the pinned key's (" + n + " entries)",
+		"every entry's Ed25519 signature verifies under the pinned key (checked by " + r.SignaturesBy + "), and its key id is the pinned key's (" + n + " entries)",
 		"every entry satisfies the field rules",
 		"indexes are 0, 1, 2, … in order, with none missing or repeated",
 		"every entry's prev_hash is the link hash of the entry before it (the chain is unbroken)",
@@ -119,6 +122,12 @@ func (r *AuditResult) Rate() string {
 	}
 	return strconv.FormatFloat(r.PerSecond, 'f', 0, 64) + " entries/s"
 }
+
+// signatureChecker returns what checks entry signatures in the audit (nil:
+// the verifier's own Go crypto/ed25519) and says which implementation that
+// is. In the browser it is WebCrypto when the browser has Ed25519 (see
+// webcrypto_wasm.go).
+var signatureChecker = func() (ledger.SignatureChecker, string) { return nil, "Go crypto/ed25519" }
 
 // VerifyBundleBytes verifies the bundle data against pinnedKey (note
 // verifier format) with core/ledger and returns the view model. Only the
@@ -140,8 +149,10 @@ func VerifyBundleBytes(data []byte, pinnedKey string, progress func(done, total 
 		return res
 	}
 	start := time.Now()
+	checker, by := signatureChecker()
+	res.SignaturesBy = by
 	rep, _ := ledger.VerifyBundle(bytes.NewReader(data), v, &ledger.VerifyOptions{
-		Progress: progress, ProgressEvery: auditProgressEvery})
+		Progress: progress, ProgressEvery: auditProgressEvery, Signatures: checker})
 	res.Elapsed = time.Since(start)
 	res.OK = rep.OK
 	res.CheckpointOK = rep.CheckpointOK
@@ -376,7 +387,7 @@ func (a *Audit) Render() app.UI {
 			a.renderResult(),
 		),
 		app.Footer().Class("foot").Body(
-			app.P().Text("Verified with core/ledger compiled to WebAssembly: checkpoint and entry signatures (Ed25519), chain links, op ids and the RFC 6962 Merkle root."),
+			app.P().Text("Verified in this browser by core/ledger compiled to WebAssembly: the checkpoint signature, chain links, op ids and the RFC 6962 Merkle root. Entry signatures (Ed25519) are checked by the browser's own WebCrypto where it has Ed25519, alongside the other checks, and otherwise by the WebAssembly code."),
 		),
 	)
 }

@@ -16,6 +16,9 @@ const (
 	Icon192   = "/web/icon-192.png"
 	Icon512   = "/web/icon-512.png"
 	StyleFile = "/web/ebios.css"
+	// Ed25519Script defines ebiosEd25519Verify, the audit page's bridge to
+	// WebCrypto Ed25519 (see app/webcrypto_wasm.go).
+	Ed25519Script = "/web/ed25519.js"
 )
 
 // Handler returns the go-app handler that serves the browser app: the
@@ -50,6 +53,7 @@ func Handler(version string) http.Handler {
 			SVG:      IconSVG,
 		},
 		Styles:             []string{StyleFile},
+		Scripts:            []string{Ed25519Script},
 		CacheableResources: cacheable,
 		Version:            version,
 	}

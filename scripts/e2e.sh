@@ -8,7 +8,9 @@
 # server on a free loopback port with a throwaway data directory, runs the
 # tests, always stops the server. Screenshots are kept in e2e/out/.
 #
-# Environment: CHROMIUM (default /usr/bin/chromium), E2E_OUT (default e2e/out).
+# Environment: CHROMIUM (default /usr/bin/chromium), E2E_OUT (default e2e/out),
+# E2E_TESTS (the test files, default the three above; make audit-bench sets
+# e2e/audit-bench.mjs).
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -88,7 +90,7 @@ rm -f "$E2E_OUT"/[0-9]-*.png "$E2E_OUT"/audit-*.png "$E2E_OUT"/explorer-*.png "$
 status=0
 # calc.test.mjs last: its offline test stops the shared server.
 # explorer.test.mjs runs a server of its own.
-for t in e2e/audit.test.mjs e2e/explorer.test.mjs e2e/calc.test.mjs; do
+for t in ${E2E_TESTS:-e2e/audit.test.mjs e2e/explorer.test.mjs e2e/calc.test.mjs}; do
 	EBIOS_URL="$URL" EBIOS_SERVER_PID="$PID" EBIOS_BIN="$ROOT/bin/ebios" CHROMIUM="$CHROMIUM" E2E_OUT="$E2E_OUT" \
 		node --test --test-reporter=spec "$t" || { status=$?; break; }
 done

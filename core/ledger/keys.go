@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -41,7 +40,7 @@ func GenerateKey(rand io.Reader, name string) (skey, vkey string, err error) {
 type Signer struct {
 	name string
 	hash uint32
-	priv voi.PrivateKey // the crypto/ed25519 layout: seed ‖ public key
+	priv ed25519.PrivateKey
 	v    *Verifier
 }
 
@@ -71,7 +70,7 @@ func ParseSignerKey(skey string) (*Signer, error) {
 	if v.hash != ns.KeyHash() {
 		return nil, errBadKey("signer key", errors.New("key hash does not match the key"))
 	}
-	return &Signer{name: ns.Name(), hash: ns.KeyHash(), priv: voi.PrivateKey(priv), v: v}, nil
+	return &Signer{name: ns.Name(), hash: ns.KeyHash(), priv: priv, v: v}, nil
 }
 
 // Name returns the key name (by convention the log origin).
@@ -81,11 +80,13 @@ func (s *Signer) Name() string { return s.name }
 // this signer signs.
 func (s *Signer) KeyHash() uint32 { return s.hash }
 
-// Sign returns the Ed25519 signature of msg. Signing is
-// github.com/oasisprotocol/curve25519-voi's, about 0.6 of crypto/ed25519's
-// cost here; Ed25519 signatures are deterministic (RFC 8032), so they are
-// byte for byte what crypto/ed25519 makes (a test checks it).
-func (s *Signer) Sign(msg []byte) ([]byte, error) { return voi.Sign(s.priv, msg), nil }
+// Sign returns the Ed25519 signature of msg. Outside WebAssembly signing
+// is github.com/oasisprotocol/curve25519-voi's, about half of
+// crypto/ed25519's cost; Ed25519 signatures are deterministic (RFC 8032),
+// so they are byte for byte what crypto/ed25519 makes (a test checks it).
+// The browser app never signs, so its WebAssembly build keeps
+// crypto/ed25519 and leaves voi's tables out (sign_wasm.go).
+func (s *Signer) Sign(msg []byte) ([]byte, error) { return sign(s.priv, msg), nil }
 
 // Verifier returns the verifier of this signer's public key.
 func (s *Signer) Verifier() *Verifier { return s.v }
