@@ -68,6 +68,8 @@ fuzz:
 	$(GO) test ./core/nu -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./core/expr -run '^$$' -fuzz FuzzEval -fuzztime $(FUZZTIME)
 	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME)
+	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzParseLeaf -fuzztime $(FUZZTIME)
+	$(GO) test ./server/ledgerstore -run '^$$' -fuzz FuzzBatchRow -fuzztime $(FUZZTIME)
 	$(GO) test ./core/policy -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./server/api -run '^$$' -fuzz FuzzInput -fuzztime $(FUZZTIME)
 	$(GO) test ./server/api -run '^$$' -fuzz FuzzExecute -fuzztime $(FUZZTIME)
