@@ -66,9 +66,19 @@ func (u *UsersPage) onRole(name string) app.EventHandler {
 	}
 }
 
-func (u *UsersPage) onToggle(name string, disable bool) app.EventHandler {
+// onToggle disables an active user and enables a disabled one. It reads
+// the user's state when clicked, not when rendered: go-app may keep a
+// button's first handler when the button is re-rendered (Disable becoming
+// Enable), so the handler must not carry the state it was made with.
+func (u *UsersPage) onToggle(name string) app.EventHandler {
 	return func(ctx app.Context, e app.Event) {
-		u.patch(ctx, name, UserPatch{Disabled: &disable})
+		for _, us := range u.users {
+			if us.Name == name {
+				disable := !us.Disabled
+				u.patch(ctx, name, UserPatch{Disabled: &disable})
+				return
+			}
+		}
 	}
 }
 
@@ -182,7 +192,7 @@ func (u *UsersPage) renderTable() app.UI {
 				app.Td().Class("num").Text(guardTime(us.LastLogin)),
 				app.Td().Body(
 					app.Button().Type("button").ID(actionID).Aria("label", action+" "+us.Name).
-						Disabled(busy).Text(action).OnClick(u.onToggle(us.Name, !us.Disabled)),
+						Disabled(busy).Text(action).OnClick(u.onToggle(us.Name)),
 				),
 			)
 		})),

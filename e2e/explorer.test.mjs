@@ -4,7 +4,8 @@
 // scripts/e2e.sh cannot allow). The browser logs in, pins the log key, and
 // must show every entry verified; after one entry is changed in the store,
 // that entry must be marked failed (its signature) while the others stay
-// verified up to it.
+// verified up to it. A second test drives the admin pages (users, policies
+// and guard events) and checks an auditor's navigation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -90,6 +91,17 @@ after(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
+// login logs in on the login page, which goes on to the explorer.
+async function login(page, user, password) {
+  await page.goto(base() + '/login');
+  await page.waitForSelector('#app-wasm-loader', { state: 'detached', timeout: TIMEOUT });
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await page.press('#password', 'Enter');
+  await page.waitForURL(/\/explorer/, { timeout: TIMEOUT });
+  await page.locator('#nav-user').waitFor({ timeout: TIMEOUT });
+}
+
 async function marks(page) {
   await page.locator('#entries[aria-busy="false"] tbody tr').first().waitFor({ timeout: TIMEOUT });
   return page.locator('#entries tbody tr').evaluateAll((rows) => rows.map((r) => r.innerText.replace(/\s+/g, ' ')));
@@ -136,4 +148,58 @@ test('explorer re-verifies a real server\'s entries and marks a tampered one fai
   assert.match(rows[2], /signature/i, `entry 2 must fail on its signature: ${rows[2]}`);
   await page.screenshot({ path: join(OUT, 'explorer-tampered.png'), fullPage: true });
   console.log('SCREENSHOT ' + join(OUT, 'explorer-tampered.png'));
+});
+
+// The admin pages against the same server, as root (an admin): /users lists
+// the users; changing a role and disabling a user in the page takes effect
+// in the server; /policies shows that no policy is in force and the guard
+// events view; an auditor's navigation has no Users link and /users tells
+// them they need an administrator.
+test('users and policies pages as an admin, and an auditor\'s view', { timeout: 90_000 }, async () => {
+  const { access_token: admin } = await api('POST', '/auth/login', '', { username: 'root', password: PASSWORD });
+  await api('POST', '/api/v1/users', admin, { username: 'olga', password: 'olga passphrase long enough', role: 'operator' });
+
+  const page = await context.newPage(); // a new tab: its own session, so log in
+  await login(page, 'root', PASSWORD);
+  await page.goto(base() + '/users', { waitUntil: 'domcontentloaded' });
+  await page.locator('#user-root').waitFor({ timeout: TIMEOUT });
+  await page.locator('#user-olga').waitFor({ timeout: TIMEOUT });
+  assert.equal(await page.locator('#role-olga').inputValue(), 'operator');
+  await page.selectOption('#role-olga', 'auditor');
+  await page.locator('#user-action-ok').waitFor({ timeout: TIMEOUT });
+  let users = await api('GET', '/api/v1/users', admin);
+  assert.equal(users.users.find((u) => u.name === 'olga')?.role, 'auditor', JSON.stringify(users));
+  await page.click('#disable-olga');
+  await page.locator('#enable-olga').waitFor({ timeout: TIMEOUT });
+  users = await api('GET', '/api/v1/users', admin);
+  assert.equal(users.users.find((u) => u.name === 'olga')?.disabled, true, JSON.stringify(users));
+  await page.screenshot({ path: join(OUT, 'users-admin.png'), fullPage: true });
+  console.log('SCREENSHOT ' + join(OUT, 'users-admin.png'));
+  await page.click('#enable-olga');
+  try {
+    await page.locator('#disable-olga, #user-action-error').first().waitFor({ timeout: TIMEOUT });
+  } catch (e) {
+    await page.screenshot({ path: join(OUT, 'FAILED-users.png'), fullPage: true });
+    throw new Error(`no answer to Enable; the page shows:\n${await page.locator('main').innerText()}`);
+  }
+  if (await page.locator('#user-action-error').count() > 0) {
+    assert.fail(`enable failed: ${await page.locator('#user-action-error').textContent()}`);
+  }
+
+  await page.click('nav a[href="/policies"]'); // in-app navigation, as a person would
+  await page.locator('#no-active').waitFor({ timeout: TIMEOUT });
+  await page.locator('#guard-events').waitFor({ timeout: TIMEOUT });
+  await page.locator('#no-events, #event-table').first().waitFor({ timeout: TIMEOUT });
+  await page.screenshot({ path: join(OUT, 'policies-admin.png'), fullPage: true });
+  console.log('SCREENSHOT ' + join(OUT, 'policies-admin.png'));
+  assert.ok(await page.locator('nav a[href="/users"]').count() > 0, 'an admin\'s navigation links to /users');
+
+  // olga, now an auditor, logs in: no Users link, and /users refuses her.
+  await page.click('#logout');
+  await login(page, 'olga', 'olga passphrase long enough');
+  await page.goto(base() + '/users', { waitUntil: 'domcontentloaded' });
+  await page.locator('#users-error, #need-login').first().waitFor({ timeout: TIMEOUT });
+  assert.equal(await page.locator('nav a[href="/users"]').count(), 0, 'an auditor\'s navigation must not link to /users');
+  await page.screenshot({ path: join(OUT, 'users-auditor.png'), fullPage: true });
+  console.log('SCREENSHOT ' + join(OUT, 'users-auditor.png'));
 });
