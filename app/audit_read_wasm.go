@@ -16,6 +16,18 @@ func readFile(file app.Value, done func([]byte, error)) {
 		go done(nil, errors.New("this browser cannot read files (no Blob.arrayBuffer)"))
 		return
 	}
+	onSettled(file.Call("arrayBuffer"), func(buf app.Value) {
+		arr := app.Window().Get("Uint8Array").New(buf)
+		b := make([]byte, arr.Length())
+		app.CopyBytesToGo(b, arr)
+		go done(b, nil) // a JS callback must not block
+	}, func(err error) { go done(nil, err) })
+}
+
+// onSettled calls ok with the value of promise p once it resolves, or fail
+// with its reason once it rejects, and releases its callbacks. Both run in
+// a JS callback: they must not block.
+func onSettled(p app.Value, ok func(app.Value), fail func(error)) {
 	var onOK, onErr app.Func
 	release := func() {
 		onOK.Release()
@@ -23,22 +35,19 @@ func readFile(file app.Value, done func([]byte, error)) {
 	}
 	onOK = app.FuncOf(func(this app.Value, args []app.Value) any {
 		defer release()
-		arr := app.Window().Get("Uint8Array").New(args[0])
-		b := make([]byte, arr.Length())
-		app.CopyBytesToGo(b, arr)
-		go done(b, nil) // a JS callback must not block
+		ok(args[0])
 		return nil
 	})
 	onErr = app.FuncOf(func(this app.Value, args []app.Value) any {
 		defer release()
-		msg := "read failed"
+		msg := "the promise was rejected"
 		if len(args) > 0 && args[0].Truthy() {
 			msg = args[0].Call("toString").String()
 		}
-		go done(nil, errors.New(msg))
+		fail(errors.New(msg))
 		return nil
 	})
-	file.Call("arrayBuffer").Call("then", onOK, onErr)
+	p.Call("then", onOK, onErr)
 }
 
 // yieldToBrowser blocks the calling goroutine briefly so that the other

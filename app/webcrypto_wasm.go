@@ -71,32 +71,16 @@ func (c webCrypto) Check(pub ed25519.PublicKey, bodies [][]byte, sigs []ledger.S
 		err error
 	}
 	done := make(chan result, 1)
-	var onOK, onErr app.Func
-	release := func() {
-		onOK.Release()
-		onErr.Release()
-	}
-	onOK = app.FuncOf(func(this app.Value, args []app.Value) any {
-		defer release()
-		out := make([]byte, args[0].Length())
-		app.CopyBytesToGo(out, args[0])
+	p := c.fn.Invoke(jsBytes(pub), jsBytes(flat), jsBytes(ends), jsBytes(sigBytes))
+	onSettled(p, func(v app.Value) {
+		out := make([]byte, v.Length())
+		app.CopyBytesToGo(out, v)
 		oks := make([]bool, len(out))
 		for i, b := range out {
 			oks[i] = b == 1
 		}
 		done <- result{oks: oks}
-		return nil
-	})
-	onErr = app.FuncOf(func(this app.Value, args []app.Value) any {
-		defer release()
-		msg := "WebCrypto Ed25519 failed"
-		if len(args) > 0 && args[0].Truthy() {
-			msg = args[0].Call("toString").String()
-		}
-		done <- result{err: errors.New(msg)}
-		return nil
-	})
-	c.fn.Invoke(jsBytes(pub), jsBytes(flat), jsBytes(ends), jsBytes(sigBytes)).Call("then", onOK, onErr)
+	}, func(err error) { done <- result{err: err} })
 	return func() ([]bool, error) {
 		r := <-done
 		if r.err == nil && len(r.oks) != len(bodies) {
