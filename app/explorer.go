@@ -127,24 +127,26 @@ func (x *Explorer) onPrev(ctx app.Context, e app.Event) {
 
 func (x *Explorer) onReload(ctx app.Context, e app.Event) { x.load(ctx) }
 
-func (x *Explorer) onTrace(op string) app.EventHandler {
-	return func(ctx app.Context, e app.Event) {
-		preventDefault(e)
-		x.traceOp, x.trace, x.traceErr = op, nil, ""
-		callAPI(&x.apiCaller, ctx,
-			func(c *APIClient, cx context.Context) (*Trace, error) { return c.Trace(cx, op) },
-			func(ctx app.Context, t *Trace, err error) {
-				if op != x.traceOp {
-					return
-				}
-				if err != nil {
-					x.traceErr = err.Error()
-					return
-				}
-				x.trace = t
-				ctx.Defer(func(app.Context) { focus("trace") })
-			})
-	}
+// onTrace shows the causal trace of the op id in the link's data-op
+// attribute, read when clicked: go-app keeps a link's first handler across
+// re-renders (paging), so the handler must not carry the row's op id.
+func (x *Explorer) onTrace(ctx app.Context, e app.Event) {
+	op := ctx.JSSrc().Get("dataset").Get("op").String()
+	preventDefault(e)
+	x.traceOp, x.trace, x.traceErr = op, nil, ""
+	callAPI(&x.apiCaller, ctx,
+		func(c *APIClient, cx context.Context) (*Trace, error) { return c.Trace(cx, op) },
+		func(ctx app.Context, t *Trace, err error) {
+			if op != x.traceOp {
+				return
+			}
+			if err != nil {
+				x.traceErr = err.Error()
+				return
+			}
+			x.trace = t
+			ctx.Defer(func(app.Context) { focus("trace") })
+		})
 }
 
 func (x *Explorer) onCloseTrace(ctx app.Context, e app.Event) {
@@ -264,7 +266,7 @@ func (x *Explorer) renderEntry(e *ledger.Entry, m Mark) app.UI {
 	return app.Tr().ID("entry-"+u64(e.Index)).Class(map[bool]string{true: "ok", false: "bad"}[m.OK]).Body(
 		app.Td().Text(u64(e.Index)),
 		app.Td().Body(mark),
-		app.Td().Body(app.A().Href("#trace").Class("op").Text(e.OpID).OnClick(x.onTrace(e.OpID))),
+		app.Td().Body(app.A().Href("#trace").Class("op").DataSet("op", e.OpID).Text(e.OpID).OnClick(x.onTrace)),
 		app.Td().Text(e.Operation),
 		app.Td().Class("num").Text(entryInputs(e)),
 		app.Td().Class("num").Text(entryOutput(e)),
@@ -360,7 +362,7 @@ func (x *Explorer) traceItem(e *ledger.Entry) app.UI {
 		sig, cls = "signature ✗ "+err.Error(), "mark bad"
 	}
 	return app.Li().Body(
-		app.A().Href("#trace").Class("op").Text(e.OpID).OnClick(x.onTrace(e.OpID)),
+		app.A().Href("#trace").Class("op").DataSet("op", e.OpID).Text(e.OpID).OnClick(x.onTrace),
 		app.Text(" #"+u64(e.Index)+" "+e.Operation+" → "+entryOutput(e)+" "),
 		app.Span().Class(cls).Text(sig),
 	)

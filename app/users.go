@@ -59,25 +59,27 @@ func (u *UsersPage) loaded(us []UserInfo, err error) {
 
 func (u *UsersPage) onReload(ctx app.Context, e app.Event) { u.load(ctx) }
 
-func (u *UsersPage) onRole(name string) app.EventHandler {
-	return func(ctx app.Context, e app.Event) {
-		role := ctx.JSSrc().Get("value").String()
-		u.patch(ctx, name, UserPatch{Role: &role})
-	}
+// The handlers below read which user from the element's data-user
+// attribute, and the user's state from the page, when the event comes: go-app
+// keeps an element's first handler when a re-render brings a handler made
+// by the same function literal (it compares code pointers), so a handler
+// must not carry a row's data (rows move when users are added, and Disable
+// becomes Enable).
+
+func (u *UsersPage) onRole(ctx app.Context, e app.Event) {
+	name := ctx.JSSrc().Get("dataset").Get("user").String()
+	role := ctx.JSSrc().Get("value").String()
+	u.patch(ctx, name, UserPatch{Role: &role})
 }
 
-// onToggle disables an active user and enables a disabled one. It reads
-// the user's state when clicked, not when rendered: go-app may keep a
-// button's first handler when the button is re-rendered (Disable becoming
-// Enable), so the handler must not carry the state it was made with.
-func (u *UsersPage) onToggle(name string) app.EventHandler {
-	return func(ctx app.Context, e app.Event) {
-		for _, us := range u.users {
-			if us.Name == name {
-				disable := !us.Disabled
-				u.patch(ctx, name, UserPatch{Disabled: &disable})
-				return
-			}
+// onToggle disables an active user and enables a disabled one.
+func (u *UsersPage) onToggle(ctx app.Context, e app.Event) {
+	name := ctx.JSSrc().Get("dataset").Get("user").String()
+	for _, us := range u.users {
+		if us.Name == name {
+			disable := !us.Disabled
+			u.patch(ctx, name, UserPatch{Disabled: &disable})
+			return
 		}
 	}
 }
@@ -180,8 +182,8 @@ func (u *UsersPage) renderTable() app.UI {
 			return app.Tr().ID("user-"+us.Name).Class(cls).Body(
 				app.Td().Text(us.Name),
 				app.Td().Body(
-					app.Select().ID("role-"+us.Name).Aria("label", "Role of "+us.Name).Disabled(busy).
-						OnChange(u.onRole(us.Name)).Body(
+					app.Select().ID("role-"+us.Name).DataSet("user", us.Name).Aria("label", "Role of "+us.Name).Disabled(busy).
+						OnChange(u.onRole).Body(
 						app.Range(Roles).Slice(func(k int) app.UI {
 							return app.Option().Value(Roles[k]).Text(Roles[k]).Selected(Roles[k] == us.Role)
 						}),
@@ -191,8 +193,8 @@ func (u *UsersPage) renderTable() app.UI {
 				app.Td().Class("num").Text(guardTime(us.CreatedAt)),
 				app.Td().Class("num").Text(guardTime(us.LastLogin)),
 				app.Td().Body(
-					app.Button().Type("button").ID(actionID).Aria("label", action+" "+us.Name).
-						Disabled(busy).Text(action).OnClick(u.onToggle(us.Name)),
+					app.Button().Type("button").ID(actionID).DataSet("user", us.Name).Aria("label", action+" "+us.Name).
+						Disabled(busy).Text(action).OnClick(u.onToggle),
 				),
 			)
 		})),

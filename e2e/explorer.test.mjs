@@ -121,6 +121,14 @@ test('explorer re-verifies a real server\'s entries and marks a tampered one fai
   assert.equal(rows.length, ops.length, `rows: ${rows.join(' | ')}`);
   rows.forEach((r, i) => assert.match(r, /✓ verified/, `entry ${i} should be verified: ${r}`));
   await page.getByText(`${ops.length} of ${ops.length} entries on this page verified`).waitFor({ timeout: TIMEOUT });
+  // The causal trace of two entries, each from its own op id link.
+  for (const i of [1, 4]) {
+    await page.click(`#entries a.op[data-op="${ops[i]}"]`);
+    await page.locator('#trace h2', { hasText: `Causal trace of ${ops[i]}` }).waitFor({ timeout: TIMEOUT });
+    await page.locator('#trace', { hasText: 'Ancestors' }).waitFor({ timeout: TIMEOUT });
+    await page.click('#close-trace');
+    await page.locator('#trace').waitFor({ state: 'detached', timeout: TIMEOUT });
+  }
   await page.screenshot({ path: join(OUT, 'explorer-verified.png'), fullPage: true });
   console.log('SCREENSHOT ' + join(OUT, 'explorer-verified.png'));
 
