@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/policy"
 )
 
 // Permissions the navigation and the admin pages look for in
@@ -48,22 +48,11 @@ func (c *APIClient) Policies(ctx context.Context) (*PolicyList, error) {
 	return &p, c.getJSON(ctx, "/api/v1/policies", &p)
 }
 
-// GuardHit is one ledger entry with the guard events that matched a
-// GET /api/v1/guard/events query.
-type GuardHit struct {
-	Index      uint64              `json:"index"`
-	OpID       string              `json:"op_id"`
-	Operation  string              `json:"operation"`
-	Timestamp  string              `json:"timestamp"`
-	PolicyHash string              `json:"policy_hash"`
-	Events     []ledger.GuardEvent `json:"events"`
-}
-
-// GuardEventsPage is one page of GET /api/v1/guard/events.
-type GuardEventsPage struct {
-	Events []GuardHit `json:"events"`
-	Next   string     `json:"next"`
-}
+// GuardHit and GuardEventsPage are the guard events API's wire types.
+type (
+	GuardHit        = policy.GuardHit
+	GuardEventsPage = policy.GuardEventsPage
+)
 
 // GuardFilter selects guard events: Level is the minimum level ("" for
 // all), Rule a rule name ("" for all), Limit the page size (0: the

@@ -187,15 +187,7 @@ func (s *Server) guardEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		from = n
 	}
-	type hit struct {
-		Index      uint64              `json:"index"`
-		OpID       string              `json:"op_id"`
-		Operation  string              `json:"operation"`
-		Timestamp  string              `json:"timestamp"`
-		PolicyHash string              `json:"policy_hash"`
-		Events     []ledger.GuardEvent `json:"events"`
-	}
-	out := []hit{}
+	out := []policy.GuardHit{}
 	n := s.cfg.Store.Len()
 	next := ""
 	for i := from; i < n; i++ {
@@ -220,10 +212,10 @@ func (s *Server) guardEvents(w http.ResponseWriter, r *http.Request) {
 			next = strconv.FormatUint(i, 10)
 			break
 		}
-		out = append(out, hit{Index: e.Index, OpID: e.OpID, Operation: e.Operation, PolicyHash: hexHash(e.PolicyHash),
+		out = append(out, policy.GuardHit{Index: e.Index, OpID: e.OpID, Operation: e.Operation, PolicyHash: hexHash(e.PolicyHash),
 			Timestamp: time.Unix(0, e.Timestamp).UTC().Format(time.RFC3339Nano), Events: evs})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": out, "next": next})
+	writeJSON(w, http.StatusOK, policy.GuardEventsPage{Events: out, Next: next})
 }
 
 func hexHash(h tlog.Hash) string {
