@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"sort"
 	"strings"
 	"time"
 
@@ -116,8 +115,9 @@ func createUser(tx *buntdb.Tx, u *User) error {
 	return err
 }
 
-func hasAdmin(tx *buntdb.Tx) (bool, error) {
-	found := false
+// forEachUser calls f with every user in name order until f returns
+// false; a record that cannot be decoded stops it with that error.
+func forEachUser(tx *buntdb.Tx, f func(*User) bool) error {
 	var derr error
 	err := tx.AscendKeys(prefixUser+"*", func(_, v string) bool {
 		u, err := decodeUser(v)
@@ -125,15 +125,20 @@ func hasAdmin(tx *buntdb.Tx) (bool, error) {
 			derr = err
 			return false
 		}
-		if u.Role == RoleAdmin && !u.Disabled {
-			found = true
-			return false
-		}
-		return true
+		return f(u)
 	})
 	if derr != nil {
-		return false, derr
+		return derr
 	}
+	return err
+}
+
+func hasAdmin(tx *buntdb.Tx) (bool, error) {
+	found := false
+	err := forEachUser(tx, func(u *User) bool {
+		found = u.Role == RoleAdmin && !u.Disabled
+		return !found
+	})
 	return found, err
 }
 
@@ -165,23 +170,9 @@ func (s *BuntStore) GetUser(_ context.Context, name string) (*User, error) {
 func (s *BuntStore) ListUsers(_ context.Context) ([]*User, error) {
 	var us []*User
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		var derr error
-		err := tx.AscendKeys(prefixUser+"*", func(_, v string) bool {
-			u, err := decodeUser(v)
-			if err != nil {
-				derr = err
-				return false
-			}
-			us = append(us, u)
-			return true
-		})
-		if derr != nil {
-			return derr
-		}
-		return err
+		return forEachUser(tx, func(u *User) bool { us = append(us, u); return true })
 	})
-	sort.Slice(us, func(i, j int) bool { return us[i].Name < us[j].Name })
-	return us, wrap(err)
+	return us, wrap(err) // in name order: the keys are prefixUser + name
 }
 
 // UpdateUser implements [Store].
