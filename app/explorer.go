@@ -27,7 +27,7 @@ type Explorer struct {
 	pinnedFP Fingerprint
 	loggedIn bool
 
-	cursors []string // cursors of the pages shown so far; the last is the current one
+	pages   pager
 	loading bool
 	err     string
 	data    *ExplorerData
@@ -52,7 +52,6 @@ func (x *Explorer) OnMount(ctx app.Context) {
 		x.pinned, x.pinnedFP, x.keyInput = strings.TrimSpace(k), fp, strings.TrimSpace(k)
 	}
 	x.loggedIn = sessionToken(ctx) != ""
-	x.cursors = []string{""}
 	x.mount(ctx)
 	x.load(ctx)
 }
@@ -72,9 +71,6 @@ func (x *Explorer) pin(ctx app.Context, key string) {
 	x.keyErr = ""
 	x.pinned, x.pinnedFP, x.keyInput = key, fp, key
 	ctx.SetState(PinnedKeyState, key).Persist()
-	if len(x.cursors) == 0 {
-		x.cursors = []string{""}
-	}
 	x.load(ctx)
 }
 
@@ -85,11 +81,11 @@ func (x *Explorer) onUnpin(ctx app.Context, e app.Event) {
 
 // load fetches and verifies the current page.
 func (x *Explorer) load(ctx app.Context) {
-	if x.pinned == "" || !x.loggedIn || x.loading || len(x.cursors) == 0 {
+	if x.pinned == "" || !x.loggedIn || x.loading {
 		return
 	}
 	x.loading, x.err = true, ""
-	key, cursor := x.pinned, x.cursors[len(x.cursors)-1]
+	key, cursor := x.pinned, x.pages.cursor()
 	callAPI(&x.apiCaller, ctx,
 		func(c *APIClient, cx context.Context) (*ExplorerData, error) {
 			return LoadExplorerPage(cx, c, key, cursor)
@@ -113,15 +109,15 @@ func (x *Explorer) onNext(ctx app.Context, e app.Event) {
 	if x.data == nil || x.data.Next == "" || x.loading {
 		return
 	}
-	x.cursors = append(x.cursors, x.data.Next)
+	x.pages.next(x.data.Next)
 	x.load(ctx)
 }
 
 func (x *Explorer) onPrev(ctx app.Context, e app.Event) {
-	if len(x.cursors) < 2 || x.loading {
+	if !x.pages.hasPrev() || x.loading {
 		return
 	}
-	x.cursors = x.cursors[:len(x.cursors)-1]
+	x.pages.prev()
 	x.load(ctx)
 }
 
@@ -212,7 +208,7 @@ func (x *Explorer) renderPage() app.UI {
 		app.Div().Class("hist-head").Body(
 			app.H2().Text("Entries"),
 			app.Div().Class("row").Body(
-				app.Button().Type("button").ID("prev").Text("← Previous").Disabled(len(x.cursors) < 2 || x.loading).OnClick(x.onPrev),
+				app.Button().Type("button").ID("prev").Text("← Previous").Disabled(!x.pages.hasPrev() || x.loading).OnClick(x.onPrev),
 				app.Button().Type("button").ID("next").Text("Next →").Disabled(d == nil || d.Next == "" || x.loading).OnClick(x.onNext),
 				app.Button().Type("button").ID("reload").Text("Reload").Disabled(x.loading || x.pinned == "" || !x.loggedIn).OnClick(x.onReload),
 			),

@@ -365,7 +365,7 @@ func TestExplorerPage(t *testing.T) {
 	o := nu.MustNew(5, 5)
 	es[4].Output = &o
 	d := &ExplorerData{Entries: es, Next: "50", TreeSize: 60, Verify: VerifyPage(tl.vkey, cp, prev, es, ps)}
-	h.ctx.Dispatch(func(ctx app.Context) { x.cursors = []string{""}; x.loaded(d, nil) })
+	h.ctx.Dispatch(func(ctx app.Context) { x.pages.first(); x.loaded(d, nil) })
 	e.ConsumeAll()
 	got = app.HTMLString(h)
 	for _, want := range []string{`id="checkpoint"`, "Checkpoint signed by the pinned key", "48 of 50 entries on this page verified",

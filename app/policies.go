@@ -36,7 +36,7 @@ type PoliciesPage struct {
 	ruleInput  string
 	filter     GuardFilter // the filter applied (Level, Rule)
 
-	cursors   []string // cursors of the event pages shown so far; the last is the current one
+	pages     pager // the guard event pages
 	evLoading bool
 	evErr     string
 	events    *GuardEventsPage
@@ -51,7 +51,6 @@ func (p *PoliciesPage) OnNav(ctx app.Context) {
 // OnMount loads the policies and the first page of events.
 func (p *PoliciesPage) OnMount(ctx app.Context) {
 	p.loggedIn = p.api != nil || sessionToken(ctx) != ""
-	p.cursors = []string{""}
 	p.mount(ctx)
 	p.loadPolicies(ctx)
 	p.loadEvents(ctx)
@@ -76,13 +75,13 @@ func (p *PoliciesPage) policiesLoaded(l *PolicyList, err error) {
 }
 
 func (p *PoliciesPage) loadEvents(ctx app.Context) {
-	if !p.loggedIn || len(p.cursors) == 0 {
+	if !p.loggedIn {
 		return
 	}
 	p.evSeq++
 	p.evLoading, p.evErr = true, ""
 	seq := p.evSeq
-	f := GuardFilter{Level: p.filter.Level, Rule: p.filter.Rule, Limit: GuardPageSize, Cursor: p.cursors[len(p.cursors)-1]}
+	f := GuardFilter{Level: p.filter.Level, Rule: p.filter.Rule, Limit: GuardPageSize, Cursor: p.pages.cursor()}
 	callAPI(&p.apiCaller, ctx,
 		func(c *APIClient, cx context.Context) (*GuardEventsPage, error) { return c.GuardEvents(cx, f) },
 		func(_ app.Context, pg *GuardEventsPage, err error) {
@@ -123,7 +122,7 @@ func (p *PoliciesPage) applyFilter(ctx app.Context, level, rule string) {
 	}
 	p.levelInput, p.ruleInput = level, strings.TrimSpace(rule)
 	p.filter = GuardFilter{Level: p.levelInput, Rule: p.ruleInput}
-	p.cursors = []string{""}
+	p.pages.first()
 	p.loadEvents(ctx)
 }
 
@@ -133,15 +132,15 @@ func (p *PoliciesPage) onNext(ctx app.Context, e app.Event) {
 	if p.events == nil || p.events.Next == "" || p.evLoading {
 		return
 	}
-	p.cursors = append(p.cursors, p.events.Next)
+	p.pages.next(p.events.Next)
 	p.loadEvents(ctx)
 }
 
 func (p *PoliciesPage) onPrev(ctx app.Context, e app.Event) {
-	if len(p.cursors) < 2 || p.evLoading {
+	if !p.pages.hasPrev() || p.evLoading {
 		return
 	}
-	p.cursors = p.cursors[:len(p.cursors)-1]
+	p.pages.prev()
 	p.loadEvents(ctx)
 }
 
@@ -229,7 +228,7 @@ func (p *PoliciesPage) renderEvents() app.UI {
 		app.Div().Class("hist-head").Body(
 			app.H2().Text("Guard events"),
 			app.Div().Class("row").Body(
-				app.Button().Type("button").ID("prev").Text("← Previous").Disabled(len(p.cursors) < 2 || p.evLoading).OnClick(p.onPrev),
+				app.Button().Type("button").ID("prev").Text("← Previous").Disabled(!p.pages.hasPrev() || p.evLoading).OnClick(p.onPrev),
 				app.Button().Type("button").ID("next").Text("Next →").Disabled(pg == nil || pg.Next == "" || p.evLoading).OnClick(p.onNext),
 			),
 		),
