@@ -84,6 +84,16 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 }
 
 // wantArgs checks the number of positional arguments.
+// requireFlag fails with a usage error when a required flag's value is
+// empty; flag names it as the usage shows it ("--out FILE").
+func requireFlag(fs *flag.FlagSet, value, flag string) error {
+	if value != "" {
+		return nil
+	}
+	fmt.Fprintf(fs.Output(), "ebios %s: %s is required\n", fs.Name(), flag)
+	return exitError{exitUsage}
+}
+
 func wantArgs(fs *flag.FlagSet, pos []string, n int, what string) error {
 	if len(pos) != n {
 		fmt.Fprintf(fs.Output(), "ebios %s: want %s, got %d argument(s): %s\n", fs.Name(), what, len(pos), strings.Join(pos, " "))

@@ -35,9 +35,8 @@ func runKey(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Wri
 	if err := wantArgs(fs, pos, 0, "no arguments"); err != nil {
 		return err
 	}
-	if *out == "" {
-		fmt.Fprintln(stderr, "ebios key generate: --out FILE is required")
-		return exitError{exitUsage}
+	if err := requireFlag(fs, *out, "--out FILE"); err != nil {
+		return err
 	}
 	vkey, err := keyfile.Generate(rand.Reader, *out, *name, *force)
 	if err != nil {

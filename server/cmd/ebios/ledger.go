@@ -90,9 +90,8 @@ func ledgerExport(_ context.Context, args []string, stdout, stderr io.Writer) er
 	if err := wantArgs(fs, pos, 0, "no arguments"); err != nil {
 		return err
 	}
-	if *out == "" {
-		fmt.Fprintln(stderr, "ebios ledger export: --out BUNDLE is required")
-		return exitError{exitUsage}
+	if err := requireFlag(fs, *out, "--out BUNDLE"); err != nil {
+		return err
 	}
 	st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
 	if err != nil {

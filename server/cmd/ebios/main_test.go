@@ -139,3 +139,22 @@ func TestBinary(t *testing.T) {
 	}
 	_ = os.Remove(bin)
 }
+
+// TestRequiredFlags: each command with a required flag says which one is
+// missing and exits with the usage code.
+func TestRequiredFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"key", "generate"}, "ebios key generate: --out FILE is required"},
+		{[]string{"ledger", "export", "--data", t.TempDir()}, "ebios ledger export: --out BUNDLE is required"},
+		{[]string{"proofs", "attest"}, "ebios proofs attest: --key FILE is required"},
+		{[]string{"static"}, "ebios static: --out DIR is required"},
+	} {
+		_, stderr, code := runCLI(t, "", c.args...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, stderr, exitUsage, c.want)
+		}
+	}
+}

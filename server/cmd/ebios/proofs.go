@@ -46,9 +46,8 @@ func runProofs(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		*manifest = *dir + "/manifest.json"
 	}
 	if args[0] == "attest" {
-		if *key == "" {
-			fmt.Fprintln(stderr, "ebios proofs attest: --key FILE is required")
-			return exitError{exitUsage}
+		if err := requireFlag(fs, *key, "--key FILE"); err != nil {
+			return err
 		}
 		return proofsAttest(ctx, *dir, *manifest, *dataDir, *key, *asJSON, stdout, stderr)
 	}

@@ -46,9 +46,8 @@ func runStatic(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err := wantArgs(fs, pos, 0, "no arguments"); err != nil {
 		return err
 	}
-	if *out == "" {
-		fmt.Fprintln(stderr, "ebios static: --out DIR is required")
-		return exitError{exitUsage}
+	if err := requireFlag(fs, *out, "--out DIR"); err != nil {
+		return err
 	}
 	base, err := webapp.CheckAPIURL(*api)
 	if err != nil {
