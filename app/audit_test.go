@@ -234,6 +234,20 @@ type auditHarness struct {
 
 func (h *auditHarness) OnPreRender(ctx app.Context) { h.ctx = ctx }
 
+// waitDone runs the engine's dispatched work until the verification a
+// runs in the background is done (at most a second).
+func waitDone(t *testing.T, a *Audit, e app.TestEngine) {
+	t.Helper()
+	for range 100 {
+		if a.phase == phaseDone {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+		e.ConsumeAll()
+	}
+	t.Fatal("the verification did not finish within a second")
+}
+
 func TestAuditPage(t *testing.T) {
 	data, vkey := testBundle(t, 25)
 	h := &auditHarness{}
@@ -271,13 +285,7 @@ func TestAuditPage(t *testing.T) {
 	}
 	h.ctx.Dispatch(func(ctx app.Context) { a.verify(ctx) })
 	e.ConsumeAll()
-	for range 100 {
-		if a.phase == phaseDone {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-		e.ConsumeAll()
-	}
+	waitDone(t, a, e)
 	got = app.HTMLString(h)
 	for _, want := range []string{`id="audit-ok"`, "✓ OK", `<progress`, "25 of 25 entries checked", "entries/s", "Merkle root"} {
 		if !strings.Contains(got, want) {
@@ -289,13 +297,7 @@ func TestAuditPage(t *testing.T) {
 	bad := bytes.Replace(data, []byte(`"op_id":"op-0004"`), []byte(`"op_id":"op-9999"`), 1)
 	h.ctx.Dispatch(func(ctx app.Context) { a.loaded(bad, nil); a.verify(ctx) })
 	e.ConsumeAll()
-	for range 100 {
-		if a.phase == phaseDone {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-		e.ConsumeAll()
-	}
+	waitDone(t, a, e)
 	got = app.HTMLString(h)
 	for _, want := range []string{`id="audit-failed"`, "FAILED at entry 4", ledger.CodeSignature, `role="alert"`, "4 entries passed"} {
 		if !strings.Contains(got, want) {
