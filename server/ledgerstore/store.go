@@ -123,7 +123,8 @@ type Store struct {
 	failed error // set when a write failed in a way that leaves the file unknown
 	closed bool
 
-	ops *opIndex // op id → index, for every entry sequenced
+	ops     *opIndex // op id → index, for every entry sequenced
+	opsOnce sync.Once
 }
 
 // request is one Append or AppendBatch: its drafts are committed together
@@ -334,7 +335,7 @@ func (s *Store) load() error {
 		last = e.LinkHash(s.origin)
 		return nil
 	})
-	if err == nil {
+	if err == nil && s.signer != nil { // the sequencer needs it; readers build it when first asked
 		err = s.db.View(func(tx *buntdb.Tx) error {
 			var err error
 			s.ops, err = loadOpIndex(tx, size)
@@ -462,8 +463,25 @@ func (s *Store) Get(i uint64) (*ledger.Entry, error) {
 
 // IndexOfOp returns the index of the entry with the given op id.
 func (s *Store) IndexOfOp(opID string) (uint64, bool) {
-	i, ok := s.ops.lookup(opID, s.opAt)
+	i, ok := s.opIndex().lookup(opID, s.opAt)
 	return i, ok && i < s.Len()
+}
+
+// opIndex returns the op-id index. A writable store builds it when it
+// opens (its sequencer needs it); a read-only one when first asked, so that
+// verifying or exporting a large log does not pay for it. An entry whose op
+// id cannot be read is left out (verification reports it).
+func (s *Store) opIndex() *opIndex {
+	s.opsOnce.Do(func() {
+		if s.ops != nil {
+			return
+		}
+		s.db.View(func(tx *buntdb.Tx) error {
+			s.ops, _ = loadOpIndex(tx, s.Len())
+			return nil
+		})
+	})
+	return s.ops
 }
 
 // opAt reads the op id of entry i (which may be written but not yet

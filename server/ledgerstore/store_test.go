@@ -437,6 +437,13 @@ func TestReadOnly(t *testing.T) {
 	if _, err := ro.Append(context.Background(), draft("b")); code(err) != CodeClosed {
 		t.Fatalf("append read-only: %v", err)
 	}
+	// The op-id index of a read-only store is built when first asked.
+	if i, ok := ro.IndexOfOp("a"); !ok || i != 0 {
+		t.Fatalf("IndexOfOp(a) on the read-only store = %d, %v", i, ok)
+	}
+	if _, ok := ro.IndexOfOp("b"); ok {
+		t.Fatal("IndexOfOp found an op id that was never logged")
+	}
 	var buf bytes.Buffer
 	if err := ro.WriteBundle(&buf, -1, nil); err != nil {
 		t.Fatal(err)
