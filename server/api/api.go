@@ -229,13 +229,18 @@ var (
 	noSniff         = []string{"nosniff"}
 )
 
-// writeJSON writes v with status 200 (or the given status).
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSONHeader writes the headers of a JSON response with status.
+func writeJSONHeader(w http.ResponseWriter, status int) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
 	h["Cache-Control"] = noStore
 	h["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(status)
+}
+
+// writeJSON writes v with status 200 (or the given status).
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeJSONHeader(w, status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)

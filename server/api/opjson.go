@@ -17,11 +17,7 @@ func writeOp(w http.ResponseWriter, resp *opResponse) {
 		writeJSON(w, http.StatusOK, resp)
 		return
 	}
-	h := w.Header()
-	h["Content-Type"] = jsonContentType
-	h["Cache-Control"] = noStore
-	h["X-Content-Type-Options"] = noSniff
-	w.WriteHeader(http.StatusOK)
+	writeJSONHeader(w, http.StatusOK)
 	w.Write(b)
 }
 
