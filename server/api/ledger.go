@@ -29,20 +29,10 @@ func b64(hs []tlog.Hash) []string {
 	return out
 }
 
-// latest returns the latest signed checkpoint and its tree size.
-func (s *Server) latest() ([]byte, int64, error) {
-	cp := s.cfg.Store.Checkpoint()
-	c, err := ledger.OpenCheckpoint(cp, s.verifier, s.cfg.Store.Origin())
-	return cp, c.Size, err
-}
-
 // proveEntry returns the inclusion proof of e in the latest checkpoint, as
 // JSON and as the proof itself.
 func (s *Server) proveEntry(e *ledger.Entry) (*proofJSON, tlog.RecordProof, error) {
-	cp, size, err := s.latest()
-	if err != nil {
-		return nil, nil, err
-	}
+	cp, size := s.cfg.Store.Latest()
 	p, err := s.cfg.Store.InclusionProof(int64(e.Index), size)
 	if err != nil {
 		return nil, nil, err
@@ -191,11 +181,7 @@ func (s *Server) consistency(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr(CodeBadParam, "old must be a tree size (non-negative integer)", "got "+strconv.Quote(q.Get("old")), ""))
 		return
 	}
-	cp, size, err := s.latest()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	cp, size := s.cfg.Store.Latest()
 	var p tlog.TreeProof
 	if old > 0 { // the empty tree is a prefix of every tree: an empty proof
 		if p, err = s.cfg.Store.ConsistencyProof(old, size); err != nil {

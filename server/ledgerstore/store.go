@@ -443,6 +443,14 @@ func (s *Store) Checkpoint() []byte {
 	return s.cp
 }
 
+// Latest returns the latest signed checkpoint and its tree size, read
+// together (the size is Len at the moment the checkpoint was current).
+func (s *Store) Latest() (cp []byte, size int64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cp, int64(s.size)
+}
+
 // Get returns entry i.
 func (s *Store) Get(i uint64) (*ledger.Entry, error) {
 	if i >= s.Len() {
