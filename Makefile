@@ -39,6 +39,7 @@ lint:
 	$(GO) vet ./...
 
 unit:
+	@scripts/need-python.sh
 	$(GO) test -count=1 ./...
 
 wasm-test:
@@ -69,6 +70,7 @@ fuzz:
 	$(GO) test ./core/expr -run '^$$' -fuzz FuzzEval -fuzztime $(FUZZTIME)
 	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME)
 	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzParseLeaf -fuzztime $(FUZZTIME)
+	$(GO) test ./core/strictjson -run '^$$' -fuzz FuzzUnmarshal -fuzztime $(FUZZTIME)
 	$(GO) test ./server/ledgerstore -run '^$$' -fuzz FuzzBatchRow -fuzztime $(FUZZTIME)
 	$(GO) test ./core/policy -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./server/api -run '^$$' -fuzz FuzzInput -fuzztime $(FUZZTIME)

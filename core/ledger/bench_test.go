@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"io"
 	"testing"
 )
 
@@ -25,6 +26,31 @@ func BenchmarkVerifyBundle(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)*benchEntries/b.Elapsed().Seconds(), "entries/s")
+	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/benchEntries, "ns/entry")
+}
+
+// BenchmarkReadBundle reads a 1000-entry bundle without verifying it: the
+// cost of the strict JSON reading alone.
+func BenchmarkReadBundle(b *testing.B) {
+	s := newSigner(b, testOrigin)
+	data := bundleBytes(b, mustBundle(b, newTestLog(b, s, benchEntries)))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	var e Entry
+	for b.Loop() {
+		br, err := NewBundleReader(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if err := br.next(&e); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/benchEntries, "ns/entry")
 }
 

@@ -3,9 +3,12 @@ package ledger
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"io"
 	"strconv"
+	"strings"
+
+	"github.com/ebios/ebios/core/nu"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Bundle format identification.
@@ -134,43 +137,61 @@ func (bw *BundleWriter) Close() error {
 }
 
 // BundleReader reads a bundle entry by entry. Memory stays bounded by the
-// size of one entry, whatever the size of the bundle.
+// size of one entry, whatever the size of the bundle. It reads strictly
+// (docs/ledger-format.md §3 and §7): the header members in their fixed
+// order, each entry as [Entry.UnmarshalJSON] does, valid UTF-8 only, and
+// nothing after the closing brace.
 type BundleReader struct {
 	// Header is the bundle header, read by [NewBundleReader].
 	Header BundleHeader
-	dec    *json.Decoder
-	w      entryJSON
+	r      entryReader
 	n      int64
 	done   bool
+	tail   bool // the entries array has ended: errors are about the bundle, not an entry
 }
 
 // NewBundleReader reads and checks the header of the bundle in r (format,
 // version and member order) and returns a reader positioned at the first
 // entry.
 func NewBundleReader(r io.Reader) (*BundleReader, error) {
-	br := &BundleReader{dec: json.NewDecoder(r)}
-	d := br.dec
-	d.DisallowUnknownFields()
+	br := &BundleReader{r: entryReader{d: newEntryDecoder(r)}}
+	d := br.r.d
 	if err := br.delim('{', "the bundle must be a JSON object"); err != nil {
 		return nil, err
 	}
 	h := &br.Header
 	for _, f := range []struct {
 		k string
-		v any
-	}{{"format", &h.Format}, {"version", &h.Version}, {"origin", &h.Origin}, {"key", &h.Key}, {"checkpoint", &h.Checkpoint}} {
+		v *string
+	}{{"format", &h.Format}, {"version", nil}, {"origin", &h.Origin}, {"key", &h.Key}, {"checkpoint", &h.Checkpoint}} {
 		if err := br.key(f.k); err != nil {
 			return nil, err
 		}
-		if err := d.Decode(f.v); err != nil {
-			return nil, br.errf("member %q: %v", f.k, err)
+		if f.v == nil { // version: exactly the integer 1
+			v, err := d.ReadValue()
+			if err != nil {
+				return nil, br.errf("member \"version\": %s", reason(br.r.jsonErr(err)))
+			}
+			if v.Kind() != '0' {
+				return nil, br.errf("member \"version\" must be a number")
+			}
+			h.Version, err = strconv.Atoi(string(v))
+			if err != nil || strconv.Itoa(h.Version) != string(v) {
+				return nil, br.errf("member \"version\" must be an integer, got %s", truncate(string(v), 20))
+			}
+			if h.Version != BundleVersion {
+				return nil, newErr(CodeBundle, "bundle version "+itoa(h.Version)+" is not supported (this reader knows version "+itoa(BundleVersion)+")", "",
+					"use a newer eBIOS to verify this bundle")
+			}
+			continue
 		}
+		s, err := br.r.str(f.k)
+		if err != nil {
+			return nil, br.errf("member %q: %s", f.k, reason(err))
+		}
+		*f.v = string(s)
 		if f.k == "format" && h.Format != BundleFormat {
 			return nil, br.errf("format is %q, not %q: this is not an eBIOS ledger bundle", truncate(h.Format, 40), BundleFormat)
-		}
-		if f.k == "version" && h.Version != BundleVersion {
-			return nil, newErr(CodeBundle, "bundle version "+itoa(h.Version)+" is not supported (this reader knows version "+itoa(BundleVersion)+")", "",
-				"use a newer eBIOS to verify this bundle")
 		}
 	}
 	if err := br.key("entries"); err != nil {
@@ -200,60 +221,76 @@ func (br *BundleReader) next(e *Entry) error {
 	if br.done {
 		return io.EOF
 	}
-	if !br.dec.More() {
-		br.done = true
+	d := br.r.d
+	if d.PeekKind() == ']' {
+		br.done, br.tail = true, true
 		if err := br.delim(']', "expected , or ] after an entry"); err != nil {
 			return err
+		}
+		if d.PeekKind() != '}' {
+			_, _ = d.ReadToken()
+			return br.errf(`"entries" must be the last member`)
 		}
 		if err := br.delim('}', `"entries" must be the last member`); err != nil {
 			return err
 		}
-		if _, err := br.dec.Token(); err != io.EOF {
+		if _, err := d.ReadToken(); err != io.EOF {
 			return br.errf("data after the end of the bundle")
 		}
 		return io.EOF
 	}
-	br.w.reset()
-	if err := br.dec.Decode(&br.w); err != nil {
+	if err := br.r.entry(e); err != nil {
 		br.done = true
-		return br.errf("entry %d: %v", br.n, err)
-	}
-	if err := br.w.toEntry(e); err != nil {
-		br.done = true
-		return br.errf("entry %d: %v", br.n, err)
+		return br.errf("entry %d: %s", br.n, reason(err))
 	}
 	br.n++
 	return nil
 }
 
 func (br *BundleReader) key(k string) error {
-	t, err := br.dec.Token()
-	if err != nil {
-		return br.errf("expected member %q: %v", k, err)
+	d := br.r.d
+	if d.PeekKind() != '"' {
+		_, err := d.ReadToken()
+		if err == nil {
+			return br.errf("expected member %q (members must be format, version, origin, key, checkpoint, entries in this order)", k)
+		}
+		return br.errf("expected member %q: %s", k, reason(br.r.jsonErr(err)))
 	}
-	if s, ok := t.(string); !ok || s != k {
-		return br.errf("expected member %q, found %v (members must be format, version, origin, key, checkpoint, entries in this order)", k, t)
+	s, err := br.r.name()
+	if err != nil {
+		return br.errf("expected member %q: %s", k, reason(err))
+	}
+	if string(s) != k {
+		return br.errf("expected member %q, found %q (members must be format, version, origin, key, checkpoint, entries in this order)", k, truncate(string(s), 40))
 	}
 	return nil
 }
 
-func (br *BundleReader) delim(want json.Delim, msg string) error {
-	t, err := br.dec.Token()
+func (br *BundleReader) delim(want jsontext.Kind, msg string) error {
+	d := br.r.d
+	got := d.PeekKind()
+	tok, err := d.ReadToken()
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
-		return br.errf("%s: %v", msg, err)
+		return br.errf("%s: %s", msg, reason(br.r.jsonErr(err)))
 	}
-	if d, ok := t.(json.Delim); !ok || d != want {
+	if got != want || tok.Kind() != want {
 		return br.errf("%s", msg)
 	}
 	return nil
 }
 
+// reason is the message of an entry reader error without its code and
+// "malformed entry" prefix, for the bundle error that wraps it.
+func reason(err error) string {
+	if e, ok := nu.AsError(err); ok {
+		return strings.TrimPrefix(e.Message, "malformed entry: ")
+	}
+	return err.Error()
+}
+
 func (br *BundleReader) errf(format string, args ...any) error {
 	return newErr(CodeBundle, "malformed bundle: "+sprintf(format, args...),
-		"at byte "+itoa64(br.dec.InputOffset()),
+		"at byte "+itoa64(br.r.d.InputOffset()),
 		"the bundle is damaged or not an eBIOS ledger bundle; export it again from the log")
 }
 

@@ -2,9 +2,14 @@ package ledger
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
+	"math"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -78,13 +83,21 @@ func TestBundleReaderStrict(t *testing.T) {
 // FuzzReadBundle feeds arbitrary bytes to the bundle reader and the
 // streaming verifier: they must not panic, must agree on what is
 // well-formed, and a bundle that reads must write back to a bundle that
-// reads to the same thing.
+// reads to the same canonical bytes. A second reader, encoding/json (v1)
+// into generic values, must find in every accepted bundle the values our
+// strict reader found: whatever we accept has one meaning.
 func FuzzReadBundle(f *testing.F) {
 	s := newSigner(f, testOrigin)
 	for _, n := range []int{0, 1, 3} {
 		f.Add(bundleBytes(f, mustBundle(f, newTestLog(f, s, n))))
 	}
 	f.Add([]byte(`{"format":"ebios-ledger-bundle","version":1,"origin":"o","key":"k","checkpoint":"c","entries":[{}]}`))
+	corpus, _ := filepath.Glob(filepath.Join(strictDir, "*.json"))
+	for _, name := range corpus {
+		if data, err := os.ReadFile(name); err == nil && filepath.Base(name) != "cases.json" {
+			f.Add(data)
+		}
+	}
 	v := s.Verifier()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := ReadBundle(bytes.NewReader(data))
@@ -98,6 +111,7 @@ func FuzzReadBundle(f *testing.F) {
 			}
 			return
 		}
+		sameAsGenericReader(t, data, b)
 		full, _ := b.Verify(v, nil)
 		if rep.FirstBad == nil || rep.FirstBad.Check != CheckFormat {
 			if !reflect.DeepEqual(full, rep) {
@@ -165,4 +179,60 @@ func FuzzParseLeaf(f *testing.F) {
 			t.Fatalf("LeafOpID = %q, %v; ParseLeaf says op id %q", op, opOK, e.OpID)
 		}
 	})
+}
+
+// sameAsGenericReader checks that encoding/json (v1), reading data into
+// generic values, sees the same entries as b (our strict reading of data):
+// each entry's members equal those of our re-encoding of the entry, with
+// numbers compared as binary64 values.
+func sameAsGenericReader(t *testing.T, data []byte, b *Bundle) {
+	t.Helper()
+	var doc struct {
+		Entries []any `json:"entries"`
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	if err := d.Decode(&doc); err != nil {
+		t.Fatalf("encoding/json cannot read a bundle we accept: %v", err)
+	}
+	if len(doc.Entries) != len(b.Entries) {
+		t.Fatalf("encoding/json reads %d entries, we read %d", len(doc.Entries), len(b.Entries))
+	}
+	for i, e := range b.Entries {
+		ours, err := e.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want any
+		d := json.NewDecoder(bytes.NewReader(ours))
+		d.UseNumber()
+		if err := d.Decode(&want); err != nil {
+			t.Fatal(err)
+		}
+		if got := numbersAsFloats(doc.Entries[i]); !reflect.DeepEqual(got, numbersAsFloats(want)) {
+			t.Fatalf("entry %d: encoding/json reads %v, we read %v", i, got, numbersAsFloats(want))
+		}
+	}
+}
+
+// numbersAsFloats replaces every json.Number in v by its binary64 bits
+// ("-0" keeps its sign), so that 15e-1 and 1.5 compare equal.
+func numbersAsFloats(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		if err != nil {
+			return x
+		}
+		return math.Float64bits(f)
+	case []any:
+		for i := range x {
+			x[i] = numbersAsFloats(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = numbersAsFloats(x[k])
+		}
+	}
+	return v
 }

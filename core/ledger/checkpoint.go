@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"strings"
@@ -110,12 +111,18 @@ func (c Checkpoint) Sign(s note.Signer) ([]byte, error) {
 // OpenCheckpoint verifies the signed checkpoint msg against the pinned key
 // and checks that its origin is origin (when origin is empty, the pinned
 // key's name is expected). Signatures by other keys are ignored; there must
-// be a valid one by the pinned key.
+// be a valid one by the pinned key, and every signature line that names the
+// pinned key must be valid: C2SP signed-note says a note with a failed
+// signature by a known key fails, whatever the order of the lines
+// (note.Open checks only the first line of each key).
 func OpenCheckpoint(msg []byte, pinned note.Verifier, origin string) (Checkpoint, error) {
 	if origin == "" {
 		origin = pinned.Name()
 	}
 	n, err := note.Open(msg, note.VerifierList(pinned))
+	if err == nil && !allPinnedSigsValid(msg, pinned) {
+		err = &note.InvalidSignatureError{Name: pinned.Name(), Hash: pinned.KeyHash()}
+	}
 	if err != nil {
 		var unverified *note.UnverifiedNoteError
 		var invalid *note.InvalidSignatureError
@@ -228,4 +235,25 @@ func CheckConsistency(old, new Checkpoint, proof tlog.TreeProof) error {
 func errFork(old, new Checkpoint, details string) error {
 	return newErr(CodeFork, "tree of size "+itoa64(new.Size)+" is not an extension of the tree of size "+itoa64(old.Size)+" seen before",
 		details, "the log forked or rewrote history (or the proof is wrong): keep both checkpoints as evidence and report it")
+}
+
+// allPinnedSigsValid checks every signature line of the signed note msg
+// (already opened by note.Open, so well-formed) that names the pinned key.
+func allPinnedSigsValid(msg []byte, pinned note.Verifier) bool {
+	split := bytes.LastIndex(msg, []byte("\n\n"))
+	text, sigs := msg[:split+1], msg[split+2:]
+	for len(sigs) > 0 {
+		i := bytes.IndexByte(sigs, '\n')
+		line := strings.TrimPrefix(string(sigs[:i]), "— ")
+		sigs = sigs[i+1:]
+		name, b64, _ := strings.Cut(line, " ")
+		sig, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil || len(sig) < 5 || name != pinned.Name() || binary.BigEndian.Uint32(sig) != pinned.KeyHash() {
+			continue
+		}
+		if !pinned.Verify(text, sig[4:]) {
+			return false
+		}
+	}
+	return true
 }

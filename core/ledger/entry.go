@@ -86,7 +86,9 @@ type Draft struct {
 	// Mode is "nu", "interval", or empty for entries that compute nothing.
 	Mode string
 	// Expression is the source text of an evaluated expression (operation
-	// "calc"), so that an auditor can recompute the output; empty otherwise.
+	// "expr" from the API, "calc" from the CLI), so that an auditor can
+	// recompute the output; a description for "policy.*" entries and the
+	// manifest root for "proofs.attest"; empty otherwise.
 	Expression string
 	// Inputs are the input values.
 	Inputs []nu.Value

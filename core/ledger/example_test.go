@@ -20,7 +20,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/format-example.md and the example in docs/ledger-format.md")
+var update = flag.Bool("update", false, "rewrite generated test data: testdata/format-example.md, the example in docs/ledger-format.md, testdata/strict")
 
 const (
 	exampleOrigin = "example.com/ebios-log"

@@ -1,16 +1,15 @@
 package ledger
 
 import (
-	"bytes"
 	"encoding/json"
-	"strconv"
 	"time"
 
 	"github.com/ebios/ebios/core/nu"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// entryJSON is the JSON form of an Entry. Hashes are standard base64 (as
+// entryJSON is the JSON form of an Entry as [Entry.MarshalJSON] writes it
+// (read.go reads it). Hashes are standard base64 (as
 // tlog.Hash and checkpoints write them), the signature is standard base64,
 // the key id is 8 hex digits and the timestamp is RFC 3339 with nanoseconds
 // in UTC.
@@ -33,107 +32,22 @@ type entryJSON struct {
 	Signature  Signature    `json:"signature"`
 }
 
-// valueJSON decodes {"n":..,"u":..} strictly and without the detour
-// through a map that nu.Value.UnmarshalJSON takes; the result is checked
-// with nu.New.
+// valueJSON is the JSON form of an N/U value.
 type valueJSON struct {
 	N jfloat `json:"n"`
 	U jfloat `json:"u"`
 }
 
-// jfloat is nu.Float with a decoder that parses the number in place
-// instead of calling json.Unmarshal again (the hot path of verification).
-// It accepts exactly what nu.Float accepts: a JSON number or "+Inf".
+// jfloat is nu.Float for the JSON writer: a JSON number or "+Inf".
 type jfloat float64
 
 func (f jfloat) MarshalJSON() ([]byte, error) { return nu.Float(f).MarshalJSON() }
-
-func (f *jfloat) UnmarshalJSON(b []byte) error {
-	// The decoder has already checked that b is one valid JSON value; a
-	// JSON number is the only one that starts with '-' or a digit.
-	if len(b) > 0 && (b[0] == '-' || '0' <= b[0] && b[0] <= '9') {
-		x, err := strconv.ParseFloat(string(b), 64)
-		if err != nil {
-			return errMalformed("number %s is out of range", truncate(string(b), 40))
-		}
-		*f = jfloat(x)
-		return nil
-	}
-	var g nu.Float
-	if err := g.UnmarshalJSON(b); err != nil {
-		return err
-	}
-	*f = jfloat(g)
-	return nil
-}
 
 // timestamp is Unix nanoseconds written as an RFC 3339 UTC string.
 type timestamp int64
 
 func (t timestamp) MarshalText() ([]byte, error) {
 	return time.Unix(0, int64(t)).UTC().AppendFormat(nil, time.RFC3339Nano), nil
-}
-
-func (t *timestamp) UnmarshalText(b []byte) error {
-	x, err := time.Parse(time.RFC3339Nano, string(b))
-	if err != nil {
-		return errMalformed("timestamp %q is not RFC 3339", truncate(string(b), 40))
-	}
-	ns := x.UnixNano()
-	if !time.Unix(0, ns).Equal(x) {
-		return errMalformed("timestamp %q is outside the range of Unix nanoseconds", truncate(string(b), 40))
-	}
-	*t = timestamp(ns)
-	return nil
-}
-
-// reset clears w for reuse, keeping the capacity of its slices. The
-// backing arrays are zeroed because encoding/json decodes into existing
-// elements without clearing absent fields.
-func (w *entryJSON) reset() {
-	in, g := w.Inputs[:cap(w.Inputs)], w.Guard[:cap(w.Guard)]
-	clear(in)
-	clear(g)
-	*w = entryJSON{Inputs: in[:0], Guard: g[:0]}
-}
-
-// toEntry converts w into e, reusing e's slices. It checks that values are
-// valid nu values, but not the field rules (the verifier does, after the
-// signature).
-func (w *entryJSON) toEntry(e *Entry) error {
-	inputs, guard := e.Inputs[:0], e.Guard[:0]
-	*e = Entry{Index: w.Index, PrevHash: w.PrevHash, KeyID: w.KeyID, Signature: w.Signature}
-	e.Timestamp = int64(w.Timestamp)
-	e.OpID, e.ParentOpID, e.Operation, e.Mode, e.Expression = w.OpID, w.ParentOpID, w.Operation, w.Mode, w.Expression
-	for i, v := range w.Inputs {
-		x, err := nu.New(float64(v.N), float64(v.U))
-		if err != nil {
-			return errMalformed("inputs[%d]: %v", i, err)
-		}
-		inputs = append(inputs, x)
-	}
-	if len(inputs) > 0 {
-		e.Inputs = inputs
-	}
-	if w.Output != nil {
-		x, err := nu.New(float64(w.Output.N), float64(w.Output.U))
-		if err != nil {
-			return errMalformed("output: %v", err)
-		}
-		e.Output = &x
-	}
-	e.Coverage = nu.Float(w.Coverage)
-	e.Invariant = w.Invariant
-	if len(w.Guard) > 0 {
-		e.Guard = append(guard, w.Guard...)
-	}
-	if w.PolicyHash != nil {
-		if *w.PolicyHash == (tlog.Hash{}) {
-			return errMalformed("policy_hash is all zero; omit it when no policy was active")
-		}
-		e.PolicyHash = *w.PolicyHash
-	}
-	return nil
 }
 
 func (w *entryJSON) fromEntry(e *Entry) {
@@ -168,24 +82,4 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 	var w entryJSON
 	w.fromEntry(&e)
 	return json.Marshal(&w)
-}
-
-// UnmarshalJSON reads the JSON form of an entry strictly: unknown fields and
-// invalid values are errors. It checks neither the signature nor the field
-// rules; see [Entry.Verify] and [Draft.Validate].
-func (e *Entry) UnmarshalJSON(b []byte) error {
-	var w entryJSON
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&w); err != nil {
-		return jsonErr(err)
-	}
-	if d.More() {
-		return errMalformed("data after the entry object")
-	}
-	return w.toEntry(e)
-}
-
-func jsonErr(err error) error {
-	return errMalformed("%v", err)
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
@@ -145,13 +144,13 @@ func (k KeyID) String() string { return fmt.Sprintf("%08x", uint32(k)) }
 // MarshalText writes the 8 hex digits.
 func (k KeyID) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
-// UnmarshalText reads exactly 8 hex digits.
+// UnmarshalText reads exactly 8 lower-case hex digits, the one spelling.
 func (k *KeyID) UnmarshalText(b []byte) error {
-	x, err := strconv.ParseUint(string(b), 16, 32)
-	if len(b) != 8 || err != nil {
-		return errMalformed("key_id must be 8 hex digits, got %q", truncate(string(b), 20))
+	x, ok := keyIDOf(b)
+	if !ok {
+		return errMalformed("key_id must be 8 lower-case hex digits, got %q", truncate(string(b), 20))
 	}
-	*k = KeyID(x)
+	*k = x
 	return nil
 }
 

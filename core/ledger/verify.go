@@ -156,7 +156,11 @@ func VerifyBundle(r io.Reader, pinned note.Verifier, opts *VerifyOptions) (*Repo
 			break
 		}
 		if err != nil {
-			return rep.fail(failure(br.n, CheckFormat, err))
+			at := br.n
+			if br.tail {
+				at = -1
+			}
+			return rep.fail(failure(at, CheckFormat, err))
 		}
 		if f := cv.add(&e); f != nil {
 			return rep.fail(f)

@@ -32,6 +32,10 @@ const ledgerHelp = `Work with the signed ledger.
 
 VKEY is the verifier key printed by "ebios key generate" (or a file holding
 it). A bundle's own key proves nothing: verify pins the key you trust.
+verify --origin ORIGIN names the log the bundle must come from; by default it
+is the pinned key's name (the convention), so give it when the two differ.
+verify reads the bundle strictly (docs/ledger-format.md): exact member
+names, no duplicate, unknown or missing members, one spelling per field.
 verify exits 0 only when everything verifies; otherwise it names the first bad
 entry and why. Commands on --data DIR need no key, but the server must not
 have the store open at the same time.
@@ -113,10 +117,11 @@ func ledgerExport(_ context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func ledgerVerify(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger verify", "BUNDLE --key VKEY [--json]  |  --data DIR [--json]", ledgerHelp, stderr)
+	fs := newFlags("ledger verify", "BUNDLE --key VKEY [--origin ORIGIN] [--json]  |  --data DIR [--json]", ledgerHelp, stderr)
 	dataDir := fs.String("data", "", "verify the store in this data directory instead of a bundle")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	key := fs.String("key", "", "the verifier key you trust (or a file holding it); required for a bundle")
+	origin := fs.String("origin", "", "the origin the log must have (default: the name of the pinned key)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -142,6 +147,10 @@ func ledgerVerify(_ context.Context, args []string, stdout, stderr io.Writer) er
 					Message: "the store is signed by " + st.VerifierKey() + ", not by the pinned key", Remediation: "pin the key of this log"})
 			}
 		}
+		if *origin != "" && *origin != st.Origin() {
+			return reportErr(stdout, stderr, *asJSON, "", &nu.Error{Code: ledger.CodeOrigin, Category: ledger.CategoryLedger,
+				Message: "the store holds log " + strconv.Quote(st.Origin()) + ", not " + strconv.Quote(*origin), Remediation: "verify the data directory of the log you meant, or drop --origin"})
+		}
 		rep, _ = st.Verify(progress(stderr, "verifying"))
 	default:
 		if err := wantArgs(fs, pos, 1, "one BUNDLE"); err != nil {
@@ -161,7 +170,7 @@ func ledgerVerify(_ context.Context, args []string, stdout, stderr io.Writer) er
 				Message: "cannot open bundle " + pos[0], Details: err.Error(), Remediation: "give the path of an exported bundle"})
 		}
 		defer f.Close()
-		rep, _ = ledger.VerifyBundle(f, v, &ledger.VerifyOptions{Progress: progress(stderr, "verifying")})
+		rep, _ = ledger.VerifyBundle(f, v, &ledger.VerifyOptions{Origin: *origin, Progress: progress(stderr, "verifying")})
 	}
 	if *asJSON {
 		writeJSON(stdout, rep)

@@ -65,6 +65,17 @@ func TestLedgerScript(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "OK: 3 entries") {
 		t.Fatalf("verify: exit %d %q", code, out)
 	}
+	// --origin names the expected log; another origin fails with check "origin".
+	if out, _, code := runCLI(t, "", "ledger", "verify", bundle, "--key", vkey, "--origin", "test.example/log"); code != 0 {
+		t.Fatalf("verify --origin of the log: exit %d %q", code, out)
+	}
+	out, _, code = runCLI(t, "", "ledger", "verify", bundle, "--key", vkey, "--origin", "other.example/log", "--json")
+	if code != 1 || !strings.Contains(out, `"check":"origin"`) || !strings.Contains(out, "LEDGER_011") {
+		t.Fatalf("verify --origin of another log: exit %d %q", code, out)
+	}
+	if _, stderr, code := runCLI(t, "", "ledger", "verify", "--data", data, "--origin", "other.example/log"); code != 1 || !strings.Contains(stderr, "LEDGER_011") {
+		t.Fatalf("verify --data --origin of another log: exit %d %q", code, stderr)
+	}
 	// A bundle's own key proves nothing: another pinned key fails.
 	other := filepath.Join(dir, "other.key")
 	otherV, _, _ := runCLI(t, "", "key", "generate", "--out", other, "--name", "test.example/log")
