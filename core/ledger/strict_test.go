@@ -224,7 +224,9 @@ func strictCorpus(t testing.TB) (strictManifest, map[string][]byte) {
 			return mustReplace(t, l, `"rule":"max_coverage"`, `"rule":"max\u005Fcoverage"`)
 		}))
 	accepted("white-space.json", "§3: white space between tokens is free",
-		edit(3, func(l string) string { return strings.ReplaceAll(strings.ReplaceAll(l, `,"`, " ,\n\t\""), `":`, `" : `) }))
+		edit(3, func(l string) string {
+			return strings.ReplaceAll(strings.ReplaceAll(l, `,"`, " ,\n\t\""), `":`, `" : `)
+		}))
 	accepted("surrogate-pair.json", `§3: a valid surrogate pair escape is its character`,
 		repl(4, "\U0001F600", `\ud83d\ude00`))
 	refused("negative-zero.json", "-0 and 0 are different binary64 values: the signature no longer verifies", 4, CheckSignature, CodeSignature,
