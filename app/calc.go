@@ -25,7 +25,7 @@ const maxDrawnInputs = 8
 type HistoryItem struct {
 	Expr   string `json:"expr"`
 	Mode   string `json:"mode"`
-	Result string `json:"result,omitempty"` // n ± u, 2 significant digits
+	Result string `json:"result,omitempty"` // n ± u, 2 significant digits (rounded outward in interval mode)
 	Full   string `json:"full,omitempty"`   // n ± u, full precision
 	Code   string `json:"code,omitempty"`   // error code when the expression failed
 }
@@ -92,7 +92,7 @@ func (o *Outcome) historyItem() HistoryItem {
 	if o.Err != nil {
 		h.Code = o.Err.Code
 	} else {
-		h.Result = o.Value.String()
+		h.Result = o.Value.FormatIn(o.Mode, 2)
 		h.Full = o.Value.FormatFull()
 	}
 	return h
@@ -274,7 +274,7 @@ func (c *Calculator) renderForm() app.UI {
 			app.Button().Type("submit").Class("go").Text("Compute"),
 		),
 		app.P().ID("expr-help").Class("help").Text(
-			"Write ± as +/- if you like. Functions: compose(a, b), flip(a), catch(a). Press Enter to compute."),
+			"Write ± as +- or +/- if you like (5 + -0.1, with a space, adds a negative number). Functions: compose(a, b), flip(a), catch(a). Press Enter to compute."),
 		app.FieldSet().Class("mode").Body(
 			app.Legend().Text("Mode"),
 			c.modeRadio(nu.ModeNU, "nu (quadrature)"),
@@ -347,25 +347,42 @@ func caret(col int) string {
 func renderValue(o *Outcome) app.UI {
 	v := o.Value
 	return app.Div().Class("value").Body(
-		app.P().Class("big").Body(app.Output().For("expr").Text(v.String())),
+		app.P().Class("big").Body(app.Output().For("expr").Text(v.FormatIn(o.Mode, 2))),
 		app.Dl().Body(
 			app.Dt().Text("Full precision"), app.Dd().Class("full").Text(v.FormatFull()),
-			app.Dt().Text("Coverage u/|n|"), app.Dd().Class("coverage").Text(formatCoverage(v.Coverage())),
-			app.Dt().Text("Interval [n−u, n+u]"), app.Dd().Class("interval").Text("["+formatFloat(v.Lo())+", "+formatFloat(v.Hi())+"]"),
+			app.Dt().Text("Coverage u/|n|"), app.Dd().Class("coverage").Text(formatCoverage(v.Coverage(), &v)),
+			app.Dt().Text("Interval [n−u, n+u]"), app.Dd().Class("interval").Text(formatInterval(v, o.Mode)),
 			app.Dt().Text("Mode"), app.Dd().Text(o.Mode.String()),
 		),
 		app.Raw(intervalSVG(o)),
 	)
 }
 
-func formatCoverage(c float64) string {
+// formatCoverage writes a coverage u/|n| in percent. v, when known, is the
+// value it belongs to and says why a coverage is infinite.
+func formatCoverage(c float64, v *nu.Value) string {
 	switch {
-	case math.IsInf(c, 1):
+	case math.IsInf(c, 1) && v != nil && math.IsInf(v.U(), 1):
+		return "∞ (u = ∞)"
+	case math.IsInf(c, 1) && v != nil && v.N() == 0:
 		return "∞ (n = 0)"
+	case math.IsInf(c, 1):
+		return "∞"
 	case c == 0:
 		return "0 (exact)"
 	}
 	return strconv.FormatFloat(c*100, 'g', 3, 64) + " %"
+}
+
+// formatInterval writes [n−u, n+u] with 6 significant digits: rounded
+// outward in interval mode, so that the shown interval contains the computed
+// one, and to nearest in nu mode.
+func formatInterval(v nu.Value, m nu.Mode) string {
+	if m == nu.ModeInterval && !math.IsInf(v.U(), 1) {
+		lo, hi := v.FormatBounds(6)
+		return "[" + lo + ", " + hi + "]"
+	}
+	return "[" + formatFloat(v.Lo()) + ", " + formatFloat(v.Hi()) + "]"
 }
 
 func formatFloat(x float64) string {

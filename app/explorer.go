@@ -11,6 +11,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/nu"
 )
 
 // ExplorerPath is the route of the ledger explorer.
@@ -266,7 +267,7 @@ func (x *Explorer) renderEntry(e *ledger.Entry, m Mark) app.UI {
 		app.Td().Text(e.Operation),
 		app.Td().Class("num").Text(entryInputs(e)),
 		app.Td().Class("num").Text(entryOutput(e)),
-		app.Td().Class("num").Text(formatCoverage(float64(e.Coverage))),
+		app.Td().Class("num").Text(formatCoverage(float64(e.Coverage), e.Output)),
 		app.Td().Class("num").Text(entryTime(e)),
 		app.Td().Text(entryGuard(e)),
 	)
@@ -276,9 +277,10 @@ func entryInputs(e *ledger.Entry) string {
 	if e.Expression != "" {
 		return e.Expression
 	}
+	m := entryMode(e)
 	var s []string
 	for _, v := range e.Inputs {
-		s = append(s, v.String())
+		s = append(s, v.FormatIn(m, 2))
 	}
 	return strings.Join(s, ", ")
 }
@@ -287,7 +289,17 @@ func entryOutput(e *ledger.Entry) string {
 	if e.Output == nil {
 		return "—"
 	}
-	return e.Output.String()
+	return e.Output.FormatIn(entryMode(e), 2)
+}
+
+// entryMode is the mode an entry was computed in, for display: its values
+// are rounded outward in interval mode. An unknown mode is shown as interval,
+// whose rounding is safe for both.
+func entryMode(e *ledger.Entry) nu.Mode {
+	if m, err := nu.ParseMode(e.Mode); err == nil {
+		return m
+	}
+	return nu.ModeInterval
 }
 
 func entryTime(e *ledger.Entry) string {
@@ -387,7 +399,7 @@ func coverageSVG(es []*ledger.Entry) string {
 	sb.WriteString(`<svg class="coverage" viewBox="0 0 600 160" role="img" aria-label="Coverage of the entries on this page, by index">`)
 	sb.WriteString(`<title>Coverage u/|n| by entry index</title>`)
 	sb.WriteString(`<line class="axis" x1="56" y1="136" x2="588" y2="136"/><line class="axis" x1="56" y1="10" x2="56" y2="136"/>`)
-	sb.WriteString(`<text class="tick" x="52" y="14" text-anchor="end">` + html.EscapeString(formatCoverage(maxC)) + `</text>`)
+	sb.WriteString(`<text class="tick" x="52" y="14" text-anchor="end">` + html.EscapeString(formatCoverage(maxC, nil)) + `</text>`)
 	sb.WriteString(`<text class="tick" x="52" y="136" text-anchor="end">0</text>`)
 	sb.WriteString(`<text class="tick" x="56" y="154">#` + u64(es[0].Index) + `</text>`)
 	sb.WriteString(`<text class="tick" x="588" y="154" text-anchor="end">#` + u64(es[len(es)-1].Index) + `</text>`)

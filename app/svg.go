@@ -74,7 +74,7 @@ func intervalSVG(o *Outcome) string {
 
 	height := svgTop + len(rows)*svgRowH + svgAxisH
 	var b strings.Builder
-	title := "Interval of the result " + o.Value.String()
+	title := "Interval of the result " + o.Value.FormatIn(o.Mode, 2)
 	if inputs > 0 {
 		title += " and of the " + strconv.Itoa(inputs) + " input values"
 	}

@@ -10,8 +10,14 @@
 //	primary = literal [ "±" ["-"] literal ] | "(" expr ")" | name "(" args ")"
 //	literal = 5 | 2.5e-3 | 5.23(12) | nan | inf
 //
-// "±" may be written "+/-"; "×" and "·" mean "*", "÷" means "/", "−"
-// means "-". A bare number is an exact constant (u = 0). Functions:
+// "±" may be written "+/-" or "+-" ("+−" with U+2212 too); "×" and "·" mean
+// "*", "÷" means "/", "−" means "-". The ASCII spellings of ± are one token
+// only when their characters touch: "5 +- 0.1" and "5+-0.1" are both 5 ± 0.1,
+// while "5 + -0.1" (a space between + and -) adds the negative number -0.1,
+// as does "5 + (-0.1)". So that no input silently means something else, "-+"
+// written together (which could be ∓) is a syntax error, and so is a "+-"
+// where ± cannot stand, as in "(5) +- 1" or "+-5". A bare number is an exact
+// constant (u = 0). Functions:
 // compose(a, b) combines two estimates of one quantity, flip(a) negates the
 // nominal, catch(a) and catch(a, d) turn an invalid result into (d ± inf)
 // with d = 0 by default.
@@ -256,12 +262,12 @@ func synErr(col int, msg string) *nu.Error {
 		Remediation: "write an expression such as (10 ± 0.5) * (20 ± 1) + 3 ± 0.2; see `ebios calc --help`"}
 }
 
-// ops maps operator spellings to their canonical byte.
+// ops maps operator spellings to their canonical byte. The spellings of ±
+// are recognised first, by nu.ScanPlusMinus.
 var ops = []struct {
 	s  string
 	op byte
 }{
-	{"±", '~'}, {"+/-", '~'},
 	{"+", '+'}, {"-", '-'}, {"−", '-'}, {"*", '*'}, {"×", '*'}, {"·", '*'},
 	{"/", '/'}, {"÷", '/'}, {"(", '('}, {")", ')'}, {",", ','},
 }
@@ -299,6 +305,15 @@ func (p *parser) next() {
 		} else {
 			t.kind = tName
 		}
+	case nu.ScanPlusMinus(rest) > 0:
+		w := nu.ScanPlusMinus(rest)
+		t.kind, t.op, t.text = tOp, '~', rest[:w]
+		p.i += w
+	case strings.HasPrefix(rest, "-+") || strings.HasPrefix(rest, "−+"):
+		p.err = &nu.Error{Code: nu.CodeSyntax, Category: nu.CategorySyntax, Column: p.col(p.i),
+			Message:     strconv.Quote(rest[:strings.IndexByte(rest, '+')+1]) + " is ambiguous: it could mean ∓ or a minus followed by a plus",
+			Remediation: `write "±" (or "+-", "+/-") for an uncertainty, as in 5 ± 0.1; for a minus and a plus, put a space between them: 5 - +0.1`}
+		t.kind = tEOF
 	default:
 		for _, o := range ops {
 			if strings.HasPrefix(rest, o.s) {
@@ -325,7 +340,12 @@ func (p *parser) unexpected(want string) error {
 	if p.tok.kind != tEOF {
 		found = strconv.Quote(p.tok.text)
 	}
-	return synErr(p.col(p.tok.pos), "expected "+want+", found "+found)
+	e := synErr(p.col(p.tok.pos), "expected "+want+", found "+found)
+	if p.isOp('~') && p.tok.text != "±" && p.tok.text != "+/-" {
+		e.Message += " (read as ±)"
+		e.Remediation = "± can only follow a number, as in 5 ± 0.1 or 5 +- 0.1; to add a negative number put a space between the signs: 5 + -0.1"
+	}
+	return e
 }
 
 func (p *parser) isOp(op byte) bool { return p.tok.kind == tOp && p.tok.op == op }

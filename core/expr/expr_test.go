@@ -122,14 +122,18 @@ func TestReuse(t *testing.T) {
 
 // FuzzEval: any input either parses or gives a syntax error with a column
 // inside the text; a parsed expression evaluates in both modes to a valid
-// value or a structured error, never a panic.
+// value or a structured error, never a panic; and "+-" means exactly "±".
 func FuzzEval(f *testing.F) {
 	for _, s := range []string{"(10 ± 0.5) * (20 ± 1) + 3 ± 0.2", "compose(1 ± 1, 2 ± 1)", "catch(1/0, 2)",
-		"flip(-(1.5(2)e3))", "1 / (1 ± 2)", "5 ± -1", "((", "1e308 * 10", "nan ± inf"} {
+		"flip(-(1.5(2)e3))", "1 / (1 ± 2)", "5 ± -1", "((", "1e308 * 10", "nan ± inf",
+		"5 +- 0.1", "5+-0.1", "5 + -0.1", "5 -+ 1", "(5) +- 1", "2*3+-1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		e, err := Parse(s)
+		if strings.Contains(s, "+-") {
+			samePlusMinus(t, s, e, err)
+		}
 		if err != nil {
 			ne, ok := nu.AsError(err)
 			if !ok || ne.Code != nu.CodeSyntax || ne.Column < 1 || ne.Column > len([]rune(s))+1 {
@@ -150,4 +154,68 @@ func FuzzEval(f *testing.F) {
 			}
 		}
 	})
+}
+
+// samePlusMinus checks that s, which contains "+-", means what it means with
+// "±" in place of every "+-": both parse or neither does, and the values are
+// equal in both modes (errors with the same code).
+func samePlusMinus(t *testing.T, s string, e *Expr, err error) {
+	t.Helper()
+	r := strings.ReplaceAll(s, "+-", "±")
+	e2, err2 := Parse(r)
+	if (err == nil) != (err2 == nil) {
+		t.Fatalf("Parse(%q): %v but Parse(%q): %v", s, err, r, err2)
+	}
+	if err != nil {
+		return
+	}
+	for _, m := range []nu.Mode{nu.ModeNU, nu.ModeInterval} {
+		v, err := e.Eval(m)
+		v2, err2 := e2.Eval(m)
+		c1, _ := nu.AsError(err)
+		c2, _ := nu.AsError(err2)
+		if v != v2 || (c1 == nil) != (c2 == nil) || c1 != nil && c1.Code != c2.Code {
+			t.Fatalf("%s: %q = %v, %v but %q = %v, %v", m, s, v, err, r, v2, err2)
+		}
+	}
+}
+
+// TestPlusMinusSpellings: "+-" is ± exactly when its signs touch, and where
+// it cannot be ± the error says how it was read and how to add a negative
+// number instead.
+func TestPlusMinusSpellings(t *testing.T) {
+	same := []string{"5 +- 0.1", "5+-0.1", "5 +-0.1", "5+- 0.1", "5 +− 0.1", "5 +/- 0.1", "5+/-0.1"}
+	want, err := Eval("5 ± 0.1", nu.ModeNU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range same {
+		got, err := Eval(s, nu.ModeNU)
+		if err != nil || got.Value != want.Value {
+			t.Errorf("%q = %v, %v; want %v", s, got.Value.FormatFull(), err, want.Value.FormatFull())
+		}
+		e, _ := Parse(s)
+		samePlusMinus(t, s, e, err)
+	}
+	for _, s := range []string{"5 + -0.1", "5 + (-0.1)", "5 + - 0.1", "5+ -0.1"} {
+		got, err := Eval(s, nu.ModeNU)
+		if err != nil || got.Value != nu.MustNew(4.9, 0) {
+			t.Errorf("%q = %v, %v; want the exact 4.9", s, got.Value.FormatFull(), err)
+		}
+	}
+	errs := []struct {
+		src, msg, fix string
+	}{
+		{"(5) +- 1", `found "+-" (read as ±)`, "5 + -0.1"},
+		{"+-5", `found "+-" (read as ±)`, "put a space"},
+		{"5 -+ 1", `"-+" is ambiguous`, "5 ± 0.1"},
+		{"(5) ± 1", `found "±"`, "(10 ± 0.5)"},
+	}
+	for _, c := range errs {
+		_, err := Parse(c.src)
+		e, ok := nu.AsError(err)
+		if !ok || e.Code != nu.CodeSyntax || !strings.Contains(e.Message, c.msg) || !strings.Contains(e.Remediation, c.fix) {
+			t.Errorf("Parse(%q) = %#v; want a syntax error with %q and fix %q", c.src, err, c.msg, c.fix)
+		}
+	}
 }

@@ -114,27 +114,34 @@ func scanWord(s string) int {
 	return i
 }
 
-// ScanPlusMinus reports the length of a ± sign at the start of s: "±" or
-// "+/-", or 0 when there is none. ("+-" is not accepted: "3+-2" reads as
-// 3 + (-2) to most people.)
+// ScanPlusMinus reports the length of a ± sign at the start of s, or 0 when
+// there is none. A ± is written "±", "+/-" or "+-" (also "+−" with U+2212):
+// the ASCII spellings count only when their characters are adjacent, so
+// "5+-0.1" and "5 +- 0.1" are both 5 ± 0.1. An expression parser that wants
+// 5 + (-0.1) needs a space, "5 + -0.1", or parentheses.
 func ScanPlusMinus(s string) int {
 	switch {
 	case strings.HasPrefix(s, "±"):
 		return len("±")
 	case strings.HasPrefix(s, "+/-"):
 		return 3
+	case strings.HasPrefix(s, "+-"):
+		return 2
+	case strings.HasPrefix(s, "+−"):
+		return len("+−")
 	}
 	return 0
 }
 
 func syntaxErr(col int, msg string) *Error {
 	return &Error{Code: CodeSyntax, Category: CategorySyntax, Message: msg, Column: col,
-		Remediation: `write a value as "5 ± 0.1", "5 +/- 0.1" or "5.0(1)"`}
+		Remediation: `write a value as "5 ± 0.1", "5 +- 0.1", "5 +/- 0.1" or "5.0(1)"`}
 }
 
-// Parse reads one value written as "5 ± 0.1", "5+/-0.1", "-5.23(12)",
-// "1.5(2)e3" or "5" (an exact value). Spaces around the parts are ignored. It
-// returns a NUCORE_010 *Error pointing at the column of a syntax error, and the
+// Parse reads one value written as "5 ± 0.1", "5+/-0.1", "5 +- 0.1",
+// "-5.23(12)", "1.5(2)e3" or "5" (an exact value); see [ScanPlusMinus] for
+// the spellings of ±. Spaces around the parts are ignored. It returns a
+// NUCORE_010 *Error pointing at the column of a syntax error, and the
 // validation errors of [New] (NUCORE_001 for "5 ± -1").
 func Parse(s string) (Value, error) {
 	p := parser{s: s}

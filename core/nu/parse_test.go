@@ -37,7 +37,8 @@ func TestParse(t *testing.T) {
 		{"5(", 0, 0, CodeSyntax, 3},
 		{"5(1", 0, 0, CodeSyntax, 4},
 		{"1e", 0, 0, CodeSyntax, 3},
-		{"5 +- 1", 0, 0, CodeSyntax, 3},
+		{"5 -+ 1", 0, 0, CodeSyntax, 3},
+		{"5 + -1", 0, 0, CodeSyntax, 3},
 	}
 	for _, c := range cases {
 		v, err := Parse(c.in)
@@ -106,14 +107,20 @@ func TestFormatParses(t *testing.T) {
 }
 
 // FuzzParse: Parse never panics, every error is structured with a column in
-// range, and every accepted value survives FormatFull → Parse unchanged.
+// range, every accepted value survives FormatFull → Parse unchanged, and "+-"
+// reads exactly as "±".
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"5 ± 0.1", "5+/-0.1", "5.23(12)", "1.5(2)e3", "-0 ± inf", "1e-320 ± 5e-324",
+	for _, s := range []string{"5 ± 0.1", "5+/-0.1", "5 +- 0.1", "5+-0.1", "5 +− 0.1", "5 -+ 1", "5.23(12)", "1.5(2)e3", "-0 ± inf", "1e-320 ± 5e-324",
 		"5 ± -1", "nan", "1e99999", "5(", "±", ".e1", "1(.)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		v, err := Parse(s)
+		if strings.Contains(s, "+-") && err != nil {
+			if _, err2 := Parse(strings.ReplaceAll(s, "+-", "±")); err2 == nil {
+				t.Fatalf("Parse(%q) fails (%v) but succeeds with ± for +-", s, err)
+			}
+		}
 		if err != nil {
 			e, ok := AsError(err)
 			if !ok {
@@ -131,6 +138,13 @@ func FuzzParse(f *testing.F) {
 		if err != nil || back != v && !(v.N() == 0 && back.N() == 0 && back.U() == v.U()) {
 			t.Fatalf("round trip of %q: %v -> %v, %v", s, v.FormatFull(), back.FormatFull(), err)
 		}
+		// "+-" is ± wherever it stands: spelling it "±" changes nothing.
+		if strings.Contains(s, "+-") {
+			w, err := Parse(strings.ReplaceAll(s, "+-", "±"))
+			if err != nil || w != v {
+				t.Fatalf("Parse(%q) = %v but with ± for +-: %v, %v", s, v.FormatFull(), w.FormatFull(), err)
+			}
+		}
 		if strings.Contains(s, "(") && !strings.Contains(s, "±") && v.U() == 0 && !strings.Contains(s, "(0") {
 			// "5(1)" must carry its uncertainty (a zero digit string may give 0).
 			if strings.Contains(s, "(1") {
@@ -138,4 +152,51 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParsePlusMinus: every spelling of ± gives the same value, with or
+// without spaces, and "+-" is never read as a plus and a minus.
+func TestParsePlusMinus(t *testing.T) {
+	cases := []struct {
+		in   string
+		n, u float64
+	}{
+		{"5 ± 0.1", 5, 0.1},
+		{"5 +/- 0.1", 5, 0.1},
+		{"5 +- 0.1", 5, 0.1},
+		{"5+-0.1", 5, 0.1},
+		{"5+- 0.1", 5, 0.1},
+		{"5 +-0.1", 5, 0.1},
+		{"5 +− 0.1", 5, 0.1},
+		{"-5 +- 0.1", -5, 0.1},
+		{"1.5e3+-2e1", 1500, 20},
+		{"5 +- +0.1", 5, 0.1},
+		{"0 +- inf", 0, math.Inf(1)},
+	}
+	for _, c := range cases {
+		v, err := Parse(c.in)
+		if err != nil || v.N() != c.n || v.U() != c.u {
+			t.Errorf("Parse(%q) = %v, %v; want %v ± %v", c.in, v.FormatFull(), err, c.n, c.u)
+		}
+		if n := ScanPlusMinus(c.in[strings.IndexAny(c.in, "±+"):]); n == 0 {
+			t.Errorf("ScanPlusMinus(%q) = 0", c.in)
+		}
+	}
+	errs := []struct {
+		in   string
+		code string
+		col  int
+	}{
+		{"5 +- -0.1", CodeNegativeU, 0},
+		{"5 + - 0.1", CodeSyntax, 3},
+		{"+-5", CodeSyntax, 2},
+		{"5 +-", CodeSyntax, 5},
+		{"5(1) +- 2", CodeSyntax, 6},
+	}
+	for _, c := range errs {
+		_, err := Parse(c.in)
+		if e, ok := AsError(err); !ok || e.Code != c.code || c.col != 0 && e.Column != c.col {
+			t.Errorf("Parse(%q) err = %v, want %s at column %d", c.in, err, c.code, c.col)
+		}
+	}
 }

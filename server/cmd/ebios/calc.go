@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -16,17 +17,23 @@ import (
 
 const calcHelp = `Evaluate an expression over n ± u values and print the result.
 
-Values are written 5 ± 0.1, 5 +/- 0.1 or 5.0(1); a bare number is an exact
-constant. Operators: + - * / and parentheses; ± binds tightest. Functions:
-compose(a, b), flip(a), catch(a), catch(a, default). The expression may span
-several arguments; "-" reads it from standard input.
+Values are written 5 ± 0.1, 5 +- 0.1, 5 +/- 0.1 or 5.0(1); a bare number is
+an exact constant. "+-" is ± only with nothing between its two signs: 5+-0.1
+is 5 ± 0.1, while 5 + -0.1 (with a space) adds -0.1. Operators: + - * / and
+parentheses; ± binds tightest. Functions: compose(a, b), flip(a), catch(a),
+catch(a, default). The expression may span several arguments, and may start
+with "-" ('-5 ± 1'; or put it after "--"); "-" alone reads it from standard
+input.
 
 Modes:
   nu        (default) the N/U algebra: uncertainties add in quadrature, as
             standard uncertainties of independent inputs do. Not a worst-case
             bound: intervals are enclosed only with a factor √2 (add), √3 (multiply).
   interval  rigorous interval arithmetic, rounded outward: [n-u, n+u] contains
-            every exact result.
+            every exact result. The text form is rounded outward too: the
+            shown interval contains the computed one (200 ± 20.5 shows as
+            200 ± 21). --json and --full print the float64 values (in the
+            shortest form that reads back exactly).
 
 Examples:
   ebios calc '(10 ± 0.5) * (20 ± 1) + 3 ± 0.2'
@@ -67,9 +74,15 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	dataDir := fs.String("data", "data", "data directory of the ledger (with --log)")
 	keyFile := fs.String("key", "", "signer key file of the ledger (with --log)")
 	parent := fs.String("parent", "", "op id of the computation this one derives from (with --log)")
+	args, marked := exprArgs(fs, args)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	for i, p := range pos {
+		if marked[p] {
+			pos[i] = p[1:]
+		}
 	}
 	if *log && *keyFile == "" {
 		fmt.Fprintln(stderr, "ebios calc: --log needs --key FILE (create one with `ebios key generate --out FILE`)")
@@ -81,15 +94,17 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return exitError{exitUsage}
 	}
 	src := strings.Join(pos, " ")
+	missing := "no expression given; write it as an argument, as in: ebios calc '5 ± 0.1', or give \"-\" to read it from standard input"
 	if src == "-" {
 		b, err := io.ReadAll(io.LimitReader(stdin, expr.MaxLen+1))
 		if err != nil {
 			return fmt.Errorf("reading the expression from standard input: %w", err)
 		}
 		src = strings.TrimSpace(string(b))
+		missing = "standard input held no expression"
 	}
 	if strings.TrimSpace(src) == "" {
-		fs.Usage()
+		fmt.Fprintf(stderr, "ebios calc: %s\nUsage: ebios calc [flags] EXPRESSION   (ebios calc --help lists the flags)\n", missing)
 		return exitError{exitUsage}
 	}
 	parsed, err := expr.Parse(src)
@@ -100,7 +115,7 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return reportErr(stdout, stderr, *asJSON, src, err)
 	}
-	text := v.Format(*digits)
+	text := v.FormatIn(mode, *digits) // outward in interval mode
 	if *full {
 		text = v.FormatFull()
 	}
@@ -121,6 +136,51 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	return nil
 }
+
+// exprArgs lets an expression start with "-", as in `ebios calc '-5 ± 1'`,
+// which the flag package would take for a flag. An argument that starts with
+// "-" and names no flag of fs is (part of) the expression when the first
+// character after its dashes cannot start a flag name ('-5 ± 1', '-(1 ± 2)',
+// '--2') or when it parses as an expression ('-inf', '-flip(2 ± 1)').
+// Such an argument gets a leading space, which the flag package does not
+// take for a flag; marked holds the changed arguments, for the caller to
+// remove the space again. The value of a flag that takes one ("--digits -3")
+// and everything after "--" are left alone, and so are "-h", "-help" and "-".
+func exprArgs(fs *flag.FlagSet, args []string) (out []string, marked map[string]bool) {
+	out = append([]string(nil), args...)
+	marked = map[string]bool{}
+	for i := 0; i < len(out); i++ {
+		a := out[i]
+		if a == "--" {
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			continue
+		}
+		name, _, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		if f := fs.Lookup(name); f != nil {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(ok && b.IsBoolFlag()) {
+				i++ // its value
+			}
+			continue
+		}
+		if name == "h" || name == "help" {
+			continue
+		}
+		rest := strings.TrimLeft(a, "-")
+		if rest == "" || !isFlagStart(rest[0]) {
+			out[i] = " " + a
+		} else if _, err := expr.Parse(a); err == nil {
+			out[i] = " " + a
+		}
+		if out[i] != a {
+			marked[out[i]] = true
+		}
+	}
+	return out, marked
+}
+
+func isFlagStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
 
 // logCalc appends the computation to the ledger in dataDir.
 func logCalc(ctx context.Context, dataDir, keyFile, parent string, e *expr.Expr, mode nu.Mode, v nu.Value) (*ledger.Entry, error) {

@@ -250,7 +250,8 @@ func ledgerTrace(_ context.Context, args []string, stdout, stderr io.Writer) err
 	line := func(prefix string, e *ledger.Entry) {
 		out := ""
 		if e.Output != nil {
-			out = " = " + e.Output.String()
+			m, _ := nu.ParseMode(e.Mode) // an unknown mode shows like nu
+			out = " = " + e.Output.FormatIn(m, 2)
 		}
 		what := e.Operation
 		if e.Expression != "" {

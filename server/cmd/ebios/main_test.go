@@ -27,7 +27,7 @@ func TestCalcJSON(t *testing.T) {
 		mode, text string
 	}{
 		{[]string{"calc", "--json", "(10 ± 0.5) * (20 ± 1)"}, 200, 14.150971698084906, 1, "nu", "200 ± 14"},
-		{[]string{"calc", "--json", "--mode", "interval", "(10 ± 0.5) * (20 ± 1)"}, 200, 20.5, 4, "interval", "200 ± 20"},
+		{[]string{"calc", "--json", "--mode", "interval", "(10 ± 0.5) * (20 ± 1)"}, 200, 20.5, 4, "interval", "200 ± 21"}, // rounded outward
 		{[]string{"calc", "--json", "--full", "(10", "±", "0.5)", "*", "2"}, 20, 1, 0, "nu", "20 ± 1"},
 		{[]string{"calc", "--json", "--digits", "3", "5 ± 0.12345"}, 5, 0.12345, 0, "nu", "5.000 ± 0.123"},
 	}

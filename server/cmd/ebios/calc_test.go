@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestCalcLeadingMinus: an expression may start with "-" without being taken
+// for a flag, in one argument or spread over several, before or after the
+// flags; "--" works too, and real flags keep working.
+func TestCalcLeadingMinus(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"calc", "-5 ± 1"}, "-5.0 ± 1.0  (nu)\n"},
+		{[]string{"calc", "-5", "±", "1"}, "-5.0 ± 1.0  (nu)\n"},
+		{[]string{"calc", "-5 +- 1"}, "-5.0 ± 1.0  (nu)\n"},
+		{[]string{"calc", "-(10 ± 0.5) * (20 ± 1)"}, "-200 ± 14  (nu)\n"},
+		{[]string{"calc", "--2"}, "2  (nu)\n"},
+		{[]string{"calc", "-.5"}, "-0.5  (nu)\n"},
+		{[]string{"calc", "-flip(2 ± 1)"}, "2.0 ± 1.0  (nu)\n"},
+		{[]string{"calc", "--mode", "interval", "-5 ± 1"}, "-5.0 ± 1.0  (interval)\n"},
+		{[]string{"calc", "-5 ± 1", "--mode", "interval"}, "-5.0 ± 1.0  (interval)\n"},
+		{[]string{"calc", "--mode=interval", "-5 ± 1"}, "-5.0 ± 1.0  (interval)\n"},
+		{[]string{"calc", "--digits", "3", "-5 ± 0.12345"}, "-5.000 ± 0.123  (nu)\n"},
+		{[]string{"calc", "--", "-5 ± 1"}, "-5.0 ± 1.0  (nu)\n"},
+		{[]string{"calc", "--full", "-5 ± 1"}, "-5 ± 1  (nu)\n"},
+	}
+	for _, c := range cases {
+		stdout, stderr, code := runCLI(t, "", c.args...)
+		if code != 0 || stdout != c.want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %q", c.args, code, stdout, stderr, c.want)
+		}
+	}
+	// The JSON of a leading-minus expression, and the expression an error
+	// shows, are the expression as typed (no added space).
+	stdout, _, code := runCLI(t, "", "calc", "--json", "-5 ± 1")
+	var got struct {
+		N, U float64
+		Text string
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); code != 0 || err != nil || got.N != -5 || got.U != 1 || got.Text != "-5.0 ± 1.0" {
+		t.Errorf("--json -5 ± 1: exit %d, %q", code, stdout)
+	}
+	_, stderr, code := runCLI(t, "", "calc", "-5 +")
+	if code != 1 || !strings.Contains(stderr, "NUCORE_010") || !strings.Contains(stderr, "\n  -5 +\n      ^ column 5") {
+		t.Errorf("-5 +: exit %d, stderr %q", code, stderr)
+	}
+	// A dash word that is neither a flag nor an expression is still an
+	// unknown flag.
+	_, stderr, code = runCLI(t, "", "calc", "-nope", "1")
+	if code != 2 || !strings.Contains(stderr, "flag provided but not defined: -nope") {
+		t.Errorf("-nope: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestCalcMissingExpression: no expression is a short usage error that says
+// what is missing, not the whole help.
+func TestCalcMissingExpression(t *testing.T) {
+	cases := []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", []string{"calc"}, "no expression given"},
+		{"", []string{"calc", "--mode", "interval"}, "no expression given"},
+		{"", []string{"calc", ""}, "no expression given"},
+		{"", []string{"calc", "  "}, "no expression given"},
+		{"", []string{"calc", "--"}, "no expression given"},
+		{"", []string{"calc", "-"}, "standard input held no expression"},
+		{"  \n", []string{"calc", "-"}, "standard input held no expression"},
+	}
+	for _, c := range cases {
+		stdout, stderr, code := runCLI(t, c.stdin, c.args...)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		if code != 2 || stdout != "" || !strings.Contains(stderr, c.want) || len(lines) != 2 ||
+			!strings.HasPrefix(lines[1], "Usage: ebios calc ") || strings.Contains(stderr, "Flags:") {
+			t.Errorf("%q (stdin %q): exit %d, stdout %q, stderr %q", c.args, c.stdin, code, stdout, stderr)
+		}
+	}
+}
+
+// TestCalcPlusMinus: "+-" is ± in the CLI; with a space it adds a negative
+// number.
+func TestCalcPlusMinus(t *testing.T) {
+	cases := []struct {
+		expr, want string
+	}{
+		{"5 +- 0.1", "5.00 ± 0.10  (nu)\n"},
+		{"5+-0.1", "5.00 ± 0.10  (nu)\n"},
+		{"5 + -0.1", "4.9  (nu)\n"},
+	}
+	for _, c := range cases {
+		stdout, stderr, code := runCLI(t, "", "calc", c.expr)
+		if code != 0 || stdout != c.want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %q", c.expr, code, stdout, stderr, c.want)
+		}
+	}
+	_, stderr, code := runCLI(t, "", "calc", "5 -+ 0.1")
+	if code != 1 || !strings.Contains(stderr, "ambiguous") {
+		t.Errorf("5 -+ 0.1: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestCalcIntervalOutward: the text form of an interval-mode result is
+// rounded outward; nu mode keeps round-to-nearest; the JSON numbers stay the
+// exact float64s.
+func TestCalcIntervalOutward(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"calc", "--mode", "interval", "(10 ± 0.5) * (20 ± 1)"}, "200 ± 21  (interval)\n"},
+		{[]string{"calc", "(10 ± 0.5) * (20 ± 1)"}, "200 ± 14  (nu)\n"},
+		{[]string{"calc", "--mode", "interval", "1 ± 0.141"}, "1.00 ± 0.15  (interval)\n"},
+		{[]string{"calc", "1 ± 0.141"}, "1.00 ± 0.14  (nu)\n"},
+		{[]string{"calc", "--mode", "interval", "--digits", "1", "(10 ± 0.5) * (20 ± 1)"}, "200 ± 30  (interval)\n"},
+		{[]string{"calc", "--mode", "interval", "--full", "(10 ± 0.5) * (20 ± 1)"}, "200 ± 20.5  (interval)\n"},
+	}
+	for _, c := range cases {
+		stdout, stderr, code := runCLI(t, "", c.args...)
+		if code != 0 || stdout != c.want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %q", c.args, code, stdout, stderr, c.want)
+		}
+	}
+	stdout, _, _ := runCLI(t, "", "calc", "--json", "--mode", "interval", "(10 ± 0.5) * (20 ± 1)")
+	if !strings.HasPrefix(stdout, `{"n":200,"u":20.5,"mode":"interval",`) || !strings.Contains(stdout, `"text":"200 ± 21"`) {
+		t.Errorf("--json: %s", stdout)
+	}
+}
