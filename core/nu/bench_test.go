@@ -112,3 +112,24 @@ func TestOperationsDoNotAllocate(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkValueUnmarshalJSON reads a value as a ledger entry writes it
+// (the fast path) and with an escaped name (the tokenizer).
+func BenchmarkValueUnmarshalJSON(b *testing.B) {
+	for _, c := range []struct{ name, in string }{
+		{"plain", `{"n":8,"u":0.223606797749979}`},
+		{"escaped", `{"\u006e":8,"u":0.223606797749979}`},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			in := []byte(c.in)
+			b.ReportAllocs()
+			for b.Loop() {
+				var v Value
+				if err := v.UnmarshalJSON(in); err != nil {
+					b.Fatal(err)
+				}
+				sinkV = v
+			}
+		})
+	}
+}

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -11,6 +10,9 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/ebios/ebios/core/strictjson"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Limits on a policy document.
@@ -60,74 +62,93 @@ func (n *node) get(k string) *node {
 	return nil
 }
 
-// parseJSON parses one JSON text strictly: valid UTF-8, no duplicate object
-// keys, numbers that are finite binary64 values, nesting at most
-// MaxJSONDepth, nothing after the value.
+// parseJSON parses one JSON text strictly: valid UTF-8 without lone
+// surrogate escapes (\ud800), no duplicate object member names (compared
+// after unescaping, so "a" and "\u0061" are the same name), numbers that are
+// finite binary64 values, nesting at most MaxJSONDepth, nothing after the
+// value but white space. The tokenizer is jsontext with
+// strictjson.DecoderOptions, the one every strict reader of eBIOS uses.
 func parseJSON(data []byte) (*node, error) {
-	if !utf8.Valid(data) {
-		return nil, errors.New("not valid UTF-8")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
+	dec := jsontext.NewDecoder(bytes.NewReader(data), strictjson.DecoderOptions)
 	n, err := parseValue(dec, 0)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("data after the JSON value")
+	if _, err := dec.ReadToken(); err != io.EOF {
+		if err == nil {
+			return nil, errors.New("data after the JSON value")
+		}
+		return nil, jsonError(err)
 	}
 	return n, nil
 }
 
-func parseValue(dec *json.Decoder, depth int) (*node, error) {
-	tok, err := dec.Token()
-	if err == io.EOF {
-		return nil, errors.New("unexpected end of JSON input")
+// jsonError words an error of the tokenizer: what is wrong and where (an
+// RFC 6901 JSON pointer and the byte offset).
+func jsonError(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("unexpected end of JSON input")
 	}
+	var se *jsontext.SyntacticError
+	if !errors.As(err, &se) {
+		return err
+	}
+	msg := strings.TrimPrefix(se.Err.Error(), "jsontext: ")
+	if errors.Is(err, jsontext.ErrDuplicateName) {
+		msg = "duplicate key " + strconv.Quote(truncate(se.JSONPointer.LastToken(), 40))
+	}
+	if se.JSONPointer != "" {
+		msg += " at " + truncate(string(se.JSONPointer), 80)
+	}
+	return errors.New(msg + " (byte " + strconv.FormatInt(se.ByteOffset, 10) + ")")
+}
+
+func parseValue(dec *jsontext.Decoder, depth int) (*node, error) {
+	tok, err := dec.ReadToken()
 	if err != nil {
-		return nil, err
+		return nil, jsonError(err)
 	}
-	switch t := tok.(type) {
-	case nil:
+	switch tok.Kind() {
+	case 'n':
 		return &node{kind: kNull}, nil
-	case bool:
-		return &node{kind: kBool, b: t}, nil
-	case string:
-		return &node{kind: kString, s: t}, nil
-	case json.Number:
-		f, err := strconv.ParseFloat(string(t), 64)
+	case 't', 'f':
+		return &node{kind: kBool, b: tok.Bool()}, nil
+	case '"':
+		return &node{kind: kString, s: tok.String()}, nil
+	case '0':
+		lit := tok.String() // the number as written
+		f, err := strconv.ParseFloat(lit, 64)
 		if err != nil || math.IsInf(f, 0) {
-			return nil, errors.New("number " + truncate(string(t), 40) + " is outside the binary64 range")
+			return nil, errors.New("number " + truncate(lit, 40) + " is outside the binary64 range")
 		}
 		return &node{kind: kNumber, f: f}, nil
-	case json.Delim:
+	case '[':
 		if depth >= MaxJSONDepth {
 			return nil, errors.New("nested deeper than " + strconv.Itoa(MaxJSONDepth) + " levels")
 		}
-		if t == '[' {
-			n := &node{kind: kArray}
-			for dec.More() {
-				e, err := parseValue(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				n.elems = append(n.elems, e)
-			}
-			_, err := dec.Token() // ']'
-			return n, err
-		}
-		n := &node{kind: kObject}
-		seen := map[string]bool{}
-		for dec.More() {
-			kt, err := dec.Token()
+		n := &node{kind: kArray}
+		for dec.PeekKind() != ']' {
+			e, err := parseValue(dec, depth+1)
 			if err != nil {
 				return nil, err
 			}
-			k, _ := kt.(string)
-			if seen[k] {
-				return nil, errors.New("duplicate key " + strconv.Quote(truncate(k, 40)))
+			n.elems = append(n.elems, e)
+		}
+		if _, err := dec.ReadToken(); err != nil { // ']'
+			return nil, jsonError(err)
+		}
+		return n, nil
+	case '{':
+		if depth >= MaxJSONDepth {
+			return nil, errors.New("nested deeper than " + strconv.Itoa(MaxJSONDepth) + " levels")
+		}
+		n := &node{kind: kObject}
+		for dec.PeekKind() != '}' {
+			kt, err := dec.ReadToken() // the tokenizer refuses a duplicate here
+			if err != nil {
+				return nil, jsonError(err)
 			}
-			seen[k] = true
+			k := kt.String() // before the next call voids kt
 			v, err := parseValue(dec, depth+1)
 			if err != nil {
 				return nil, err
@@ -135,8 +156,10 @@ func parseValue(dec *json.Decoder, depth int) (*node, error) {
 			n.keys = append(n.keys, k)
 			n.vals = append(n.vals, v)
 		}
-		_, err := dec.Token() // '}'
-		return n, err
+		if _, err := dec.ReadToken(); err != nil { // '}'
+			return nil, jsonError(err)
+		}
+		return n, nil
 	}
 	return nil, errors.New("unexpected JSON token")
 }
@@ -145,8 +168,9 @@ func parseValue(dec *json.Decoder, depth int) (*node, error) {
 // (JSON Canonicalization Scheme): no whitespace, object members sorted by
 // the UTF-16 code units of their names, strings escaped as ECMAScript's
 // JSON.stringify does, numbers in ECMAScript's shortest round-trip form.
-// It fails (CodeSyntax) on invalid UTF-8, duplicate keys, numbers outside
-// the binary64 range, or nesting deeper than MaxJSONDepth.
+// It fails (CodeSyntax) on invalid UTF-8, lone surrogate escapes, duplicate
+// keys, numbers outside the binary64 range, or nesting deeper than
+// MaxJSONDepth.
 func Canonical(data []byte) ([]byte, error) {
 	n, err := parseJSON(data)
 	if err != nil {

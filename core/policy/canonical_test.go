@@ -99,6 +99,17 @@ func TestCanonicalRefuses(t *testing.T) {
 		"too deep":       deep,
 		"bare word":      `nul`,
 		"trailing comma": `[1,]`,
+		// encoding/json (v1) reads these as U+FFFD; other readers fail or
+		// keep the lone code unit, so no reading is shared.
+		"lone high surrogate":        `"\ud800"`,
+		"lone low surrogate":         `"\udc00"`,
+		"high then not low":          `"\ud800\u0041"`,
+		"reversed pair":              `"\ude00\ud83d"`,
+		"lone surrogate in a key":    `{"a\ud800":1}`,
+		"invalid UTF-8 in a key":     "{\"a\xff\":1}",
+		"encoded surrogate (CESU-8)": "\"\xed\xa0\x80\"",
+		"overlong UTF-8":             "\"\xc0\xaf\"",
+		"escaped duplicate":          `{"a":1,"\u0061":2}`,
 	} {
 		if _, err := Canonical([]byte(in)); err == nil {
 			t.Errorf("%s: Canonical(%q) succeeded", name, in)
@@ -109,5 +120,15 @@ func TestCanonicalRefuses(t *testing.T) {
 	ok := strings.Repeat("[", MaxJSONDepth) + strings.Repeat("]", MaxJSONDepth)
 	if _, err := Canonical([]byte(ok)); err != nil {
 		t.Errorf("depth %d refused: %v", MaxJSONDepth, err)
+	}
+	// A surrogate pair is one character; U+FFFD written as such is fine.
+	for in, want := range map[string]string{
+		`"\ud83d\ude00"`: "\"\U0001F600\"",
+		`"\ufffd"`:       "\"\uFFFD\"",
+		`{"\u0061":1}`:   `{"a":1}`,
+	} {
+		if got, err := Canonical([]byte(in)); err != nil || string(got) != want {
+			t.Errorf("Canonical(%s) = %q, %v; want %q", in, got, err, want)
+		}
 	}
 }

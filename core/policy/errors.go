@@ -30,7 +30,7 @@ func newErr(code, msg, details, remedy string) *nu.Error {
 
 func errSyntax(format string, args ...any) *nu.Error {
 	return newErr(CodeSyntax, "malformed policy document: "+fmt.Sprintf(format, args...), "",
-		"a policy is one JSON object (at most 64 KiB, UTF-8, no duplicate keys) with the fields config, signature, public_key and policy_hash")
+		"a policy is one JSON object (at most 64 KiB, valid UTF-8 without lone surrogate escapes, no duplicate keys) with the fields config, signature, public_key and policy_hash")
 }
 
 func errInvalid(issues []Issue) *nu.Error {

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"bytes"
+	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/ebios/ebios/core/ledger"
@@ -35,6 +37,18 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		issues := Validate(data)
+		if root, err := parseJSON(data); err == nil {
+			// A second reader: encoding/json (v1) reads every document
+			// we accept as the same tree (it would differ on duplicates,
+			// invalid UTF-8 and lone surrogates, which we refuse).
+			var ref any
+			if err := json.Unmarshal(data, &ref); err != nil {
+				t.Fatalf("accepted, but encoding/json refuses: %v", err)
+			}
+			if got := root.plain(); !reflect.DeepEqual(got, ref) {
+				t.Fatalf("read as %#v, encoding/json reads %#v", got, ref)
+			}
+		}
 		if c, err := Canonical(data); err == nil {
 			again, err := Canonical(c)
 			if err != nil || !bytes.Equal(again, c) {
@@ -70,4 +84,30 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted policy does not round-trip: %v", err)
 		}
 	})
+}
+
+// plain converts a parsed node to what encoding/json's Unmarshal into an
+// any gives.
+func (n *node) plain() any {
+	switch n.kind {
+	case kBool:
+		return n.b
+	case kNumber:
+		return n.f
+	case kString:
+		return n.s
+	case kArray:
+		out := []any{}
+		for _, e := range n.elems {
+			out = append(out, e.plain())
+		}
+		return out
+	case kObject:
+		out := map[string]any{}
+		for i, k := range n.keys {
+			out[k] = n.vals[i].plain()
+		}
+		return out
+	}
+	return nil
 }

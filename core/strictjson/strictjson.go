@@ -148,15 +148,20 @@ var (
 	textUnmarshaler = reflect.TypeFor[interface{ UnmarshalText([]byte) error }]()
 )
 
+var customs sync.Map // reflect.Type -> bool
+
 // custom reports whether t (or *t) decodes itself.
 func custom(t reflect.Type) bool {
+	if c, ok := customs.Load(t); ok {
+		return c.(bool)
+	}
+	c := false
 	p := reflect.PointerTo(t)
 	for _, i := range []reflect.Type{jsonUnmarshaler, jsonFrom, textUnmarshaler} {
-		if t.Implements(i) || p.Implements(i) {
-			return true
-		}
+		c = c || t.Implements(i) || p.Implements(i)
 	}
-	return false
+	customs.Store(t, c)
+	return c
 }
 
 func planOf(t reflect.Type) *plan {
@@ -194,7 +199,13 @@ func planOf(t reflect.Type) *plan {
 
 // check is the presence pass over data for a value of type t.
 func check(data []byte, t reflect.Type) error {
-	d := jsontext.NewDecoder(bytes.NewReader(data), DecoderOptions)
+	cd := checkers.Get().(*checkDecoder)
+	defer cd.put()
+	// A bytes.Buffer is read in place (no copy); the decoder, reset, keeps
+	// its state machine's memory from one use to the next.
+	cd.buf = *bytes.NewBuffer(data)
+	cd.d.Reset(&cd.buf, DecoderOptions)
+	d := &cd.d
 	c := checker{d: d}
 	if err := c.value(t, false); err != nil {
 		return err
@@ -205,6 +216,20 @@ func check(data []byte, t reflect.Type) error {
 		return convert(err)
 	}
 	return nil
+}
+
+// checkDecoder is a pooled decoder of the presence pass.
+type checkDecoder struct {
+	d   jsontext.Decoder
+	buf bytes.Buffer
+}
+
+var checkers = sync.Pool{New: func() any { return new(checkDecoder) }}
+
+func (cd *checkDecoder) put() {
+	cd.buf = bytes.Buffer{} // do not pin the document
+	cd.d.Reset(&cd.buf)
+	checkers.Put(cd)
 }
 
 type checker struct{ d *jsontext.Decoder }
@@ -237,7 +262,7 @@ func (c *checker) value(t reflect.Type, nullOK bool) error {
 	case k == '{' && t.Kind() == reflect.Struct:
 		return c.object(t)
 	case k == '{' && t.Kind() == reflect.Map:
-		return c.members(func(string) (reflect.Type, bool, error) { return t.Elem(), false, nil })
+		return c.members(t.Elem())
 	case k == '[' && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
 		if _, err := c.d.ReadToken(); err != nil {
 			return convert(err)
@@ -287,21 +312,16 @@ func (c *checker) skip() error {
 	}
 }
 
-// members reads an object whose member types come from typeOf.
-func (c *checker) members(typeOf func(name string) (reflect.Type, bool, error)) error {
+// members reads an object whose member values all have type t (a map).
+func (c *checker) members(t reflect.Type) error {
 	if _, err := c.d.ReadToken(); err != nil {
 		return convert(err)
 	}
 	for c.d.PeekKind() != '}' {
-		tok, err := c.d.ReadToken()
-		if err != nil {
+		if _, err := c.d.ReadToken(); err != nil {
 			return convert(err)
 		}
-		t, nullOK, err := typeOf(tok.String())
-		if err != nil {
-			return err
-		}
-		if err := c.value(t, nullOK); err != nil {
+		if err := c.value(t, false); err != nil {
 			return err
 		}
 	}
@@ -312,22 +332,45 @@ func (c *checker) members(typeOf func(name string) (reflect.Type, bool, error)) 
 func (c *checker) object(t reflect.Type) error {
 	p := planOf(t)
 	var seen []bool
-	if len(p.required) > 0 {
+	var seenBits uint64 // seen, for up to 64 required members
+	if len(p.required) > 64 {
 		seen = make([]bool, len(p.required))
 	}
-	err := c.members(func(name string) (reflect.Type, bool, error) {
-		f := p.fields[name]
+	if _, err := c.d.ReadToken(); err != nil {
+		return convert(err)
+	}
+	for c.d.PeekKind() != '}' {
+		tok, err := c.d.ReadToken()
+		if err != nil {
+			return convert(err)
+		}
+		f := p.fields[tok.String()] // the name does not escape: no allocation
 		if f == nil {
-			return nil, false, &Error{Pointer: string(c.d.StackPointer()), Offset: c.d.InputOffset(),
-				Reason: "unknown member " + strconv.Quote(name) + " (member names are case-sensitive)"}
+			return &Error{Pointer: string(c.d.StackPointer()), Offset: c.d.InputOffset(),
+				Reason: "unknown member " + strconv.Quote(tok.String()) + " (member names are case-sensitive)"}
 		}
 		if f.required {
-			seen[f.index] = true
+			if seen != nil {
+				seen[f.index] = true
+			} else {
+				seenBits |= 1 << f.index
+			}
 		}
-		return f.typ, false, nil
-	})
-	if err != nil {
-		return err
+		if err := c.value(f.typ, false); err != nil {
+			return err
+		}
+	}
+	if _, err := c.d.ReadToken(); err != nil {
+		return convert(err)
+	}
+	if seen == nil {
+		seen = make([]bool, 0, 64)
+		if seenBits == 1<<len(p.required)-1 {
+			return nil
+		}
+		for i := range p.required {
+			seen = append(seen, seenBits&(1<<i) != 0)
+		}
 	}
 	for i, ok := range seen {
 		if !ok {

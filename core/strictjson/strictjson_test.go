@@ -2,6 +2,8 @@ package strictjson
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -108,5 +110,61 @@ func TestUnmarshalNeedsPointer(t *testing.T) {
 	var d doc
 	if err := Unmarshal([]byte(`{}`), d); err == nil {
 		t.Fatal("a non-pointer was accepted")
+	}
+}
+
+// TestUnmarshalPooled: the presence pass reuses pooled decoders; a refused
+// document leaves nothing behind for the next one, from any goroutine.
+func TestUnmarshalPooled(t *testing.T) {
+	good := []byte(`{"operation":"add","inputs":[{"n":1,"u":0.5}],"tags":{"a":"b"}}`)
+	bad := []byte(`{"operation":"add","inputs":[{"n":1,"u":0.5,"n":2}]`)
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			for i := range 500 {
+				var d doc
+				err := Unmarshal(good, &d)
+				if err != nil || d.Op != "add" || len(d.Inputs) != 1 || d.Tags["a"] != "b" {
+					done <- fmt.Errorf("goroutine %d, round %d: %v %+v", g, i, err, d)
+					return
+				}
+				if Unmarshal(bad, &doc{}) == nil {
+					done <- fmt.Errorf("goroutine %d, round %d: bad document accepted", g, i)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestManyRequired: structs with more required members than the bit set
+// of the presence pass holds.
+func TestManyRequired(t *testing.T) {
+	for _, n := range []int{63, 64, 65, 130} {
+		var fields []reflect.StructField
+		var all, most strings.Builder
+		for i := range n {
+			name := fmt.Sprintf("f%d", i)
+			fields = append(fields, reflect.StructField{Name: "F" + name, Type: reflect.TypeFor[int](), Tag: reflect.StructTag(`json:"` + name + `"`)})
+			sep := map[bool]string{true: "{", false: ","}[i == 0]
+			all.WriteString(sep + `"` + name + `":1`)
+			if i != n-1 {
+				most.WriteString(sep + `"` + name + `":1`)
+			}
+		}
+		typ := reflect.StructOf(fields)
+		if err := Unmarshal([]byte(all.String()+"}"), reflect.New(typ).Interface()); err != nil {
+			t.Errorf("%d members, all present: %v", n, err)
+		}
+		err := Unmarshal([]byte(most.String()+"}"), reflect.New(typ).Interface())
+		if want := fmt.Sprintf(`missing member "f%d"`, n-1); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%d members, the last missing: %v, want %s", n, err, want)
+		}
 	}
 }

@@ -41,6 +41,11 @@
 // ([CheckedWith]); TestToolchainInstalled compares it with the installed
 // coqc and Flocq whenever they are present.
 //
+// [Parse] reads it strictly (core/strictjson): every member is required and
+// appears once, names match exactly (case-sensitive), unknown members, null,
+// invalid UTF-8 and lone surrogate escapes are refused, and nothing may follow
+// the object.
+//
 // # Merkle root
 //
 // The root commits to every member except format, version and root itself.

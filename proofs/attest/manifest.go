@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/core/strictjson"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -259,18 +260,15 @@ func (m *Manifest) Marshal() []byte {
 	return append(b, '\n')
 }
 
-// Parse parses and validates manifest.json: known format and version, no
-// unknown members, well-formed and sorted unique paths and theorems, hex
-// hashes, and a root that is the root of the records.
+// Parse parses and validates manifest.json: strict JSON (every member
+// present exactly once with its exact name, no unknown members, valid UTF-8
+// without lone surrogates; see core/strictjson), known format and version,
+// well-formed and sorted unique paths and theorems, hex hashes, and a root
+// that is the root of the records.
 func Parse(b []byte) (*Manifest, error) {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
 	m := new(Manifest)
-	if err := d.Decode(m); err != nil {
+	if err := strictjson.Unmarshal(b, m); err != nil {
 		return nil, errManifest("%v", err)
-	}
-	if d.More() {
-		return nil, errManifest("data after the JSON object")
 	}
 	if m.Format != Format {
 		return nil, errManifest("format is %q, not %q", m.Format, Format)

@@ -4,7 +4,8 @@
 // registered on a ServeMux with its method and pattern, under /api/v1 and,
 // for the original eBIOS paths, as an alias at the root.
 //
-// Every handler decodes JSON strictly (size limit, no unknown fields, no
+// Every handler decodes JSON strictly (size limit; core/strictjson: exact
+// member names, no duplicate, unknown or missing members, valid UTF-8, no
 // trailing data), answers errors in the shared structured shape
 // ({"error": {"code", "category", "message", "details", "remediation"}}) and
 // writes nothing to the ledger unless the whole request is valid.
@@ -23,6 +24,7 @@ import (
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/core/strictjson"
 	"github.com/ebios/ebios/server/auth"
 	"github.com/ebios/ebios/server/ledgerstore"
 )
@@ -185,30 +187,79 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 		"see /api/v1/openapi.json for the endpoints"))
 }
 
-// decode reads a JSON body strictly into v: at most MaxBody bytes, one
-// value, no unknown fields.
+// decode reads a JSON body strictly into v: at most MaxBody bytes (413
+// beyond), by the rules of core/strictjson (one value; exact,
+// case-sensitive member names, each once; no unknown members; every
+// required member present and not null; valid UTF-8 without lone
+// surrogates). The error names the JSON pointer and the reason.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return apiErr(CodeBadJSON, "the body must be JSON", "Content-Type is "+ct, "send Content-Type: application/json")
 	}
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := readBody(w, r, s.cfg.MaxBody)
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return apiErr(CodeTooLarge, "request body is larger than the limit", "limit "+itoa(s.cfg.MaxBody)+" bytes",
 				"send smaller requests; split large batches")
 		}
-		if e, ok := nu.AsError(err); ok {
-			return e
-		}
-		return apiErr(CodeBadJSON, "malformed request body", err.Error(), "send one JSON object as documented in /api/v1/openapi.json")
+		return apiErr(CodeBadJSON, "cannot read the request body", err.Error(), "send the whole body")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return apiErr(CodeBadJSON, "trailing data after the JSON body", "", "send exactly one JSON object")
+	if err := strictjson.Unmarshal(body, v); err != nil {
+		return bodyError(err)
 	}
 	return nil
+}
+
+// readBody reads the whole request body, at most limit bytes (an
+// *http.MaxBytesError beyond), into a buffer sized by Content-Length up to
+// 16 KiB (a client does not make the server hold memory for bytes it has
+// only announced); larger bodies grow it as they arrive.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	rd := http.MaxBytesReader(w, r.Body, limit)
+	size := r.ContentLength
+	if size < 0 || size > limit {
+		size = 512
+	}
+	size = min(size, 16<<10)
+	b := make([]byte, 0, size+1) // +1: the read that finds EOF needs room
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+const strictRemedy = "send one JSON object as documented in /api/v1/openapi.json: member names exactly as documented " +
+	"(case-sensitive), each at most once, no other members, every required member present and not null, valid UTF-8"
+
+// bodyError turns a refusal of the strict reader into the API's error. An
+// operand's own error (an input that is not [n, u] or {"n", "u"}) keeps its
+// code and gains the place.
+func bodyError(err error) error {
+	var se *strictjson.Error
+	if !errors.As(err, &se) {
+		return apiErr(CodeBadJSON, "malformed request body", err.Error(), strictRemedy)
+	}
+	if e, ok := nu.AsError(err); ok {
+		c := *e
+		if se.Pointer != "" {
+			if c.Details != "" {
+				c.Details += " "
+			}
+			c.Details += "(at " + se.Pointer + ")"
+		}
+		return &c
+	}
+	return apiErr(CodeBadJSON, "malformed request body", se.Error(), strictRemedy)
 }
 
 // wantProof reports whether the query asks for the inclusion proof

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -319,7 +320,7 @@ func TestBadInput(t *testing.T) {
 		{"too few inputs", exec, op, `{"operation":"add","inputs":[[1,1]]}`, 400, CodeArity},
 		{"too many inputs", exec, op, `{"operation":"div","inputs":[[1,1],[1,1],[1,1]]}`, 400, CodeArity},
 		{"missing inputs", exec, op, `{"operation":"add"}`, 400, CodeArity},
-		{"missing operation", exec, op, `{"inputs":[[1,1],[1,1]]}`, 400, CodeUnknownOp},
+		{"missing operation", exec, op, `{"inputs":[[1,1],[1,1]]}`, 400, CodeBadJSON},
 		{"extra field", exec, op, `{"operation":"add","inputs":[[1,1],[1,1]],"lambda":2}`, 400, CodeBadJSON},
 		{"extra field in input", exec, op, `{"operation":"add","inputs":[{"n":1,"u":1,"x":1},[1,1]]}`, 400, nu.CodeSyntax},
 		{"input of three", exec, op, `{"operation":"add","inputs":[[1,1,1],[1,1]]}`, 400, nu.CodeSyntax},
@@ -333,7 +334,7 @@ func TestBadInput(t *testing.T) {
 		{"empty body", exec, op, ``, 400, CodeBadJSON},
 		{"truncated JSON", exec, op, `{"operation":"add","inputs":[[1,1]`, 400, CodeBadJSON},
 		{"trailing data", exec, op, `{"operation":"flip","inputs":[[1,1]]} {}`, 400, CodeBadJSON},
-		{"invalid UTF-8", exec, op, "{\"operation\":\"add\xff\",\"inputs\":[[1,1],[1,1]]}", 400, ""},
+		{"invalid UTF-8", exec, op, "{\"operation\":\"add\xff\",\"inputs\":[[1,1],[1,1]]}", 400, CodeBadJSON},
 		{"deeply nested", exec, op, deep, 400, CodeBadJSON},
 		{"10 MB body", exec, op, big, 413, CodeTooLarge},
 		{"bad op id", exec, op, `{"operation":"flip","inputs":[[1,1]],"op_id":"a\nb"}`, 400, ledger.CodeInvalidEntry},
@@ -352,6 +353,43 @@ func TestBadInput(t *testing.T) {
 		{"refresh reuse", "/auth/refresh", "", `{"refresh_token":"` + pair.RefreshToken + `"}`, 401, ""},
 		{"login bad password", "/auth/login", "", `{"username":"operator1","password":"wrong password!!"}`, 401, ""},
 		{"login extra field", "/auth/login", "", `{"username":"a","password":"b","admin":true}`, 400, CodeBadJSON},
+		// One reading only (issue 15): what encoding/json would read by
+		// keeping the last duplicate, matching names case-insensitively or
+		// replacing bad text with U+FFFD is refused, and names the place.
+		{"duplicate operation", exec, op, `{"operation":"add","operation":"div","inputs":[[1,1],[1,1]]}`, 400, CodeBadJSON},
+		{"duplicate escaped name", exec, op, `{"operation":"add","oper\u0061tion":"div","inputs":[[1,1],[1,1]]}`, 400, CodeBadJSON},
+		{"duplicate inputs", exec, op, `{"operation":"add","inputs":[[1,1],[1,1]],"inputs":[[1,1],[9,9]]}`, 400, CodeBadJSON},
+		{"duplicate in input object", exec, op, `{"operation":"add","inputs":[{"n":1,"u":0,"n":2},[1,1]]}`, 400, CodeBadJSON},
+		{"duplicate in batch", "/api/v1/operations/batch", op, `{"operations":[{"operation":"flip","inputs":[[1,1]]}],"operations":[{"operation":"flip","inputs":[[2,1]]}]}`, 400, CodeBadJSON},
+		{"duplicate in batch op", "/operations/batch", op, `{"operations":[{"operation":"flip","inputs":[[1,1]]},{"operation":"add","operation":"flip","inputs":[[1,1]]}]}`, 400, CodeBadJSON},
+		{"duplicate login username", "/auth/login", "", `{"username":"admin1","username":"operator1","password":"` + password + `"}`, 400, CodeBadJSON},
+		{"duplicate login password", "/api/v1/auth/login", "", `{"username":"operator1","password":"x","password":"` + password + `"}`, 400, CodeBadJSON},
+		{"duplicate refresh token", "/auth/refresh", "", `{"refresh_token":"x","refresh_token":"` + pair.AccessToken + `"}`, 400, CodeBadJSON},
+		{"duplicate policy hash", "/api/v1/policies/activate", e.tokens[auth.RoleAdmin], `{"policy_hash":"00","policy_hash":"11"}`, 400, CodeBadJSON},
+		{"duplicate policy", "/policies/activate", e.tokens[auth.RoleAdmin], `{"policy":{},"policy":{"config":{}}}`, 400, CodeBadJSON},
+		{"duplicate inside policy", "/policies/activate", e.tokens[auth.RoleAdmin], `{"policy":{"config":{},"config":{}}}`, 400, CodeBadJSON},
+		{"duplicate user role", "/api/v1/users", e.tokens[auth.RoleAdmin], `{"username":"dupuser","password":"` + password + `","role":"guest","role":"admin"}`, 400, CodeBadJSON},
+		{"duplicate user patch", "/api/v1/users/operator1", e.tokens[auth.RoleAdmin], `{"disabled":false,"disabled":true}`, 400, CodeBadJSON},
+		{"case variant OPERATION", exec, op, `{"OPERATION":"add","inputs":[[1,1],[1,1]]}`, 400, CodeBadJSON},
+		{"case variant Inputs", exec, op, `{"operation":"add","Inputs":[[1,1],[1,1]]}`, 400, CodeBadJSON},
+		{"case variant both", exec, op, `{"operation":"add","Operation":"div","inputs":[[1,1],[1,1]]}`, 400, CodeBadJSON},
+		{"case variant input member", exec, op, `{"operation":"add","inputs":[{"N":1,"u":0},[1,1]]}`, 400, nu.CodeSyntax},
+		{"case variant Username", "/auth/login", "", `{"Username":"operator1","password":"` + password + `"}`, 400, CodeBadJSON},
+		{"case variant batch", "/api/v1/operations/batch", op, `{"Operations":[{"operation":"flip","inputs":[[1,1]]}]}`, 400, CodeBadJSON},
+		{"lone surrogate", exec, op, `{"operation":"add","inputs":[[1,1],[1,1]],"op_id":"a\ud800"}`, 400, CodeBadJSON},
+		{"lone low surrogate in name", exec, op, `{"operation":"add","inputs":[[1,1],[1,1]],"\udc00":1}`, 400, CodeBadJSON},
+		{"invalid UTF-8 in op id", exec, op, "{\"operation\":\"flip\",\"inputs\":[[1,1]],\"op_id\":\"a\xc3\"}", 400, CodeBadJSON},
+		{"invalid UTF-8 in password", "/auth/login", "", "{\"username\":\"operator1\",\"password\":\"\xff\"}", 400, CodeBadJSON},
+		{"null required member", exec, op, `{"operation":null,"inputs":[[1,1],[1,1]]}`, 400, CodeBadJSON},
+		{"null optional member", exec, op, `{"operation":"flip","inputs":[[1,1]],"mode":null}`, 400, CodeBadJSON},
+		{"null input", exec, op, `{"operation":"flip","inputs":[null]}`, 400, CodeBadJSON},
+		{"null username", "/auth/login", "", `{"username":null,"password":"` + password + `"}`, 400, CodeBadJSON},
+		{"missing password", "/auth/login", "", `{"username":"operator1"}`, 400, CodeBadJSON},
+		{"missing batch operations", "/api/v1/operations/batch", op, `{}`, 400, CodeBadJSON},
+		{"missing user role", "/api/v1/users", e.tokens[auth.RoleAdmin], `{"username":"norole","password":"` + password + `"}`, 400, CodeBadJSON},
+		{"unknown batch member", "/api/v1/operations/batch", op, `{"operations":[{"operation":"flip","inputs":[[1,1]]}],"atomic":true}`, 400, CodeBadJSON},
+		{"unknown refresh member", "/auth/refresh", "", `{"refresh_token":"x","access_token":"y"}`, 400, CodeBadJSON},
+		{"escaped +Inf", exec, op, `{"operation":"catch","inputs":[[1,"\u002bInf"]]}`, 400, nu.CodeSyntax},
 		{"bad query limit", "/api/v1/ledger/entries?limit=-1", e.tokens[auth.RoleAuditor], "", 400, CodeBadParam},
 		{"bad cursor", "/api/v1/ledger/entries?cursor=zzz", e.tokens[auth.RoleAuditor], "", 400, ledger.CodeQuery},
 		{"no such entry", "/api/v1/ledger/entries/99", e.tokens[auth.RoleAuditor], "", 404, ledger.CodeNotFound},
@@ -360,13 +398,43 @@ func TestBadInput(t *testing.T) {
 	if len(cases) < 40 {
 		t.Fatalf("only %d cases", len(cases))
 	}
-	before := e.store.Len()
+	// The details of a refusal by the strict reader name the place.
+	details := map[string]string{
+		"duplicate operation":        `duplicate member "operation" at /operation`,
+		"duplicate escaped name":     `duplicate member "operation" at /operation`,
+		"duplicate in input object":  "at /inputs/0/n",
+		"duplicate in batch op":      "at /operations/1/operation",
+		"duplicate login username":   `duplicate member "username" at /username`,
+		"duplicate inside policy":    "at /policy/config",
+		"duplicate user role":        "at /role",
+		"case variant OPERATION":     `unknown member "OPERATION"`,
+		"case variant Inputs":        `unknown member "Inputs"`,
+		"case variant input member":  "(at /inputs/0)",
+		"case variant Username":      `unknown member "Username"`,
+		"lone surrogate":             "surrogate",
+		"lone low surrogate in name": "surrogate",
+		"invalid UTF-8":              "invalid UTF-8 at /operation",
+		"null required member":       "null is not accepted here; omit optional members instead at /operation",
+		"null input":                 "at /inputs/0",
+		"missing operation":          `missing member "operation"`,
+		"missing password":           `missing member "password"`,
+		"missing user role":          `missing member "role"`,
+		"extra field":                `unknown member "lambda"`,
+		"unknown batch member":       `unknown member "atomic"`,
+	}
 	for _, c := range cases {
 		method := "POST"
-		if c.body == "" && !strings.Contains(c.path, "execute") {
+		switch {
+		case c.body == "" && !strings.Contains(c.path, "execute"):
 			method = "GET"
+		case strings.HasPrefix(c.path, "/api/v1/users/"):
+			method = "PATCH"
 		}
+		before := e.store.Len()
 		r := e.do(method, c.path, c.token, c.body)
+		if after := e.store.Len(); after != before {
+			t.Errorf("%s: the ledger changed: %d -> %d entries", c.name, before, after)
+		}
 		if r.code >= 500 || r.code < 400 || (c.code != 0 && r.code != c.code) {
 			t.Errorf("%s: status %d, want %d: %s", c.name, r.code, c.code, truncate(r.body))
 			continue
@@ -381,9 +449,30 @@ func TestBadInput(t *testing.T) {
 		if c.errCode != "" && m.Error.Code != c.errCode {
 			t.Errorf("%s: code %s, want %s (%s)", c.name, m.Error.Code, c.errCode, m.Error.Message)
 		}
+		if d, ok := details[c.name]; ok && !strings.Contains(m.Error.Details, d) {
+			t.Errorf("%s: details %q, want them to say %q", c.name, m.Error.Details, d)
+		}
+		if m.Error.Code == CodeBadJSON && c.code == 400 && m.Error.Remediation == "" {
+			t.Errorf("%s: no remediation", c.name)
+		}
 	}
-	if e.store.Len() != before {
-		t.Fatalf("bad requests changed the ledger: %d -> %d entries", before, e.store.Len())
+	for name := range details {
+		if !slices.ContainsFunc(cases, func(c struct {
+			name, path, token, body string
+			code                    int
+			errCode                 string
+		}) bool {
+			return c.name == name
+		}) {
+			t.Errorf("details for %q, which is not a case", name)
+		}
+	}
+	// Nothing else changed either: no user made, none disabled.
+	if _, err := e.auth.GetUser(context.Background(), "dupuser"); err == nil {
+		t.Error("a user body with a duplicate member made the user")
+	}
+	if u, err := e.auth.GetUser(context.Background(), "operator1"); err != nil || u.Disabled {
+		t.Errorf("operator1 after a duplicate patch: %+v %v", u, err)
 	}
 	if rep, err := e.store.Verify(nil); err != nil || !rep.OK {
 		t.Fatal(rep, err)

@@ -6,10 +6,36 @@ import (
 	"github.com/ebios/ebios/server/auth"
 )
 
-type loginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
+// Request bodies of the auth and user endpoints. Every member without
+// omitempty or omitzero, and not a pointer, is required (core/strictjson);
+// TestOpenAPIRequestBodies keeps openapi.json's required lists in step.
+type (
+	loginRequest struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	refreshRequest struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	setupRequest struct {
+		Token    string `json:"token"`
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	addUserRequest struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+		Role     string `json:"role"`
+	}
+	// patchUserRequest: either member or both; a pointer is optional.
+	patchUserRequest struct {
+		Role     *string `json:"role,omitempty"`
+		Disabled *bool   `json:"disabled,omitempty"`
+	}
+	passwordRequest struct {
+		Password string `json:"password"`
+	}
+)
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var req loginRequest
@@ -27,9 +53,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		RefreshToken string `json:"refresh_token"`
-	}
+	var req refreshRequest
 	if err := s.decode(w, r, &req); err != nil {
 		writeError(w, err)
 		return
@@ -43,11 +67,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Token    string `json:"token"`
-		Username string `json:"username"`
-		Password string `json:"password"`
-	}
+	var req setupRequest
 	if err := s.decode(w, r, &req); err != nil {
 		writeError(w, err)
 		return
@@ -95,11 +115,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-		Role     string `json:"role"`
-	}
+	var req addUserRequest
 	if err := s.decode(w, r, &req); err != nil {
 		writeError(w, err)
 		return
@@ -118,10 +134,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Role     *string `json:"role"`
-		Disabled *bool   `json:"disabled"`
-	}
+	var req patchUserRequest
 	if err := s.decode(w, r, &req); err != nil {
 		writeError(w, err)
 		return
@@ -159,9 +172,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Password string `json:"password"`
-	}
+	var req passwordRequest
 	if err := s.decode(w, r, &req); err != nil {
 		writeError(w, err)
 		return

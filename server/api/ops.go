@@ -2,15 +2,17 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 
 	"github.com/ebios/ebios/core/expr"
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/core/strictjson"
 	"github.com/ebios/ebios/server/ledgerstore"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // OpRequest is one operation to execute, as POST /operations/execute takes
@@ -45,54 +47,114 @@ type OpRequest struct {
 // operation decides how to validate it (catch accepts invalid pairs).
 type Input struct{ N, U float64 }
 
-// UnmarshalJSON reads [n, u] or {"n": n, "u": u}; numbers are JSON numbers,
-// and u may be "+Inf". The encoding/json decoder has already checked that b
-// is one valid JSON value, so a pair is split and parsed directly (this is
-// the hot path of every request).
+// UnmarshalJSON reads [n, u] or {"n": n, "u": u}, strictly: numbers are
+// JSON numbers (any spelling of a binary64 is that binary64; outside the
+// binary64 range is an error) and either may be the string "+Inf"; the
+// object has exactly the members n and u, once each, with those exact names
+// (see nu.UnmarshalNU). This is the hot path of every request: the plain
+// spellings are scanned directly, without a decoder, and only what the scan
+// does not take goes through the strict tokenizer, which reads it or says
+// what is wrong.
 func (in *Input) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '[' {
-		parts := bytes.Split(b[1:len(b)-1], []byte{','})
-		if len(parts) != 2 {
-			return badInput("an input must be a pair [n, u] or an object {\"n\": n, \"u\": u}")
-		}
-		var err error
-		if in.N, err = jsonNumber(parts[0]); err != nil {
+	i := skipWS(b, 0)
+	if i < len(b) && b[i] == '{' {
+		n, u, err := nu.UnmarshalNU(b)
+		if err != nil {
 			return err
 		}
-		in.U, err = jsonNumber(parts[1])
-		return err
+		in.N, in.U = n, u
+		return nil
 	}
-	var obj struct {
-		N *nu.Float `json:"n"`
-		U *nu.Float `json:"u"`
+	n, u, ok := scanPair(b, i)
+	if !ok {
+		var err error
+		if n, u, err = readPair(b); err != nil {
+			return err
+		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&obj); err != nil || obj.N == nil || obj.U == nil {
-		return badInput("an input must be a pair [n, u] or an object {\"n\": n, \"u\": u}")
-	}
-	in.N, in.U = float64(*obj.N), float64(*obj.U)
+	in.N, in.U = n, u
 	return nil
 }
 
-// jsonNumber parses one element of a pair: a JSON number or "+Inf".
-func jsonNumber(b []byte) (float64, error) {
-	b = bytes.TrimSpace(b)
-	if string(b) == `"`+nu.InfString+`"` {
-		return math.Inf(1), nil
+func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && isWS(b[i]) {
+		i++
 	}
-	if len(b) == 0 || !(b[0] == '-' || b[0] >= '0' && b[0] <= '9') {
-		return 0, &nu.Error{Code: nu.CodeSyntax, Category: nu.CategorySyntax,
-			Message: "expected a JSON number or \"+Inf\"", Details: "got " + string(b),
-			Remediation: "write numbers as JSON numbers; only an infinite uncertainty is written as the string \"+Inf\""}
+	return i
+}
+
+// scanPair reads b[i:] when it is [n, u] with two numbers or "+Inf", and
+// reports false for anything else.
+func scanPair(b []byte, i int) (n, u float64, ok bool) {
+	if i == len(b) || b[i] != '[' {
+		return 0, 0, false
 	}
-	x, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return 0, &nu.Error{Code: nu.CodeSyntax, Category: nu.CategorySyntax,
-			Message: "number out of the float64 range", Details: "got " + string(b), Remediation: "use numbers within ±1.8e308"}
+	var w [2]float64
+	for k := range 2 {
+		i = skipWS(b, i+1) // after '[' or ','
+		j := i
+		if j < len(b) && b[j] == '"' {
+			j += len(nu.InfString) + 2 // the only string is "+Inf"; Float checks it
+		} else {
+			for j < len(b) && numberByte(b[j]) {
+				j++
+			}
+		}
+		var f nu.Float
+		if j == i || j > len(b) || f.UnmarshalJSON(b[i:j]) != nil {
+			return 0, 0, false
+		}
+		w[k] = float64(f)
+		i = skipWS(b, j)
+		if i == len(b) || b[i] != ",]"[k] {
+			return 0, 0, false
+		}
 	}
-	return x, nil
+	if skipWS(b, i+1) != len(b) {
+		return 0, 0, false
+	}
+	return w[0], w[1], true
+}
+
+// numberByte reports the bytes a JSON number is made of.
+func numberByte(c byte) bool {
+	return '0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+// readPair reads with the strict tokenizer what scanPair did not take,
+// and says what is wrong with it.
+func readPair(b []byte) (n, u float64, err error) {
+	const shape = "an input must be a pair [n, u] or an object {\"n\": n, \"u\": u}"
+	d := jsontext.NewDecoder(bytes.NewReader(b), strictjson.DecoderOptions)
+	tok, err := d.ReadToken()
+	if err != nil || tok.Kind() != '[' {
+		return 0, 0, badInput(shape)
+	}
+	var w [2]float64
+	k := 0
+	for d.PeekKind() != ']' {
+		raw, err := d.ReadValue()
+		if err != nil {
+			return 0, 0, badInput(shape)
+		}
+		if k < 2 {
+			var f nu.Float
+			if err := f.UnmarshalJSON(raw); err != nil {
+				return 0, 0, err
+			}
+			w[k] = float64(f)
+		}
+		k++
+	}
+	if _, err := d.ReadToken(); err != nil || k != 2 {
+		return 0, 0, badInput(shape)
+	}
+	if _, err := d.ReadToken(); err != io.EOF {
+		return 0, 0, badInput(shape)
+	}
+	return w[0], w[1], nil
 }
 
 func badInput(msg string) error {
