@@ -14,7 +14,8 @@ import (
 // Entries are kept in batch rows, one BuntDB row per committed batch:
 //
 //	key:   b:<20-digit index of the batch's first entry>
-//	value: u32 count ‖ count × u32 end of each entry's row ‖ the entry rows
+//	value: u32 flag|count ‖ count × u32 end of each entry's row ‖ the entry rows
+//	       [‖ the signed checkpoint of the tree the batch ends, when flag is set]
 //
 // (ends are offsets from the start of the entry rows, so any entry's row is
 // found without reading the others'),
@@ -24,6 +25,15 @@ import (
 // bits of i, level 0 first). One B-tree insert per batch instead of one per
 // entry and per hash keeps appends cheap when the log is large, and the
 // keys stay few.
+//
+// flag is rowHasCheckpoint, the top bit of the first word. Store format 3
+// writes every row with it: the row carries its own commit record, so one
+// BuntDB command holds a batch and the checkpoint that commits it, and a
+// torn write can only lose them together. Rows written in format 2 have no
+// checkpoint; a store migrated from format 2 keeps them as they are.
+
+// rowHasCheckpoint marks a batch row that ends with its checkpoint.
+const rowHasCheckpoint = 1 << 31
 
 func batchKey(first uint64) string { return key(prefixBatch, first) }
 
@@ -43,8 +53,13 @@ func splitRow(i uint64, row string) (leaf, hashes string, ok bool) {
 type batch struct {
 	first uint64 // index of its first entry
 	n     int    // entries in it
-	data  string
+	data  string // the whole row
+	cp    string // the signed checkpoint at its end; "" in a format-2 row
 }
+
+// next returns the index after the batch's last entry: the size of the tree
+// it ends.
+func (b *batch) next() uint64 { return b.first + uint64(b.n) }
 
 // has reports whether entry i is in the batch.
 func (b *batch) has(i uint64) bool { return b.n > 0 && i >= b.first && i-b.first < uint64(b.n) }
@@ -64,7 +79,7 @@ func (b *batch) row(i uint64) string {
 	k := int(i - b.first)
 	hdr := 4 + 4*b.n
 	start, end := b.end(k-1), b.end(k)
-	if start > end || hdr+end > len(b.data) {
+	if start > end || hdr+end > len(b.data)-len(b.cp) {
 		return ""
 	}
 	return b.data[hdr+start : hdr+end]
@@ -80,12 +95,18 @@ func parseBatch(k, v string) (batch, error) {
 	if err != nil || len(v) < 4 {
 		return batch{}, bad
 	}
-	n := int(binary.BigEndian.Uint32([]byte(v[:4])))
+	word := binary.BigEndian.Uint32([]byte(v[:4]))
+	n := int(word &^ rowHasCheckpoint)
 	if n == 0 || n > (len(v)-4)/4 {
 		return batch{}, bad
 	}
 	b := batch{first: first, n: n, data: v}
-	if 4+4*n+b.end(n-1) != len(v) {
+	end := 4 + 4*n + b.end(n-1)
+	switch {
+	case word&rowHasCheckpoint == 0 && end == len(v):
+	case word&rowHasCheckpoint != 0 && end < len(v):
+		b.cp = v[end:]
+	default:
 		return batch{}, bad
 	}
 	return b, nil

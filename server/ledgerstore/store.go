@@ -6,17 +6,44 @@
 // the signature, see docs/ledger-format.md). One committer takes every entry
 // signed since its last write (group commit), computes the RFC 6962 tree
 // hashes, signs a checkpoint of the new tree and writes the batch's entries
-// with their tree hashes (one row) and the checkpoint in one BuntDB
-// transaction; a syncer fsyncs the file. Only then are the callers
+// with their tree hashes and that checkpoint as one BuntDB row (one
+// command in the file); a syncer fsyncs the file. Only then are the callers
 // answered: an acknowledged append survives a crash.
 //
-// The signed checkpoint is the commit record. On open the store checks that
-// the checkpoint verifies against the store's key, that the stored tree
-// hashes give the checkpoint's root, and that the last entry verifies and is
-// the last leaf; a store that fails any of these is refused with a
-// LEDGER_020 error. Entries beyond the checkpoint can only come from a
-// batch that was never acknowledged; they are removed. The op-id index is
-// kept in memory and rebuilt from the entries on open.
+// The signed checkpoint in each batch row is the commit record (store
+// format 3). BuntDB writes the commands of a transaction in map order and,
+// on load, keeps every complete command of a file whose end was cut off, so
+// a transaction of several rows is not atomic on disk; one command is. A
+// crash, or a power loss, can only leave the file's end cut or zero-filled
+// in its last write. Open recovers from that in two steps:
+//
+//   - before BuntDB reads the file, the bytes after its last complete
+//     command are cut off, if and only if they are a prefix of one command
+//     followed by zero bytes (tail.go; BuntDB refuses a zero-filled tail on
+//     its own). Bytes that are not such a tail are damage: refused.
+//   - the checkpoint is taken from the last batch row, which is whole, and
+//     so are the rows before it: the store opens at the last complete
+//     commit, a prefix of the log that holds every acknowledged append.
+//
+// Then the store checks that the checkpoint verifies against the store's
+// key, that the stored tree hashes give the checkpoint's root, and that the
+// last entry verifies and is the last leaf; a store that fails any of these
+// is refused with a LEDGER_020 error naming what is wrong. Verify checks
+// every entry, every stored tree hash and every batch row's checkpoint.
+//
+// Format 2 stores (written before format 3) have no checkpoint in their
+// rows: the latest one is meta:checkpoint, written in the same transaction
+// as the row, in either order. They are recovered on their own terms — a
+// row written without its checkpoint was never acknowledged and is removed;
+// a checkpoint written without its row is rolled back to the checkpoint
+// before it (which is still in the file) when it is the file's last
+// command, that is the tail of the unfinished write, and is damage
+// otherwise — and then migrated: opening one with its key marks it format
+// 3 (meta:checkpoint, the checkpoint of its last format-2 row, stays), so
+// rows from then on carry their checkpoint; its rows are not rewritten and
+// its checkpoint is unchanged. OpenReadOnly reads both formats and
+// migrates nothing. The op-id index is kept in memory and rebuilt from the
+// entries on open.
 //
 // Open(":memory:", ...) gives the same store without a file, for tests.
 package ledgerstore
@@ -46,16 +73,25 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Key layout in the BuntDB file (store format 2; see rows.go for the
+// Key layout in the BuntDB file (store format 3; see rows.go for the
 // batch rows).
 const (
-	keyFormat     = "meta:format"
-	keyOrigin     = "meta:origin"
-	keyVerifier   = "meta:verifier"
+	keyFormat   = "meta:format"
+	keyOrigin   = "meta:origin"
+	keyVerifier = "meta:verifier"
+	// keyCheckpoint holds the checkpoint of the store when it was created
+	// (the empty tree) or migrated from format 2, which wrote it with
+	// every batch. The checkpoint of the last batch row, when it has one,
+	// supersedes it.
 	keyCheckpoint = "meta:checkpoint"
 	prefixBatch   = "b:" // b:<20-digit index of its first entry> → batch row
 
-	storeFormat = "2" // format 1 kept each entry, tree hash and op id in a row of its own
+	// storeFormat is the format this code writes: each batch row carries
+	// its checkpoint. legacyFormat kept only the latest checkpoint, in
+	// keyCheckpoint; it is read, and migrated when opened with the key.
+	// Format 1 kept each entry, tree hash and op id in a row of its own.
+	storeFormat  = "3"
+	legacyFormat = "2"
 )
 
 // Error codes of this package (category "ledger", like core/ledger's).
@@ -74,7 +110,8 @@ func storeErr(code, msg, details, remedy string) *nu.Error {
 
 func damaged(details string) error {
 	return storeErr(CodeDamaged, "the ledger store is damaged or was altered; refusing to serve it", details,
-		"restore the data directory from a backup, or export what verifies with `ebios ledger export` and investigate; never edit the store by hand")
+		"this is not the unfinished last write of a crash (that is recovered when the store opens): the file was changed, or the disk lost data. "+
+			"Keep a copy of the data directory for investigation, and restore ledger.db from a backup (a copy of the file made while no ebios process had it open); never edit the store by hand")
 }
 
 func ioErr(op string, err error) error {
@@ -153,7 +190,9 @@ func Open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
 // OpenReadOnly opens an existing store without its signing key, to read,
 // verify and export it. The key it checks the store against is the one the
 // store records; that proves consistency, not authenticity (an auditor pins
-// the key). Append fails on a read-only store.
+// the key). Append fails on a read-only store. It reads stores of format 2
+// and 3 and migrates nothing, but it does recover a store from an
+// unfinished last write, as Open does (BuntDB opens the file for writing).
 func OpenReadOnly(path string) (*Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, storeErr(ledger.CodeNotFound, "no ledger store at "+path, err.Error(),
@@ -189,6 +228,16 @@ func open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
 		}
 		s.lock = lock
 	}
+	var tail fileTail
+	if path != ":memory:" {
+		// Cut off the unfinished last write, if the file has one, before
+		// BuntDB reads it (see tail.go).
+		var err error
+		if tail, err = repairTail(path); err != nil {
+			s.unlock()
+			return nil, err
+		}
+	}
 	db, err := buntdb.Open(path)
 	if err != nil {
 		s.unlock()
@@ -210,7 +259,7 @@ func open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
 			return nil, ioErr("open "+path+" for fsync", err)
 		}
 	}
-	if err := s.load(); err != nil {
+	if err := s.load(tail); err != nil {
 		s.closeFiles()
 		return nil, err
 	}
@@ -253,30 +302,48 @@ func key(prefix string, i uint64) string {
 	return string(append(out, d...))
 }
 
-// load checks the store on open and reads its state.
-func (s *Store) load() error {
-	var format, origin, vkey, cp string
+// load checks the store on open, recovers it from an unfinished last
+// write and reads its state; tail is what repairTail found in the file.
+func (s *Store) load(tail fileTail) error {
+	var format, origin, vkey string
+	var meta int     // metadata keys present
+	onlyMeta := true // no key but metadata
 	err := s.db.View(func(tx *buntdb.Tx) error {
-		format, _ = tx.Get(keyFormat)
-		origin, _ = tx.Get(keyOrigin)
-		vkey, _ = tx.Get(keyVerifier)
-		cp, _ = tx.Get(keyCheckpoint)
+		get := func(k string) string {
+			v, err := tx.Get(k)
+			if err == nil {
+				meta++
+			}
+			return v
+		}
+		format, origin, vkey, _ = get(keyFormat), get(keyOrigin), get(keyVerifier), get(keyCheckpoint)
+		tx.Ascend("", func(k, _ string) bool {
+			switch k {
+			case keyFormat, keyOrigin, keyVerifier, keyCheckpoint:
+				return true
+			}
+			onlyMeta = false
+			return false
+		})
 		return nil
 	})
 	if err != nil {
 		return ioErr("read metadata", err)
 	}
-	if origin == "" && vkey == "" && cp == "" {
+	if onlyMeta && meta < 4 {
+		// A new store, or one whose creation was cut short (its four keys
+		// are one transaction, written in any order): nothing in it was
+		// ever acknowledged.
 		if s.signer == nil {
 			return storeErr(ledger.CodeNotFound, "the ledger store is empty", "", "append an entry first (ebios calc --log)")
 		}
 		return s.initEmpty()
 	}
-	if format != storeFormat {
+	if format != storeFormat && format != legacyFormat {
 		if format == "" {
 			format = "1"
 		}
-		return storeErr(CodeFormat, "the ledger store is in store format "+format+"; this ebios reads format "+storeFormat, "",
+		return storeErr(CodeFormat, "the ledger store is in store format "+format+"; this ebios reads formats "+legacyFormat+" and "+storeFormat, "",
 			"export the log with the ebios that wrote it (ebios ledger export) and keep the bundle; start a new store with this version")
 	}
 	if s.signer == nil { // read-only: check against the key the store records
@@ -293,19 +360,51 @@ func (s *Store) load() error {
 	if origin != s.origin {
 		return damaged("stored origin " + strconv.Quote(origin) + " differs from the key name " + strconv.Quote(s.origin))
 	}
-	c, err := ledger.OpenCheckpoint([]byte(cp), s.verifier, s.origin)
+	if format == storeFormat && tail.deletedRow != "" {
+		return damaged(fmt.Sprintf("the batch row %q was deleted from the file, and store format %s never deletes a row", tail.deletedRow, storeFormat))
+	}
+	if format == legacyFormat {
+		if err := s.recoverLegacy(tail); err != nil {
+			return err
+		}
+	}
+	st, err := s.readTail()
 	if err != nil {
-		return damaged("the stored checkpoint does not verify: " + err.Error())
+		return err
+	}
+	cp, c := st.meta, st.metaCP
+	if st.hasLast && st.last.cp != "" {
+		if st.metaErr != nil {
+			return damaged("the stored checkpoint (" + keyCheckpoint + ") does not verify: " + st.metaErr.Error())
+		}
+		rc, err := ledger.OpenCheckpoint([]byte(st.last.cp), s.verifier, s.origin)
+		if err != nil {
+			return damaged(fmt.Sprintf("the checkpoint in batch row %q does not verify: %v", batchKey(st.last.first), err))
+		}
+		if uint64(rc.Size) != st.last.next() {
+			return damaged(fmt.Sprintf("the checkpoint in batch row %q is for tree size %d, but the row ends at %d", batchKey(st.last.first), rc.Size, st.last.next()))
+		}
+		if c.Size > rc.Size {
+			return damaged(fmt.Sprintf("the stored checkpoint (%s, tree size %d) is ahead of the last batch row's (tree size %d)", keyCheckpoint, c.Size, rc.Size))
+		}
+		cp, c = st.last.cp, rc
+	} else if st.metaErr != nil {
+		return damaged("the stored checkpoint does not verify: " + st.metaErr.Error())
+	}
+	if format == legacyFormat && st.hasLast && st.last.cp != "" {
+		return damaged(fmt.Sprintf("the batch row %q carries a checkpoint, which store format %s never writes", batchKey(st.last.first), legacyFormat))
 	}
 	size := uint64(c.Size)
-	if err := s.dropUncommitted(size); err != nil {
-		return err
+	if end := st.end(); end != size && format == storeFormat && st.hasLast && st.last.cp == "" {
+		return damaged(fmt.Sprintf("the last batch row %q has no checkpoint of its own, and the stored checkpoint is for tree size %d, not %d (the row's end)", batchKey(st.last.first), size, end))
+	} else if end < size {
+		return damaged(fmt.Sprintf("the stored checkpoint (tree size %d) is ahead of the stored entries (%d)", size, end))
 	}
 	var last tlog.Hash
 	err = s.db.View(func(tx *buntdb.Tx) error {
 		r := &rows{tx: tx}
 		if _, err := r.row(size); err == nil {
-			return damaged(fmt.Sprintf("the batch row holding entry %d runs past the checkpoint's tree size %d", size-1, size))
+			return damaged(fmt.Sprintf("the batch row holding entry %d runs past the checkpoint's tree size %d", size, size))
 		}
 		root, err := tlog.TreeHash(c.Size, r)
 		if err != nil {
@@ -345,12 +444,161 @@ func (s *Store) load() error {
 	if err != nil {
 		return err
 	}
+	if format == legacyFormat && s.signer != nil {
+		// Migrate: from now on every batch row carries its checkpoint.
+		// meta:checkpoint is the checkpoint of the last format-2 row; the
+		// rows stay as they are.
+		err := s.db.Update(func(tx *buntdb.Tx) error {
+			_, _, err := tx.Set(keyFormat, storeFormat, nil)
+			return err
+		})
+		if err == nil {
+			err = s.sync()
+		}
+		if err != nil {
+			return ioErr("migrate the store to format "+storeFormat, err)
+		}
+	}
 	s.size, s.last, s.cp, s.root = size, last, []byte(cp), c.Root
 	return nil
 }
 
+// storeTail is the state load reads: meta:checkpoint and the last batch
+// row.
+type storeTail struct {
+	meta    string            // meta:checkpoint
+	metaCP  ledger.Checkpoint // meta parsed, when metaErr is nil
+	metaErr error
+	last    batch // the last batch row, when hasLast
+	hasLast bool
+}
+
+// end returns the size of the tree the stored rows hold.
+func (st *storeTail) end() uint64 {
+	if !st.hasLast {
+		return 0
+	}
+	return st.last.next()
+}
+
+func (s *Store) readTail() (*storeTail, error) {
+	st := &storeTail{}
+	var err error
+	verr := s.db.View(func(tx *buntdb.Tx) error {
+		st.meta, _ = tx.Get(keyCheckpoint)
+		st.last, st.hasLast, err = lastBatch(tx)
+		return nil
+	})
+	if verr != nil {
+		return nil, ioErr("read", verr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st.metaCP, st.metaErr = ledger.OpenCheckpoint([]byte(st.meta), s.verifier, s.origin)
+	return st, nil
+}
+
+// lastBatch returns the last batch row, if there is one.
+func lastBatch(tx *buntdb.Tx) (b batch, ok bool, err error) {
+	tx.DescendLessOrEqual("", prefixBatch+"\xff", func(k, v string) bool {
+		if strings.HasPrefix(k, prefixBatch) {
+			b, err = parseBatch(k, v)
+			ok = err == nil
+		}
+		return false
+	})
+	return b, ok, err
+}
+
+// recoverLegacy brings a format-2 store back to a consistent state after an
+// unfinished last write. Format 2 wrote a batch row and meta:checkpoint, the
+// checkpoint of the tree the row ends, in one transaction, which BuntDB
+// writes in either order; the file can end after either.
+func (s *Store) recoverLegacy(tail fileTail) error {
+	var meta string
+	var beyond bool
+	s.db.View(func(tx *buntdb.Tx) error {
+		meta, _ = tx.Get(keyCheckpoint)
+		return nil
+	})
+	c, err := ledger.OpenCheckpoint([]byte(meta), s.verifier, s.origin)
+	if err != nil {
+		return damaged("the stored checkpoint does not verify: " + err.Error())
+	}
+	size := uint64(c.Size)
+	s.db.View(func(tx *buntdb.Tx) error {
+		tx.AscendGreaterOrEqual("", batchKey(size), func(k, _ string) bool {
+			beyond = strings.HasPrefix(k, prefixBatch)
+			return false
+		})
+		return nil
+	})
+	if beyond {
+		// The row without its checkpoint: the batch was never
+		// acknowledged.
+		return s.dropUncommitted(size)
+	}
+	st, err := s.readTail()
+	if err != nil {
+		return err
+	}
+	if st.hasLast && st.last.cp != "" {
+		return damaged(fmt.Sprintf("the batch row %q carries a checkpoint, which store format %s never writes", batchKey(st.last.first), legacyFormat))
+	}
+	end := st.end()
+	if end >= size { // equal, or a row runs past the checkpoint: load names it
+		return nil
+	}
+	// The checkpoint without its row: it was written first and the write
+	// was cut before the row was whole. Then nothing came after it (it is
+	// the last command in the file, the tail of the unfinished write), and
+	// the checkpoint it replaced, still in the file before it, commits
+	// exactly the rows there are. Anything else is not a torn write.
+	ahead := fmt.Sprintf("the stored checkpoint (tree size %d) is ahead of the stored entries (%d)", size, end)
+	if tail.lastKey != keyCheckpoint {
+		return damaged(ahead + ", and it is not the end of an unfinished write (more was written after it)")
+	}
+	if len(tail.checkpoints) < 2 || tail.checkpoints[0] != st.meta {
+		return damaged(ahead + ", and the checkpoint it replaced is not in the file")
+	}
+	prev := tail.checkpoints[1]
+	pc, err := ledger.OpenCheckpoint([]byte(prev), s.verifier, s.origin)
+	if err != nil {
+		return damaged(ahead + "; the checkpoint before it does not verify: " + err.Error())
+	}
+	if uint64(pc.Size) != end {
+		return damaged(fmt.Sprintf("%s; the checkpoint before it is for tree size %d", ahead, pc.Size))
+	}
+	err = s.db.View(func(tx *buntdb.Tx) error {
+		root, err := tlog.TreeHash(pc.Size, &rows{tx: tx})
+		if err != nil {
+			return damaged(ahead + "; tree hashes missing: " + err.Error())
+		}
+		if root != pc.Root {
+			return damaged(fmt.Sprintf("%s; the stored tree hashes give root %s, the checkpoint before it says %s", ahead, root, pc.Root))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(func(tx *buntdb.Tx) error {
+		_, _, err := tx.Set(keyCheckpoint, prev, nil)
+		return err
+	})
+	if err == nil {
+		err = s.sync()
+	}
+	if err != nil {
+		return ioErr("roll back the checkpoint of an unacknowledged batch", err)
+	}
+	return nil
+}
+
 // dropUncommitted removes the batch rows written after the last
-// checkpoint: a batch whose commit record never made it to disk.
+// checkpoint of a format-2 store: a batch whose commit record never made
+// it to disk.
 func (s *Store) dropUncommitted(size uint64) error {
 	var stale []string
 	err := s.db.View(func(tx *buntdb.Tx) error {
@@ -644,6 +892,7 @@ func (s *Store) checkStored() (*ledger.Report, error) {
 	var mem ledger.MemHashes
 	var rep *ledger.Report
 	var rerr error
+	withCP := false // a batch row with a checkpoint was seen (format 3 rows follow format-2 ones)
 	err := s.db.View(func(tx *buntdb.Tx) error {
 		r := &rows{tx: tx}
 		for i := int64(0); i < size; i++ {
@@ -669,6 +918,19 @@ func (s *Store) checkStored() (*ledger.Report, error) {
 					return nil
 				}
 			}
+			if b := &r.b; uint64(i)+1 == b.next() { // the batch's last entry: check its checkpoint
+				if b.cp == "" && withCP {
+					rep, rerr = bad(i, ledger.CheckCheckpoint, fmt.Sprintf("the batch row %q has no checkpoint, but an earlier row has one", batchKey(b.first)))
+					return nil
+				}
+				if b.cp != "" {
+					withCP = true
+					if reason := s.checkRowCheckpoint(b, &mem); reason != "" {
+						rep, rerr = bad(i, ledger.CheckCheckpoint, reason)
+						return nil
+					}
+				}
+			}
 		}
 		return nil
 	})
@@ -676,6 +938,24 @@ func (s *Store) checkStored() (*ledger.Report, error) {
 		return &ledger.Report{}, ioErr("read", err)
 	}
 	return rep, rerr
+}
+
+// checkRowCheckpoint checks the checkpoint batch row b carries against
+// the entries up to its end, whose tree hashes mem holds; it returns what
+// is wrong, or "".
+func (s *Store) checkRowCheckpoint(b *batch, mem *ledger.MemHashes) string {
+	c, err := ledger.OpenCheckpoint([]byte(b.cp), s.verifier, s.origin)
+	if err != nil {
+		return fmt.Sprintf("the checkpoint in batch row %q does not verify: %v", batchKey(b.first), err)
+	}
+	if uint64(c.Size) != b.next() {
+		return fmt.Sprintf("the checkpoint in batch row %q is for tree size %d, but the row ends at %d", batchKey(b.first), c.Size, b.next())
+	}
+	root, err := tlog.TreeHash(c.Size, mem)
+	if err != nil || root != c.Root {
+		return fmt.Sprintf("the checkpoint in batch row %q says root %s, the entries give %s", batchKey(b.first), c.Root, root)
+	}
+	return ""
 }
 
 // Append logs d and returns the signed entry once it is durable. A draft
@@ -798,6 +1078,10 @@ const pipelineDepth = 8192
 // bodySizeHint is about the size of an entry body beyond its strings, to
 // build it without growing.
 const bodySizeHint = 256 // entries sequenced but not yet committed, at most
+
+// checkpointSizeHint is about the size of a signed checkpoint beyond its
+// origin (which it holds twice), to build a batch row without growing.
+const checkpointSizeHint = 192
 
 // sequence is the sequencer; it starts the signers and the committer and
 // stops them when the store closes.
@@ -993,8 +1277,8 @@ func (s *Store) committer(order <-chan *job) {
 	}
 }
 
-// write writes one batch after the first size entries in a transaction
-// (entries with their tree hashes, op ids, the signed checkpoint of the new
+// write writes one batch after the first size entries as one batch row
+// (entries with their tree hashes, then the signed checkpoint of the new
 // tree); ed is the edge of the tree of that size, and of the new one after.
 func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
 	s.mu.RLock()
@@ -1003,8 +1287,8 @@ func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
 	if failed != nil {
 		return written{}, failed
 	}
-	// The batch row is built in place, sized exactly: entry rows are
-	// body ‖ signature ‖ stored hashes.
+	// The batch row is built in place, sized for its checkpoint too: entry
+	// rows are body ‖ signature ‖ stored hashes.
 	newSize := size + uint64(len(batch))
 	total := 4 + 4*len(batch)
 	ends := make([]int, len(batch))
@@ -1012,8 +1296,8 @@ func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
 		total += len(j.body) + ed25519.SignatureSize + hashesOf(size+uint64(i))*tlog.HashSize
 		ends[i] = total - 4 - 4*len(batch)
 	}
-	row := make([]byte, 0, total)
-	row = binary.BigEndian.AppendUint32(row, uint32(len(batch)))
+	row := make([]byte, 0, total+checkpointSizeHint+2*len(s.origin))
+	row = binary.BigEndian.AppendUint32(row, rowHasCheckpoint|uint32(len(batch)))
 	for _, end := range ends {
 		row = binary.BigEndian.AppendUint32(row, uint32(end))
 	}
@@ -1042,12 +1326,12 @@ func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
 		cp, err = (ledger.Checkpoint{Origin: s.origin, Size: int64(newSize), Root: root}).Sign(s.signer)
 	}
 	if err == nil {
+		// The row ends with the checkpoint that commits it: one command
+		// in the file, whole or cut off with its batch.
+		row = append(row, cp...)
 		err = s.db.Update(func(tx *buntdb.Tx) error {
 			// row is not changed after this: the string shares its bytes.
-			if _, _, err := tx.Set(batchKey(size), unsafe.String(&row[0], len(row)), nil); err != nil {
-				return err
-			}
-			_, _, err := tx.Set(keyCheckpoint, string(cp), nil)
+			_, _, err := tx.Set(batchKey(size), unsafe.String(&row[0], len(row)), nil)
 			return err
 		})
 	}

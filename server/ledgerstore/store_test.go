@@ -15,6 +15,7 @@ import (
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
 	"github.com/tidwall/buntdb"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 func newSigner(t testing.TB, name string) *ledger.Signer {
@@ -200,8 +201,8 @@ func flipByte(t *testing.T, path, key string, at int) {
 	})
 }
 
-// appendBatchRow appends the batch row holding rows to dst (as the
-// committer writes it), for tests that write rows by hand.
+// appendBatchRow appends the batch row holding rows to dst, without a
+// checkpoint (as format 2 wrote it), for tests that write rows by hand.
 func appendBatchRow(dst []byte, rows [][]byte) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(rows)))
 	end := 0
@@ -250,7 +251,12 @@ func setEntryRow(t *testing.T, path string, i uint64, row string) {
 			all = append(all, []byte(r.b.row(r.b.first+uint64(j))))
 		}
 		all[i-r.b.first] = []byte(row)
-		_, _, err := tx.Set(batchKey(r.b.first), string(appendBatchRow(nil, all)), nil)
+		v := appendBatchRow(nil, all)
+		if r.b.cp != "" { // keep the row's checkpoint
+			v[0] |= 0x80
+			v = append(v, r.b.cp...)
+		}
+		_, _, err := tx.Set(batchKey(r.b.first), string(v), nil)
 		return err
 	})
 }
@@ -291,6 +297,16 @@ func TestDamageDetected(t *testing.T) {
 		{"last entry deleted", func(t *testing.T, p string) {
 			rawUpdate(t, p, func(tx *buntdb.Tx) error { _, err := tx.Delete(batchKey(19)); return err })
 		}},
+		{"last row's checkpoint edited", func(t *testing.T, p string) { flipByte(t, p, batchKey(19), -10) }},
+		{"last row's checkpoint cut off", func(t *testing.T, p string) { setRowCheckpoint(t, p, 19, "") }},
+		{"last row's checkpoint for another tree", func(t *testing.T, p string) { setRowCheckpoint(t, p, 19, rowCheckpoint(t, p, 18)) }},
+		{"stored checkpoint ahead of the rows", func(t *testing.T, p string) {
+			cp, err := ledger.Checkpoint{Origin: sg.Name(), Size: 21, Root: tlog.Hash{1}}.Sign(sg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rawUpdate(t, p, func(tx *buntdb.Tx) error { _, _, err := tx.Set(keyCheckpoint, string(cp), nil); return err })
+		}},
 		{"origin edited", func(t *testing.T, p string) {
 			rawUpdate(t, p, func(tx *buntdb.Tx) error { _, _, err := tx.Set(keyOrigin, "evil", nil); return err })
 		}},
@@ -298,13 +314,43 @@ func TestDamageDetected(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			path := setup(t)
 			c.edit(t, path)
-			if _, err := Open(path, sg, nil); code(err) != CodeDamaged {
+			_, err := Open(path, sg, nil)
+			if code(err) != CodeDamaged {
 				t.Fatalf("open: %v, want %s", err, CodeDamaged)
+			}
+			if e, _ := nu.AsError(err); e.Details == "" {
+				t.Fatal("the error does not say what is wrong")
+			} else {
+				t.Log(e.Details)
 			}
 		})
 	}
 	// Damage in the middle passes the open-time tail check, but never
 	// verification: the damaged entry is named, for every byte of it.
+	for _, c := range []struct {
+		name  string
+		edit  func(t *testing.T, path string)
+		check string
+	}{
+		{"middle row's checkpoint edited", func(t *testing.T, p string) { flipByte(t, p, batchKey(7), -10) }, ledger.CheckCheckpoint},
+		{"middle row's checkpoint for another tree", func(t *testing.T, p string) { setRowCheckpoint(t, p, 7, rowCheckpoint(t, p, 6)) }, ledger.CheckCheckpoint},
+		{"middle row's checkpoint cut off", func(t *testing.T, p string) { setRowCheckpoint(t, p, 7, "") }, ledger.CheckCheckpoint},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := setup(t)
+			c.edit(t, path)
+			st, err := Open(path, sg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			rep, err := st.Verify(nil)
+			if code(err) != CodeDamaged || rep.OK || rep.FirstBad == nil || rep.FirstBad.Index != 7 || rep.FirstBad.Check != c.check {
+				t.Fatalf("verify: %+v, %v; want entry 7's %s named", rep.FirstBad, err, c.check)
+			}
+			t.Log(rep.FirstBad.Reason)
+		})
+	}
 	for _, c := range []struct {
 		name string
 		i    uint64
@@ -333,6 +379,39 @@ func TestDamageDetected(t *testing.T) {
 	}
 }
 
+// rowCheckpoint returns the checkpoint the batch row of entry i carries.
+func rowCheckpoint(t *testing.T, path string, i uint64) string {
+	t.Helper()
+	var cp string
+	rawUpdate(t, path, func(tx *buntdb.Tx) error {
+		r := &rows{tx: tx}
+		_, err := r.row(i)
+		cp = r.b.cp
+		return err
+	})
+	return cp
+}
+
+// setRowCheckpoint replaces the checkpoint the batch row of entry i
+// carries; "" leaves the row without one.
+func setRowCheckpoint(t *testing.T, path string, i uint64, cp string) {
+	t.Helper()
+	rawUpdate(t, path, func(tx *buntdb.Tx) error {
+		r := &rows{tx: tx}
+		if _, err := r.row(i); err != nil {
+			return err
+		}
+		v := []byte(r.b.data[:len(r.b.data)-len(r.b.cp)])
+		v[0] &^= 0x80
+		if cp != "" {
+			v[0] |= 0x80
+			v = append(v, cp...)
+		}
+		_, _, err := tx.Set(batchKey(r.b.first), string(v), nil)
+		return err
+	})
+}
+
 // draftLeaf is the row of an unsigned entry i with op id op, as a torn
 // write could leave it.
 func draftLeaf(t *testing.T, origin string, i uint64, op string) []byte {
@@ -345,24 +424,21 @@ func draftLeaf(t *testing.T, origin string, i uint64, op string) []byte {
 	return row
 }
 
-// TestUncommittedBatchDropped: entries written after the last checkpoint (a
-// batch whose commit never completed, so was never acknowledged) are removed
-// on open and the log stays valid.
+// TestUncommittedBatchDropped: in a format-2 store, rows written after the
+// last checkpoint (a batch whose commit never completed, so was never
+// acknowledged) are removed on open and the log stays valid. (A format-3
+// row carries its own checkpoint.)
 func TestUncommittedBatchDropped(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	sg := newSigner(t, "u.example/log")
-	st := openT(t, path, sg)
-	for i := 0; i < 5; i++ {
-		st.Append(context.Background(), draft(fmt.Sprint("op", i)))
-	}
-	st.Close()
+	writeLegacy(t, path, sg, []int{1, 1, 1, 1, 1})
 	rawUpdate(t, path, func(tx *buntdb.Tx) error {
 		leaf := draftLeaf(t, "u.example/log", 5, "op5")
 		tx.Set(batchKey(5), string(appendBatchRow(nil, [][]byte{leaf})), nil)
 		_, _, err := tx.Set(batchKey(6), "torn", nil)
 		return err
 	})
-	st = openT(t, path, sg)
+	st := openT(t, path, sg)
 	defer st.Close()
 	if st.Len() != 5 {
 		t.Fatalf("Len = %d", st.Len())
@@ -576,6 +652,7 @@ func TestOpIndex(t *testing.T) {
 func FuzzBatchRow(f *testing.F) {
 	f.Add(appendBatchRow(nil, [][]byte{[]byte("one"), []byte("three")}))
 	f.Add([]byte("\x00\x00\x00\x02\x00\x00\x00\x05\x00\x00\x00\x03abcde"))
+	f.Add([]byte("\x80\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00\x05abcdecheckpoint"))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		b, err := parseBatch(batchKey(7), string(v))
 		if err != nil {
@@ -583,6 +660,9 @@ func FuzzBatchRow(f *testing.F) {
 		}
 		for i := b.first; i < b.first+uint64(b.n); i++ {
 			splitRow(i, b.row(i))
+		}
+		if len(b.data)-len(b.cp) != 4+4*b.n+b.end(b.n-1) || (b.cp != "") != (v[0]&0x80 != 0) {
+			t.Fatalf("checkpoint %q of a row of %d entries, %d bytes", b.cp, b.n, len(v))
 		}
 	})
 }
