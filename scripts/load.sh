@@ -31,4 +31,4 @@ EBIOS_TOKEN=$(curl -fs -X POST "http://127.0.0.1:$PORT/auth/login" -H 'Content-T
 export EBIOS_TOKEN
 wrk -t "${THREADS:-1}" -c "$CONNS" -d "$DURATION" --latency -s scripts/load.lua "http://127.0.0.1:$PORT/operations/execute"
 kill -INT $PID; wait $PID || true
-bin/ebios ledger verify --data "$DIR" --key "$(cat "$DIR/vkey")"
+bin/ebios ledger verify --data-dir "$DIR" --key "$(cat "$DIR/vkey")"

@@ -41,7 +41,7 @@ Examples:
   ebios calc 'compose(10.1 ± 0.2, 9.9 ± 0.1)'
 
 With --log the computation is recorded as a signed entry in the ledger in
---data DIR, signed with the key in --key FILE (see "ebios key generate");
+--data-dir DIR, signed with the key in --key FILE (see "ebios key generate");
 the entry's index and op id are printed. Failed computations are not logged.
 
 Errors print the structured error (code, category, message, remediation) and
@@ -65,13 +65,13 @@ type logged struct {
 }
 
 func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("calc", "[--mode nu|interval] [--json] [--full] [--log --data DIR --key FILE [--parent OPID]] EXPRESSION", calcHelp, stderr)
+	fs := newFlags("calc", "[--mode nu|interval] [--json] [--full] [--log --data-dir DIR --key FILE [--parent OPID]] EXPRESSION", calcHelp, stderr)
 	modeName := fs.String("mode", "nu", "algebra: nu or interval")
 	asJSON := fs.Bool("json", false, `print {"n":…,"u":…,"mode":…} (an infinite u is "+Inf")`)
 	full := fs.Bool("full", false, "print n and u at full precision instead of u to 2 significant digits")
 	digits := fs.Int("digits", 2, "significant digits of u in the text form")
 	log := fs.Bool("log", false, "record the computation in the ledger (needs --key)")
-	dataDir := fs.String("data", "data", "data directory of the ledger (with --log)")
+	dataDir := dataDirFlag(fs, "data", "data directory of the ledger (with --log)")
 	keyFile := fs.String("key", "", "signer key file of the ledger (with --log)")
 	parent := fs.String("parent", "", "op id of the computation this one derives from (with --log)")
 	args, marked := exprArgs(fs, args)

@@ -22,6 +22,16 @@ func newFlags(name, synopsis, description string, stderr io.Writer) *flag.FlagSe
 	return fs
 }
 
+// dataDirFlag registers --data-dir, the flag of every command that takes a
+// data directory, and --data, its deprecated alias (parseFlags warns when
+// it is used).
+func dataDirFlag(fs *flag.FlagSet, def, usage string) *string {
+	p := new(string)
+	fs.StringVar(p, "data-dir", def, usage)
+	fs.StringVar(p, "data", def, "deprecated: use --data-dir")
+	return p
+}
+
 // parseFlags parses args, allowing flags after positional arguments (as in
 // `ebios ledger verify BUNDLE --key VKEY`); "--" ends the flags. A usage
 // error becomes exitError{exitUsage} (the flag package has already printed
@@ -37,15 +47,26 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
+			warnDeprecated(fs)
 			return pos, nil
 		}
 		// fs stopped at a non-flag; "--" stops parsing for good.
 		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			warnDeprecated(fs)
 			return append(pos, rest...), nil
 		}
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// warnDeprecated says so when a deprecated flag was given.
+func warnDeprecated(fs *flag.FlagSet) {
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "data" {
+			fmt.Fprintf(fs.Output(), "ebios %s: --data is deprecated, use --data-dir\n", fs.Name())
+		}
+	})
 }
 
 // groupUsage prints the usage of a command group (ebios ledger, user, ...)

@@ -21,14 +21,22 @@ import (
 
 const ledgerHelp = `Work with the signed ledger.
 
-  ebios ledger export      --data DIR --out BUNDLE      write an export bundle of the whole log
-  ebios ledger verify      BUNDLE --key VKEY [--json]   verify a bundle against the pinned verifier key
-  ebios ledger verify      --data DIR [--json]          verify the store itself (also its tree hashes)
-  ebios ledger checkpoint  --data DIR                   print the latest signed checkpoint
-  ebios ledger trace       OPID --data DIR [--json]     causal chain of an operation: ancestors and children
-  ebios ledger proof       INDEX --data DIR [--json]    inclusion proof of an entry in the latest checkpoint
-  ebios ledger consistency OLD_CHECKPOINT --data DIR [--json]
-                                                        prove the log grew from an older checkpoint
+  ebios ledger export      --data-dir DIR --out BUNDLE
+      write an export bundle of the whole log
+  ebios ledger verify      BUNDLE --key VKEY [--origin ORIGIN] [--json]
+      verify a bundle against the pinned verifier key
+  ebios ledger verify      --data-dir DIR [--json]
+      verify the store itself (also its tree hashes)
+  ebios ledger checkpoint  --data-dir DIR
+      print the latest signed checkpoint
+  ebios ledger trace       OPID --data-dir DIR [--json]
+      causal chain of an operation: ancestors and children
+  ebios ledger proof       INDEX --data-dir DIR [--json]
+      inclusion proof of an entry in the latest checkpoint
+  ebios ledger consistency OLD_CHECKPOINT --data-dir DIR [--json]
+      prove the log grew from an older checkpoint
+
+(--data is the deprecated spelling of --data-dir.)
 
 VKEY is the verifier key printed by "ebios key generate" (or a file holding
 it). A bundle's own key proves nothing: verify pins the key you trust.
@@ -37,7 +45,7 @@ is the pinned key's name (the convention), so give it when the two differ.
 verify reads the bundle strictly (docs/ledger-format.md): exact member
 names, no duplicate, unknown or missing members, one spelling per field.
 verify exits 0 only when everything verifies; otherwise it names the first bad
-entry and why. Commands on --data DIR need no key, but the server must not
+entry and why. Commands on --data-dir DIR need no key, but the server must not
 have the store open at the same time.
 `
 
@@ -78,13 +86,13 @@ func keyfileVerifier(arg string) (string, error) {
 	return v.String(), nil
 }
 
-// dataFlags adds --data and --json, the flags every store command has.
+// dataFlags adds --data-dir (alias --data) and --json, the flags every store command has.
 func dataFlags(fs *flag.FlagSet) (dataDir *string, asJSON *bool) {
-	return fs.String("data", "data", "data directory of the ledger"), fs.Bool("json", false, "print JSON")
+	return dataDirFlag(fs, "data", "data directory of the ledger"), fs.Bool("json", false, "print JSON")
 }
 
 func ledgerExport(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger export", "--data DIR --out BUNDLE", ledgerHelp, stderr)
+	fs := newFlags("ledger export", "--data-dir DIR --out BUNDLE", ledgerHelp, stderr)
 	dataDir, _ := dataFlags(fs)
 	out := fs.String("out", "", "bundle file to write (required; - for standard output)")
 	pos, err := parseFlags(fs, args)
@@ -117,8 +125,8 @@ func ledgerExport(_ context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func ledgerVerify(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger verify", "BUNDLE --key VKEY [--origin ORIGIN] [--json]  |  --data DIR [--json]", ledgerHelp, stderr)
-	dataDir := fs.String("data", "", "verify the store in this data directory instead of a bundle")
+	fs := newFlags("ledger verify", "BUNDLE --key VKEY [--origin ORIGIN] [--json]  |  --data-dir DIR [--json]", ledgerHelp, stderr)
+	dataDir := dataDirFlag(fs, "", "verify the store in this data directory instead of a bundle")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	key := fs.String("key", "", "the verifier key you trust (or a file holding it); required for a bundle")
 	origin := fs.String("origin", "", "the origin the log must have (default: the name of the pinned key)")
@@ -207,7 +215,7 @@ func printReport(w io.Writer, rep *ledger.Report) {
 }
 
 func ledgerCheckpoint(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger checkpoint", "--data DIR", ledgerHelp, stderr)
+	fs := newFlags("ledger checkpoint", "--data-dir DIR", ledgerHelp, stderr)
 	dataDir, _ := dataFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -226,7 +234,7 @@ func ledgerCheckpoint(_ context.Context, args []string, stdout, stderr io.Writer
 }
 
 func ledgerTrace(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger trace", "OPID --data DIR [--json]", ledgerHelp, stderr)
+	fs := newFlags("ledger trace", "OPID --data-dir DIR [--json]", ledgerHelp, stderr)
 	dataDir, asJSON := dataFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -270,7 +278,7 @@ func ledgerTrace(_ context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func ledgerProof(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger proof", "INDEX --data DIR [--json]", ledgerHelp, stderr)
+	fs := newFlags("ledger proof", "INDEX --data-dir DIR [--json]", ledgerHelp, stderr)
 	dataDir, asJSON := dataFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -317,7 +325,7 @@ func ledgerProof(_ context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func ledgerConsistency(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("ledger consistency", "OLD_CHECKPOINT --data DIR [--json]", ledgerHelp, stderr)
+	fs := newFlags("ledger consistency", "OLD_CHECKPOINT --data-dir DIR [--json]", ledgerHelp, stderr)
 	dataDir, asJSON := dataFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {

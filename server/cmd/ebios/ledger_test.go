@@ -28,7 +28,7 @@ func TestLedgerScript(t *testing.T) {
 
 	calc := func(args ...string) map[string]any {
 		t.Helper()
-		out, stderr, code := runCLI(t, "", append([]string{"calc", "--json", "--log", "--data", data, "--key", key}, args...)...)
+		out, stderr, code := runCLI(t, "", append([]string{"calc", "--json", "--log", "--data-dir", data, "--key", key}, args...)...)
 		if code != 0 {
 			t.Fatalf("calc %v: exit %d %s %s", args, code, out, stderr)
 		}
@@ -43,14 +43,14 @@ func TestLedgerScript(t *testing.T) {
 	}
 	op := entry["op_id"].(string)
 	calc("--parent", op, "--mode", "interval", "flip(200 ± 14)")
-	if out, _, code := runCLI(t, "", "calc", "--log", "--data", data, "--key", key, "5 ± -1"); code != 1 || strings.Contains(out, "logged") {
+	if out, _, code := runCLI(t, "", "calc", "--log", "--data-dir", data, "--key", key, "5 ± -1"); code != 1 || strings.Contains(out, "logged") {
 		t.Fatalf("a failed computation must not be logged: exit %d %q", code, out)
 	}
-	if _, _, code := runCLI(t, "", "calc", "--log", "--data", data, "1"); code != 2 {
+	if _, _, code := runCLI(t, "", "calc", "--log", "--data-dir", data, "1"); code != 2 {
 		t.Fatalf("--log without --key: exit %d, want 2", code)
 	}
 
-	cp, _, code := runCLI(t, "", "ledger", "checkpoint", "--data", data)
+	cp, _, code := runCLI(t, "", "ledger", "checkpoint", "--data-dir", data)
 	if code != 0 || !strings.HasPrefix(cp, "test.example/log\n2\n") {
 		t.Fatalf("checkpoint: %q", cp)
 	}
@@ -123,9 +123,14 @@ func TestLedgerScript(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "OK: the log of size 3 extends the checkpoint of size 2") {
 		t.Fatalf("consistency: %q", out)
 	}
-	out, _, code = runCLI(t, "", "ledger", "verify", "--data", data)
+	out, _, code = runCLI(t, "", "ledger", "verify", "--data-dir", data)
 	if code != 0 || !strings.HasPrefix(out, "OK: 3 entries") {
-		t.Fatalf("verify --data: %q", out)
+		t.Fatalf("verify --data-dir: %q", out)
+	}
+	// --data is the deprecated alias of --data-dir: it works and says so.
+	out, stderr, code = runCLI(t, "", "ledger", "verify", "--data", data)
+	if code != 0 || !strings.HasPrefix(out, "OK: 3 entries") || !strings.Contains(stderr, "--data is deprecated, use --data-dir") {
+		t.Fatalf("verify --data: exit %d %q %q", code, out, stderr)
 	}
 
 	// Proofs: attest into the log, export, verify files + attestation.

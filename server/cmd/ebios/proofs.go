@@ -13,7 +13,7 @@ import (
 
 const proofsHelp = `Attest and verify the machine-checked proofs of the algebra.
 
-  ebios proofs attest --data DIR --key FILE [--dir proofs] [--manifest FILE]
+  ebios proofs attest --data-dir DIR --key FILE [--dir proofs] [--manifest FILE]
       checks the proof files against the manifest and appends a signed
       "proofs.attest" entry carrying the manifest's Merkle root to the ledger
   ebios proofs verify [--dir proofs] [--manifest FILE] [--bundle BUNDLE --key VKEY] [--json]
@@ -31,7 +31,7 @@ func runProofs(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	fs := newFlags("proofs "+args[0], "[flags]", proofsHelp, stderr)
 	dir := fs.String("dir", "proofs", "directory of the Coq proofs")
 	manifest := fs.String("manifest", "", "manifest file (default DIR/manifest.json)")
-	dataDir := fs.String("data", "data", "data directory of the ledger (attest)")
+	dataDir := dataDirFlag(fs, "data", "data directory of the ledger (attest)")
 	key := fs.String("key", "", "attest: signer key file; verify: the verifier key you trust (or a file holding it)")
 	bundle := fs.String("bundle", "", "verify: an exported ledger bundle to look for the attestation in")
 	asJSON := fs.Bool("json", false, "print JSON")
