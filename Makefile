@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run test lint unit wasm-test proofs e2e audit-bench load fuzz bench clean
+.PHONY: all build wasm static run test lint unit wasm-test proofs e2e audit-bench load fuzz bench clean readbench
 
 all: build
 
@@ -62,6 +62,10 @@ audit-bench:
 ## load: 60 s of POST /operations/execute at 64 connections against a real server (wrk).
 load:
 	scripts/load.sh
+
+## readbench: trace, guard events and query on a 1,000,000-entry log (N=...), and a verify job while they run.
+readbench:
+	scripts/readbench.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

@@ -21,6 +21,18 @@ type OpIndexer interface {
 	IndexOfOp(opID string) (uint64, bool)
 }
 
+// Seeker is an optional interface of an [EntrySource] that has an index of
+// its entries, so that [Query] and [Trace] read only the entries that may
+// match a filter instead of scanning. Results are the same with or without
+// it: a seeker only skips entries that do not match.
+type Seeker interface {
+	// Seek returns the smallest j in [i, end) such that entry j may match
+	// f (by f's Operation, ParentOpID, Since and Until; index bounds are the
+	// caller's), or end when no entry in [i, end) matches. Every entry it
+	// skips must not match f; the entry at j may still not match.
+	Seek(f *Filter, i, end uint64) uint64
+}
+
 // Entries is an [EntrySource] over a slice.
 type Entries []*Entry
 
@@ -73,8 +85,9 @@ type CausalTrace struct {
 }
 
 // Trace returns the causal trace of the operation opID: its ancestors, found
-// by following parent op ids, and its direct children (found by scanning the
-// entries after it; at most maxChildren, or all when maxChildren <= 0).
+// by following parent op ids, and its direct children (the entries after it
+// whose parent is opID, found with the source's [Seeker] when it has one
+// and by a scan otherwise; at most maxChildren, or all when maxChildren <= 0).
 func Trace(src EntrySource, opID string, maxChildren int) (*CausalTrace, error) {
 	e, err := FindOp(src, opID)
 	if err != nil {
@@ -96,7 +109,14 @@ func Trace(src EntrySource, opID string, maxChildren int) (*CausalTrace, error) 
 		p = q
 	}
 	n := src.Len()
+	sk, _ := src.(Seeker)
+	children := Filter{ParentOpID: opID}
 	for i := e.Index + 1; i < n; i++ {
+		if sk != nil {
+			if i = sk.Seek(&children, i, n); i >= n {
+				break
+			}
+		}
 		c, err := src.Get(i)
 		if err != nil {
 			return nil, err
@@ -153,7 +173,9 @@ const cursorPrefix = "i"
 // (DefaultLimit when limit <= 0, at most MaxLimit) starting at cursor (empty
 // for the first page; afterwards Page.Next). A cursor is opaque to callers.
 // At most 100 × limit entries are scanned per call; a page may then be
-// short but still carry a Next cursor.
+// short but still carry a Next cursor. A source with a [Seeker] reads only
+// the entries its index cannot rule out, with the same results: skipped
+// entries count against the scan budget as if they had been read.
 func Query(src EntrySource, f Filter, limit int, cursor string) (*Page, error) {
 	if limit <= 0 {
 		limit = DefaultLimit
@@ -174,9 +196,20 @@ func Query(src EntrySource, f Filter, limit int, cursor string) (*Page, error) {
 		end = f.ToIndex
 	}
 	p := &Page{Entries: []*Entry{}}
-	budget := 100 * limit
+	budget := uint64(100 * limit)
+	sk, _ := src.(Seeker)
+	if f.Operation == "" && f.ParentOpID == "" && f.Since == 0 && f.Until == 0 {
+		sk = nil // every entry matches: nothing to skip
+	}
 	i := start
 	for ; i < end && len(p.Entries) < limit && budget > 0; i++ {
+		if sk != nil {
+			j := sk.Seek(&f, i, min(end, i+budget))
+			budget -= j - i
+			if i = j; i >= end || budget == 0 {
+				break
+			}
+		}
 		budget--
 		e, err := src.Get(i)
 		if err != nil {

@@ -118,3 +118,72 @@ func TestQuery(t *testing.T) {
 		t.Fatalf("limit above max: %d entries, next %q", len(p.Entries), p.Next)
 	}
 }
+
+// scanSeeker is a [Seeker] that knows every entry: it skips exactly the
+// entries that do not match, the most a seeker may skip.
+type scanSeeker struct {
+	Entries
+	seeks int
+}
+
+func (s *scanSeeker) Seek(f *Filter, i, end uint64) uint64 {
+	s.seeks++
+	for ; i < end && !f.match(s.Entries[i]); i++ {
+	}
+	return i
+}
+
+// TestQuerySeeker: with a seeker, Query and Trace give the same pages,
+// cursors and children as a scan, whatever the limit, budget and bounds.
+func TestQuerySeeker(t *testing.T) {
+	var es Entries
+	for i := range 3000 {
+		e := &Entry{Index: uint64(i), Draft: Draft{OpID: "op" + itoa(i), Operation: []string{"add", "mul", "rare"}[min(i%2, 1)+min(1, i%97/96)],
+			Timestamp: int64(1000 + i*10 + (i*7919)%97 - 48)}}
+		if i > 0 && i%4 == 0 {
+			e.ParentOpID = "op" + itoa((i*31)%i)
+		}
+		if i%500 == 7 {
+			e.ParentOpID = "op3"
+		}
+		es = append(es, e)
+	}
+	filters := []Filter{
+		{}, {Operation: "rare"}, {Operation: "none"}, {ParentOpID: "op3"}, {ParentOpID: "op0"},
+		{Since: 15000, Until: 15100}, {Since: 29000}, {Until: 2000}, {Operation: "mul", Since: 5000, Until: 9000},
+		{ParentOpID: "op3", FromIndex: 600, ToIndex: 2600}, {FromIndex: 2990},
+	}
+	for _, f := range filters {
+		for _, limit := range []int{1, 3, 100} {
+			sk := &scanSeeker{Entries: es}
+			cw, cg := "", ""
+			for page := 0; page < 200; page++ {
+				want, err1 := Query(es, f, limit, cw)
+				got, err2 := Query(sk, f, limit, cg)
+				if err1 != nil || err2 != nil {
+					t.Fatal(err1, err2)
+				}
+				if !equal(ops(want.Entries), ops(got.Entries)) || want.Next != got.Next {
+					t.Fatalf("%+v limit %d page %d: scan %v next %q, seeker %v next %q", f, limit, page, ops(want.Entries), want.Next,
+						ops(got.Entries), got.Next)
+				}
+				if want.Next == "" {
+					break
+				}
+				cw, cg = want.Next, got.Next
+			}
+			if (f.Operation != "" || f.ParentOpID != "" || f.Since != 0 || f.Until != 0) && sk.seeks == 0 {
+				t.Fatalf("%+v: the seeker was not used", f)
+			}
+		}
+	}
+	for _, op := range []string{"op3", "op0", "op8", "op2999"} {
+		for _, max := range []int{0, 1, 5} {
+			want, err1 := Trace(es, op, max)
+			got, err2 := Trace(&scanSeeker{Entries: es}, op, max)
+			if err1 != nil || err2 != nil || !equal(ops(want.Children), ops(got.Children)) || !equal(ops(want.Ancestors), ops(got.Ancestors)) {
+				t.Fatalf("trace %s: %v %v %v %v", op, ops(want.Children), ops(got.Children), err1, err2)
+			}
+		}
+	}
+}

@@ -19,13 +19,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/core/strictjson"
 	"github.com/ebios/ebios/server/auth"
+	"github.com/ebios/ebios/server/ledgerindex"
 	"github.com/ebios/ebios/server/ledgerstore"
 )
 
@@ -58,6 +58,9 @@ type Config struct {
 	// MaxBody and MaxBatch bound requests (defaults above).
 	MaxBody  int64
 	MaxBatch int
+	// Index is the read index of Store (trace, guard events, query); nil
+	// makes one that catches up when read (serve feeds it from OnCommit).
+	Index *ledgerindex.Index
 }
 
 // Server is the API. Create it with [New] and serve [Server.Handler].
@@ -65,8 +68,9 @@ type Server struct {
 	cfg       Config
 	mux       *http.ServeMux
 	routes    []Route
-	verifying sync.Mutex       // one full verification at a time
-	verifier  *ledger.Verifier // the log's key, parsed once
+	index     *ledgerindex.Index // read index of the store: trace, guard events, query
+	verifying verifyJobs         // whole-log verification jobs, one at a time
+	verifier  *ledger.Verifier   // the log's key, parsed once
 	started   time.Time
 }
 
@@ -92,6 +96,9 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), started: time.Now()}
 	s.verifier, _ = ledger.ParseVerifierKey(cfg.Store.VerifierKey()) // the store's own key always parses
+	if s.index = cfg.Index; s.index == nil {
+		s.index = ledgerindex.New(cfg.Store)
+	}
 	s.register()
 	return s
 }
@@ -150,6 +157,11 @@ func (s *Server) register() {
 		Perm: auth.PermLedgerVerify, Class: "read"}, s.verifyOp)
 	add(R{Method: "GET", Path: v1 + "/ledger/verify", Aliases: []string{"/ledger/verify"},
 		Perm: auth.PermLedgerVerify, Class: "admin"}, s.verifyAll)
+	add(R{Method: "POST", Path: v1 + "/ledger/verify/jobs", Perm: auth.PermLedgerVerifyRun, Class: "admin"}, s.startVerifyJob)
+	add(R{Method: "GET", Path: v1 + "/ledger/verify/jobs/latest", Perm: auth.PermLedgerVerify, Class: "read"}, s.latestVerifyJob)
+	add(R{Method: "GET", Path: v1 + "/ledger/verify/jobs/{id}", Perm: auth.PermLedgerVerify, Class: "read"}, s.getVerifyJob)
+	add(R{Method: "GET", Path: v1 + "/ledger/verify/jobs/{id}/report", Perm: auth.PermLedgerVerify, Class: "read"}, s.verifyJobReport)
+	add(R{Method: "DELETE", Path: v1 + "/ledger/verify/jobs/{id}", Perm: auth.PermLedgerVerifyRun, Class: "admin"}, s.cancelVerifyJob)
 	// Auth.
 	add(R{Method: "POST", Path: v1 + "/auth/login", Aliases: []string{"/auth/login"}, Class: "auth"}, s.login)
 	add(R{Method: "POST", Path: v1 + "/auth/refresh", Aliases: []string{"/auth/refresh"}, Class: "auth"}, s.refresh)

@@ -28,6 +28,8 @@ const (
 	CodeBusy        = "API_009" // a long-running job is already running
 	CodeUnavailable = "API_010" // the ledger cannot take writes
 	CodeInternal    = "API_011" // an unexpected error; the server log has it
+	CodeJobState    = "API_012" // a verify job is running, or not in the state the request needs
+	CodeIndexing    = "API_013" // the read index is still being built (503, Retry-After)
 )
 
 func apiErr(code, msg, details, remedy string) *nu.Error {
@@ -52,6 +54,10 @@ func status(e *nu.Error) int {
 		return http.StatusBadRequest
 	case c == CodeBusy:
 		return http.StatusTooManyRequests
+	case c == CodeJobState:
+		return http.StatusConflict
+	case c == CodeIndexing:
+		return http.StatusServiceUnavailable
 	case c == CodeUnavailable || c == ledgerstore.CodeClosed || c == ledgerstore.CodeIO || c == ledgerstore.CodeDamaged:
 		return http.StatusServiceUnavailable
 	case c == ledger.CodeOpID:
@@ -72,6 +78,9 @@ func writeError(w http.ResponseWriter, err error) {
 		auth.WriteError(w, http.StatusInternalServerError, apiErr(CodeInternal, "internal error", "",
 			"try again later; the server log has the details"))
 		return
+	}
+	if e.Code == CodeIndexing {
+		w.Header().Set("Retry-After", "2")
 	}
 	auth.WriteError(w, status(e), e)
 }

@@ -90,7 +90,14 @@ func (s *Server) entries(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr(CodeBadParam, "limit is at most 1000", "got "+itoa(int64(limit)), "page with the cursor"))
 		return
 	}
-	page, err := ledger.Query(s.cfg.Store, f, limit, q.Get("cursor"))
+	// Through the read index when it is ready: the same pages, reading only
+	// the entries it cannot rule out (Query is bounded by its scan budget
+	// either way, so it does not wait for the index).
+	var src ledger.EntrySource = s.cfg.Store
+	if idx, err := s.readIndex(); err == nil {
+		src = idx
+	}
+	page, err := ledger.Query(src, f, limit, q.Get("cursor"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -117,7 +124,12 @@ func (s *Server) entry(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) trace(w http.ResponseWriter, r *http.Request) {
-	t, err := ledger.Trace(s.cfg.Store, r.PathValue("op_id"), 1000)
+	idx, err := s.readIndex()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	t, err := ledger.Trace(idx, r.PathValue("op_id"), 1000) // children from the index
 	if err != nil {
 		writeError(w, err)
 		return
@@ -214,15 +226,4 @@ func (s *Server) verifyOp(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"verified": true, "op_id": e.OpID, "index": e.Index, "entry": e,
 		"checks": []string{"signature by the log key", "inclusion in the latest signed checkpoint"}, "inclusion_proof": p})
-}
-
-// verifyAll verifies the whole store; one at a time, since it reads all.
-func (s *Server) verifyAll(w http.ResponseWriter, r *http.Request) {
-	if !s.verifying.TryLock() {
-		writeError(w, apiErr(CodeBusy, "a full verification is already running", "", "wait for it to finish and retry"))
-		return
-	}
-	defer s.verifying.Unlock()
-	rep, _ := s.cfg.Store.Verify(nil)
-	writeJSON(w, http.StatusOK, rep)
 }

@@ -109,9 +109,9 @@ var expected = map[Role]map[Permission]bool{
 	RoleAuditor: {PermHealth: true, PermSelf: true, PermLedgerRead: true, PermLedgerVerify: true,
 		PermPoliciesRead: true, PermGuardRead: true},
 	RoleOperator: {PermHealth: true, PermSelf: true, PermExecute: true, PermLedgerRead: true,
-		PermLedgerVerify: true, PermPoliciesRead: true, PermGuardRead: true},
+		PermLedgerVerify: true, PermLedgerVerifyRun: true, PermPoliciesRead: true, PermGuardRead: true},
 	RoleAdmin: {PermHealth: true, PermSelf: true, PermExecute: true, PermLedgerRead: true,
-		PermLedgerVerify: true, PermPoliciesRead: true, PermPoliciesWrite: true, PermGuardRead: true,
+		PermLedgerVerify: true, PermLedgerVerifyRun: true, PermPoliciesRead: true, PermPoliciesWrite: true, PermGuardRead: true,
 		PermUsersManage: true, PermMetricsRead: true},
 }
 

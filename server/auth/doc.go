@@ -14,6 +14,7 @@
 //	auth:self             x      x       x      x
 //	ledger:read                  x       x      x
 //	ledger:verify                x       x      x
+//	ledger:verify:run                    x      x
 //	policies:read                x       x      x
 //	guard:read                   x       x      x
 //	operations:execute                   x      x

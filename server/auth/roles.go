@@ -38,21 +38,22 @@ type Permission string
 
 // Permissions. The string values are stable and appear in 403 errors.
 const (
-	PermHealth        Permission = "health"             // health and readiness endpoints
-	PermSelf          Permission = "auth:self"          // /auth/me, refresh, logout of one's own session
-	PermExecute       Permission = "operations:execute" // execute and batch operations (appends to the ledger)
-	PermLedgerRead    Permission = "ledger:read"        // query entries, checkpoints, proofs, bundles
-	PermLedgerVerify  Permission = "ledger:verify"      // server-side verification of entries and the log
-	PermPoliciesRead  Permission = "policies:read"      // list and read policies
-	PermPoliciesWrite Permission = "policies:write"     // activate and deactivate policies
-	PermGuardRead     Permission = "guard:read"         // read guard (invariant) events
-	PermUsersManage   Permission = "users:manage"       // list, add, change, disable users
-	PermMetricsRead   Permission = "metrics:read"       // /metrics
+	PermHealth          Permission = "health"             // health and readiness endpoints
+	PermSelf            Permission = "auth:self"          // /auth/me, refresh, logout of one's own session
+	PermExecute         Permission = "operations:execute" // execute and batch operations (appends to the ledger)
+	PermLedgerRead      Permission = "ledger:read"        // query entries, checkpoints, proofs, bundles
+	PermLedgerVerify    Permission = "ledger:verify"      // server-side verification of entries; whole-log verify jobs and reports (read)
+	PermLedgerVerifyRun Permission = "ledger:verify:run"  // start and cancel whole-log verification jobs
+	PermPoliciesRead    Permission = "policies:read"      // list and read policies
+	PermPoliciesWrite   Permission = "policies:write"     // activate and deactivate policies
+	PermGuardRead       Permission = "guard:read"         // read guard (invariant) events
+	PermUsersManage     Permission = "users:manage"       // list, add, change, disable users
+	PermMetricsRead     Permission = "metrics:read"       // /metrics
 )
 
 // Permissions lists every permission.
 var Permissions = []Permission{PermHealth, PermSelf, PermExecute, PermLedgerRead,
-	PermLedgerVerify, PermPoliciesRead, PermPoliciesWrite, PermGuardRead,
+	PermLedgerVerify, PermLedgerVerifyRun, PermPoliciesRead, PermPoliciesWrite, PermGuardRead,
 	PermUsersManage, PermMetricsRead}
 
 // Matrix is the permission matrix of the seed, as data:
@@ -64,12 +65,15 @@ var Permissions = []Permission{PermHealth, PermSelf, PermExecute, PermLedgerRead
 //
 // The seed gives the operator "execute operations, query ledger"; here the
 // operator may also verify, since verification only reads, and read
-// policies and guard events. Tests iterate this table; [Allowed] is built
+// policies and guard events. Starting and cancelling a whole-log
+// verification job (ledger:verify:run) costs minutes of CPU on a large log,
+// so it is the operator's and the admin's; an auditor reads the jobs and
+// their reports. Tests iterate this table; [Allowed] is built
 // from it. Do not modify it at run time.
 var Matrix = map[Role][]Permission{
 	RoleGuest:   {PermHealth, PermSelf},
 	RoleAuditor: {PermHealth, PermSelf, PermLedgerRead, PermLedgerVerify, PermPoliciesRead, PermGuardRead},
-	RoleOperator: {PermHealth, PermSelf, PermExecute, PermLedgerRead, PermLedgerVerify,
+	RoleOperator: {PermHealth, PermSelf, PermExecute, PermLedgerRead, PermLedgerVerify, PermLedgerVerifyRun,
 		PermPoliciesRead, PermGuardRead},
 	RoleAdmin: Permissions,
 }

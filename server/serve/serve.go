@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ebios/ebios/core/ledger"
@@ -28,6 +29,7 @@ import (
 	"github.com/ebios/ebios/server/config"
 	"github.com/ebios/ebios/server/filelock"
 	"github.com/ebios/ebios/server/keyfile"
+	"github.com/ebios/ebios/server/ledgerindex"
 	"github.com/ebios/ebios/server/ledgerstore"
 	"github.com/ebios/ebios/server/metrics"
 	"github.com/ebios/ebios/server/policystore"
@@ -71,12 +73,30 @@ func Run(ctx context.Context, args []string, o Options) error {
 	if cfg.Ledger.Backend == "memory" {
 		dbPath = ":memory:"
 	}
-	store, err := ledgerstore.Open(dbPath, signer, &ledgerstore.Options{OnCommit: m.SetLedgerEntries})
+	var fed atomic.Pointer[ledgerindex.Index] // the read index, fed after every commit
+	store, err := ledgerstore.Open(dbPath, signer, &ledgerstore.Options{OnCommit: func(size uint64) {
+		m.SetLedgerEntries(size)
+		if x := fed.Load(); x != nil {
+			x.Notify()
+		}
+	}})
 	if err != nil {
 		return err
 	}
 	defer store.Close() // after the HTTP server has drained: queued appends are flushed
 	m.SetLedgerEntries(store.Len())
+	index := ledgerindex.New(store)
+	fed.Store(index)    // from now on, commits notify it
+	defer index.Close() // before the store closes
+	index.Notify()      // reads the log in the background; trace and guard events answer 503 until it is near the end
+	go func() {
+		select {
+		case <-index.Built():
+			st := index.Status()
+			logger.Info("read index built", "entries", st.Indexed, "seconds", st.BuildTime.Seconds(), "memory", index.Memory())
+		case <-ctx.Done():
+		}
+	}()
 
 	users, unlock, err := OpenUsers(cfg)
 	if err != nil {
@@ -120,7 +140,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 	if cfg.Metrics {
 		metricsHandler = m.Handler()
 	}
-	a := api.New(api.Config{Store: store, Auth: as, Limit: limit, Logger: logger, Version: o.Version, App: o.App, Policies: policies,
+	a := api.New(api.Config{Store: store, Index: index, Auth: as, Limit: limit, Logger: logger, Version: o.Version, App: o.App, Policies: policies,
 		MetricsHandler: metricsHandler,
 		OnOperation: func(op, mode string, ok bool) {
 			m.Operation(op, mode)
