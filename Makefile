@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run test lint unit wasm-test proofs e2e audit-bench load fuzz bench clean readbench
+.PHONY: all build wasm static run test lint unit wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench
 
 all: build
 
@@ -66,6 +66,11 @@ load:
 ## readbench: trace, guard events and query on a 1,000,000-entry log (N=...), and a verify job while they run.
 readbench:
 	scripts/readbench.sh
+
+## membench: resident memory and open time of a reopened store of MEMBENCH_N entries (default 5,000,000; the store is kept in $TMPDIR/ebios-membench-N).
+MEMBENCH_N ?= 5000000
+membench:
+	$(GO) run ./e2e/membench -n $(MEMBENCH_N)
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

@@ -61,6 +61,9 @@ type Config struct {
 	// Index is the read index of Store (trace, guard events, query); nil
 	// makes one that catches up when read (serve feeds it from OnCommit).
 	Index *ledgerindex.Index
+	// LogPublic serves the log's checkpoint and tiles (/api/v1/log/...)
+	// without authentication (config log_public); see tiles.go.
+	LogPublic bool
 }
 
 // Server is the API. Create it with [New] and serve [Server.Handler].
@@ -151,6 +154,10 @@ func (s *Server) register() {
 	add(R{Method: "GET", Path: v1 + "/ledger/export", Perm: auth.PermLedgerRead, Class: "read"}, s.export)
 	add(R{Method: "GET", Path: v1 + "/ledger/key", Perm: auth.PermLedgerRead, Class: "read"}, s.key)
 	add(R{Method: "GET", Path: v1 + "/checkpoint", Perm: auth.PermLedgerRead, Class: "read"}, s.checkpoint)
+	// The log as C2SP tlog-tiles (tiles.go).
+	add(R{Method: "GET", Path: v1 + "/log/checkpoint", Perm: s.logPerm(), Class: "read"}, s.logCheckpoint)
+	add(R{Method: "GET", Path: v1 + "/log/tile/{L}/{N...}", Perm: s.logPerm(), Class: "read"}, s.logTile)
+	add(R{Method: "GET", Path: v1 + "/log/tile/entries/{N...}", Perm: s.logPerm(), Class: "read"}, s.logEntries)
 	add(R{Method: "GET", Path: v1 + "/proofs/inclusion", Perm: auth.PermLedgerRead, Class: "read"}, s.inclusion)
 	add(R{Method: "GET", Path: v1 + "/proofs/consistency", Perm: auth.PermLedgerRead, Class: "read"}, s.consistency)
 	add(R{Method: "GET", Path: v1 + "/ledger/verify/{op_id}", Aliases: []string{"/ledger/verify/{op_id}"},

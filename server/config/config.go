@@ -77,6 +77,9 @@ type Ledger struct {
 	Backend string // backend: "buntdb" or "memory"
 	DBPath  string // db_path
 	KeyFile string // key_file: the log's Ed25519 signing key (note format)
+	// LogPublic (log_public) serves /api/v1/log/ (checkpoint and tiles)
+	// without authentication.
+	LogPublic bool
 }
 
 // Policies is the [policies] section.

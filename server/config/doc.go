@@ -169,6 +169,10 @@
 //		flag -ledger-key, env EBIOS_LEDGER_KEY_FILE; string
 //		the log's Ed25519 signing key (golang.org/x/mod/sumdb/note format); keep it secret and backed up
 //
+//	[ledger] log_public = false
+//		flag -log-public, env EBIOS_LEDGER_LOG_PUBLIC (or EBIOS_LOG_PUBLIC); bool
+//		serve the log's checkpoint and C2SP tiles (/api/v1/log/...) without authentication, for a public transparency log; otherwise they need ledger:read
+//
 //	[policies] trusted_keys = ""
 //		flag -policy-keys, env EBIOS_POLICIES_TRUSTED_KEYS; list
 //		comma-separated note verifier keys (name+hash+base64) allowed to sign policies

@@ -222,6 +222,9 @@ var tail = []key{
 	{section: "ledger", name: "key_file", flag: "ledger-key", def: "$DATA/ledger.key",
 		doc: "the log's Ed25519 signing key (golang.org/x/mod/sumdb/note format); keep it secret and backed up",
 		set: str(func(c *Config) *string { return &c.Ledger.KeyFile })},
+	{section: "ledger", name: "log_public", flag: "log-public", aliases: []string{"EBIOS_LOG_PUBLIC"}, kind: kindBool, def: "false",
+		doc: "serve the log's checkpoint and C2SP tiles (/api/v1/log/...) without authentication, for a public transparency log; otherwise they need ledger:read",
+		set: boolean(func(c *Config) *bool { return &c.Ledger.LogPublic })},
 
 	{section: "policies", name: "trusted_keys", flag: "policy-keys", kind: kindList,
 		doc: "comma-separated note verifier keys (name+hash+base64) allowed to sign policies",

@@ -204,9 +204,9 @@ func (r *rows) hash(x int64) (tlog.Hash, error) {
 // edge holds the tree hashes the committer needs to grow the tree: those of
 // the complete subtrees along the right edge of the written tree (one per
 // 1 bit of its size), and those computed for the batch being written. It
-// saves reading them back from BuntDB for every append.
+// saves reading them back from BuntDB (or the tiles) for every append.
 type edge struct {
-	db     *buntdb.DB
+	read   func(indexes []int64) ([]tlog.Hash, error)
 	hashes map[int64]tlog.Hash
 }
 
@@ -222,28 +222,25 @@ func edgeIndexes(n int64) []int64 {
 	return xs
 }
 
-// newEdge reads the edge of a tree of size n.
-func newEdge(db *buntdb.DB, n int64) (*edge, error) {
-	e := &edge{db: db, hashes: map[int64]tlog.Hash{}}
+// newEdge reads the edge of a tree of size n with read.
+func newEdge(read func(indexes []int64) ([]tlog.Hash, error), n int64) (*edge, error) {
+	e := &edge{read: read, hashes: map[int64]tlog.Hash{}}
 	_, err := e.ReadHashes(edgeIndexes(n))
 	return e, err
 }
 
 // ReadHashes returns hashes from the edge, reading (and keeping) any it
-// does not hold from BuntDB.
+// does not hold.
 func (e *edge) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
 		h, ok := e.hashes[x]
 		if !ok {
-			err := e.db.View(func(tx *buntdb.Tx) error {
-				var err error
-				h, err = (&rows{tx: tx}).hash(x)
-				return err
-			})
+			hs, err := e.read([]int64{x})
 			if err != nil {
 				return nil, err
 			}
+			h = hs[0]
 			e.hashes[x] = h
 		}
 		out[i] = h

@@ -1,4 +1,5 @@
-// Package ledgerstore keeps an eBIOS ledger durably in a BuntDB file.
+// Package ledgerstore keeps an eBIOS ledger durably in a BuntDB file and,
+// once they are full, in C2SP tlog-tiles files next to it.
 //
 // One sequencer goroutine orders appends: it assigns indexes and chain
 // links and builds each entry's canonical body. Signers, one per core, sign
@@ -31,6 +32,18 @@
 // is refused with a LEDGER_020 error naming what is wrong. Verify checks
 // every entry, every stored tree hash and every batch row's checkpoint.
 //
+// Store format 4 bounds the memory: every full tile of 256 entries is
+// sealed, off the commit path, into immutable files in the directory
+// "tile" next to the BuntDB file (the C2SP tlog-tiles layout: entry
+// bundles and hash tiles, tiles.go), meta:sealed records how many entries
+// are, and the batch rows whose entries are all sealed are deleted; the
+// BuntDB file, which grows by appends, is compacted (rewritten with its
+// live keys) when the deleted rows make up most of it. Old entries and
+// tree hashes are then read from the tiles. Every step is ordered so that
+// a crash leaves something open recovers: tile files are durable before
+// meta:sealed says they exist, and rows go only after that. seal.go has
+// the sealer and the recovery rules.
+//
 // Format 2 stores (written before format 3) have no checkpoint in their
 // rows: the latest one is meta:checkpoint, written in the same transaction
 // as the row, in either order. They are recovered on their own terms — a
@@ -38,12 +51,13 @@
 // a checkpoint written without its row is rolled back to the checkpoint
 // before it (which is still in the file) when it is the file's last
 // command, that is the tail of the unfinished write, and is damage
-// otherwise — and then migrated: opening one with its key marks it format
-// 3 (meta:checkpoint, the checkpoint of its last format-2 row, stays), so
-// rows from then on carry their checkpoint; its rows are not rewritten and
-// its checkpoint is unchanged. OpenReadOnly reads both formats and
-// migrates nothing. The op-id index is kept in memory and rebuilt from the
-// entries on open.
+// otherwise — and then migrated: opening a store of format 2 or 3 with
+// its key marks it format 4 (meta:checkpoint, the checkpoint of its last
+// format-2 row, stays), so rows from then on carry their checkpoint and
+// the sealer seals the full tiles of the rows there are; the checkpoint is
+// unchanged. OpenReadOnly reads formats 2 to 4 and migrates nothing. The
+// op-id index is kept in memory, compact (opindex.go), and rebuilt from
+// the entry bundles and rows on open.
 //
 // Open(":memory:", ...) gives the same store without a file, for tests.
 package ledgerstore
@@ -63,6 +77,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -87,10 +102,14 @@ const (
 	prefixBatch   = "b:" // b:<20-digit index of its first entry> → batch row
 
 	// storeFormat is the format this code writes: each batch row carries
-	// its checkpoint. legacyFormat kept only the latest checkpoint, in
-	// keyCheckpoint; it is read, and migrated when opened with the key.
-	// Format 1 kept each entry, tree hash and op id in a row of its own.
-	storeFormat  = "3"
+	// its checkpoint, and full tiles are sealed into tile files (their
+	// rows deleted, meta:sealed says how many entries are). format3 is
+	// the same without tiles: it never deletes a row. legacyFormat kept
+	// only the latest checkpoint, in keyCheckpoint. Both are read, and
+	// migrated when opened with the key. Format 1 kept each entry, tree
+	// hash and op id in a row of its own.
+	storeFormat  = "4"
+	format3      = "3"
 	legacyFormat = "2"
 )
 
@@ -111,7 +130,7 @@ func storeErr(code, msg, details, remedy string) *nu.Error {
 func damaged(details string) error {
 	return storeErr(CodeDamaged, "the ledger store is damaged or was altered; refusing to serve it", details,
 		"this is not the unfinished last write of a crash (that is recovered when the store opens): the file was changed, or the disk lost data. "+
-			"Keep a copy of the data directory for investigation, and restore ledger.db from a backup (a copy of the file made while no ebios process had it open); never edit the store by hand")
+			"Keep a copy of the data directory for investigation, and restore the data directory (ledger.db and the tile directory next to it) from a backup made while no ebios process had it open; never edit the store by hand")
 }
 
 func ioErr(op string, err error) error {
@@ -140,9 +159,16 @@ type Options struct {
 
 // Store is a durable, append-only ledger. It is safe for concurrent use.
 type Store struct {
+	path string // the BuntDB file, or ":memory:"
+	// dbmu guards db and file, which compaction replaces: every use of
+	// them holds it for reading (view, update, sync), compaction for
+	// writing.
+	dbmu     sync.RWMutex
 	db       *buntdb.DB
 	file     *os.File // our own handle on the BuntDB file, used for fsync
 	lock     *filelock.Lock
+	tiles    *tileFiles // nil for a store in memory
+	seal     atomic.Pointer[sealState]
 	origin   string
 	signer   *ledger.Signer
 	verifier *ledger.Verifier
@@ -162,6 +188,13 @@ type Store struct {
 
 	ops     *opIndex // op id → index, for every entry sequenced
 	opsOnce sync.Once
+
+	// The sealer (seal.go); nil channels when there is none.
+	sealKick, sealQuit, sealDone chan struct{}
+	inflight                     atomic.Int64 // appends waiting for their answer
+	sealErr, sealStop            error        // under mu: the last round's error; why sealing stopped
+	compactions                  int          // under dbmu
+	rebuilt                      []string     // tile files rebuilt when the store opened
 }
 
 // request is one Append or AppendBatch: its drafts are committed together
@@ -202,7 +235,8 @@ func OpenReadOnly(path string) (*Store, error) {
 }
 
 func open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
-	s := &Store{reqs: make(chan *request, 4096), quit: make(chan struct{}), done: make(chan struct{})}
+	s := &Store{path: path, reqs: make(chan *request, 4096), quit: make(chan struct{}), done: make(chan struct{})}
+	s.seal.Store(&sealState{})
 	if signer != nil {
 		s.origin, s.signer, s.verifier = signer.Name(), signer, signer.Verifier()
 	}
@@ -258,6 +292,7 @@ func open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
 			s.closeFiles()
 			return nil, ioErr("open "+path+" for fsync", err)
 		}
+		s.tiles = newTileFiles(tileDirOf(path))
 	}
 	if err := s.load(tail); err != nil {
 		s.closeFiles()
@@ -268,7 +303,24 @@ func open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
 		return s, nil
 	}
 	go s.sequence()
+	if s.tiles != nil {
+		s.startSealer()
+	}
 	return s, nil
+}
+
+// view runs f in a BuntDB read transaction.
+func (s *Store) view(f func(tx *buntdb.Tx) error) error {
+	s.dbmu.RLock()
+	defer s.dbmu.RUnlock()
+	return s.db.View(f)
+}
+
+// update runs f in a BuntDB write transaction.
+func (s *Store) update(f func(tx *buntdb.Tx) error) error {
+	s.dbmu.RLock()
+	defer s.dbmu.RUnlock()
+	return s.db.Update(f)
 }
 
 func (s *Store) closeFiles() {
@@ -282,6 +334,8 @@ func (s *Store) closeFiles() {
 func (s *Store) unlock() { s.lock.Unlock() }
 
 func (s *Store) sync() error {
+	s.dbmu.RLock()
+	defer s.dbmu.RUnlock()
 	if s.file == nil {
 		return nil
 	}
@@ -308,7 +362,7 @@ func (s *Store) load(tail fileTail) error {
 	var format, origin, vkey string
 	var meta int     // metadata keys present
 	onlyMeta := true // no key but metadata
-	err := s.db.View(func(tx *buntdb.Tx) error {
+	err := s.view(func(tx *buntdb.Tx) error {
 		get := func(k string) string {
 			v, err := tx.Get(k)
 			if err == nil {
@@ -319,7 +373,7 @@ func (s *Store) load(tail fileTail) error {
 		format, origin, vkey, _ = get(keyFormat), get(keyOrigin), get(keyVerifier), get(keyCheckpoint)
 		tx.Ascend("", func(k, _ string) bool {
 			switch k {
-			case keyFormat, keyOrigin, keyVerifier, keyCheckpoint:
+			case keyFormat, keyOrigin, keyVerifier, keyCheckpoint, keySealed:
 				return true
 			}
 			onlyMeta = false
@@ -339,11 +393,11 @@ func (s *Store) load(tail fileTail) error {
 		}
 		return s.initEmpty()
 	}
-	if format != storeFormat && format != legacyFormat {
+	if format != storeFormat && format != format3 && format != legacyFormat {
 		if format == "" {
 			format = "1"
 		}
-		return storeErr(CodeFormat, "the ledger store is in store format "+format+"; this ebios reads formats "+legacyFormat+" and "+storeFormat, "",
+		return storeErr(CodeFormat, "the ledger store is in store format "+format+"; this ebios reads formats "+legacyFormat+", "+format3+" and "+storeFormat, "",
 			"export the log with the ebios that wrote it (ebios ledger export) and keep the bundle; start a new store with this version")
 	}
 	if s.signer == nil { // read-only: check against the key the store records
@@ -360,8 +414,8 @@ func (s *Store) load(tail fileTail) error {
 	if origin != s.origin {
 		return damaged("stored origin " + strconv.Quote(origin) + " differs from the key name " + strconv.Quote(s.origin))
 	}
-	if format == storeFormat && tail.deletedRow != "" {
-		return damaged(fmt.Sprintf("the batch row %q was deleted from the file, and store format %s never deletes a row", tail.deletedRow, storeFormat))
+	if tail.deletedRow != "" {
+		return damaged(fmt.Sprintf("the batch row %q was deleted from the file while it was in store format %s, which never deletes a row", tail.deletedRow, format3))
 	}
 	if format == legacyFormat {
 		if err := s.recoverLegacy(tail); err != nil {
@@ -395,23 +449,31 @@ func (s *Store) load(tail fileTail) error {
 		return damaged(fmt.Sprintf("the batch row %q carries a checkpoint, which store format %s never writes", batchKey(st.last.first), legacyFormat))
 	}
 	size := uint64(c.Size)
-	if end := st.end(); end != size && format == storeFormat && st.hasLast && st.last.cp == "" {
+	if end := st.end(); end != size && format != legacyFormat && st.hasLast && st.last.cp == "" {
 		return damaged(fmt.Sprintf("the last batch row %q has no checkpoint of its own, and the stored checkpoint is for tree size %d, not %d (the row's end)", batchKey(st.last.first), size, end))
 	} else if end < size {
 		return damaged(fmt.Sprintf("the stored checkpoint (tree size %d) is ahead of the stored entries (%d)", size, end))
 	}
+	// The tile files: meta:sealed, what a crash left half done, and the
+	// hashes of the partial tiles above level 0 (seal.go).
+	if err := s.recoverSealed(c, tail); err != nil {
+		return err
+	}
+	if err := s.checkSealedRoot(c); err != nil {
+		return err
+	}
 	var last tlog.Hash
-	err = s.db.View(func(tx *buntdb.Tx) error {
-		r := &rows{tx: tx}
-		if _, err := r.row(size); err == nil {
+	err = s.view(func(tx *buntdb.Tx) error {
+		r := s.reader(tx)
+		if _, err := r.rows.row(size); err == nil {
 			return damaged(fmt.Sprintf("the batch row holding entry %d runs past the checkpoint's tree size %d", size, size))
 		}
 		root, err := tlog.TreeHash(c.Size, r)
 		if err != nil {
-			return damaged("tree hashes missing: " + err.Error())
+			return damaged("tree hashes missing: " + detailsOf(err))
 		}
 		if root != c.Root {
-			return damaged(fmt.Sprintf("the stored tree hashes give root %s, the checkpoint says %s", root, c.Root))
+			return damaged(fmt.Sprintf("the stored tree hashes (in the batch rows and the tile files) give root %s, the checkpoint says %s", root, c.Root))
 		}
 		if size == 0 {
 			return nil
@@ -434,21 +496,26 @@ func (s *Store) load(tail fileTail) error {
 		last = e.LinkHash(s.origin)
 		return nil
 	})
-	if err == nil && s.signer != nil { // the sequencer needs it; readers build it when first asked
-		err = s.db.View(func(tx *buntdb.Tx) error {
-			var err error
-			s.ops, err = loadOpIndex(tx, size)
-			return err
-		})
+	if err == nil && s.signer != nil {
+		// The sequencer needs the op-id index (readers build it when
+		// first asked). Building it reads every sealed entry bundle and
+		// rebuilds missing tiles; then the rows a crash left below
+		// meta:sealed go.
+		s.ops, err = s.loadOpIndex(size, true)
+		if err == nil {
+			err = s.dropRowsBelowSealed()
+		}
 	}
 	if err != nil {
 		return err
 	}
-	if format == legacyFormat && s.signer != nil {
-		// Migrate: from now on every batch row carries its checkpoint.
-		// meta:checkpoint is the checkpoint of the last format-2 row; the
-		// rows stay as they are.
-		err := s.db.Update(func(tx *buntdb.Tx) error {
+	if format != storeFormat && s.signer != nil {
+		// Migrate: from now on every batch row carries its checkpoint,
+		// and the sealer seals the full tiles of the rows there are (from
+		// format 2 or 3) into tile files and deletes those rows.
+		// meta:checkpoint (the checkpoint of the last format-2 row, when
+		// there was one) stays; the checkpoint is unchanged.
+		err := s.update(func(tx *buntdb.Tx) error {
 			_, _, err := tx.Set(keyFormat, storeFormat, nil)
 			return err
 		})
@@ -484,7 +551,7 @@ func (st *storeTail) end() uint64 {
 func (s *Store) readTail() (*storeTail, error) {
 	st := &storeTail{}
 	var err error
-	verr := s.db.View(func(tx *buntdb.Tx) error {
+	verr := s.view(func(tx *buntdb.Tx) error {
 		st.meta, _ = tx.Get(keyCheckpoint)
 		st.last, st.hasLast, err = lastBatch(tx)
 		return nil
@@ -518,7 +585,7 @@ func lastBatch(tx *buntdb.Tx) (b batch, ok bool, err error) {
 func (s *Store) recoverLegacy(tail fileTail) error {
 	var meta string
 	var beyond bool
-	s.db.View(func(tx *buntdb.Tx) error {
+	s.view(func(tx *buntdb.Tx) error {
 		meta, _ = tx.Get(keyCheckpoint)
 		return nil
 	})
@@ -527,7 +594,7 @@ func (s *Store) recoverLegacy(tail fileTail) error {
 		return damaged("the stored checkpoint does not verify: " + err.Error())
 	}
 	size := uint64(c.Size)
-	s.db.View(func(tx *buntdb.Tx) error {
+	s.view(func(tx *buntdb.Tx) error {
 		tx.AscendGreaterOrEqual("", batchKey(size), func(k, _ string) bool {
 			beyond = strings.HasPrefix(k, prefixBatch)
 			return false
@@ -570,7 +637,7 @@ func (s *Store) recoverLegacy(tail fileTail) error {
 	if uint64(pc.Size) != end {
 		return damaged(fmt.Sprintf("%s; the checkpoint before it is for tree size %d", ahead, pc.Size))
 	}
-	err = s.db.View(func(tx *buntdb.Tx) error {
+	err = s.view(func(tx *buntdb.Tx) error {
 		root, err := tlog.TreeHash(pc.Size, &rows{tx: tx})
 		if err != nil {
 			return damaged(ahead + "; tree hashes missing: " + err.Error())
@@ -583,7 +650,7 @@ func (s *Store) recoverLegacy(tail fileTail) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(func(tx *buntdb.Tx) error {
+	err = s.update(func(tx *buntdb.Tx) error {
 		_, _, err := tx.Set(keyCheckpoint, prev, nil)
 		return err
 	})
@@ -601,7 +668,7 @@ func (s *Store) recoverLegacy(tail fileTail) error {
 // it to disk.
 func (s *Store) dropUncommitted(size uint64) error {
 	var stale []string
-	err := s.db.View(func(tx *buntdb.Tx) error {
+	err := s.view(func(tx *buntdb.Tx) error {
 		tx.AscendGreaterOrEqual("", batchKey(size), func(k, _ string) bool {
 			if !strings.HasPrefix(k, prefixBatch) {
 				return false
@@ -614,7 +681,7 @@ func (s *Store) dropUncommitted(size uint64) error {
 	if err != nil || len(stale) == 0 {
 		return err
 	}
-	err = s.db.Update(func(tx *buntdb.Tx) error {
+	err = s.update(func(tx *buntdb.Tx) error {
 		for _, k := range stale {
 			if _, err := tx.Delete(k); err != nil {
 				return err
@@ -638,7 +705,7 @@ func (s *Store) initEmpty() error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(func(tx *buntdb.Tx) error {
+	err = s.update(func(tx *buntdb.Tx) error {
 		tx.Set(keyFormat, storeFormat, nil)
 		tx.Set(keyOrigin, s.origin, nil)
 		tx.Set(keyVerifier, s.verifier.String(), nil)
@@ -705,12 +772,7 @@ func (s *Store) Get(i uint64) (*ledger.Entry, error) {
 		return nil, storeErr(ledger.CodeNotFound, "no entry "+strconv.FormatUint(i, 10), "the log has "+strconv.FormatUint(s.Len(), 10)+" entries",
 			"ask for an index below the tree size of the latest checkpoint")
 	}
-	var leaf string
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		var err error
-		leaf, err = (&rows{tx: tx}).leaf(i)
-		return err
-	})
+	leaf, err := s.leaf(i)
 	if err != nil {
 		return nil, err
 	}
@@ -732,10 +794,7 @@ func (s *Store) opIndex() *opIndex {
 		if s.ops != nil {
 			return
 		}
-		s.db.View(func(tx *buntdb.Tx) error {
-			s.ops, _ = loadOpIndex(tx, s.Len())
-			return nil
-		})
+		s.ops, _ = s.loadOpIndex(s.Len(), false)
 	})
 	return s.ops
 }
@@ -743,18 +802,33 @@ func (s *Store) opIndex() *opIndex {
 // opAt reads the op id of entry i (which may be written but not yet
 // durable).
 func (s *Store) opAt(i uint64) (op string, ok bool) {
-	s.db.View(func(tx *buntdb.Tx) error {
-		if leaf, err := (&rows{tx: tx}).leaf(i); err == nil {
-			op, ok = ledger.LeafOpID([]byte(leaf))
-		}
-		return nil
-	})
+	if leaf, err := s.leaf(i); err == nil {
+		op, ok = ledger.LeafOpID([]byte(leaf))
+	}
 	return op, ok
+}
+
+// leaf reads entry i's leaf data: a sealed entry from its bundle, without
+// holding a BuntDB transaction while the file is read; another from its
+// batch row.
+func (s *Store) leaf(i uint64) (leaf string, err error) {
+	if i < s.seal.Load().size {
+		c, err := s.tiles.read(bundleOf(i))
+		if err != nil {
+			return "", tileErr(err)
+		}
+		return string(c.entries[i%ledger.TileWidth]), nil
+	}
+	err = s.view(func(tx *buntdb.Tx) error {
+		leaf, err = s.reader(tx).leaf(i)
+		return err
+	})
+	return leaf, err
 }
 
 // hashReader returns a HashReader over the committed tree.
 func (s *Store) readHashes(f func(r tlog.HashReader) error) error {
-	return s.db.View(func(tx *buntdb.Tx) error { return f(&rows{tx: tx}) })
+	return s.view(func(tx *buntdb.Tx) error { return f(s.reader(tx)) })
 }
 
 // InclusionProof proves entry index in the tree of size treeSize.
@@ -829,36 +903,22 @@ func (s *Store) WriteBundle(w io.Writer, n int64, progress func(done, total int6
 	if err != nil {
 		return err
 	}
-	const chunk = 1024
-	for i := int64(0); i < size; i += chunk {
-		end := min(i+chunk, size)
-		var leaves []string
-		err := s.db.View(func(tx *buntdb.Tx) error {
-			r := &rows{tx: tx}
-			for j := i; j < end; j++ {
-				leaf, err := r.leaf(uint64(j))
-				if err != nil {
-					return err
-				}
-				leaves = append(leaves, leaf)
-			}
-			return nil
-		})
+	var n0 int64
+	err = s.leaves(0, uint64(size), func(i uint64, leaf []byte) error {
+		e, err := ledger.ParseLeaf(s.origin, leaf)
 		if err != nil {
+			return damaged(err.Error())
+		}
+		if err := bw.WriteEntry(e); err != nil {
 			return err
 		}
-		for _, leaf := range leaves {
-			e, err := ledger.ParseLeaf(s.origin, []byte(leaf))
-			if err != nil {
-				return damaged(err.Error())
-			}
-			if err := bw.WriteEntry(e); err != nil {
-				return err
-			}
+		if n0++; progress != nil && (n0%1024 == 0 || n0 == size) {
+			progress(n0, size)
 		}
-		if progress != nil {
-			progress(end, size)
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return bw.Close()
 }
@@ -876,86 +936,6 @@ func (s *Store) Verify(progress func(done, total int64)) (*ledger.Report, error)
 	rep, err := ledger.VerifyBundle(pr, s.verifier, &ledger.VerifyOptions{Progress: progress})
 	pr.Close()
 	return rep, err
-}
-
-// checkStored decodes every entry and recomputes every stored tree hash. It
-// returns a failed report, or nil when all is well.
-func (s *Store) checkStored() (*ledger.Report, error) {
-	s.mu.RLock()
-	size := int64(s.size)
-	s.mu.RUnlock()
-	bad := func(i int64, check, reason string) (*ledger.Report, error) {
-		f := &ledger.Failure{Index: i, Check: check, Code: CodeDamaged, Reason: reason,
-			Remediation: "the store was altered on disk; restore it from a backup"}
-		return &ledger.Report{FirstBad: f, Entries: i}, f.Err()
-	}
-	var mem ledger.MemHashes
-	var rep *ledger.Report
-	var rerr error
-	withCP := false // a batch row with a checkpoint was seen (format 3 rows follow format-2 ones)
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		r := &rows{tx: tx}
-		for i := int64(0); i < size; i++ {
-			row, err := r.row(uint64(i))
-			leaf, stored, ok := splitRow(uint64(i), row)
-			if err != nil || !ok {
-				rep, rerr = bad(i, ledger.CheckIndex, fmt.Sprintf("entry %d is missing from the store", i))
-				return nil
-			}
-			if _, err := ledger.ParseLeaf(s.origin, []byte(leaf)); err != nil {
-				rep, rerr = bad(i, ledger.CheckFormat, fmt.Sprintf("entry %d cannot be decoded: %v", i, err))
-				return nil
-			}
-			hs, err := tlog.StoredHashesForRecordHash(i, tlog.RecordHash([]byte(leaf)), &mem)
-			if err != nil {
-				return err
-			}
-			first := mem.Count()
-			mem.AppendHashes(hs)
-			for k, h := range hs {
-				if stored[k*tlog.HashSize:(k+1)*tlog.HashSize] != string(h[:]) {
-					rep, rerr = bad(i, ledger.CheckRoot, fmt.Sprintf("stored tree hash %d (written with entry %d) does not match the entries", first+int64(k), i))
-					return nil
-				}
-			}
-			if b := &r.b; uint64(i)+1 == b.next() { // the batch's last entry: check its checkpoint
-				if b.cp == "" && withCP {
-					rep, rerr = bad(i, ledger.CheckCheckpoint, fmt.Sprintf("the batch row %q has no checkpoint, but an earlier row has one", batchKey(b.first)))
-					return nil
-				}
-				if b.cp != "" {
-					withCP = true
-					if reason := s.checkRowCheckpoint(b, &mem); reason != "" {
-						rep, rerr = bad(i, ledger.CheckCheckpoint, reason)
-						return nil
-					}
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return &ledger.Report{}, ioErr("read", err)
-	}
-	return rep, rerr
-}
-
-// checkRowCheckpoint checks the checkpoint batch row b carries against
-// the entries up to its end, whose tree hashes mem holds; it returns what
-// is wrong, or "".
-func (s *Store) checkRowCheckpoint(b *batch, mem *ledger.MemHashes) string {
-	c, err := ledger.OpenCheckpoint([]byte(b.cp), s.verifier, s.origin)
-	if err != nil {
-		return fmt.Sprintf("the checkpoint in batch row %q does not verify: %v", batchKey(b.first), err)
-	}
-	if uint64(c.Size) != b.next() {
-		return fmt.Sprintf("the checkpoint in batch row %q is for tree size %d, but the row ends at %d", batchKey(b.first), c.Size, b.next())
-	}
-	root, err := tlog.TreeHash(c.Size, mem)
-	if err != nil || root != c.Root {
-		return fmt.Sprintf("the checkpoint in batch row %q says root %s, the entries give %s", batchKey(b.first), c.Root, root)
-	}
-	return ""
 }
 
 // Append logs d and returns the signed entry once it is durable. A draft
@@ -995,6 +975,8 @@ func (s *Store) AppendBatch(ctx context.Context, ds []ledger.Draft) ([]*ledger.E
 		return nil, failed
 	}
 	r := &request{drafts: ds, reply: make(chan reply, 1)}
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	select {
 	case s.reqs <- r:
 	case <-s.quit:
@@ -1028,6 +1010,7 @@ func (s *Store) Close() error {
 		close(s.quit)
 	}
 	<-s.done
+	s.stopSealer()
 	err := s.db.Close()
 	if s.file != nil {
 		if e := s.file.Close(); err == nil {
@@ -1174,6 +1157,13 @@ func (s *Store) admit(st *seqState, r *request, signq, order chan<- *job) {
 		e := &ledger.Entry{Index: st.size + uint64(len(jobs)), PrevHash: last, KeyID: keyID, Draft: d}
 		st.ops[d.OpID] = e.Index // also catches a duplicate within the request
 		body := e.AppendBody(make([]byte, 0, bodySizeHint+len(s.origin)+len(d.OpID)+len(d.ParentOpID)+len(d.Expression)), s.origin)
+		if n := len(body) + ed25519.SignatureSize; n > ledger.MaxBundleEntry {
+			refuse = storeErr(ledger.CodeInvalidEntry, fmt.Sprintf("the entry for op id %q is %d bytes, more than the %d an entry may have", d.OpID, n, ledger.MaxBundleEntry),
+				"entries are stored in C2SP tlog-tiles entry bundles, which hold at most 65,535 bytes of body and signature",
+				"log fewer inputs or guard events, or shorter messages, in one entry")
+			delete(st.ops, d.OpID)
+			break
+		}
 		last = sha256.Sum256(body)
 		jobs = append(jobs, &job{req: r, e: e, body: body, link: last, signed: make(chan struct{})})
 	}
@@ -1234,7 +1224,13 @@ func (s *Store) committer(order <-chan *job) {
 	s.mu.RLock()
 	size := s.size
 	s.mu.RUnlock()
-	ed, err := newEdge(s.db, int64(size))
+	ed, err := newEdge(func(indexes []int64) (hs []tlog.Hash, err error) {
+		err = s.readHashes(func(r tlog.HashReader) error {
+			hs, err = r.ReadHashes(indexes)
+			return err
+		})
+		return hs, err
+	}, int64(size))
 	if err != nil { // load checked these hashes: the file changed under us
 		s.mu.Lock()
 		s.failed = damaged("tree hashes missing: " + err.Error())
@@ -1329,7 +1325,7 @@ func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
 		// The row ends with the checkpoint that commits it: one command
 		// in the file, whole or cut off with its batch.
 		row = append(row, cp...)
-		err = s.db.Update(func(tx *buntdb.Tx) error {
+		err = s.update(func(tx *buntdb.Tx) error {
 			// row is not changed after this: the string shares its bytes.
 			_, _, err := tx.Set(batchKey(size), unsafe.String(&row[0], len(row)), nil)
 			return err
@@ -1394,6 +1390,9 @@ func (s *Store) syncer(tosync <-chan written) {
 		}
 		if s.opts.OnCommit != nil {
 			s.opts.OnCommit(last.size)
+		}
+		if sealable(last.size) > s.seal.Load().size {
+			s.kickSealer()
 		}
 	}
 }

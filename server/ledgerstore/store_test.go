@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"hash/maphash"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -41,7 +40,8 @@ func openT(t testing.TB, path string, s *ledger.Signer) *Store {
 	t.Helper()
 	st, err := Open(path, s, nil)
 	if err != nil {
-		t.Fatal(err)
+		e, _ := nu.AsError(err)
+		t.Fatalf("open %s: %v (%s)", path, err, e.Details)
 	}
 	return st
 }
@@ -610,41 +610,87 @@ func TestOpIDsKnownAfterReopen(t *testing.T) {
 }
 
 // TestOpIndex: lookups are confirmed against the entry's own op id, and
-// op ids whose hash collides with another's are kept whole. Collisions of
-// 64-bit hashes are forced by writing the hash slots by hand.
+// op ids whose hash collides with another's are found, in the tail map
+// and after it was merged into the sorted base. Collisions are forced
+// with a hash that keeps only a few bits.
 func TestOpIndex(t *testing.T) {
-	x := newOpIndex()
-	ops := map[uint64]string{}
-	opAt := func(i uint64) (string, bool) { op, ok := ops[i]; return op, ok }
-	for i := range uint64(1000) {
-		ops[i] = fmt.Sprint("op-", i)
-		x.add(ops[i], i)
+	for _, c := range []struct {
+		name string
+		hash func(x *opIndex) func(string) uint64
+	}{
+		{"maphash", func(x *opIndex) func(string) uint64 { return x.hash }},
+		// 64 values of the top bits that base keeps: every lookup in
+		// base has many candidates; and 2^26 full hashes, so that some
+		// collide in the maps too.
+		{"colliding", func(x *opIndex) func(string) uint64 {
+			h := x.hash
+			return func(s string) uint64 { return h(s) & (0x3f<<58 | 0xfffff) }
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			x := newOpIndex()
+			x.hash = c.hash(x)
+			ops := map[uint64]string{}
+			opAt := func(i uint64) (string, bool) { op, ok := ops[i]; return op, ok }
+			const n = 3*minMergeSize + 1234
+			for i := range uint64(n) {
+				ops[i] = fmt.Sprint("op-", i)
+				x.add(ops[i], i)
+				if i%(minMergeSize/2) == 0 {
+					x.wait()
+				}
+			}
+			x.wait()
+			if x.merges < 2 {
+				t.Fatalf("%d merges", x.merges)
+			}
+			check := func(i uint64) {
+				if got, ok := x.lookup(ops[i], opAt); !ok || got != i {
+					t.Fatalf("lookup(%s) = %d, %v", ops[i], got, ok)
+				}
+			}
+			step := uint64(1)
+			if c.name == "colliding" {
+				step = 997 // each lookup scans about n/64 candidates
+			}
+			for i := uint64(0); i < n; i += step {
+				check(i)
+			}
+			check(n - 1)
+			for i := range 2000 {
+				if got, ok := x.lookup(fmt.Sprint("other-", i), opAt); ok {
+					t.Fatalf("op id never added found at %d", got)
+				}
+			}
+			total, _ := x.size()
+			if total != n {
+				t.Fatalf("%d op ids indexed, want %d", total, n)
+			}
+		})
 	}
-	for i := range uint64(1000) {
-		if got, ok := x.lookup(ops[i], opAt); !ok || got != i {
-			t.Fatalf("lookup(%s) = %d, %v", ops[i], got, ok)
+	t.Run("shift grows", func(t *testing.T) {
+		x := newOpIndex()
+		ops := map[uint64]string{}
+		opAt := func(i uint64) (string, bool) { op, ok := ops[i]; return op, ok }
+		big := uint64(1) << 30 // indexes beyond 2^24 force a wider index field
+		for k := range uint64(minMergeSize + 10) {
+			i := k
+			if k%2 == 1 {
+				i = big + k
+			}
+			ops[i] = fmt.Sprint("w-", i)
+			x.add(ops[i], i)
 		}
-	}
-	for i := range 100000 {
-		if got, ok := x.lookup(fmt.Sprint("other-", i), opAt); ok {
-			t.Fatalf("op id never added found at %d", got)
+		x.wait()
+		if x.shift <= minShift {
+			t.Fatalf("shift %d", x.shift)
 		}
-	}
-	// "late" collides with op-7: it is kept whole, and both are found.
-	x.byHash[maphash.String(x.seed, "late")] = 7
-	ops[1000] = "late"
-	x.add("late", 1000)
-	if got, ok := x.lookup("late", opAt); !ok || got != 1000 {
-		t.Fatalf("colliding op id: lookup = %d, %v", got, ok)
-	}
-	if got, ok := x.lookup("op-7", opAt); !ok || got != 7 {
-		t.Fatalf("op id collided with: lookup = %d, %v", got, ok)
-	}
-	// "ghost" collides with op-3 but was never added.
-	x.byHash[maphash.String(x.seed, "ghost")] = 3
-	if got, ok := x.lookup("ghost", opAt); ok {
-		t.Fatalf("a hash hit on another op id's entry was taken as found (%d)", got)
-	}
+		for i, op := range ops {
+			if got, ok := x.lookup(op, opAt); !ok || got != i {
+				t.Fatalf("lookup(%s) = %d, %v", op, got, ok)
+			}
+		}
+	})
 }
 
 // FuzzBatchRow: any bytes under a batch key parse or are refused, and

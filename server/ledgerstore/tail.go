@@ -53,6 +53,10 @@ type fileTail struct {
 	// the first batch row deleted after the file was marked store format 3
 	// (which never deletes a row), or ""
 	deletedRow string
+	// the batch row of the highest first index deleted while the file was
+	// marked store format 4 (which deletes only sealed rows), or ""
+	lastSealedDelete      string
+	lastSealedDeleteFirst uint64
 }
 
 // respScanner reads RESP commands from a file, skipping the values it does
@@ -249,7 +253,8 @@ func repairTail(path string) (fileTail, error) {
 	sc := newRespScanner(f, 0, size)
 	good := int64(0) // end of the last complete command
 	var bad error
-	format3 := false // the file says store format 3 from here on
+	inFormat3 := false // the file says store format 3 from here on (format 4 deletes sealed rows)
+	inFormat4 := false
 	for {
 		// BuntDB skips zero bytes between commands.
 		c, err := sc.r.ReadByte()
@@ -286,13 +291,18 @@ func repairTail(path string) (fileTail, error) {
 		case verb == "set" && key == keyCheckpoint:
 			t.checkpoints = append([]string{val}, t.checkpoints[:min(1, len(t.checkpoints))]...)
 		case verb == "set" && key == keyFormat:
-			format3 = val == storeFormat
+			inFormat3, inFormat4 = val == format3, val == storeFormat
 		case verb == "flushdb":
-			t.checkpoints, format3 = nil, false
+			t.checkpoints, inFormat3, inFormat4 = nil, false, false
+			t.lastSealedDelete = ""
 		case verb == "del" && key == keyCheckpoint:
 			t.checkpoints = nil
-		case verb == "del" && format3 && t.deletedRow == "" && strings.HasPrefix(key, prefixBatch):
+		case verb == "del" && inFormat3 && t.deletedRow == "" && strings.HasPrefix(key, prefixBatch):
 			t.deletedRow = key
+		case verb == "del" && inFormat4 && strings.HasPrefix(key, prefixBatch):
+			if first, err := strconv.ParseUint(key[len(prefixBatch):], 10, 64); err == nil && (t.lastSealedDelete == "" || first > t.lastSealedDeleteFirst) {
+				t.lastSealedDelete, t.lastSealedDeleteFirst = key, first
+			}
 		}
 	}
 	if good == size {

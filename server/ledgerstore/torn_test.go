@@ -197,6 +197,12 @@ func commits(t testing.TB, data []byte) []commit {
 			i++
 			continue
 		}
+		if c.key == keySealed || c.verb == "del" {
+			// The sealer's commands (format 4): swept with the commit
+			// after them.
+			i++
+			continue
+		}
 		n := 1
 		if legacy {
 			n = 2
@@ -223,10 +229,11 @@ type reference struct {
 	roots []tlog.Hash
 }
 
-func referenceOf(t testing.TB, data []byte) *reference {
+func referenceOf(t testing.TB, data []byte, tiles map[string][]byte) *reference {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	os.WriteFile(path, data, 0o644)
+	writeTiles(t, filepath.Dir(path), tiles)
 	st, err := OpenReadOnly(path)
 	if err != nil {
 		t.Fatal(err)
@@ -255,6 +262,28 @@ func referenceOf(t testing.TB, data []byte) *reference {
 // verifies. With append, it also appends one entry after the recovery.
 func checkRecovered(t testing.TB, path string, sg *ledger.Signer, ref *reference, want uint64, appendOne bool, what string) {
 	t.Helper()
+	checkRecoveredV(t, path, sg, ref, want, appendOne, true, what)
+}
+
+// writeTiles writes tile files (path relative to the data directory →
+// contents) into dir.
+func writeTiles(t testing.TB, dir string, tiles map[string][]byte) {
+	t.Helper()
+	for p, b := range tiles {
+		f := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// checkRecoveredV is checkRecovered, verifying the whole log only when
+// verify is set (verification costs a signature check per entry).
+func checkRecoveredV(t testing.TB, path string, sg *ledger.Signer, ref *reference, want uint64, appendOne, verify bool, what string) {
+	t.Helper()
 	var st *Store
 	var err error
 	if sg != nil {
@@ -278,16 +307,24 @@ func checkRecovered(t testing.TB, path string, sg *ledger.Signer, ref *reference
 			t.Fatalf("%s: acknowledged append %s is missing", what, op)
 		}
 	}
-	if rep, err := st.Verify(nil); err != nil || !rep.OK {
-		t.Fatalf("%s: does not verify: %+v %v", what, rep.FirstBad, err)
+	check := func(after string) {
+		t.Helper()
+		if !verify {
+			if _, err := st.checkStored(); err != nil {
+				t.Fatalf("%s: the stored tiles and rows do not check%s: %v", what, after, err)
+			}
+			return
+		}
+		if rep, err := st.Verify(nil); err != nil || !rep.OK {
+			t.Fatalf("%s: does not verify%s: %+v %v", what, after, rep.FirstBad, err)
+		}
 	}
+	check("")
 	if appendOne {
 		if _, err := st.Append(context.Background(), draft("after-recovery")); err != nil {
 			t.Fatalf("%s: append after recovery: %v", what, err)
 		}
-		if rep, err := st.Verify(nil); err != nil || !rep.OK {
-			t.Fatalf("%s: does not verify after an append: %+v %v", what, rep.FirstBad, err)
-		}
+		check(" after an append")
 	}
 }
 
@@ -298,12 +335,27 @@ func checkRecovered(t testing.TB, path string, sg *ledger.Signer, ref *reference
 // 17th (zeros) byte in between, to keep the test short. sg is nil for a
 // read-only sweep.
 func sweep(t *testing.T, data []byte, sg *ledger.Signer, k, dense int) {
+	sweepWith(t, data, nil, sg, k, dense, 1)
+}
+
+// sweepWith is sweep for a store with tile files (the final ones: the
+// files a sealer wrote before a crash are on disk whatever the BuntDB
+// file lost) and verifying the whole log at every verifyEvery-th file
+// only (the other files get checkStored).
+func sweepWith(t *testing.T, data []byte, tiles map[string][]byte, sg *ledger.Signer, k, dense, verifyEvery int) {
 	cs := commits(t, data)
 	if len(cs) < k {
 		t.Fatalf("only %d commits", len(cs))
 	}
-	ref := referenceOf(t, data)
+	ref := referenceOf(t, data, tiles)
 	path := filepath.Join(t.TempDir(), "ledger.db")
+	writeTiles(t, filepath.Dir(path), tiles)
+	count := 0
+	checkRecovered := func(t testing.TB, path string, sg *ledger.Signer, ref *reference, want uint64, appendOne bool, what string) {
+		t.Helper()
+		count++
+		checkRecoveredV(t, path, sg, ref, want, appendOne, count%verifyEvery == 0, what)
+	}
 	n := 0
 	for j, c := range cs[len(cs)-k:] {
 		for off := c.start + 1; off < c.end; off++ {
@@ -393,6 +445,31 @@ func TestTornWriteSweep(t *testing.T) {
 		storeFile(t, sg, path)
 		data, _ := os.ReadFile(path)
 		sweep(t, data, sg, 5, 2)
+	})
+	t.Run("format 4 sealing", func(t *testing.T) {
+		// 510 entries in one commit, then single appends: after the
+		// commit of entry 512 the sealer seals tile 1 and deletes the
+		// rows of entries 0 to 511; its commands are swept with the
+		// commit after them.
+		fastSealing(t)
+		sg := newSigner(t, "sealsweep.example/log")
+		dir := t.TempDir()
+		path := filepath.Join(dir, "ledger.db")
+		st := openT(t, path, sg)
+		appendN(t, st, "big", 510, 510)
+		waitSealed(t, st, 256)
+		for i := range 5 {
+			if _, err := st.Append(context.Background(), draft(fmt.Sprint("one-", i))); err != nil {
+				t.Fatal(err)
+			}
+			waitSealed(t, st, sealable(st.Len()))
+		}
+		st.Close()
+		data, _ := os.ReadFile(path)
+		if !bytes.Contains(data, []byte("$3\r\ndel\r\n")) {
+			t.Fatal("no sealed row deleted in the file")
+		}
+		sweepWith(t, data, tileFilesIn(t, dir), sg, 2, 1, 32)
 	})
 	t.Run("format 2 fixture", func(t *testing.T) {
 		// Made by the code of commit 2945d63; its last commits wrote

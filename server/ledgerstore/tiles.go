@@ -1,0 +1,442 @@
+package ledgerstore
+
+import (
+	"container/list"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/ebios/ebios/core/ledger"
+	"github.com/tidwall/buntdb"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Sealed tiles (store format 4). Every full tile of 256 entries is sealed
+// into immutable files in the C2SP tlog-tiles layout, in the directory
+// "tile" next to the BuntDB file (one store per directory):
+//
+//	tile/entries/<N>  the entry bundle of entries 256·N … 256·N+255: each
+//	                  entry's leaf data (body ‖ signature) after its length
+//	                  as a big-endian uint16 (core/ledger/tile.go)
+//	tile/<L>/<N>      a full hash tile: the 256 tree hashes of level 8·L
+//	                  from index 256·N, 32 bytes each
+//
+// N is written in 3-digit groups (x001/x234/067). The store seals the
+// entries below meta:sealed (a multiple of 256): their bundles, their
+// level-0 hash tiles, and every hash tile of a higher level that those
+// complete. Entries from meta:sealed on, and their tree hashes, are read
+// from the batch rows in BuntDB; the tree hashes of a partial tile of level
+// L ≥ 1 over sealed entries (at most 255 per level, the roots of the full
+// tiles of level L-1 to its left) are recomputed from the tiles when the
+// store opens and kept in memory (sealState.upper).
+//
+// A file is written to tile-tmp/ next to tile/, fsynced, renamed into
+// place, and its directory fsynced; only when every file of a round is
+// durable does the sealer set meta:sealed, and only after that does it
+// delete the batch rows whose entries are all sealed. A batch row that
+// straddles meta:sealed stays whole until the next seal passes its end, and
+// the last batch row (which carries the latest checkpoint) is never
+// deleted: the sealer seals only tiles that end before the last entry.
+// See seal.go for the sealer and what open recovers.
+
+// tileTmpDir is where tile files are written before they are renamed into
+// place; its contents are removed when the store opens.
+const tileTmpDir = "tile-tmp"
+
+// missingTile is the error of a tile file that is not there.
+type missingTile struct{ t tlog.Tile }
+
+func (e *missingTile) Error() string { return ledger.TilePath(e.t) + " is missing" }
+
+// tileFiles reads and writes the tile files of a store, and caches the
+// last tiles read.
+type tileFiles struct {
+	root string // the directory that holds tile/ and tile-tmp/
+
+	mu    sync.Mutex
+	lru   *list.List // of *cachedTile, most recent first
+	byKey map[tlog.Tile]*list.Element
+	dirs  map[string]bool // directories known to exist (and to be durable)
+}
+
+type cachedTile struct {
+	t       tlog.Tile
+	data    []byte
+	entries [][]byte // split, for an entry bundle
+}
+
+// tileCacheSize is the number of tiles kept in memory (each at most about
+// 100 KiB for a bundle and 8 KiB for a hash tile).
+const tileCacheSize = 64
+
+func newTileFiles(root string) *tileFiles {
+	return &tileFiles{root: root, lru: list.New(), byKey: map[tlog.Tile]*list.Element{}, dirs: map[string]bool{}}
+}
+
+// full returns the coordinate of the full tile of level l, index n.
+func full(l int, n int64) tlog.Tile {
+	return tlog.Tile{H: ledger.TileHeight, L: l, N: n, W: ledger.TileWidth}
+}
+
+// path returns the file of tile t.
+func (tf *tileFiles) path(t tlog.Tile) string {
+	return filepath.Join(tf.root, filepath.FromSlash(ledger.TilePath(t)))
+}
+
+// read returns the data of the full tile t (and, for an entry bundle, its
+// entries), from the cache or the file. The data must not be changed.
+func (tf *tileFiles) read(t tlog.Tile) (*cachedTile, error) {
+	tf.mu.Lock()
+	if e, ok := tf.byKey[t]; ok {
+		tf.lru.MoveToFront(e)
+		c := e.Value.(*cachedTile)
+		tf.mu.Unlock()
+		return c, nil
+	}
+	tf.mu.Unlock()
+	c, err := tf.load(t)
+	if err != nil {
+		return nil, err
+	}
+	tf.remember(c)
+	return c, nil
+}
+
+// load reads and checks the file of the full tile t, without the cache.
+func (tf *tileFiles) load(t tlog.Tile) (*cachedTile, error) {
+	data, err := os.ReadFile(tf.path(t))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &missingTile{t}
+	}
+	if err != nil {
+		return nil, ioErr("read "+ledger.TilePath(t), err)
+	}
+	c := &cachedTile{t: t, data: data}
+	if t.L == ledger.BundleLevel {
+		c.entries, err = ledger.SplitBundle(data)
+		if err == nil && len(c.entries) != ledger.TileWidth {
+			err = fmt.Errorf("it holds %d entries, not %d", len(c.entries), ledger.TileWidth)
+		}
+		if err != nil {
+			return nil, damagedTile(t, "cannot be read: "+err.Error())
+		}
+	} else if len(data) != ledger.TileWidth*tlog.HashSize {
+		return nil, damagedTile(t, fmt.Sprintf("is %d bytes long, not %d", len(data), ledger.TileWidth*tlog.HashSize))
+	}
+	return c, nil
+}
+
+func (tf *tileFiles) remember(c *cachedTile) {
+	tf.mu.Lock()
+	defer tf.mu.Unlock()
+	if e, ok := tf.byKey[c.t]; ok {
+		tf.lru.MoveToFront(e)
+		return
+	}
+	tf.byKey[c.t] = tf.lru.PushFront(c)
+	for tf.lru.Len() > tileCacheSize {
+		e := tf.lru.Back()
+		delete(tf.byKey, e.Value.(*cachedTile).t)
+		tf.lru.Remove(e)
+	}
+}
+
+// forget drops t from the cache (after it was rewritten).
+func (tf *tileFiles) forget(t tlog.Tile) {
+	tf.mu.Lock()
+	defer tf.mu.Unlock()
+	if e, ok := tf.byKey[t]; ok {
+		delete(tf.byKey, t)
+		tf.lru.Remove(e)
+	}
+}
+
+// write writes the file of tile t crash-safely: the data goes to a file
+// without a name yet (O_TMPFILE, on Linux) or to a temporary file in
+// tile-tmp/, which is fsynced and then linked or renamed into place, so
+// that the tile's path only ever names a whole file. The directories it
+// wrote into are added to dirty; syncDirs makes the new names durable.
+func (tf *tileFiles) write(t tlog.Tile, data []byte, dirty map[string]bool) error {
+	dst := tf.path(t)
+	dir := filepath.Dir(dst)
+	if err := tf.mkdirs(dir, dirty); err != nil {
+		return err
+	}
+	done, err := writeAnonymous(dir, dst, data)
+	if err != nil {
+		return ioErr("write "+ledger.TilePath(t), err)
+	}
+	if !done {
+		if err := tf.writeRenamed(t, dst, data, dirty); err != nil {
+			return err
+		}
+	}
+	dirty[dir] = true
+	tf.forget(t)
+	return nil
+}
+
+// writeRenamed writes data to a temporary file in tile-tmp/, fsyncs it
+// and renames it to dst.
+func (tf *tileFiles) writeRenamed(t tlog.Tile, dst string, data []byte, dirty map[string]bool) error {
+	tmpDir := filepath.Join(tf.root, tileTmpDir)
+	if err := tf.mkdirs(tmpDir, dirty); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(tmpDir, strings.ReplaceAll(ledger.TilePath(t), "/", "_")+"-*")
+	if err != nil {
+		return ioErr("write "+ledger.TilePath(t), err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if e := f.Close(); err == nil {
+		err = e
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return ioErr("write "+ledger.TilePath(t), err)
+	}
+	return nil
+}
+
+// mkdirs creates dir and its parents below root, and marks the parents of
+// the directories it created as dirty (to fsync).
+func (tf *tileFiles) mkdirs(dir string, dirty map[string]bool) error {
+	tf.mu.Lock()
+	known := tf.dirs[dir]
+	tf.mu.Unlock()
+	if known {
+		return nil
+	}
+	if _, err := os.Stat(dir); err != nil {
+		if parent := filepath.Dir(dir); parent != dir && len(parent) >= len(tf.root) {
+			if err := tf.mkdirs(parent, dirty); err != nil {
+				return err
+			}
+		}
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return ioErr("create "+dir, err)
+		}
+		dirty[filepath.Dir(dir)] = true
+	}
+	tf.mu.Lock()
+	tf.dirs[dir] = true
+	tf.mu.Unlock()
+	return nil
+}
+
+// syncDirs fsyncs the directories in dirty, deepest first.
+func syncDirs(dirty map[string]bool) error {
+	ds := make([]string, 0, len(dirty))
+	for d := range dirty {
+		ds = append(ds, d)
+	}
+	// Deeper directories first: a directory's entry in its parent is
+	// durable only once the parent is fsynced, which comes after.
+	for i := 1; i < len(ds); i++ {
+		for j := i; j > 0 && len(ds[j]) > len(ds[j-1]); j-- {
+			ds[j], ds[j-1] = ds[j-1], ds[j]
+		}
+	}
+	for _, d := range ds {
+		f, err := os.Open(d)
+		if err != nil {
+			return ioErr("open "+d, err)
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return ioErr("fsync "+d, err)
+		}
+	}
+	return nil
+}
+
+// removeTemps removes the temporary files a crash left behind.
+func (tf *tileFiles) removeTemps() error {
+	if err := os.RemoveAll(filepath.Join(tf.root, tileTmpDir)); err != nil {
+		return ioErr("remove "+tileTmpDir, err)
+	}
+	return nil
+}
+
+func damagedTile(t tlog.Tile, what string) error {
+	return damaged("the tile file " + ledger.TilePath(t) + " " + what)
+}
+
+// sealState is what is sealed: an immutable snapshot, replaced whole.
+type sealState struct {
+	size uint64 // entries sealed (a multiple of 256): meta:sealed
+	// upper[l], for l ≥ 1, holds the hashes of tree level 8·l of the
+	// partial tile of level l over the sealed entries: the roots of the
+	// full tiles of level l-1 right of the last full tile of level l.
+	upper [][]byte
+}
+
+// fullTiles returns how many full tiles of level l the sealed entries
+// make (all of them sealed).
+func (st *sealState) fullTiles(l int) int64 {
+	shift := uint(ledger.TileHeight * (l + 1))
+	if shift >= 64 {
+		return 0
+	}
+	return int64(st.size >> shift)
+}
+
+// hash returns stored hash x, whose subtree is entirely sealed.
+func (st *sealState) hash(tf *tileFiles, x int64) (tlog.Hash, error) {
+	t := tlog.TileForIndex(ledger.TileHeight, x)
+	if t.N < st.fullTiles(t.L) {
+		t.W = ledger.TileWidth
+		c, err := tf.read(t)
+		if err != nil {
+			return tlog.Hash{}, err
+		}
+		return tlog.HashFromTile(t, c.data, x)
+	}
+	if t.L == 0 || t.L >= len(st.upper) || t.N != st.fullTiles(t.L) {
+		return tlog.Hash{}, fmt.Errorf("stored hash %d is not sealed", x)
+	}
+	up := st.upper[t.L]
+	if len(up)/tlog.HashSize < t.W {
+		return tlog.Hash{}, fmt.Errorf("stored hash %d is not sealed", x)
+	}
+	t.W = len(up) / tlog.HashSize
+	return tlog.HashFromTile(t, up, x)
+}
+
+// bundleOf returns the entry bundle coordinate of entry i.
+func bundleOf(i uint64) tlog.Tile { return full(ledger.BundleLevel, int64(i/ledger.TileWidth)) }
+
+// reader reads entries and tree hashes in a BuntDB transaction: sealed
+// ones from the tile files, the others from the batch rows. The sealed
+// state is read inside the transaction, and the sealer deletes rows in a
+// transaction of its own after publishing the state that seals them, so a
+// reader never misses an entry.
+type reader struct {
+	s    *Store
+	st   *sealState
+	rows rows
+}
+
+func (s *Store) reader(tx *buntdb.Tx) *reader {
+	return &reader{s: s, st: s.seal.Load(), rows: rows{tx: tx}}
+}
+
+// leaf returns entry i's leaf data.
+func (r *reader) leaf(i uint64) (string, error) {
+	if i < r.st.size {
+		c, err := r.s.tiles.read(bundleOf(i))
+		if err != nil {
+			return "", tileErr(err)
+		}
+		return string(c.entries[i%ledger.TileWidth]), nil
+	}
+	return r.rows.leaf(i)
+}
+
+// ReadHashes reads stored tree hashes (tlog.HashReader).
+func (r *reader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		h, err := r.hash(x)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+func (r *reader) hash(x int64) (tlog.Hash, error) {
+	level, n := tlog.SplitStoredHashIndex(x)
+	last := uint64(n+1)<<level - 1 // the entry whose append stored it
+	if last >= r.st.size {
+		return r.rows.hash(x)
+	}
+	h, err := r.st.hash(r.s.tiles, x)
+	return h, tileErr(err)
+}
+
+// tileErr turns a missing tile into the damage it is (the store opened
+// with it: open rebuilds what it can).
+func tileErr(err error) error {
+	var m *missingTile
+	if errors.As(err, &m) {
+		return damagedTile(m.t, "is missing")
+	}
+	return err
+}
+
+// ReadTile returns tile t of the log (C2SP tlog-tiles; t.L is -1 for an
+// entry bundle, t.H must be 8) as of its current tree: a full tile that is
+// sealed is read from its file; a partial tile, or a full one not sealed
+// yet, is computed from the stored tree hashes and entries (a partial
+// tile of a sealed one is a prefix of it). A tile the tree does not reach
+// yet is LEDGER_017. The data must not be changed.
+func (s *Store) ReadTile(t tlog.Tile) ([]byte, error) {
+	size := s.Len()
+	if t.H != ledger.TileHeight || t.L < ledger.BundleLevel || t.L > 7 || t.W < 1 || t.W > ledger.TileWidth || t.N < 0 {
+		return nil, storeErr(ledger.CodeNotFound, "no such tile", fmt.Sprintf("%+v", t), "tiles have height 8 and width 1 to 256")
+	}
+	// The entries the tile covers: its last hash is that of the subtree
+	// ending at entry (N·256+W) << 8L.
+	shift := uint(ledger.TileHeight * max(t.L, 0))
+	end := uint64(t.N)*ledger.TileWidth + uint64(t.W)
+	if end > uint64(1)<<(63-shift) || end<<shift > size {
+		return nil, storeErr(ledger.CodeNotFound, "no tile "+ledger.TilePath(t)+" in the log yet",
+			fmt.Sprintf("the log has %d entries", size), "fetch the checkpoint first and ask for the tiles of its tree size")
+	}
+	st := s.seal.Load()
+	fullT := full(t.L, t.N)
+	sealed := t.L == ledger.BundleLevel && uint64(t.N) < st.size/ledger.TileWidth || t.L >= 0 && t.N < st.fullTiles(t.L)
+	if sealed {
+		c, err := s.tiles.read(fullT)
+		if err != nil {
+			return nil, tileErr(err)
+		}
+		if t.W == ledger.TileWidth {
+			return c.data, nil
+		}
+		if t.L >= 0 {
+			return c.data[:t.W*tlog.HashSize], nil
+		}
+		n := 0
+		for _, e := range c.entries[:t.W] {
+			n += 2 + len(e)
+		}
+		return c.data[:n], nil
+	}
+	if t.L >= 0 {
+		var data []byte
+		err := s.readHashes(func(r tlog.HashReader) (err error) {
+			data, err = tlog.ReadTileData(t, r)
+			return err
+		})
+		if err != nil {
+			return nil, tileErr(err)
+		}
+		return data, nil
+	}
+	first := uint64(t.N) * ledger.TileWidth
+	var data []byte
+	err := s.leaves(first, first+uint64(t.W), func(i uint64, leaf []byte) error {
+		var err error
+		data, err = ledger.AppendBundleEntry(data, leaf)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
+}
