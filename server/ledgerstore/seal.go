@@ -25,10 +25,10 @@ import (
 //
 //  1. it reads the tile's 256 entries and their level-0 hashes from the
 //     batch rows, and checks that the hashes are those of the entries;
-//  2. it writes the entry bundle, the level-0 hash tile and every hash
-//     tile of a higher level they complete, each to a temporary file that
-//     it fsyncs and renames into place (tiles.go), then fsyncs the
-//     directories;
+//  2. it writes the entry bundles, the level-0 hash tiles and every hash
+//     tile of a higher level they complete, each to a file without a name
+//     (or a temporary one), fsyncs them all and only then links (or
+//     renames) each into place (tiles.go), then fsyncs the directories;
 //  3. it sets meta:sealed to the new sealed size (one BuntDB command) and
 //     publishes the new sealed state to readers;
 //  4. it deletes the batch rows whose entries are all sealed (never the
@@ -233,6 +233,7 @@ func (s *Store) sealRound() (int, error) {
 	}
 	next := st.clone()
 	dirty := map[string]bool{}
+	var ws []tileWrite
 	for k := int64(st.size / ledger.TileWidth); next.size < target; k++ {
 		bundle, hashes, err := s.tileFromRows(k)
 		var tooLong *entryTooLong
@@ -246,15 +247,16 @@ func (s *Store) sealRound() (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if err := s.tiles.write(full(ledger.BundleLevel, k), bundle, dirty); err != nil {
-			return 0, err
-		}
-		if err := next.add(s.tiles, k, hashes, dirty); err != nil {
+		ws = append(ws, tileWrite{full(ledger.BundleLevel, k), bundle})
+		if ws, err = next.add(ws, k, hashes); err != nil {
 			return 0, err
 		}
 	}
 	if next.size == st.size {
 		return 0, nil
+	}
+	if err := s.tiles.writeAll(ws, dirty); err != nil {
+		return 0, err
 	}
 	if err := syncDirs(dirty); err != nil {
 		return 0, err
@@ -291,36 +293,32 @@ func (st *sealState) clone() *sealState {
 	return n
 }
 
-// add seals the level-0 tile k (its hashes written here; its bundle by the
-// caller) on top of st, writing the higher tiles it completes.
-func (st *sealState) add(tf *tileFiles, k int64, hashes []byte, dirty map[string]bool) error {
+// add seals the level-0 tile k on top of st: it appends to ws its hash
+// tile and the tiles of higher levels it completes (its bundle is the
+// caller's), for the caller to write.
+func (st *sealState) add(ws []tileWrite, k int64, hashes []byte) ([]tileWrite, error) {
 	if uint64(k)*ledger.TileWidth != st.size {
-		return fmt.Errorf("sealing tile %d after %d entries", k, st.size)
+		return ws, fmt.Errorf("sealing tile %d after %d entries", k, st.size)
 	}
-	if err := tf.write(full(0, k), hashes, dirty); err != nil {
-		return err
-	}
+	ws = append(ws, tileWrite{full(0, k), hashes})
 	st.size += ledger.TileWidth
 	data := hashes
 	for l := 1; ; l++ {
 		root, err := ledger.TileRoot(data)
 		if err != nil {
-			return err
+			return ws, err
 		}
 		for len(st.upper) <= l {
 			st.upper = append(st.upper, nil)
 		}
 		st.upper[l] = append(st.upper[l], root[:]...)
 		if len(st.upper[l]) < ledger.TileWidth*tlog.HashSize {
-			return nil
+			return ws, nil
 		}
 		// The tile of level l is full: seal it, and carry its root up.
 		data = st.upper[l]
 		st.upper[l] = nil
-		n := st.fullTiles(l) - 1
-		if err := tf.write(full(l, n), data, dirty); err != nil {
-			return err
-		}
+		ws = append(ws, tileWrite{full(l, st.fullTiles(l)-1), data})
 	}
 }
 

@@ -34,9 +34,10 @@ import (
 // tiles of level L-1 to its left) are recomputed from the tiles when the
 // store opens and kept in memory (sealState.upper).
 //
-// A file is written to tile-tmp/ next to tile/, fsynced, renamed into
-// place, and its directory fsynced; only when every file of a round is
-// durable does the sealer set meta:sealed, and only after that does it
+// A file is written without a name (O_TMPFILE, on Linux) or to tile-tmp/
+// next to tile/, fsynced, linked or renamed into place, and its directory
+// fsynced; only when every file of a round is durable does the sealer set
+// meta:sealed, and only after that does it
 // delete the batch rows whose entries are all sealed. A batch row that
 // straddles meta:sealed stays whole until the next seal passes its end, and
 // the last batch row (which carries the latest checkpoint) is never
@@ -155,28 +156,47 @@ func (tf *tileFiles) forget(t tlog.Tile) {
 	}
 }
 
-// write writes the file of tile t crash-safely: the data goes to a file
-// without a name yet (O_TMPFILE, on Linux) or to a temporary file in
-// tile-tmp/, which is fsynced and then linked or renamed into place, so
-// that the tile's path only ever names a whole file. The directories it
-// wrote into are added to dirty; syncDirs makes the new names durable.
+// tileWrite is a tile file to write.
+type tileWrite struct {
+	t    tlog.Tile
+	data []byte
+}
+
+// write writes the file of tile t crash-safely (writeAll).
 func (tf *tileFiles) write(t tlog.Tile, data []byte, dirty map[string]bool) error {
-	dst := tf.path(t)
-	dir := filepath.Dir(dst)
-	if err := tf.mkdirs(dir, dirty); err != nil {
-		return err
-	}
-	done, err := writeAnonymous(dir, dst, data)
-	if err != nil {
-		return ioErr("write "+ledger.TilePath(t), err)
-	}
-	if !done {
-		if err := tf.writeRenamed(t, dst, data, dirty); err != nil {
+	return tf.writeAll([]tileWrite{{t, data}}, dirty)
+}
+
+// writeAll writes tile files crash-safely: each file's data goes to a
+// file without a name yet (O_TMPFILE, on Linux) or to a temporary file in
+// tile-tmp/, which is fsynced and only then linked or renamed into place,
+// so that a tile's path only ever names a whole file. On Linux the files
+// of a batch are all written before any is fsynced, so that the file
+// system commits their metadata together rather than once a file. The
+// directories written into are added to dirty; syncDirs makes the new
+// names durable.
+func (tf *tileFiles) writeAll(ws []tileWrite, dirty map[string]bool) error {
+	dsts := make([]string, len(ws))
+	datas := make([][]byte, len(ws))
+	for i, w := range ws {
+		dsts[i], datas[i] = tf.path(w.t), w.data
+		if err := tf.mkdirs(filepath.Dir(dsts[i]), dirty); err != nil {
 			return err
 		}
 	}
-	dirty[dir] = true
-	tf.forget(t)
+	done, err := writeAnonymous(dsts, datas)
+	if err != nil {
+		return ioErr("write tile files", err)
+	}
+	for i, w := range ws {
+		if !done[i] {
+			if err := tf.writeRenamed(w.t, dsts[i], w.data, dirty); err != nil {
+				return err
+			}
+		}
+		dirty[filepath.Dir(dsts[i])] = true
+		tf.forget(w.t)
+	}
 	return nil
 }
 

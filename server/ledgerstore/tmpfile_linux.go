@@ -3,33 +3,55 @@ package ledgerstore
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"golang.org/x/sys/unix"
 )
 
-// writeAnonymous writes data to a new file in dir that has no name
-// (O_TMPFILE), fsyncs it, and gives it the name dst (linkat), which must
-// not exist. It returns false, and no error, when the file system cannot
-// do that or dst exists: the caller then writes a named temporary file.
-// Allocating a named file costs several times more on some file systems,
-// and a crash leaves nothing behind.
-func writeAnonymous(dir, dst string, data []byte) (bool, error) {
-	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
-	if err != nil {
-		return false, nil // not supported here: fall back
+// writeAnonymous writes each data[i] to a new file without a name
+// (O_TMPFILE) in the directory of dst[i], fsyncs them all, and then gives
+// each its name dst[i] (linkat). done[i] is false, with no error, for a
+// file it did not write because the file system cannot do that or dst[i]
+// exists: the caller then writes a named temporary file. Allocating a
+// named file costs several times more on some file systems, and a crash
+// leaves nothing behind. All files are written, and their writeback
+// started, before the first fsync, so that one journal commit covers them.
+func writeAnonymous(dst []string, data [][]byte) (done []bool, err error) {
+	done = make([]bool, len(dst))
+	files := make([]*os.File, 0, len(dst))
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	for i := range dst {
+		fd, err := unix.Open(filepath.Dir(dst[i]), unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return done, nil // not supported here: the caller falls back
+		}
+		f := os.NewFile(uintptr(fd), dst[i])
+		files = append(files, f)
+		if _, err := f.Write(data[i]); err != nil {
+			return done, err
+		}
+		unix.SyncFileRange(fd, 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 	}
-	f := os.NewFile(uintptr(fd), dst)
-	defer f.Close()
-	if _, err := f.Write(data); err != nil {
-		return false, err
+	for _, f := range files {
+		if err := f.Sync(); err != nil {
+			return done, err
+		}
 	}
-	if err := f.Sync(); err != nil {
-		return false, err
+	for i, f := range files {
+		err := unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), unix.AT_FDCWD, dst[i], unix.AT_SYMLINK_FOLLOW)
+		switch {
+		case err == nil:
+			done[i] = true
+		case errors.Is(err, unix.EEXIST), errors.Is(err, unix.ENOENT), errors.Is(err, unix.EPERM), errors.Is(err, unix.EOPNOTSUPP):
+			// dst exists (a tile written again), or no /proc: fall back
+		default:
+			return done, err
+		}
 	}
-	err = unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(fd), unix.AT_FDCWD, dst, unix.AT_SYMLINK_FOLLOW)
-	if errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.EOPNOTSUPP) {
-		return false, nil // dst exists (a tile written again), or no /proc
-	}
-	return err == nil, err
+	return done, nil
 }

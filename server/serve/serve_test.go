@@ -229,3 +229,26 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 	pool.AddCert(c)
 	return certFile, keyFile, pool
 }
+
+// TestLogPublic: /api/v1/log/ needs a ledger reader's token by default and
+// none with --log-public (the operator's choice of a public log).
+func TestLogPublic(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{nil, http.StatusUnauthorized},
+		{[]string{"--log-public"}, http.StatusOK},
+	} {
+		r := start(t, append([]string{"--dev", "--data-dir", t.TempDir()}, tc.args...)...)
+		resp, err := http.Get("http://" + r.addr + "/api/v1/log/checkpoint")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		r.stop(t)
+		if resp.StatusCode != tc.want {
+			t.Errorf("%v: GET /api/v1/log/checkpoint = %d, want %d", tc.args, resp.StatusCode, tc.want)
+		}
+	}
+}
