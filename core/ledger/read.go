@@ -171,16 +171,19 @@ func (r *entryReader) name() ([]byte, error) {
 	return r.buf, nil
 }
 
+// text reads a string value as a Go string.
+func (r *entryReader) text(what string) (string, error) {
+	s, err := r.str(what)
+	return string(s), err
+}
+
 // nonEmpty reads a string member that is omitted when empty.
 func (r *entryReader) nonEmpty(what string) (string, error) {
-	s, err := r.str(what)
-	if err != nil {
-		return "", err
-	}
-	if len(s) == 0 {
+	s, err := r.text(what)
+	if err == nil && s == "" {
 		return "", r.errf("%s is empty; omit the member instead", what)
 	}
-	return string(s), nil
+	return s, err
 }
 
 // float reads a JSON number or "+Inf" (the only non-finite value, as
@@ -426,19 +429,11 @@ func (r *entryReader) member(bit int, e *Entry, inputs *[]nu.Value, guard *[]Gua
 			return r.errf("timestamp %q is not RFC 3339 in UTC as written by eBIOS (2006-01-02T15:04:05.999999999Z: \"Z\", 0 to 9 fraction digits without trailing zeros)", truncate(string(s), 40))
 		}
 	case mOpID:
-		var s []byte
-		if s, err = r.str("op_id"); err != nil {
-			return err
-		}
-		e.OpID = string(s)
+		e.OpID, err = r.text("op_id")
 	case mParentOpID:
 		e.ParentOpID, err = r.nonEmpty("parent_op_id")
 	case mOperation:
-		var s []byte
-		if s, err = r.str("operation"); err != nil {
-			return err
-		}
-		e.Operation = string(s)
+		e.Operation, err = r.text("operation")
 	case mMode:
 		e.Mode, err = r.nonEmpty("mode")
 	case mExpression:
@@ -529,16 +524,12 @@ func (r *entryReader) guardEvent(g *GuardEvent) error {
 		switch string(name) {
 		case "rule":
 			seen |= 1
-			var s []byte
-			if s, err = r.str("guard.rule"); err == nil {
-				g.Rule = string(s)
-			}
+			g.Rule, err = r.text("guard.rule")
 		case "level":
 			seen |= 2
-			var s []byte
-			if s, err = r.str("guard.level"); err == nil {
-				g.Level = Level(s)
-			}
+			var l string
+			l, err = r.text("guard.level")
+			g.Level = Level(l)
 		case "message":
 			g.Message, err = r.nonEmpty("guard.message")
 		case "value":
