@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/server/auth"
+	"github.com/ebios/ebios/server/ledgerstore"
 )
 
 // Whole-log verification is a job, not a request: on a large log it takes
@@ -22,10 +24,11 @@ import (
 // .../jobs/latest the last job that finished with a report (with the tree
 // size it covered), and DELETE .../jobs/{id} cancels it.
 //
-// Cancelling: ledgerstore.Store.Verify takes no context, so a verification
-// pass that has started cannot be stopped. A cancelled job is marked so at
-// once and its result is dropped, but its pass finishes in the background
-// ("working": true), and no new job starts until it has (409, naming it).
+// Cancelling stops the verification pass (ledgerstore.Store.VerifyContext
+// stops within a tile or a chunk of rows): the job is marked cancelled at
+// once, "working" stays true until the pass has returned, which is a
+// matter of milliseconds, and no new job starts before that (409, naming
+// it).
 
 // Job states.
 const (
@@ -56,6 +59,7 @@ type verifyJob struct {
 	started   time.Time
 	size      int64         // the log's size when the job started
 	work      chan struct{} // closed when the verification pass returns
+	cancel    context.CancelFunc
 
 	phase       atomic.Int32 // 0 checking stored rows, 1 verifying entries, 2 finished
 	done, total atomic.Int64
@@ -67,7 +71,7 @@ type verifyJob struct {
 	err      string
 }
 
-var phases = []string{"checking the stored rows and tree hashes", "verifying signatures, chain and Merkle root", "finished"}
+var phases = []string{"checking the stored tiles, rows and tree hashes", "verifying signatures, chain and Merkle root", "finished"}
 
 // verifyJobJSON is a job as the API shows it.
 type verifyJobJSON struct {
@@ -140,26 +144,28 @@ func (s *Server) startJob(user string) (started, busy *verifyJob) {
 	}
 	var id [8]byte
 	rand.Read(id[:])
+	ctx, cancel := context.WithCancel(context.Background())
 	j := &verifyJob{id: hex.EncodeToString(id[:]), startedBy: user, started: time.Now(), size: int64(s.cfg.Store.Len()),
-		work: make(chan struct{}), state: jobRunning}
+		work: make(chan struct{}), cancel: cancel, state: jobRunning}
 	j.total.Store(j.size)
 	v.busy = j
 	v.jobs = append(v.jobs, j)
 	if len(v.jobs) > keepJobs {
 		v.jobs = append(v.jobs[:0:0], v.jobs[len(v.jobs)-keepJobs:]...)
 	}
-	go s.runJob(j)
+	go s.runJob(ctx, j)
 	return j, nil
 }
 
 // storeVerify runs the store's whole verification (tests replace it).
-var storeVerify = func(s *Server, progress func(done, total int64)) (*ledger.Report, error) {
-	return s.cfg.Store.Verify(progress)
+var storeVerify = func(ctx context.Context, s *Server, progress func(phase ledgerstore.VerifyPhase, done, total int64)) (*ledger.Report, error) {
+	return s.cfg.Store.VerifyContext(ctx, progress)
 }
 
-func (s *Server) runJob(j *verifyJob) {
-	rep, err := storeVerify(s, func(done, total int64) {
-		j.phase.Store(1)
+func (s *Server) runJob(ctx context.Context, j *verifyJob) {
+	defer j.cancel()
+	rep, err := storeVerify(ctx, s, func(phase ledgerstore.VerifyPhase, done, total int64) {
+		j.phase.Store(int32(phase))
 		j.done.Store(done)
 		j.total.Store(total)
 	})
@@ -216,7 +222,7 @@ func busyError(w http.ResponseWriter, j verifyJobJSON) {
 	remedy := "follow the running job (its links.self), or cancel it first"
 	if j.State == jobCancelled {
 		msg = "a cancelled whole-log verification is still finishing"
-		remedy = "a verification pass cannot be interrupted: retry when the cancelled job's working is false"
+		remedy = "retry in a moment: the cancelled pass stops within a tile of entries (its working turns false)"
 	}
 	w.Header().Set("Location", j.Links.Self)
 	writeJSON(w, http.StatusConflict, map[string]any{"error": apiErr(CodeJobState, msg, "job "+j.ID, remedy), "job": j})
@@ -318,7 +324,8 @@ func (s *Server) cancelVerifyJob(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j.state, j.finished = jobCancelled, time.Now()
-	j.err = "cancelled by " + principal(r) + "; the verification pass cannot be interrupted and finishes in the background, its result dropped"
+	j.err = "cancelled by " + principal(r)
+	j.cancel()
 	writeJSON(w, http.StatusOK, j.view())
 }
 

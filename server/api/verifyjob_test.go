@@ -2,12 +2,15 @@ package api
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/server/auth"
+	"github.com/ebios/ebios/server/ledgerstore"
 )
 
 // job fetches a job by id as the auditor.
@@ -61,10 +64,14 @@ func TestVerifyJob(t *testing.T) {
 	var progress []int64
 	old := storeVerify
 	defer func() { storeVerify = old }()
-	storeVerify = func(s *Server, p func(done, total int64)) (*ledger.Report, error) {
-		return s.cfg.Store.Verify(func(done, total int64) {
-			progress = append(progress, done)
-			p(done, total)
+	phases := map[ledgerstore.VerifyPhase]int{}
+	storeVerify = func(ctx context.Context, s *Server, p func(phase ledgerstore.VerifyPhase, done, total int64)) (*ledger.Report, error) {
+		return s.cfg.Store.VerifyContext(ctx, func(phase ledgerstore.VerifyPhase, done, total int64) {
+			phases[phase]++
+			if phase == ledgerstore.PhaseEntries {
+				progress = append(progress, done)
+			}
+			p(phase, done, total)
 		})
 	}
 	r := e.do("POST", "/api/v1/ledger/verify/jobs", op, nil)
@@ -81,8 +88,8 @@ func TestVerifyJob(t *testing.T) {
 		j["phase"] != "finished" || j["finished"] == "" || j["started_by"] != "operator1" || j["tree_size"].(float64) != 3000 {
 		t.Fatalf("job: %v", j)
 	}
-	if len(progress) < 2 {
-		t.Fatalf("progress reported %v", progress)
+	if len(progress) < 2 || phases[ledgerstore.PhaseStored] < 2 {
+		t.Fatalf("progress reported %v, %v calls per phase", progress, phases)
 	}
 	want := reportBody(t, e)
 	r = e.do("GET", "/api/v1/ledger/verify/jobs/"+id+"/report", aud, nil)
@@ -115,10 +122,12 @@ func TestVerifyJobLifecycle(t *testing.T) {
 	old, oldWait := storeVerify, LegacyVerifyWait
 	defer func() { storeVerify, LegacyVerifyWait = old, oldWait }()
 	LegacyVerifyWait = 20 * time.Millisecond
-	storeVerify = func(s *Server, p func(done, total int64)) (*ledger.Report, error) {
-		p(10, 50)
+	// This pass ignores its context until released: a pass that takes a
+	// while to stop.
+	storeVerify = func(ctx context.Context, s *Server, p func(phase ledgerstore.VerifyPhase, done, total int64)) (*ledger.Report, error) {
+		p(ledgerstore.PhaseEntries, 10, 50)
 		<-release
-		return s.cfg.Store.Verify(p)
+		return s.cfg.Store.VerifyContext(context.Background(), p)
 	}
 
 	// Without any report, an auditor is told how to get one.
@@ -229,5 +238,61 @@ func TestVerifyJobLifecycle(t *testing.T) {
 	}
 	if n := len(e.srv.verifying.jobs); n != keepJobs {
 		t.Fatalf("%d jobs kept", n)
+	}
+}
+
+// TestVerifyJobCancelStopsPass: cancelling a job stops the store's real
+// verification pass in the middle (in each phase), instead of letting it
+// run to its end: the pass returns the context's error, the job is
+// cancelled with no report, and a new job can start at once after.
+func TestVerifyJobCancelStopsPass(t *testing.T) {
+	e := newEnv(t)
+	fillLog(t, e, 3000, 4)
+	op := e.tokens[auth.RoleOperator]
+	old := storeVerify
+	defer func() { storeVerify = old }()
+	for _, phase := range []ledgerstore.VerifyPhase{ledgerstore.PhaseStored, ledgerstore.PhaseEntries} {
+		reached := make(chan struct{})
+		result := make(chan error, 1)
+		storeVerify = func(ctx context.Context, s *Server, p func(ledgerstore.VerifyPhase, int64, int64)) (*ledger.Report, error) {
+			var once bool
+			rep, err := s.cfg.Store.VerifyContext(ctx, func(ph ledgerstore.VerifyPhase, done, total int64) {
+				p(ph, done, total)
+				if ph == phase && !once {
+					once = true
+					close(reached)
+					<-ctx.Done() // hold the pass here until the job is cancelled
+				}
+			})
+			if rep != nil {
+				err = errors.New("the cancelled pass gave a report")
+			}
+			result <- err
+			return rep, err
+		}
+		r := e.do("POST", "/api/v1/ledger/verify/jobs", op, nil)
+		if r.code != 202 {
+			t.Fatalf("start: %d %s", r.code, r.body)
+		}
+		id := r.json(t)["id"].(string)
+		<-reached
+		if r := e.do("DELETE", "/api/v1/ledger/verify/jobs/"+id, op, nil); r.code != 200 {
+			t.Fatalf("cancel: %d %s", r.code, r.body)
+		}
+		if err := <-result; !errors.Is(err, context.Canceled) {
+			t.Fatalf("phase %d: the pass returned %v, want context.Canceled", phase, err)
+		}
+		j := e.waitJob(t, id, notWorking)
+		if j["state"] != "cancelled" || j["report"] != nil || j["progress"].(map[string]any)["done"].(float64) >= 3000 {
+			t.Fatalf("phase %d: cancelled job: %v", phase, j)
+		}
+	}
+	storeVerify = old
+	r := e.do("POST", "/api/v1/ledger/verify/jobs", op, nil)
+	if r.code != 202 {
+		t.Fatalf("start after cancels: %d %s", r.code, r.body)
+	}
+	if j := e.waitJob(t, r.json(t)["id"].(string), notWorking); j["state"] != "done" || j["ok"] != true {
+		t.Fatalf("job after cancels: %v", j)
 	}
 }

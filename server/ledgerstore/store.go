@@ -927,14 +927,54 @@ func (s *Store) WriteBundle(w io.Writer, n int64, progress func(done, total int6
 // (every signature, chain link, and the Merkle root against the signed
 // checkpoint), and also checks every stored tree hash against the entries,
 // since proofs are served from those. The report names the first bad entry.
+// progress, when not nil, sees the second phase (VerifyContext has both).
 func (s *Store) Verify(progress func(done, total int64)) (*ledger.Report, error) {
-	if rep, err := s.checkStored(); rep != nil {
+	var p func(VerifyPhase, int64, int64)
+	if progress != nil {
+		p = func(ph VerifyPhase, done, total int64) {
+			if ph == PhaseEntries {
+				progress(done, total)
+			}
+		}
+	}
+	return s.VerifyContext(context.Background(), p)
+}
+
+// VerifyPhase is a phase of a whole-store verification.
+type VerifyPhase int
+
+// The phases of VerifyContext, in order.
+const (
+	// PhaseStored checks the sealed tiles, the batch rows and their tree
+	// hashes and checkpoints (what proofs and reads are served from).
+	PhaseStored VerifyPhase = iota
+	// PhaseEntries verifies the log as its export: signatures, chain
+	// links and the Merkle root against the signed checkpoint.
+	PhaseEntries
+)
+
+// VerifyContext is Verify with a context and progress in both phases:
+// progress (when not nil) is called with the phase, the entries done and
+// the entries to do, every few thousand entries. When ctx ends, the
+// verification stops within one tile or row chunk and returns ctx's error
+// with no report. No read holds BuntDB for more than a chunk of rows, so
+// appends go on meanwhile.
+func (s *Store) VerifyContext(ctx context.Context, progress func(phase VerifyPhase, done, total int64)) (*ledger.Report, error) {
+	if progress == nil {
+		progress = func(VerifyPhase, int64, int64) {}
+	}
+	if rep, err := s.checkStoredContext(ctx, func(done, total int64) { progress(PhaseStored, done, total) }); rep != nil || err != nil {
 		return rep, err
 	}
 	pr, pw := io.Pipe()
+	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
+	defer stop()
 	go func() { pw.CloseWithError(s.WriteBundle(pw, -1, nil)) }()
-	rep, err := ledger.VerifyBundle(pr, s.verifier, &ledger.VerifyOptions{Progress: progress})
+	rep, err := ledger.VerifyBundle(pr, s.verifier, &ledger.VerifyOptions{Progress: func(done, total int64) { progress(PhaseEntries, done, total) }})
 	pr.Close()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	return rep, err
 }
 

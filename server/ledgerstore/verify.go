@@ -2,6 +2,7 @@ package ledgerstore
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 
 	"github.com/ebios/ebios/core/ledger"
@@ -64,6 +65,16 @@ func (s *Store) leaves(from, to uint64, f func(i uint64, leaf []byte) error) err
 // of every batch row. It returns a failed report naming the first bad
 // entry and the tile or row, or nil when all is well.
 func (s *Store) checkStored() (*ledger.Report, error) {
+	return s.checkStoredContext(context.Background(), nil)
+}
+
+// checkStoredContext is checkStored, stopped when ctx ends (with ctx's
+// error and no report); progress, when not nil, is called with the
+// entries checked and the store's size, every tile and every 1,024 rows.
+func (s *Store) checkStoredContext(ctx context.Context, progress func(done, total int64)) (*ledger.Report, error) {
+	if progress == nil {
+		progress = func(int64, int64) {}
+	}
 	s.mu.RLock()
 	size := s.size
 	s.mu.RUnlock()
@@ -79,10 +90,10 @@ func (s *Store) checkStored() (*ledger.Report, error) {
 	var checked int64  // tiles checked
 	for {
 		st := s.seal.Load()
-		if rep, err := s.checkTiles(&roots, &checked, st, bad); rep != nil {
+		if rep, err := s.checkTiles(ctx, &roots, &checked, st, bad, progress); rep != nil || err != nil {
 			return rep, err
 		}
-		rep, err, again := s.checkRows(st, size, bad)
+		rep, err, again := s.checkRows(ctx, st, size, bad, progress)
 		if !again {
 			return rep, err
 		}
@@ -91,11 +102,18 @@ func (s *Store) checkStored() (*ledger.Report, error) {
 
 // checkTiles checks the sealed tiles from *checked up to those of st,
 // carrying the roots of the tiles of each level (checkStored).
-func (s *Store) checkTiles(rootsp *[][]byte, checked *int64, st *sealState, bad func(i uint64, check, reason string) (*ledger.Report, error)) (*ledger.Report, error) {
+func (s *Store) checkTiles(ctx context.Context, rootsp *[][]byte, checked *int64, st *sealState, bad func(i uint64, check, reason string) (*ledger.Report, error), progress func(done, total int64)) (*ledger.Report, error) {
 	roots := *rootsp
 	defer func() { *rootsp = roots }()
+	total := int64(s.Len())
 	for k := *checked; k < int64(st.size/ledger.TileWidth); k++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		first := uint64(k) * ledger.TileWidth
+		if k%16 == 0 {
+			progress(int64(first), total)
+		}
 		bt, ht := full(ledger.BundleLevel, k), full(0, k)
 		b, err := s.tiles.load(bt)
 		if err != nil {
@@ -158,7 +176,7 @@ func (s *Store) checkTiles(rootsp *[][]byte, checked *int64, st *sealState, bad 
 // checkRows checks the batch rows, from the first one on, with the tiles
 // of st checked (checkStored); again is set when the sealer sealed more
 // than st meanwhile.
-func (s *Store) checkRows(st *sealState, size uint64, bad func(i uint64, check, reason string) (*ledger.Report, error)) (rep *ledger.Report, rerr error, again bool) {
+func (s *Store) checkRows(ctx context.Context, st *sealState, size uint64, bad func(i uint64, check, reason string) (*ledger.Report, error), progress func(done, total int64)) (rep *ledger.Report, rerr error, again bool) {
 	err := s.view(func(tx *buntdb.Tx) error {
 		if s.seal.Load().size != st.size {
 			again = true
@@ -184,6 +202,12 @@ func (s *Store) checkRows(st *sealState, size uint64, bad func(i uint64, check, 
 		r := &rows{tx: tx}
 		withCP := false // a batch row with a checkpoint was seen (format 3 rows follow format-2 ones)
 		for i := from; i < size; i++ {
+			if (i-from)%1024 == 0 {
+				if rerr = ctx.Err(); rerr != nil {
+					return nil
+				}
+				progress(int64(i), int64(size))
+			}
 			row, err := r.row(i)
 			leaf, stored, ok := splitRow(i, row)
 			if err != nil || !ok {
@@ -228,6 +252,7 @@ func (s *Store) checkRows(st *sealState, size uint64, bad func(i uint64, check, 
 				}
 			}
 		}
+		progress(int64(size), int64(size))
 		return nil
 	})
 	if err != nil {
