@@ -49,9 +49,7 @@ type Bundle struct {
 
 // Bundle returns a bundle of the whole log with a fresh checkpoint.
 func (l *Log) Bundle() (*Bundle, error) {
-	l.mu.RLock()
-	entries := append([]*Entry(nil), l.entries...)
-	l.mu.RUnlock()
+	entries := l.store.Entries()
 	cp, err := l.CheckpointAt(int64(len(entries)))
 	if err != nil {
 		return nil, err

@@ -1,32 +1,29 @@
 package ledger
 
 import (
-	"crypto/sha256"
 	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Log is an in-memory, append-only ledger: it sequences entries, signs them,
-// keeps the Merkle tree hashes, signs checkpoints and makes proofs. It is
-// safe for concurrent use; appends are serialised.
+// Log is an in-memory, append-only ledger: the log engine ([Sequencer],
+// [Tree]) over a [MemStorage]. It sequences entries, signs them, keeps the
+// Merkle tree hashes, signs checkpoints and makes proofs. It is safe for
+// concurrent use; appends are serialised.
 //
-// Log is the reference container. A durable store does the same with the
-// pure pieces: [Seal] for the entry, [Entry.Hash] for the leaf hash,
-// [StoredHashes] for the tree hashes, tlog.TreeHash for checkpoints and
-// tlog.ProveRecord / tlog.ProveTree for proofs, over its own [HashReader].
+// Log is the reference container. A durable store runs the same engine
+// over its own [Storage], pipelined: sequencing, parallel signing, group
+// commit.
 type Log struct {
 	origin string
 	signer *Signer
 	now    func() time.Time
 
-	mu      sync.RWMutex
-	entries []*Entry
-	ops     map[string]uint64 // op id → index
-	hashes  MemHashes
-	last    tlog.Hash // link hash of the last entry
-	buf     []byte
+	mu    sync.Mutex // serialises appends
+	seq   *Sequencer
+	tree  *Tree
+	store *MemStorage
 }
 
 var _ EntrySource = (*Log)(nil)
@@ -36,13 +33,24 @@ var _ EntrySource = (*Log)(nil)
 // verifiers expect that unless told otherwise. now is the clock used for
 // drafts without a timestamp; nil means time.Now.
 func NewLog(origin string, s *Signer, now func() time.Time) (*Log, error) {
-	if _, err := (Checkpoint{Origin: origin}).Format(); err != nil {
+	cp, err := Checkpoint{Origin: origin, Root: emptyRoot}.Sign(s)
+	if err != nil {
 		return nil, err
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{origin: origin, signer: s, now: now, ops: make(map[string]uint64)}, nil
+	l := &Log{origin: origin, signer: s, now: now, store: NewMemStorage(cp)}
+	l.restart(tlog.Hash{})
+	return l, nil
+}
+
+// restart makes the sequencer and tree start again from the stored log,
+// whose last entry has link hash last.
+func (l *Log) restart(last tlog.Hash) {
+	_, n := l.store.Head()
+	l.seq = NewSequencer(l.origin, KeyID(l.signer.KeyHash()), uint64(n), last)
+	l.tree, _ = NewTree(n, l.store) // the hashes are in memory
 }
 
 // Origin returns the log's origin.
@@ -52,75 +60,87 @@ func (l *Log) Origin() string { return l.origin }
 // names an earlier entry, then seals it as the next entry (index, previous
 // hash, key id, signature) and adds it to the tree. It returns the entry.
 func (l *Log) Append(d Draft) (*Entry, error) {
+	es, err := l.AppendBatch([]Draft{d})
+	if err != nil {
+		return nil, err
+	}
+	return es[0], nil
+}
+
+// AppendBatch appends the drafts as consecutive entries, all or none, and
+// commits them with one signed checkpoint.
+func (l *Log) AppendBatch(ds []Draft) ([]*Entry, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if _, dup := l.ops[d.OpID]; dup {
-		return nil, newErr(CodeOpID, "op id "+quote(d.OpID)+" is already in the log", "",
-			"give every operation a new op id")
-	}
-	if d.ParentOpID != "" {
-		if _, ok := l.ops[d.ParentOpID]; !ok {
-			return nil, newErr(CodeOpID, "parent op id "+quote(d.ParentOpID)+" is not in the log", "",
-				"a parent must be logged before its children")
+	now := l.now().UnixNano()
+	ds = append([]Draft(nil), ds...)
+	for i := range ds {
+		if ds[i].Timestamp == 0 {
+			ds[i].Timestamp = now
+		}
+		if err := ds[i].Validate(); err != nil {
+			return nil, err
 		}
 	}
-	if d.Timestamp == 0 {
-		d.Timestamp = l.now().UnixNano()
-	}
-	n := uint64(len(l.entries))
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
-	e := &Entry{Index: n, PrevHash: l.last, KeyID: KeyID(l.signer.KeyHash()), Draft: d}
-	if err := e.sign(l.origin, l.signer, l.buf); err != nil {
-		return nil, err
-	}
-	l.buf = e.AppendBody(l.buf[:0], l.origin)
-	link := tlog.Hash(sha256.Sum256(l.buf))
-	l.buf = append(l.buf, e.Signature[:]...)
-	h := leafHash(l.buf)
-	hs, err := StoredHashes(int64(n), h, &l.hashes)
+	last := l.seq.Last()
+	ps, err := l.seq.Sequence(ds, now, l.store)
 	if err != nil {
-		return nil, errStore("append", err)
+		return nil, err
 	}
-	l.hashes.AppendHashes(hs)
-	l.entries = append(l.entries, e)
-	l.ops[d.OpID] = n
-	l.last = link
-	return e, nil
+	b := &Batch{First: uint64(l.tree.Size()), Entries: ps, Hashes: make([][]tlog.Hash, len(ps))}
+	for i := range ps {
+		if err = ps[i].Sign(l.signer); err != nil {
+			break
+		}
+		if b.Hashes[i], err = l.tree.AddHash(ps[i].LeafHash()); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		b.Checkpoint, _, err = l.tree.Checkpoint(l.origin, l.signer)
+	}
+	if err == nil {
+		err = l.store.Commit(b)
+	}
+	if err != nil {
+		l.restart(last)
+		return nil, err
+	}
+	l.seq.Forget(uint64(l.tree.Size()))
+	es := make([]*Entry, len(ps))
+	for i := range ps {
+		es[i] = ps[i].Entry
+	}
+	return es, nil
 }
 
 // Len returns the number of entries.
 func (l *Log) Len() uint64 {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return uint64(len(l.entries))
+	_, n := l.store.Head()
+	return uint64(n)
 }
 
 // Get returns entry i. The entry must not be modified.
 func (l *Log) Get(i uint64) (*Entry, error) {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	if i >= uint64(len(l.entries)) {
+	e, ok := l.store.Entry(i)
+	if !ok {
 		return nil, errNotFound("index " + utoa(i))
 	}
-	return l.entries[i], nil
+	return e, nil
 }
 
 // IndexOfOp returns the index of the entry with op id id.
-func (l *Log) IndexOfOp(id string) (uint64, bool) {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	i, ok := l.ops[id]
-	return i, ok
-}
+func (l *Log) IndexOfOp(id string) (uint64, bool) { return l.store.IndexOfOp(id) }
+
+// Storage returns the log's storage: its tiles, leaves and head.
+func (l *Log) Storage() *MemStorage { return l.store }
 
 // TreeHash returns the root hash of the tree of the first n entries.
 func (l *Log) TreeHash(n int64) (tlog.Hash, error) {
 	if err := l.checkSize(n); err != nil {
 		return tlog.Hash{}, err
 	}
-	h, err := tlog.TreeHash(n, &l.hashes)
+	h, err := tlog.TreeHash(n, l.store)
 	if err != nil {
 		return h, errStore("tree hash", err)
 	}
@@ -130,10 +150,7 @@ func (l *Log) TreeHash(n int64) (tlog.Hash, error) {
 // Checkpoint returns a signed checkpoint of the current tree, with the
 // optional extension lines.
 func (l *Log) Checkpoint(extensions ...string) ([]byte, error) {
-	l.mu.RLock()
-	n := int64(len(l.entries))
-	l.mu.RUnlock()
-	return l.CheckpointAt(n, extensions...)
+	return l.CheckpointAt(int64(l.Len()), extensions...)
 }
 
 // CheckpointAt returns a signed checkpoint of the tree of the first n
@@ -157,7 +174,7 @@ func (l *Log) InclusionProof(index, treeSize int64) (tlog.RecordProof, error) {
 		return nil, newErr(CodeQuery, "entry "+itoa64(index)+" is not in a tree of size "+itoa64(treeSize), "",
 			"ask for an index below the tree size")
 	}
-	p, err := tlog.ProveRecord(treeSize, index, &l.hashes)
+	p, err := tlog.ProveRecord(treeSize, index, l.store)
 	if err != nil {
 		return nil, errStore("inclusion proof", err)
 	}
@@ -178,7 +195,7 @@ func (l *Log) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error) {
 	if oldSize == 0 {
 		return tlog.TreeProof{}, nil
 	}
-	p, err := tlog.ProveTree(newSize, oldSize, &l.hashes)
+	p, err := tlog.ProveTree(newSize, oldSize, l.store)
 	if err != nil {
 		return nil, errStore("consistency proof", err)
 	}
@@ -186,9 +203,7 @@ func (l *Log) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error) {
 }
 
 func (l *Log) checkSize(n int64) error {
-	l.mu.RLock()
-	have := int64(len(l.entries))
-	l.mu.RUnlock()
+	have := int64(l.Len())
 	if n < 0 || n > have {
 		return newErr(CodeQuery, "tree size "+itoa64(n)+" out of range", "the log has "+itoa64(have)+" entries",
 			"ask for a tree size between 0 and the log size")
