@@ -218,13 +218,13 @@ func (s *Store) loadOpIndex(size uint64, check bool) (*opIndex, error) {
 	}
 	st := s.seal.Load()
 	var err error
-	if check && st.size > 0 {
+	if check && st.Size() > 0 {
 		err = s.checkSealedFiles(st, addLeaf)
 	} else {
-		err = s.leaves(0, st.size, func(i uint64, leaf []byte) error { addLeaf(i, leaf); return nil })
+		err = s.leaves(0, st.Size(), func(i uint64, leaf []byte) error { addLeaf(i, leaf); return nil })
 	}
 	if err == nil {
-		err = s.leaves(st.size, size, func(i uint64, leaf []byte) error { addLeaf(i, leaf); return nil })
+		err = s.leaves(st.Size(), size, func(i uint64, leaf []byte) error { addLeaf(i, leaf); return nil })
 	}
 	slices.Sort(keys)
 	x.base = slices.Clip(keys)

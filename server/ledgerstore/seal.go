@@ -187,7 +187,7 @@ func (s *Store) sealDeferred() bool {
 	if s.inflight.Load() < sealBusy {
 		return false
 	}
-	return s.Len()-s.seal.Load().size < sealBacklog
+	return s.Len()-s.seal.Load().Size() < sealBacklog
 }
 
 func (s *Store) setSealErr(err error) {
@@ -205,7 +205,7 @@ func (s *Store) SealStatus() (sealed uint64, err error) {
 	if s.sealStop != nil {
 		err = s.sealStop
 	}
-	return s.seal.Load().size, err
+	return s.seal.Load().Size(), err
 }
 
 // sealable returns the sealed size the committed entries allow: whole
@@ -227,14 +227,14 @@ func (s *Store) sealRound() (int, error) {
 		return 0, nil
 	}
 	st := s.seal.Load()
-	target := min(sealable(s.Len()), st.size+uint64(sealRoundTiles)*ledger.TileWidth)
-	if target <= st.size {
+	target := min(sealable(s.Len()), st.Size()+uint64(sealRoundTiles)*ledger.TileWidth)
+	if target <= st.Size() {
 		return 0, nil
 	}
-	next := st.clone()
+	next := st.Clone()
 	dirty := map[string]bool{}
-	var ws []tileWrite
-	for k := int64(st.size / ledger.TileWidth); next.size < target; k++ {
+	var ws []ledger.TileWrite
+	for k := int64(st.Size() / ledger.TileWidth); next.Size() < target; k++ {
 		bundle, hashes, err := s.tileFromRows(k)
 		var tooLong *entryTooLong
 		if errors.As(err, &tooLong) {
@@ -247,12 +247,12 @@ func (s *Store) sealRound() (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		ws = append(ws, tileWrite{full(ledger.BundleLevel, k), bundle})
-		if ws, err = next.add(ws, k, hashes); err != nil {
+		ws = append(ws, ledger.TileWrite{Tile: ledger.FullTile(ledger.BundleLevel, k), Data: bundle})
+		if ws, err = next.Add(ws, k, hashes); err != nil {
 			return 0, err
 		}
 	}
-	if next.size == st.size {
+	if next.Size() == st.Size() {
 		return 0, nil
 	}
 	if err := s.tiles.writeAll(ws, dirty); err != nil {
@@ -265,7 +265,7 @@ func (s *Store) sealRound() (int, error) {
 		return 0, nil
 	}
 	err := s.update(func(tx *buntdb.Tx) error {
-		_, _, err := tx.Set(keySealed, strconv.FormatUint(next.size, 10), nil)
+		_, _, err := tx.Set(keySealed, strconv.FormatUint(next.Size(), 10), nil)
 		return err
 	})
 	if err != nil {
@@ -275,51 +275,13 @@ func (s *Store) sealRound() (int, error) {
 	if s.crashed("sealed") {
 		return 0, nil
 	}
-	if err := s.dropSealedRows(next.size); err != nil {
+	if err := s.dropSealedRows(next.Size()); err != nil {
 		return 0, err
 	}
 	if err := s.maybeCompact(); err != nil {
 		return 0, err
 	}
-	return int((next.size - st.size) / ledger.TileWidth), nil
-}
-
-// clone returns a copy of st that add can change.
-func (st *sealState) clone() *sealState {
-	n := &sealState{size: st.size, upper: make([][]byte, len(st.upper))}
-	for l, up := range st.upper {
-		n.upper[l] = bytes.Clone(up)
-	}
-	return n
-}
-
-// add seals the level-0 tile k on top of st: it appends to ws its hash
-// tile and the tiles of higher levels it completes (its bundle is the
-// caller's), for the caller to write.
-func (st *sealState) add(ws []tileWrite, k int64, hashes []byte) ([]tileWrite, error) {
-	if uint64(k)*ledger.TileWidth != st.size {
-		return ws, fmt.Errorf("sealing tile %d after %d entries", k, st.size)
-	}
-	ws = append(ws, tileWrite{full(0, k), hashes})
-	st.size += ledger.TileWidth
-	data := hashes
-	for l := 1; ; l++ {
-		root, err := ledger.TileRoot(data)
-		if err != nil {
-			return ws, err
-		}
-		for len(st.upper) <= l {
-			st.upper = append(st.upper, nil)
-		}
-		st.upper[l] = append(st.upper[l], root[:]...)
-		if len(st.upper[l]) < ledger.TileWidth*tlog.HashSize {
-			return ws, nil
-		}
-		// The tile of level l is full: seal it, and carry its root up.
-		data = st.upper[l]
-		st.upper[l] = nil
-		ws = append(ws, tileWrite{full(l, st.fullTiles(l)-1), data})
-	}
+	return int((next.Size() - st.Size()) / ledger.TileWidth), nil
 }
 
 // entryTooLong is the error of an entry that does not fit in a bundle.
@@ -649,7 +611,7 @@ func (s *Store) recoverSealed(c ledger.Checkpoint, tail fileTail) error {
 		v, _ = tx.Get(keySealed)
 		return nil
 	})
-	st := &sealState{}
+	var sealed uint64
 	if v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil || n%ledger.TileWidth != 0 || strconv.FormatUint(n, 10) != v {
@@ -658,51 +620,44 @@ func (s *Store) recoverSealed(c ledger.Checkpoint, tail fileTail) error {
 		if n > size {
 			return damaged(fmt.Sprintf("%s says %d entries are sealed, but the checkpoint is for tree size %d", keySealed, n, size))
 		}
-		st.size = n
+		sealed = n
 	}
-	if tail.lastSealedDelete != "" && tail.lastSealedDeleteFirst >= st.size {
+	if tail.lastSealedDelete != "" && tail.lastSealedDeleteFirst >= sealed {
 		return damaged(fmt.Sprintf("the batch row %q was deleted from the file, but its entries are not sealed (%s is %d): store format %s deletes only sealed rows",
-			tail.lastSealedDelete, keySealed, st.size, storeFormat))
+			tail.lastSealedDelete, keySealed, sealed, storeFormat))
 	}
 	if s.tiles == nil {
-		if st.size != 0 {
+		if sealed != 0 {
 			return damaged("a store in memory has no tile files")
 		}
-		s.seal.Store(st)
 		return nil
 	}
 	os.Remove(s.path + ".compact")
 	if err := s.tiles.removeTemps(); err != nil {
 		return err
 	}
-	if st.size == 0 {
-		s.seal.Store(st)
+	if sealed == 0 {
 		return nil
 	}
-	// The hashes of the partial tiles of level ≥ 1: the roots of the
-	// full tiles of the level below, right of the last full tile.
-	for l := 1; st.size>>(ledger.TileHeight*l) > 0; l++ {
-		for len(st.upper) <= l {
-			st.upper = append(st.upper, nil)
+	// The hashes of the partial tiles of level ≥ 1, from the full tiles
+	// below them (rebuilt if missing or cut).
+	st, err := ledger.NewTileState(sealed, func(t tlog.Tile) ([]byte, error) {
+		c, err := s.sealedTile(t)
+		if err != nil {
+			return nil, err
 		}
-		count := int64(st.size>>(ledger.TileHeight*l)) % ledger.TileWidth
-		start := st.fullTiles(l) * ledger.TileWidth
-		for m := start; m < start+count; m++ {
-			c, err := s.sealedTile(st, full(l-1, m))
-			if err != nil {
-				return err
-			}
-			root, _ := ledger.TileRoot(c.data)
-			st.upper[l] = append(st.upper[l], root[:]...)
-		}
-	}
-	// The last sealed bundle against its hash tile.
-	k := int64(st.size/ledger.TileWidth) - 1
-	b, err := s.sealedTile(st, full(ledger.BundleLevel, k))
+		return c.data, nil
+	})
 	if err != nil {
 		return err
 	}
-	h, err := s.sealedTile(st, full(0, k))
+	// The last sealed bundle against its hash tile.
+	k := int64(st.Size()/ledger.TileWidth) - 1
+	b, err := s.sealedTile(ledger.FullTile(ledger.BundleLevel, k))
+	if err != nil {
+		return err
+	}
+	h, err := s.sealedTile(ledger.FullTile(0, k))
 	if err != nil {
 		return err
 	}
@@ -719,7 +674,7 @@ func (s *Store) recoverSealed(c ledger.Checkpoint, tail fileTail) error {
 // and repairs them (repairLevel0).
 func (s *Store) checkSealedRoot(c ledger.Checkpoint) error {
 	st := s.seal.Load()
-	if st.size == 0 {
+	if st.Size() == 0 {
 		return nil
 	}
 	root, err := s.rootWith(st, c.Size)
@@ -735,7 +690,7 @@ func (s *Store) checkSealedRoot(c ledger.Checkpoint) error {
 
 // rootWith returns the root of the tree of size n, read with the sealed
 // state st.
-func (s *Store) rootWith(st *sealState, n int64) (root tlog.Hash, err error) {
+func (s *Store) rootWith(st *ledger.TileState, n int64) (root tlog.Hash, err error) {
 	err = s.view(func(tx *buntdb.Tx) error {
 		r := s.reader(tx)
 		r.st = st
@@ -755,9 +710,9 @@ func (s *Store) rootWith(st *sealState, n int64) (root tlog.Hash, err error) {
 // checkpoint's root, or the full tile of level 1 that holds its root).
 // Otherwise the bundle is the altered one, and the store is refused
 // naming it.
-func (s *Store) repairLevel0(st *sealState, c ledger.Checkpoint, why string) error {
-	last := int64(st.size/ledger.TileWidth) - 1
-	from := st.fullTiles(1) * ledger.TileWidth
+func (s *Store) repairLevel0(st *ledger.TileState, c ledger.Checkpoint, why string) error {
+	last := int64(st.Size()/ledger.TileWidth) - 1
+	from := st.FullTiles(1) * ledger.TileWidth
 	cands := []int64{}
 	for m := from; m <= last; m++ {
 		cands = append(cands, m)
@@ -768,11 +723,11 @@ func (s *Store) repairLevel0(st *sealState, c ledger.Checkpoint, why string) err
 	derived := map[int64][]byte{}
 	var bad []int64
 	for _, m := range cands {
-		b, err := s.tiles.load(full(ledger.BundleLevel, m))
+		b, err := s.tiles.load(ledger.FullTile(ledger.BundleLevel, m))
 		if err != nil {
 			return err
 		}
-		h, err := s.tiles.load(full(0, m))
+		h, err := s.tiles.load(ledger.FullTile(0, m))
 		if err != nil {
 			return err
 		}
@@ -786,31 +741,27 @@ func (s *Store) repairLevel0(st *sealState, c ledger.Checkpoint, why string) err
 		return damaged(why)
 	}
 	name := func(m int64) string {
-		return fmt.Sprintf("the entry bundle %s does not match the hash tile %s", ledger.TilePath(full(ledger.BundleLevel, m)), ledger.TilePath(full(0, m)))
+		return fmt.Sprintf("the entry bundle %s does not match the hash tile %s", ledger.TilePath(ledger.FullTile(ledger.BundleLevel, m)), ledger.TilePath(ledger.FullTile(0, m)))
 	}
-	next := st.clone()
-	for len(next.upper) < 2 {
-		next.upper = append(next.upper, nil)
-	}
-	next.upper[1] = next.upper[1][:0]
-	for m := from; m <= last; m++ {
-		data := derived[m]
-		if data == nil {
-			h, err := s.tiles.read(full(0, m))
-			if err != nil {
-				return tileErr(err)
-			}
-			data = h.data
+	next, err := ledger.NewTileState(st.Size(), func(t tlog.Tile) ([]byte, error) {
+		if data := derived[t.N]; t.L == 0 && data != nil {
+			return data, nil
 		}
-		root, _ := ledger.TileRoot(data)
-		next.upper[1] = append(next.upper[1], root[:]...)
+		c, err := s.tiles.read(t)
+		if err != nil {
+			return nil, tileErr(err)
+		}
+		return c.data, nil
+	})
+	if err != nil {
+		return err
 	}
 	for _, m := range bad {
 		if m >= from {
 			continue
 		}
 		// Under a full tile of level 1: it holds the tile's root.
-		up, err := s.tiles.read(full(1, m/ledger.TileWidth))
+		up, err := s.tiles.read(ledger.FullTile(1, m/ledger.TileWidth))
 		if err != nil {
 			return tileErr(err)
 		}
@@ -824,10 +775,10 @@ func (s *Store) repairLevel0(st *sealState, c ledger.Checkpoint, why string) err
 	}
 	dirty := map[string]bool{}
 	for _, m := range bad {
-		if err := s.tiles.write(full(0, m), derived[m], dirty); err != nil {
+		if err := s.tiles.write(ledger.FullTile(0, m), derived[m], dirty); err != nil {
 			return err
 		}
-		s.rebuilt = append(s.rebuilt, ledger.TilePath(full(0, m)))
+		s.rebuilt = append(s.rebuilt, ledger.TilePath(ledger.FullTile(0, m)))
 	}
 	if err := syncDirs(dirty); err != nil {
 		return err
@@ -838,13 +789,13 @@ func (s *Store) repairLevel0(st *sealState, c ledger.Checkpoint, why string) err
 
 // sealedTile reads the full tile t of the sealed state st; a tile that is
 // missing or cut is rebuilt (rebuildTile) and written again.
-func (s *Store) sealedTile(st *sealState, t tlog.Tile) (*cachedTile, error) {
+func (s *Store) sealedTile(t tlog.Tile) (*cachedTile, error) {
 	c, err := s.tiles.read(t)
 	var m *missingTile
 	if err == nil || !errors.As(err, &m) && !isDamaged(err) {
 		return c, err
 	}
-	data, rerr := s.rebuildTile(st, t)
+	data, rerr := s.rebuildTile(t)
 	if rerr != nil {
 		if errors.As(err, &m) {
 			return nil, damaged(fmt.Sprintf("the tile file %s is missing, and %s", ledger.TilePath(t), rerr))
@@ -866,7 +817,7 @@ func (s *Store) sealedTile(st *sealState, t tlog.Tile) (*cachedTile, error) {
 // bundle from the batch rows, if they are still there; a hash tile of
 // level 0 from its entry bundle, and one of a higher level from the tiles
 // below it. It returns why it cannot.
-func (s *Store) rebuildTile(st *sealState, t tlog.Tile) ([]byte, error) {
+func (s *Store) rebuildTile(t tlog.Tile) ([]byte, error) {
 	switch {
 	case t.L == ledger.BundleLevel:
 		bundle, _, err := s.tileFromRows(t.N)
@@ -875,7 +826,7 @@ func (s *Store) rebuildTile(st *sealState, t tlog.Tile) ([]byte, error) {
 		}
 		return bundle, nil
 	case t.L == 0:
-		b, err := s.sealedTile(st, full(ledger.BundleLevel, t.N))
+		b, err := s.sealedTile(ledger.FullTile(ledger.BundleLevel, t.N))
 		if err != nil {
 			return nil, fmt.Errorf("its entry bundle cannot be read: %s", detailsOf(err))
 		}
@@ -883,7 +834,7 @@ func (s *Store) rebuildTile(st *sealState, t tlog.Tile) ([]byte, error) {
 	default:
 		data := make([]byte, 0, ledger.TileWidth*tlog.HashSize)
 		for j := range int64(ledger.TileWidth) {
-			c, err := s.sealedTile(st, full(t.L-1, t.N*ledger.TileWidth+j))
+			c, err := s.sealedTile(ledger.FullTile(t.L-1, t.N*ledger.TileWidth+j))
 			if err != nil {
 				return nil, fmt.Errorf("a tile below it cannot be read: %s", detailsOf(err))
 			}
@@ -909,12 +860,12 @@ func detailsOf(err error) string {
 // checkSealedFiles reads every sealed entry bundle and checks that every
 // sealed hash tile is there, rebuilding what is missing (sealedTile); each
 // entry's leaf data goes to f. Open runs it to build the op-id index.
-func (s *Store) checkSealedFiles(st *sealState, f func(i uint64, leaf []byte)) error {
-	tiles := int64(st.size / ledger.TileWidth)
+func (s *Store) checkSealedFiles(st *ledger.TileState, f func(i uint64, leaf []byte)) error {
+	tiles := int64(st.Size() / ledger.TileWidth)
 	for k := range tiles {
-		b, err := s.tiles.load(full(ledger.BundleLevel, k))
+		b, err := s.tiles.load(ledger.FullTile(ledger.BundleLevel, k))
 		if err != nil {
-			c, err := s.sealedTile(st, full(ledger.BundleLevel, k))
+			c, err := s.sealedTile(ledger.FullTile(ledger.BundleLevel, k))
 			if err != nil {
 				return err
 			}
@@ -923,16 +874,16 @@ func (s *Store) checkSealedFiles(st *sealState, f func(i uint64, leaf []byte)) e
 		for j, leaf := range b.entries {
 			f(uint64(k)*ledger.TileWidth+uint64(j), leaf)
 		}
-		if _, err := os.Stat(s.tiles.path(full(0, k))); err != nil {
-			if _, err := s.sealedTile(st, full(0, k)); err != nil {
+		if _, err := os.Stat(s.tiles.path(ledger.FullTile(0, k))); err != nil {
+			if _, err := s.sealedTile(ledger.FullTile(0, k)); err != nil {
 				return err
 			}
 		}
 	}
-	for l := 1; st.fullTiles(l) > 0; l++ {
-		for n := range st.fullTiles(l) {
-			if _, err := os.Stat(s.tiles.path(full(l, n))); err != nil {
-				if _, err := s.sealedTile(st, full(l, n)); err != nil {
+	for l := 1; st.FullTiles(l) > 0; l++ {
+		for n := range st.FullTiles(l) {
+			if _, err := os.Stat(s.tiles.path(ledger.FullTile(l, n))); err != nil {
+				if _, err := s.sealedTile(ledger.FullTile(l, n)); err != nil {
 					return err
 				}
 			}
@@ -945,10 +896,10 @@ func (s *Store) checkSealedFiles(st *sealState, f func(i uint64, leaf []byte)) e
 // a crash left below meta:sealed.
 func (s *Store) dropRowsBelowSealed() error {
 	st := s.seal.Load()
-	if st.size == 0 {
+	if st.Size() == 0 {
 		return nil
 	}
-	if err := s.dropSealedRows(st.size); err != nil {
+	if err := s.dropSealedRows(st.Size()); err != nil {
 		return err
 	}
 	return s.sync()

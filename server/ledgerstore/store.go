@@ -1,14 +1,17 @@
 // Package ledgerstore keeps an eBIOS ledger durably in a BuntDB file and,
 // once they are full, in C2SP tlog-tiles files next to it.
 //
-// One sequencer goroutine orders appends: it assigns indexes and chain
-// links and builds each entry's canonical body. Signers, one per core, sign
-// the bodies in parallel as they come (the chain link covers the body, not
-// the signature, see docs/ledger-format.md). One committer takes every entry
+// The store runs the log engine of core/ledger, pipelined, over its
+// driver (driver.go, a ledger.Storage). One sequencer goroutine orders
+// appends (ledger.Sequencer): it assigns indexes and chain links and
+// builds each entry's canonical body. Signers, one per core, sign the
+// bodies in parallel as they come (the chain link covers the body, not the
+// signature, see docs/ledger-format.md). One committer takes every entry
 // signed since its last write (group commit), computes the RFC 6962 tree
-// hashes, signs a checkpoint of the new tree and writes the batch's entries
-// with their tree hashes and that checkpoint as one BuntDB row (one
-// command in the file); a syncer fsyncs the file. Only then are the callers
+// hashes and signs a checkpoint of the new tree (ledger.Tree); the driver
+// writes the batch's entries with their tree hashes and that checkpoint as
+// one BuntDB row (one command in the file); a syncer fsyncs the file
+// (driver Sync) while the next batch is written. Only then are the callers
 // answered: an acknowledged append survives a crash.
 //
 // The signed checkpoint in each batch row is the commit record (store
@@ -64,10 +67,8 @@ package ledgerstore
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -79,7 +80,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
@@ -168,7 +168,7 @@ type Store struct {
 	file     *os.File // our own handle on the BuntDB file, used for fsync
 	lock     *filelock.Lock
 	tiles    *tileFiles // nil for a store in memory
-	seal     atomic.Pointer[sealState]
+	seal     atomic.Pointer[ledger.TileState]
 	origin   string
 	signer   *ledger.Signer
 	verifier *ledger.Verifier
@@ -186,6 +186,7 @@ type Store struct {
 	failed error // set when a write failed in a way that leaves the file unknown
 	closed bool
 
+	drv     *driver  // the ledger.Storage the pipeline commits through (driver.go)
 	ops     *opIndex // op id → index, for every entry sequenced
 	opsOnce sync.Once
 
@@ -236,7 +237,7 @@ func OpenReadOnly(path string) (*Store, error) {
 
 func open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
 	s := &Store{path: path, reqs: make(chan *request, 4096), quit: make(chan struct{}), done: make(chan struct{})}
-	s.seal.Store(&sealState{})
+	s.seal.Store(&ledger.TileState{})
 	if signer != nil {
 		s.origin, s.signer, s.verifier = signer.Name(), signer, signer.Verifier()
 	}
@@ -302,6 +303,7 @@ func open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
 		close(s.done)
 		return s, nil
 	}
+	s.drv = &driver{s: s, written: s.size}
 	go s.sequence()
 	if s.tiles != nil {
 		s.startSealer()
@@ -812,7 +814,7 @@ func (s *Store) opAt(i uint64) (op string, ok bool) {
 // holding a BuntDB transaction while the file is read; another from its
 // batch row.
 func (s *Store) leaf(i uint64) (leaf string, err error) {
-	if i < s.seal.Load().size {
+	if i < s.seal.Load().Size() {
 		c, err := s.tiles.read(bundleOf(i))
 		if err != nil {
 			return "", tileErr(err)
@@ -1079,32 +1081,19 @@ func (s *Store) Close() error {
 // disk. Readers see only what is published: entries written but not yet
 // fsynced are beyond Len.
 
-// seqState is what the sequencer knows beyond the committed state.
-type seqState struct {
-	size uint64            // entries sequenced
-	last tlog.Hash         // link hash of the last sequenced entry
-	ops  map[string]uint64 // op ids sequenced, not all committed yet
-}
-
 // job is one entry on its way to disk.
 type job struct {
 	req    *request
-	e      *ledger.Entry
-	body   []byte
-	link   tlog.Hash     // SHA-256 of body: the next entry's prev_hash
-	signed chan struct{} // closed once e.Signature is set
+	p      ledger.Pending
+	signed chan struct{} // closed once p.Entry.Signature is set
 	last   bool          // the last entry of its request
 }
 
-const pipelineDepth = 8192
+const pipelineDepth = 8192 // entries sequenced but not yet committed, at most
 
 // bodySizeHint is about the size of an entry body beyond its strings, to
 // build it without growing.
-const bodySizeHint = 256 // entries sequenced but not yet committed, at most
-
-// checkpointSizeHint is about the size of a signed checkpoint beyond its
-// origin (which it holds twice), to build a batch row without growing.
-const checkpointSizeHint = 192
+const bodySizeHint = 256
 
 // sequence is the sequencer; it starts the signers and the committer and
 // stops them when the store closes.
@@ -1132,7 +1121,7 @@ func (s *Store) sequence() {
 		close(s.done)
 	}()
 	s.mu.RLock()
-	st := &seqState{size: s.size, last: s.last, ops: map[string]uint64{}}
+	st := ledger.NewSequencer(s.origin, ledger.KeyID(s.signer.KeyHash()), s.size, s.last)
 	s.mu.RUnlock()
 	for {
 		select {
@@ -1152,7 +1141,7 @@ func (s *Store) sequence() {
 }
 
 // admit sequences one request, or refuses it whole.
-func (s *Store) admit(st *seqState, r *request, signq, order chan<- *job) {
+func (s *Store) admit(st *ledger.Sequencer, r *request, signq, order chan<- *job) {
 	s.mu.RLock()
 	committedSize, failed := s.size, s.failed
 	s.mu.RUnlock()
@@ -1160,77 +1149,38 @@ func (s *Store) admit(st *seqState, r *request, signq, order chan<- *job) {
 		r.reply <- reply{err: failed}
 		return
 	}
-	if len(st.ops) > 2*pipelineDepth { // forget what is on disk now
-		for op, i := range st.ops {
-			if i < committedSize {
-				delete(st.ops, op)
-			}
-		}
+	if st.Pending() > 2*pipelineDepth { // forget what is on disk now
+		st.Forget(committedSize)
 	}
-	// known looks at BuntDB only when the index has a candidate, so the
-	// sequencer rarely waits for the committer's write lock.
-	known := func(op string) bool {
-		if _, ok := st.ops[op]; ok {
-			return true
-		}
-		_, ok := s.ops.lookup(op, s.opAt)
-		return ok
-	}
-	now := s.opts.Now().UnixNano()
-	keyID := ledger.KeyID(s.signer.KeyHash())
-	jobs := make([]*job, 0, len(r.drafts))
-	last := st.last
-	var refuse error
-	for _, d := range r.drafts {
-		if known(d.OpID) {
-			refuse = storeErr(ledger.CodeOpID, "op id "+strconv.Quote(d.OpID)+" is already in the log", "", "give every operation a new op id")
-			break
-		}
-		if d.ParentOpID != "" && !known(d.ParentOpID) {
-			refuse = storeErr(ledger.CodeOpID, "parent op id "+strconv.Quote(d.ParentOpID)+" is not in the log", "",
-				"log the parent operation before its children")
-			break
-		}
-		if d.Timestamp == 0 {
-			d.Timestamp = now
-		}
-		e := &ledger.Entry{Index: st.size + uint64(len(jobs)), PrevHash: last, KeyID: keyID, Draft: d}
-		st.ops[d.OpID] = e.Index // also catches a duplicate within the request
-		body := e.AppendBody(make([]byte, 0, bodySizeHint+len(s.origin)+len(d.OpID)+len(d.ParentOpID)+len(d.Expression)), s.origin)
-		if n := len(body) + ed25519.SignatureSize; n > ledger.MaxBundleEntry {
-			refuse = storeErr(ledger.CodeInvalidEntry, fmt.Sprintf("the entry for op id %q is %d bytes, more than the %d an entry may have", d.OpID, n, ledger.MaxBundleEntry),
-				"entries are stored in C2SP tlog-tiles entry bundles, which hold at most 65,535 bytes of body and signature",
-				"log fewer inputs or guard events, or shorter messages, in one entry")
-			delete(st.ops, d.OpID)
-			break
-		}
-		last = sha256.Sum256(body)
-		jobs = append(jobs, &job{req: r, e: e, body: body, link: last, signed: make(chan struct{})})
-	}
-	if refuse != nil { // the whole request, or nothing
-		for _, j := range jobs {
-			delete(st.ops, j.e.OpID)
-		}
-		r.reply <- reply{err: refuse}
+	ps, err := st.Sequence(r.drafts, s.opts.Now().UnixNano(), sequencedOps{s})
+	if err != nil {
+		r.reply <- reply{err: err}
 		return
 	}
-	jobs[len(jobs)-1].last = true
-	for _, j := range jobs {
-		s.ops.add(j.e.OpID, j.e.Index)
+	jobs := make([]job, len(ps))
+	for i := range ps {
+		jobs[i] = job{req: r, p: ps[i], signed: make(chan struct{})}
+		s.ops.add(ps[i].Entry.OpID, ps[i].Entry.Index)
 	}
-	st.size += uint64(len(jobs))
-	st.last = last
-	for _, j := range jobs {
-		order <- j
-		signq <- j
+	jobs[len(jobs)-1].last = true
+	for i := range jobs {
+		order <- &jobs[i]
+		signq <- &jobs[i]
 	}
 }
+
+// sequencedOps is the op-id index the sequencer asks about op ids it
+// does not remember: every entry written, durable or not. It looks at
+// BuntDB only when the compact index has a candidate, so the sequencer
+// rarely waits for the committer's write lock.
+type sequencedOps struct{ s *Store }
+
+func (o sequencedOps) IndexOfOp(op string) (uint64, bool) { return o.s.ops.lookup(op, o.s.opAt) }
 
 // signLoop signs the entries of signq as they come.
 func (s *Store) signLoop(signq <-chan *job) {
 	for j := range signq {
-		sig, _ := s.signer.Sign(j.body) // ed25519 signing cannot fail
-		copy(j.e.Signature[:], sig)
+		j.p.Sign(s.signer) // ed25519 signing cannot fail
 		close(j.signed)
 	}
 }
@@ -1264,13 +1214,7 @@ func (s *Store) committer(order <-chan *job) {
 	s.mu.RLock()
 	size := s.size
 	s.mu.RUnlock()
-	ed, err := newEdge(func(indexes []int64) (hs []tlog.Hash, err error) {
-		err = s.readHashes(func(r tlog.HashReader) error {
-			hs, err = r.ReadHashes(indexes)
-			return err
-		})
-		return hs, err
-	}, int64(size))
+	tree, err := ledger.NewTree(int64(size), s.drv)
 	if err != nil { // load checked these hashes: the file changed under us
 		s.mu.Lock()
 		s.failed = damaged("tree hashes missing: " + err.Error())
@@ -1303,7 +1247,7 @@ func (s *Store) committer(order <-chan *job) {
 		for _, k := range batch {
 			<-k.signed
 		}
-		w, err := s.write(batch, size, ed)
+		w, err := s.write(batch, size, tree)
 		if err != nil {
 			s.fail(batch, err, true)
 			continue
@@ -1313,71 +1257,37 @@ func (s *Store) committer(order <-chan *job) {
 	}
 }
 
-// write writes one batch after the first size entries as one batch row
-// (entries with their tree hashes, then the signed checkpoint of the new
-// tree); ed is the edge of the tree of that size, and of the new one after.
-func (s *Store) write(batch []*job, size uint64, ed *edge) (written, error) {
+// write commits one batch after the first size entries: the engine's
+// tree gives each entry's tree hashes and signs the checkpoint of the new
+// tree, and the driver writes them (as one batch row, driver.go).
+func (s *Store) write(batch []*job, size uint64, tree *ledger.Tree) (written, error) {
 	s.mu.RLock()
 	failed := s.failed
 	s.mu.RUnlock()
 	if failed != nil {
 		return written{}, failed
 	}
-	// The batch row is built in place, sized for its checkpoint too: entry
-	// rows are body ‖ signature ‖ stored hashes.
-	newSize := size + uint64(len(batch))
-	total := 4 + 4*len(batch)
-	ends := make([]int, len(batch))
-	for i, j := range batch {
-		total += len(j.body) + ed25519.SignatureSize + hashesOf(size+uint64(i))*tlog.HashSize
-		ends[i] = total - 4 - 4*len(batch)
-	}
-	row := make([]byte, 0, total+checkpointSizeHint+2*len(s.origin))
-	row = binary.BigEndian.AppendUint32(row, rowHasCheckpoint|uint32(len(batch)))
-	for _, end := range ends {
-		row = binary.BigEndian.AppendUint32(row, uint32(end))
-	}
+	b := &ledger.Batch{First: size, Entries: make([]ledger.Pending, len(batch)), Hashes: make([][]tlog.Hash, len(batch))}
 	var err error
 	for i, j := range batch {
-		start := len(row)
-		row = append(row, j.body...)
-		row = append(row, j.e.Signature[:]...)
-		n := int64(size) + int64(i)
-		var hs []tlog.Hash
-		if hs, err = tlog.StoredHashesForRecordHash(n, tlog.RecordHash(row[start:]), ed); err != nil {
+		b.Entries[i] = j.p
+		if b.Hashes[i], err = tree.AddHash(j.p.LeafHash()); err != nil {
 			break
-		}
-		first := tlog.StoredHashCount(n)
-		for k, h := range hs {
-			ed.hashes[first+int64(k)] = h
-			row = append(row, h[:]...)
 		}
 	}
 	var root tlog.Hash
 	if err == nil {
-		root, err = tlog.TreeHash(int64(newSize), ed)
-	}
-	var cp []byte
-	if err == nil {
-		cp, err = (ledger.Checkpoint{Origin: s.origin, Size: int64(newSize), Root: root}).Sign(s.signer)
+		b.Checkpoint, root, err = tree.Checkpoint(s.origin, s.signer)
 	}
 	if err == nil {
-		// The row ends with the checkpoint that commits it: one command
-		// in the file, whole or cut off with its batch.
-		row = append(row, cp...)
-		err = s.update(func(tx *buntdb.Tx) error {
-			// row is not changed after this: the string shares its bytes.
-			_, _, err := tx.Set(batchKey(size), unsafe.String(&row[0], len(row)), nil)
-			return err
-		})
+		err = s.drv.Commit(b)
 	}
 	if err != nil {
 		// Later entries are already chained to these: stop appending.
 		// Reopening the store recovers to the last durable checkpoint.
 		return written{}, ioErr("write", err)
 	}
-	ed.trim(int64(newSize))
-	return written{batch: batch, size: newSize, cp: cp, root: root}, nil
+	return written{batch: batch, size: size + uint64(len(batch)), cp: b.Checkpoint, root: root}, nil
 }
 
 // syncer fsyncs written batches (one fsync for all that are waiting), and
@@ -1402,7 +1312,7 @@ func (s *Store) syncer(tosync <-chan written) {
 		err := s.failed
 		s.mu.RUnlock()
 		if err == nil {
-			if err = s.sync(); err != nil {
+			if err = s.drv.Sync(); err != nil {
 				// After a failed fsync the file's state is unknown.
 				err = ioErr("fsync", err)
 			}
@@ -1415,13 +1325,13 @@ func (s *Store) syncer(tosync <-chan written) {
 		}
 		last := ws[len(ws)-1]
 		s.mu.Lock()
-		s.size, s.last, s.cp, s.root = last.size, last.batch[len(last.batch)-1].link, last.cp, last.root
+		s.size, s.last, s.cp, s.root = last.size, last.batch[len(last.batch)-1].p.Link, last.cp, last.root
 		s.mu.Unlock()
 		for _, w := range ws {
 			// The entries of one request are consecutive and whole in a batch.
 			var es []*ledger.Entry
 			for _, j := range w.batch {
-				es = append(es, j.e)
+				es = append(es, j.p.Entry)
 				if j.last {
 					j.req.reply <- reply{es: es}
 					es = nil
@@ -1431,7 +1341,7 @@ func (s *Store) syncer(tosync <-chan written) {
 		if s.opts.OnCommit != nil {
 			s.opts.OnCommit(last.size)
 		}
-		if sealable(last.size) > s.seal.Load().size {
+		if sealable(last.size) > s.seal.Load().Size() {
 			s.kickSealer()
 		}
 	}

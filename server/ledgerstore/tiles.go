@@ -32,7 +32,7 @@ import (
 // from the batch rows in BuntDB; the tree hashes of a partial tile of level
 // L ≥ 1 over sealed entries (at most 255 per level, the roots of the full
 // tiles of level L-1 to its left) are recomputed from the tiles when the
-// store opens and kept in memory (sealState.upper).
+// store opens and kept in memory (ledger.TileState).
 //
 // A file is written without a name (O_TMPFILE, on Linux) or to tile-tmp/
 // next to tile/, fsynced, linked or renamed into place, and its directory
@@ -76,11 +76,6 @@ const tileCacheSize = 64
 
 func newTileFiles(root string) *tileFiles {
 	return &tileFiles{root: root, lru: list.New(), byKey: map[tlog.Tile]*list.Element{}, dirs: map[string]bool{}}
-}
-
-// full returns the coordinate of the full tile of level l, index n.
-func full(l int, n int64) tlog.Tile {
-	return tlog.Tile{H: ledger.TileHeight, L: l, N: n, W: ledger.TileWidth}
 }
 
 // path returns the file of tile t.
@@ -131,6 +126,15 @@ func (tf *tileFiles) load(t tlog.Tile) (*cachedTile, error) {
 	return c, nil
 }
 
+// data reads the data of full tile t (through the cache).
+func (tf *tileFiles) data(t tlog.Tile) ([]byte, error) {
+	c, err := tf.read(t)
+	if err != nil {
+		return nil, err
+	}
+	return c.data, nil
+}
+
 func (tf *tileFiles) remember(c *cachedTile) {
 	tf.mu.Lock()
 	defer tf.mu.Unlock()
@@ -156,15 +160,9 @@ func (tf *tileFiles) forget(t tlog.Tile) {
 	}
 }
 
-// tileWrite is a tile file to write.
-type tileWrite struct {
-	t    tlog.Tile
-	data []byte
-}
-
 // write writes the file of tile t crash-safely (writeAll).
 func (tf *tileFiles) write(t tlog.Tile, data []byte, dirty map[string]bool) error {
-	return tf.writeAll([]tileWrite{{t, data}}, dirty)
+	return tf.writeAll([]ledger.TileWrite{{Tile: t, Data: data}}, dirty)
 }
 
 // writeAll writes tile files crash-safely: each file's data goes to a
@@ -175,11 +173,11 @@ func (tf *tileFiles) write(t tlog.Tile, data []byte, dirty map[string]bool) erro
 // system commits their metadata together rather than once a file. The
 // directories written into are added to dirty; syncDirs makes the new
 // names durable.
-func (tf *tileFiles) writeAll(ws []tileWrite, dirty map[string]bool) error {
+func (tf *tileFiles) writeAll(ws []ledger.TileWrite, dirty map[string]bool) error {
 	dsts := make([]string, len(ws))
 	datas := make([][]byte, len(ws))
 	for i, w := range ws {
-		dsts[i], datas[i] = tf.path(w.t), w.data
+		dsts[i], datas[i] = tf.path(w.Tile), w.Data
 		if err := tf.mkdirs(filepath.Dir(dsts[i]), dirty); err != nil {
 			return err
 		}
@@ -190,12 +188,12 @@ func (tf *tileFiles) writeAll(ws []tileWrite, dirty map[string]bool) error {
 	}
 	for i, w := range ws {
 		if !done[i] {
-			if err := tf.writeRenamed(w.t, dsts[i], w.data, dirty); err != nil {
+			if err := tf.writeRenamed(w.Tile, dsts[i], w.Data, dirty); err != nil {
 				return err
 			}
 		}
 		dirty[filepath.Dir(dsts[i])] = true
-		tf.forget(w.t)
+		tf.forget(w.Tile)
 	}
 	return nil
 }
@@ -255,8 +253,9 @@ func (tf *tileFiles) mkdirs(dir string, dirty map[string]bool) error {
 	return nil
 }
 
-// syncDirs fsyncs the directories in dirty, deepest first.
-func syncDirs(dirty map[string]bool) error {
+// fsyncDirs fsyncs the directories in dirty, deepest first (syncDirs,
+// where the platform has nothing better).
+func fsyncDirs(dirty map[string]bool) error {
 	ds := make([]string, 0, len(dirty))
 	for d := range dirty {
 		ds = append(ds, d)
@@ -294,49 +293,8 @@ func damagedTile(t tlog.Tile, what string) error {
 	return damaged("the tile file " + ledger.TilePath(t) + " " + what)
 }
 
-// sealState is what is sealed: an immutable snapshot, replaced whole.
-type sealState struct {
-	size uint64 // entries sealed (a multiple of 256): meta:sealed
-	// upper[l], for l ≥ 1, holds the hashes of tree level 8·l of the
-	// partial tile of level l over the sealed entries: the roots of the
-	// full tiles of level l-1 right of the last full tile of level l.
-	upper [][]byte
-}
-
-// fullTiles returns how many full tiles of level l the sealed entries
-// make (all of them sealed).
-func (st *sealState) fullTiles(l int) int64 {
-	shift := uint(ledger.TileHeight * (l + 1))
-	if shift >= 64 {
-		return 0
-	}
-	return int64(st.size >> shift)
-}
-
-// hash returns stored hash x, whose subtree is entirely sealed.
-func (st *sealState) hash(tf *tileFiles, x int64) (tlog.Hash, error) {
-	t := tlog.TileForIndex(ledger.TileHeight, x)
-	if t.N < st.fullTiles(t.L) {
-		t.W = ledger.TileWidth
-		c, err := tf.read(t)
-		if err != nil {
-			return tlog.Hash{}, err
-		}
-		return tlog.HashFromTile(t, c.data, x)
-	}
-	if t.L == 0 || t.L >= len(st.upper) || t.N != st.fullTiles(t.L) {
-		return tlog.Hash{}, fmt.Errorf("stored hash %d is not sealed", x)
-	}
-	up := st.upper[t.L]
-	if len(up)/tlog.HashSize < t.W {
-		return tlog.Hash{}, fmt.Errorf("stored hash %d is not sealed", x)
-	}
-	t.W = len(up) / tlog.HashSize
-	return tlog.HashFromTile(t, up, x)
-}
-
 // bundleOf returns the entry bundle coordinate of entry i.
-func bundleOf(i uint64) tlog.Tile { return full(ledger.BundleLevel, int64(i/ledger.TileWidth)) }
+func bundleOf(i uint64) tlog.Tile { return ledger.FullTile(ledger.BundleLevel, int64(i/ledger.TileWidth)) }
 
 // reader reads entries and tree hashes in a BuntDB transaction: sealed
 // ones from the tile files, the others from the batch rows. The sealed
@@ -345,7 +303,7 @@ func bundleOf(i uint64) tlog.Tile { return full(ledger.BundleLevel, int64(i/ledg
 // reader never misses an entry.
 type reader struct {
 	s    *Store
-	st   *sealState
+	st   *ledger.TileState
 	rows rows
 }
 
@@ -355,7 +313,7 @@ func (s *Store) reader(tx *buntdb.Tx) *reader {
 
 // leaf returns entry i's leaf data.
 func (r *reader) leaf(i uint64) (string, error) {
-	if i < r.st.size {
+	if i < r.st.Size() {
 		c, err := r.s.tiles.read(bundleOf(i))
 		if err != nil {
 			return "", tileErr(err)
@@ -381,10 +339,10 @@ func (r *reader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 func (r *reader) hash(x int64) (tlog.Hash, error) {
 	level, n := tlog.SplitStoredHashIndex(x)
 	last := uint64(n+1)<<level - 1 // the entry whose append stored it
-	if last >= r.st.size {
+	if last >= r.st.Size() {
 		return r.rows.hash(x)
 	}
-	h, err := r.st.hash(r.s.tiles, x)
+	h, err := r.st.Hash(x, r.s.tiles.data)
 	return h, tileErr(err)
 }
 
@@ -418,8 +376,8 @@ func (s *Store) ReadTile(t tlog.Tile) ([]byte, error) {
 			fmt.Sprintf("the log has %d entries", size), "fetch the checkpoint first and ask for the tiles of its tree size")
 	}
 	st := s.seal.Load()
-	fullT := full(t.L, t.N)
-	sealed := t.L == ledger.BundleLevel && uint64(t.N) < st.size/ledger.TileWidth || t.L >= 0 && t.N < st.fullTiles(t.L)
+	fullT := ledger.FullTile(t.L, t.N)
+	sealed := t.L == ledger.BundleLevel && uint64(t.N) < st.Size()/ledger.TileWidth || t.L >= 0 && t.N < st.FullTiles(t.L)
 	if sealed {
 		c, err := s.tiles.read(fullT)
 		if err != nil {

@@ -160,15 +160,15 @@ func TestSealTiles(t *testing.T) {
 		t.Helper()
 		size := int64(st.Len())
 		for k := range int64(3) {
-			hs, _ := tlog.ReadTileData(full(0, k), mem)
-			if !bytes.Equal(files[ledger.TilePath(full(0, k))], hs) {
+			hs, _ := tlog.ReadTileData(ledger.FullTile(0, k), mem)
+			if !bytes.Equal(files[ledger.TilePath(ledger.FullTile(0, k))], hs) {
 				t.Fatalf("tile/0/%03d differs from the tree", k)
 			}
 			var b []byte
 			for _, l := range leaves[k*256 : k*256+256] {
 				b, _ = ledger.AppendBundleEntry(b, l)
 			}
-			if !bytes.Equal(files[ledger.TilePath(full(-1, k))], b) {
+			if !bytes.Equal(files[ledger.TilePath(ledger.FullTile(-1, k))], b) {
 				t.Fatalf("tile/entries/%03d differs", k)
 			}
 		}
@@ -274,7 +274,7 @@ func TestSealUpperTiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	mem, _ := memTree(t, st)
-	for _, tl := range append(tlog.NewTiles(8, 0, n), full(1, 0)) {
+	for _, tl := range append(tlog.NewTiles(8, 0, n), ledger.FullTile(1, 0)) {
 		want, _ := tlog.ReadTileData(tl, mem)
 		got, err := st.ReadTile(tl)
 		if err != nil || !bytes.Equal(got, want) {

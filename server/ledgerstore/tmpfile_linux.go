@@ -10,13 +10,16 @@ import (
 )
 
 // writeAnonymous writes each data[i] to a new file without a name
-// (O_TMPFILE) in the directory of dst[i], fsyncs them all, and then gives
-// each its name dst[i] (linkat). done[i] is false, with no error, for a
-// file it did not write because the file system cannot do that or dst[i]
-// exists: the caller then writes a named temporary file. Allocating a
-// named file costs several times more on some file systems, and a crash
+// (O_TMPFILE) in the directory of dst[i], makes them all durable, and then
+// gives each its name dst[i] (linkat). done[i] is false, with no error,
+// for a file it did not write because the file system cannot do that or
+// dst[i] exists: the caller then writes a named temporary file. Allocating
+// a named file costs several times more on some file systems, and a crash
 // leaves nothing behind. All files are written, and their writeback
-// started, before the first fsync, so that one journal commit covers them.
+// started, before one syncfs(2) makes them durable together: one journal
+// commit and one cache flush of the device for the whole round, where an
+// fsync per file costs a flush each, which the commits' fsyncs then queue
+// behind.
 func writeAnonymous(dst []string, data [][]byte) (done []bool, err error) {
 	done = make([]bool, len(dst))
 	files := make([]*os.File, 0, len(dst))
@@ -37,8 +40,8 @@ func writeAnonymous(dst []string, data [][]byte) (done []bool, err error) {
 		}
 		unix.SyncFileRange(fd, 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 	}
-	for _, f := range files {
-		if err := f.Sync(); err != nil {
+	if len(files) > 0 {
+		if err := unix.Syncfs(int(files[0].Fd())); err != nil {
 			return done, err
 		}
 	}
@@ -54,4 +57,23 @@ func writeAnonymous(dst []string, data [][]byte) (done []bool, err error) {
 		}
 	}
 	return done, nil
+}
+
+// syncDirs makes the names written in the directories of dirty durable:
+// one syncfs(2) of their file system (they are all below the data
+// directory), which commits every directory at once.
+func syncDirs(dirty map[string]bool) error {
+	for d := range dirty {
+		f, err := os.Open(d)
+		if err != nil {
+			return ioErr("open "+d, err)
+		}
+		err = unix.Syncfs(int(f.Fd()))
+		f.Close()
+		if err != nil {
+			return ioErr("sync the file system of "+d, err)
+		}
+		return nil
+	}
+	return nil
 }

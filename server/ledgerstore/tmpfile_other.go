@@ -7,3 +7,6 @@ package ledgerstore
 func writeAnonymous(dst []string, data [][]byte) ([]bool, error) {
 	return make([]bool, len(dst)), nil
 }
+
+// syncDirs fsyncs the directories in dirty.
+func syncDirs(dirty map[string]bool) error { return fsyncDirs(dirty) }

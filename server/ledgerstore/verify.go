@@ -17,7 +17,7 @@ import (
 func (s *Store) leaves(from, to uint64, f func(i uint64, leaf []byte) error) error {
 	st := s.seal.Load()
 	i := from
-	for ; i < to && i < st.size; i = (i/ledger.TileWidth + 1) * ledger.TileWidth {
+	for ; i < to && i < st.Size(); i = (i/ledger.TileWidth + 1) * ledger.TileWidth {
 		c, err := s.tiles.read(bundleOf(i))
 		if err != nil {
 			return tileErr(err)
@@ -102,11 +102,11 @@ func (s *Store) checkStoredContext(ctx context.Context, progress func(done, tota
 
 // checkTiles checks the sealed tiles from *checked up to those of st,
 // carrying the roots of the tiles of each level (checkStored).
-func (s *Store) checkTiles(ctx context.Context, rootsp *[][]byte, checked *int64, st *sealState, bad func(i uint64, check, reason string) (*ledger.Report, error), progress func(done, total int64)) (*ledger.Report, error) {
+func (s *Store) checkTiles(ctx context.Context, rootsp *[][]byte, checked *int64, st *ledger.TileState, bad func(i uint64, check, reason string) (*ledger.Report, error), progress func(done, total int64)) (*ledger.Report, error) {
 	roots := *rootsp
 	defer func() { *rootsp = roots }()
 	total := int64(s.Len())
-	for k := *checked; k < int64(st.size/ledger.TileWidth); k++ {
+	for k := *checked; k < int64(st.Size()/ledger.TileWidth); k++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -114,7 +114,7 @@ func (s *Store) checkTiles(ctx context.Context, rootsp *[][]byte, checked *int64
 		if k%16 == 0 {
 			progress(int64(first), total)
 		}
-		bt, ht := full(ledger.BundleLevel, k), full(0, k)
+		bt, ht := ledger.FullTile(ledger.BundleLevel, k), ledger.FullTile(0, k)
 		b, err := s.tiles.load(bt)
 		if err != nil {
 			return bad(first, ledger.CheckIndex, fmt.Sprintf("entries %d to %d: %s", first, first+ledger.TileWidth-1, detailsOf(tileErr(err))))
@@ -146,7 +146,7 @@ func (s *Store) checkTiles(ctx context.Context, rootsp *[][]byte, checked *int64
 				break
 			}
 			n := int64((first+ledger.TileWidth)>>(ledger.TileHeight*(l+1))) - 1
-			t := full(l, n)
+			t := ledger.FullTile(l, n)
 			c, err := s.tiles.load(t)
 			if err != nil {
 				return bad(first, ledger.CheckRoot, detailsOf(tileErr(err)))
@@ -158,16 +158,13 @@ func (s *Store) checkTiles(ctx context.Context, rootsp *[][]byte, checked *int64
 		}
 		*checked = k + 1
 	}
-	for l := 1; l < max(len(roots), len(st.upper)); l++ {
-		var a, b []byte
+	for l := 1; l < max(len(roots), st.Levels()); l++ {
+		var a []byte
 		if l < len(roots) {
 			a = roots[l]
 		}
-		if l < len(st.upper) {
-			b = st.upper[l]
-		}
-		if !bytes.Equal(a, b) {
-			return bad(st.size, ledger.CheckRoot, fmt.Sprintf("the tile files of level %d changed after the store opened", l-1))
+		if !bytes.Equal(a, st.Upper(l)) {
+			return bad(st.Size(), ledger.CheckRoot, fmt.Sprintf("the tile files of level %d changed after the store opened", l-1))
 		}
 	}
 	return nil, nil
@@ -176,9 +173,9 @@ func (s *Store) checkTiles(ctx context.Context, rootsp *[][]byte, checked *int64
 // checkRows checks the batch rows, from the first one on, with the tiles
 // of st checked (checkStored); again is set when the sealer sealed more
 // than st meanwhile.
-func (s *Store) checkRows(ctx context.Context, st *sealState, size uint64, bad func(i uint64, check, reason string) (*ledger.Report, error), progress func(done, total int64)) (rep *ledger.Report, rerr error, again bool) {
+func (s *Store) checkRows(ctx context.Context, st *ledger.TileState, size uint64, bad func(i uint64, check, reason string) (*ledger.Report, error), progress func(done, total int64)) (rep *ledger.Report, rerr error, again bool) {
 	err := s.view(func(tx *buntdb.Tx) error {
-		if s.seal.Load().size != st.size {
+		if s.seal.Load().Size() != st.Size() {
 			again = true
 			return nil
 		}
@@ -188,14 +185,14 @@ func (s *Store) checkRows(ctx context.Context, st *sealState, size uint64, bad f
 		var from uint64
 		found := false
 		forEachBatch(tx, 0, func(b *batch) bool {
-			if b.next() <= st.size {
+			if b.next() <= st.Size() {
 				return true
 			}
 			from, found = b.first, true
 			return false
 		})
-		if !found && size > st.size || found && from > st.size {
-			rep, rerr = bad(st.size, ledger.CheckIndex, fmt.Sprintf("entry %d is missing from the store (neither sealed nor in a batch row)", st.size))
+		if !found && size > st.Size() || found && from > st.Size() {
+			rep, rerr = bad(st.Size(), ledger.CheckIndex, fmt.Sprintf("entry %d is missing from the store (neither sealed nor in a batch row)", st.Size()))
 			return nil
 		}
 		hr := &verifyHashes{st: st, tf: s.tiles, from: from, computed: map[int64]tlog.Hash{}}
@@ -218,7 +215,7 @@ func (s *Store) checkRows(ctx context.Context, st *sealState, size uint64, bad f
 				rep, rerr = bad(i, ledger.CheckFormat, fmt.Sprintf("entry %d cannot be decoded: %v", i, err))
 				return nil
 			}
-			if i < st.size {
+			if i < st.Size() {
 				c, err := s.tiles.read(bundleOf(i))
 				if err != nil || string(c.entries[i%ledger.TileWidth]) != leaf {
 					rep, rerr = bad(i, ledger.CheckIndex, fmt.Sprintf("entry %d in batch row %q differs from its copy in %s", i, batchKey(r.b.first), ledger.TilePath(bundleOf(i))))
@@ -265,7 +262,7 @@ func (s *Store) checkRows(ctx context.Context, st *sealState, size uint64, bad f
 // subtrees that end before from, read from the (checked) tiles, and those
 // it computed from the entries of the batch rows.
 type verifyHashes struct {
-	st       *sealState
+	st       *ledger.TileState
 	tf       *tileFiles
 	from     uint64
 	computed map[int64]tlog.Hash
@@ -276,7 +273,7 @@ func (v *verifyHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	for k, x := range indexes {
 		level, n := tlog.SplitStoredHashIndex(x)
 		if last := uint64(n+1)<<level - 1; last < v.from {
-			h, err := v.st.hash(v.tf, x)
+			h, err := v.st.Hash(x, v.tf.data)
 			if err != nil {
 				return nil, err
 			}
