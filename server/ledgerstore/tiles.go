@@ -294,7 +294,9 @@ func damagedTile(t tlog.Tile, what string) error {
 }
 
 // bundleOf returns the entry bundle coordinate of entry i.
-func bundleOf(i uint64) tlog.Tile { return ledger.FullTile(ledger.BundleLevel, int64(i/ledger.TileWidth)) }
+func bundleOf(i uint64) tlog.Tile {
+	return ledger.FullTile(ledger.BundleLevel, int64(i/ledger.TileWidth))
+}
 
 // reader reads entries and tree hashes in a BuntDB transaction: sealed
 // ones from the tile files, the others from the batch rows. The sealed
