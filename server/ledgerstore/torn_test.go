@@ -68,19 +68,7 @@ func writeLegacy(t testing.TB, path string, sg *ledger.Signer, batches []int) []
 		}
 		return string(cp)
 	}
-	update := func(kv ...string) {
-		err := db.Update(func(tx *buntdb.Tx) error {
-			for i := 0; i < len(kv); i += 2 {
-				if _, _, err := tx.Set(kv[i], kv[i+1], nil); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	update := func(kv ...string) { setKeys(t, db, kv...) }
 	update(keyFormat, legacyFormat, keyOrigin, origin, keyVerifier, sg.Verifier().String(),
 		keyCheckpoint, sign(0, sha256.Sum256(nil)))
 	var mem ledger.MemHashes
@@ -810,4 +798,21 @@ func FuzzRepairTail(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+// setKeys sets the keys and values kv (key, value, key, value...) in one
+// BuntDB transaction.
+func setKeys(t testing.TB, db *buntdb.DB, kv ...string) {
+	t.Helper()
+	err := db.Update(func(tx *buntdb.Tx) error {
+		for i := 0; i < len(kv); i += 2 {
+			if _, _, err := tx.Set(kv[i], kv[i+1], nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -35,6 +35,11 @@ const ledgerHelp = `Work with the signed ledger.
       inclusion proof of an entry in the latest checkpoint
   ebios ledger consistency OLD_CHECKPOINT --data-dir DIR [--json]
       prove the log grew from an older checkpoint
+  ebios ledger fsck        --data-dir DIR [--repair] [--json]
+      check the store on disk, also one the server refuses to open;
+      --repair repairs what is safe (ebios ledger fsck --help)
+  ebios ledger migrate     --data-dir DIR [--key KEYFILE] [--json]
+      bring a store of format 2 or 3 to the current format, 4
 
 (--data is the deprecated spelling of --data-dir.)
 
@@ -53,6 +58,7 @@ func runLedger(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	subs := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"export": ledgerExport, "verify": ledgerVerify, "checkpoint": ledgerCheckpoint,
 		"trace": ledgerTrace, "proof": ledgerProof, "consistency": ledgerConsistency,
+		"fsck": ledgerFsck, "migrate": ledgerMigrate,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
 		return groupUsage(stderr, args, "Usage: ebios ledger <command> ...\n\n"+ledgerHelp)
@@ -413,4 +419,163 @@ func progress(stderr io.Writer, what string) func(done, total int64) {
 			fmt.Fprintln(f)
 		}
 	}
+}
+
+const ledgerFsckHelp = `Check the ledger store in DIR (ledger.db and the tile/ directory next to
+it) without opening it, so also a store the server refuses to open: the end
+of ledger.db (an unfinished last write), the metadata, the batch rows (none
+missing, none overlapping), the checkpoint (it verifies against the store's
+key, meta:verifier, and is not ahead of the data), every sealed tile file
+(entry bundles and hash tiles), the Merkle root against the checkpoint, the
+last entry, and the op ids (none twice; every parent op id that of an
+earlier entry). It prints one line per damaged thing: where it is (a byte of
+ledger.db, a batch row, a key, a tile file, an entry), what is wrong,
+whether it is recoverable, and what --repair does about it or what to do
+instead. Each entry's signature is checked by "ebios ledger verify
+--data-dir DIR", not here.
+
+Without --repair nothing is changed: fsck examines a copy of ledger.db (in
+$TMPDIR, which needs room for it). --repair does only what opening the store
+does anyway, and only with data the checkpoint proves: it cuts an unfinished
+last write off ledger.db, finishes a crash between sealing tiles and
+deleting their rows, removes temporary files, and writes a missing or
+altered tile file again from what it was made of (a hash tile from its
+entry bundle, an entry bundle from the batch rows still in ledger.db). It
+never deletes an acknowledged entry and never writes a checkpoint. It then
+checks again and reports what remains. For damage it cannot repair, restore
+ledger.db and tile/ together from a backup.
+
+The exit status is 0 when no damage remains, 1 otherwise. --json prints
+  {"ok": false, "path": "DIR/ledger.db", "format": "4", "size": 3000,
+   "sealed": 2816, "findings": [{"kind": "tile-missing",
+   "where": "tile/0/004", "index": 1024, "what": "...", "recoverable": true,
+   "action": "..."}], "repaired": ["..."], "skipped": ["..."]}
+size is the tree size of the checkpoint (0 when none verifies), sealed the
+entries in tile files; index (the first entry concerned) is left out when a
+finding concerns no entry; repaired lists what --repair did, skipped the
+checks earlier damage prevented. The kinds are tail-torn, tail-damaged,
+file, metadata, unfinished-commit, checkpoint, sealed, row, rows-missing,
+rows-leftover, tile-missing, tile-damaged, tile-mismatch, root, last-entry,
+op-id, parent-op-id and temp-files. The server must not have the store open
+(fsck takes its lock).
+`
+
+func ledgerFsck(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger fsck", "--data-dir DIR [--repair] [--json]", ledgerFsckHelp, stderr)
+	dataDir, asJSON := dataFlags(fs)
+	repair := fs.Bool("repair", false, "repair what is safe (what opening the store does), then check again")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0, "no arguments"); err != nil {
+		return err
+	}
+	rep, err := ledgerstore.Fsck(storePath(*dataDir), &ledgerstore.FsckOptions{Repair: *repair, Progress: progress(stderr, "checking tiles")})
+	if rep == nil { // it could not check: no store, in use, I/O
+		return reportErr(stdout, stderr, *asJSON, "", err)
+	}
+	if *asJSON {
+		writeJSON(stdout, rep)
+	} else {
+		printFsck(stdout, rep)
+	}
+	if err != nil { // a repair failed: the report is the check before it
+		return reportErr(stdout, stderr, false, "", err)
+	}
+	if !rep.OK {
+		return exitError{exitFail}
+	}
+	return nil
+}
+
+// printFsck prints an fsck report for a person: one line per finding.
+func printFsck(w io.Writer, rep *ledgerstore.FsckReport) {
+	if rep.Format != "" {
+		fmt.Fprintf(w, "fsck %s: store format %s, tree size %d, %d entries sealed in tile files\n", rep.Path, rep.Format, rep.Size, rep.Sealed)
+	} else {
+		fmt.Fprintf(w, "fsck %s\n", rep.Path)
+	}
+	for _, r := range rep.Repaired {
+		fmt.Fprintf(w, "repaired: %s\n", r)
+	}
+	recoverable := 0
+	for _, f := range rep.Findings {
+		where := f.Where
+		if f.Index != nil {
+			where += fmt.Sprintf(" (entry %d)", *f.Index)
+		}
+		how := "NOT recoverable"
+		if f.Recoverable {
+			how = "recoverable"
+			recoverable++
+		}
+		fmt.Fprintf(w, "DAMAGED %s: %s; %s: %s\n", where, f.What, how, f.Action)
+	}
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(w, "not checked: %s\n", s)
+	}
+	switch {
+	case rep.OK:
+		fmt.Fprintln(w, "OK: no damage found")
+	case recoverable == len(rep.Findings):
+		fmt.Fprintf(w, "FAILED: %d finding(s), all recoverable: run again with --repair\n", len(rep.Findings))
+	case recoverable > 0:
+		fmt.Fprintf(w, "FAILED: %d finding(s), %d recoverable with --repair; for the others, see their lines\n", len(rep.Findings), recoverable)
+	default:
+		fmt.Fprintf(w, "FAILED: %d finding(s), none recoverable by fsck: see their lines\n", len(rep.Findings))
+	}
+}
+
+const ledgerMigrateHelp = `Bring the ledger store in DIR from store format 2 or 3 to the current
+format, 4 (the server does the same when it opens such a store with its
+key): the store is marked format 4, its full tiles of 256 entries are sealed
+into tile files, and their batch rows leave ledger.db. The checkpoint is
+kept: migrate prints the store format, and the checkpoint's tree size and
+root (base64), before and after, and fails if they differ. Migrating signs
+nothing, so --key is optional; given (the signer key file, as for serve),
+the store must have been written with that key. A store that does not
+verify is not migrated (see ebios ledger fsck); one in format 4 already is
+left as it is (exit 0). The server must not have the store open.
+`
+
+func ledgerMigrate(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("ledger migrate", "--data-dir DIR [--key KEYFILE] [--json]", ledgerMigrateHelp, stderr)
+	dataDir, asJSON := dataFlags(fs)
+	keyFile := fs.String("key", "", "the log's signer key file (optional: the store must have been written with it)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(fs, pos, 0, "no arguments"); err != nil {
+		return err
+	}
+	var signer *ledger.Signer
+	if *keyFile != "" {
+		if signer, err = keyfile.LoadSigner(*keyFile); err != nil {
+			return reportErr(stdout, stderr, *asJSON, "", err)
+		}
+	}
+	res, err := ledgerstore.Migrate(storePath(*dataDir), signer)
+	if err != nil {
+		return reportErr(stdout, stderr, *asJSON, "", err)
+	}
+	if *asJSON {
+		return writeJSON(stdout, res)
+	}
+	head := func(h ledgerstore.TreeHead) string {
+		return fmt.Sprintf("tree size %d, root %s", h.Size, h.Root)
+	}
+	if !res.Migrated {
+		fmt.Fprintf(stdout, "the store is in store format %s already: nothing to migrate\ncheckpoint: %s\n", res.FormatAfter, head(res.After))
+		return nil
+	}
+	fmt.Fprintf(stdout, "store format %s -> %s\n", res.FormatBefore, res.FormatAfter)
+	fmt.Fprintf(stdout, "checkpoint before: %s\n", head(res.Before))
+	fmt.Fprintf(stdout, "checkpoint after:  %s (unchanged)\n", head(res.After))
+	fmt.Fprintf(stdout, "%d entries sealed into tile files\n", res.Sealed)
+	if res.SealStopped != "" {
+		fmt.Fprintf(stdout, "sealing stopped early: %s\n", res.SealStopped)
+	}
+	return nil
 }
