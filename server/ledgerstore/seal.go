@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
@@ -311,8 +312,9 @@ func (s *Store) tileFromRows(k int64) (bundle, hashes []byte, err error) {
 			if len(leaf) > ledger.MaxBundleEntry {
 				return &entryTooLong{i, len(leaf)}
 			}
-			bundle, _ = ledger.AppendBundleEntry(bundle, []byte(leaf))
-			h := tlog.RecordHash([]byte(leaf))
+			lb := unsafe.Slice(unsafe.StringData(leaf), len(leaf)) // read only
+			bundle, _ = ledger.AppendBundleEntry(bundle, lb)
+			h := tlog.RecordHash(lb)
 			stored, err := r.hash(tlog.StoredHashIndex(0, int64(i)))
 			if err != nil {
 				return damaged(err.Error())

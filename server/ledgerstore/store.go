@@ -203,6 +203,10 @@ type Store struct {
 type request struct {
 	drafts []ledger.Draft
 	reply  chan reply
+	// unsigned counts the request's entries not yet signed; the signer
+	// of the last one closes signed.
+	unsigned atomic.Int64
+	signed   chan struct{}
 }
 
 type reply struct {
@@ -1083,10 +1087,9 @@ func (s *Store) Close() error {
 
 // job is one entry on its way to disk.
 type job struct {
-	req    *request
-	p      ledger.Pending
-	signed chan struct{} // closed once p.Entry.Signature is set
-	last   bool          // the last entry of its request
+	req  *request
+	p    ledger.Pending
+	last bool // the last entry of its request
 }
 
 const pipelineDepth = 8192 // entries sequenced but not yet committed, at most
@@ -1159,10 +1162,12 @@ func (s *Store) admit(st *ledger.Sequencer, r *request, signq, order chan<- *job
 	}
 	jobs := make([]job, len(ps))
 	for i := range ps {
-		jobs[i] = job{req: r, p: ps[i], signed: make(chan struct{})}
+		jobs[i] = job{req: r, p: ps[i]}
 		s.ops.add(ps[i].Entry.OpID, ps[i].Entry.Index)
 	}
 	jobs[len(jobs)-1].last = true
+	r.signed = make(chan struct{})
+	r.unsigned.Store(int64(len(jobs)))
 	for i := range jobs {
 		order <- &jobs[i]
 		signq <- &jobs[i]
@@ -1181,7 +1186,9 @@ func (o sequencedOps) IndexOfOp(op string) (uint64, bool) { return o.s.ops.looku
 func (s *Store) signLoop(signq <-chan *job) {
 	for j := range signq {
 		j.p.Sign(s.signer) // ed25519 signing cannot fail
-		close(j.signed)
+		if j.req.unsigned.Add(-1) == 0 {
+			close(j.req.signed)
+		}
 	}
 }
 
@@ -1245,7 +1252,9 @@ func (s *Store) committer(order <-chan *job) {
 			}
 		}
 		for _, k := range batch {
-			<-k.signed
+			if k.last { // a batch holds whole requests
+				<-k.req.signed
+			}
 		}
 		w, err := s.write(batch, size, tree)
 		if err != nil {

@@ -15,8 +15,8 @@ import (
 // for a file it did not write because the file system cannot do that or
 // dst[i] exists: the caller then writes a named temporary file. Allocating
 // a named file costs several times more on some file systems, and a crash
-// leaves nothing behind. All files are written, and their writeback
-// started, before one syncfs(2) makes them durable together: one journal
+// leaves nothing behind. All files are written before one syncfs(2)
+// makes them durable together: one journal
 // commit and one cache flush of the device for the whole round, where an
 // fsync per file costs a flush each, which the commits' fsyncs then queue
 // behind.
@@ -38,7 +38,6 @@ func writeAnonymous(dst []string, data [][]byte) (done []bool, err error) {
 		if _, err := f.Write(data[i]); err != nil {
 			return done, err
 		}
-		unix.SyncFileRange(fd, 0, 0, unix.SYNC_FILE_RANGE_WRITE)
 	}
 	if len(files) > 0 {
 		if err := unix.Syncfs(int(files[0].Fd())); err != nil {
