@@ -26,9 +26,12 @@
 // a time range only costs a read, never a wrong answer.
 //
 // The index covers a prefix [0, Indexed()) of the log. It is fed from the
-// log itself: [Index.Notify] (the store's OnCommit callback, and every
-// reader) starts a goroutine that reads the new entries with Get, in chunks,
-// on up to GOMAXPROCS goroutines, and exits when it has caught up. Seeks
+// log itself: [Index.Notify] (every reader) and [Index.Offer] (the store's
+// OnCommit callback, with the entries just committed) start a goroutine
+// that indexes the new entries in chunks and exits when it has caught up.
+// It takes the entries offered, in order, and reads the others with Get
+// on up to GOMAXPROCS goroutines (the log's start, or what it was not
+// offered because it lagged by more than maxOffered). Seeks
 // never skip entries at or beyond Indexed(), so answers are exact while the
 // index lags: the caller reads the unindexed tail itself. The index is safe
 // for concurrent use: reads hold a read lock for the time of a few binary
@@ -88,6 +91,11 @@ type Index struct {
 	opBits map[string]uint8
 
 	kids edges
+
+	// offered entries not indexed yet: q[k] is entry qFrom+k.
+	qmu   sync.Mutex
+	qFrom uint64
+	q     []*ledger.Entry
 
 	guard  []uint64              // indexes of the entries with guard events
 	byRank [MaxRank + 1][]uint32 // positions in guard of entries with an event of that rank
@@ -203,6 +211,49 @@ func (x *Index) Notify() {
 	go x.build()
 }
 
+// maxOffered bounds the entries Offer keeps for the builder: beyond it,
+// offered entries are dropped, and read back when their turn comes.
+const maxOffered = 1 << 16
+
+// Offer gives the index entries just committed, es[k] being entry
+// from+k, so that the builder need not read them back; like Notify, it
+// never blocks, and starts a builder when none runs. The index keeps es
+// until it has indexed them and never changes them.
+func (x *Index) Offer(from uint64, es []*ledger.Entry) {
+	x.qmu.Lock()
+	if len(x.q) == 0 {
+		x.qFrom = from
+	}
+	if from == x.qFrom+uint64(len(x.q)) && len(x.q)+len(es) <= maxOffered {
+		x.q = append(x.q, es...)
+	}
+	x.qmu.Unlock()
+	x.Notify()
+}
+
+// offered returns the offered entries from index from on, at most n, and
+// forgets those before them.
+func (x *Index) offered(from uint64, n uint64) []*ledger.Entry {
+	x.qmu.Lock()
+	defer x.qmu.Unlock()
+	if from < x.qFrom || from-x.qFrom >= uint64(len(x.q)) {
+		if from >= x.qFrom+uint64(len(x.q)) { // all indexed: start again
+			x.q, x.qFrom = x.q[:0], from
+		}
+		return nil
+	}
+	x.q = x.q[from-x.qFrom:]
+	x.qFrom = from
+	es := slices.Clone(x.q[:min(n, uint64(len(x.q)))])
+	if len(x.q) == len(es) {
+		x.q = nil // let the backing array go
+	} else {
+		x.q = x.q[len(es):]
+	}
+	x.qFrom += uint64(len(es))
+	return es
+}
+
 // Close stops the builder (after the chunk it is reading) and waits for
 // it. The index still answers afterwards, from what it has.
 func (x *Index) Close() {
@@ -258,7 +309,12 @@ func (x *Index) CatchUp(max int) (more bool, err error) {
 		return false, nil
 	}
 	to := min(size, from+uint64(max))
-	es, err := x.read(from, to)
+	es := x.offered(from, to-from)
+	if es == nil {
+		es, err = x.read(from, to)
+	} else {
+		to = from + uint64(len(es))
+	}
 	// Publish what was read, even when a later entry failed.
 	x.add(from, es)
 	x.mu.Lock()

@@ -524,3 +524,84 @@ func TestConcurrentAppends(t *testing.T) {
 	}
 	t.Logf("%d entries, %d reads checked while they were appended", g.Len(), checks.Load())
 }
+
+// counting is a log that counts the entries read from it.
+type counting struct {
+	ledger.Entries
+	size  atomic.Uint64
+	reads atomic.Int64
+}
+
+func (c *counting) Len() uint64 { return c.size.Load() }
+
+func (c *counting) Get(i uint64) (*ledger.Entry, error) {
+	c.reads.Add(1)
+	return c.Entries.Get(i)
+}
+
+// TestOffer: entries offered as they are committed are indexed without
+// being read back; a commit that is not offered (or that leaves a gap) is
+// read back; either way the answers equal a scan.
+func TestOffer(t *testing.T) {
+	var sh shape
+	for _, sh = range shapes {
+		if sh.name == "parents and guards" { // 5,000 entries
+			break
+		}
+	}
+	es := makeLog(sh, 11)
+	src := &counting{Entries: es}
+	src.size.Store(1000)
+	x := New(src)
+	defer x.Close()
+	wait := func(n uint64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for x.Indexed() < n && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if x.Indexed() != n {
+			t.Fatalf("indexed %d, want %d", x.Indexed(), n)
+		}
+	}
+	x.Notify()
+	wait(1000)
+	if src.reads.Load() != 1000 {
+		t.Fatalf("the first build read %d entries", src.reads.Load())
+	}
+	tests := []struct {
+		name      string
+		to        uint64 // the log's size after the commit
+		offer     bool
+		wantReads int64 // entries read back for this commit
+	}{
+		{"offered", 1500, true, 0},
+		{"offered again", 1501, true, 0},
+		{"not offered", 2000, false, 499},
+		{"offered after a gap", 3000, true, 0},
+		{"offered, big", 5000, true, 0},
+	}
+	from := uint64(1000)
+	for _, tc := range tests {
+		before := src.reads.Load()
+		src.size.Store(tc.to)
+		if tc.offer {
+			x.Offer(from, es[from:tc.to])
+		} else {
+			x.Notify()
+		}
+		wait(tc.to)
+		if got := src.reads.Load() - before; got != tc.wantReads {
+			t.Fatalf("%s: %d entries read back, want %d", tc.name, got, tc.wantReads)
+		}
+		from = tc.to
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, f := range queries(es, rng) {
+		want, _ := ledger.Query(es, f, 100, "")
+		got, _ := ledger.Query(x, f, 100, "")
+		if !slices.Equal(ids(want.Entries), ids(got.Entries)) || want.Next != got.Next {
+			t.Fatalf("%+v: %v vs %v", f, ids(want.Entries), ids(got.Entries))
+		}
+	}
+}

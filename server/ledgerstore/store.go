@@ -153,8 +153,10 @@ type Options struct {
 	// Now is the clock for drafts without a timestamp; nil means time.Now.
 	Now func() time.Time
 	// OnCommit, when set, is called by the sequencer after each durable
-	// batch with the new tree size (for metrics).
-	OnCommit func(size uint64)
+	// commit with the new tree size and the entries it made durable, in
+	// order (the last has index size-1): for metrics and the read index,
+	// which must not change the entries or hold up the caller.
+	OnCommit func(size uint64, es []*ledger.Entry)
 }
 
 // Store is a durable, append-only ledger. It is safe for concurrent use.
@@ -1336,6 +1338,7 @@ func (s *Store) syncer(tosync <-chan written) {
 		s.mu.Lock()
 		s.size, s.last, s.cp, s.root = last.size, last.batch[len(last.batch)-1].p.Link, last.cp, last.root
 		s.mu.Unlock()
+		var all []*ledger.Entry // what the commits made durable, for OnCommit
 		for _, w := range ws {
 			// The entries of one request are consecutive and whole in a batch.
 			var es []*ledger.Entry
@@ -1343,12 +1346,13 @@ func (s *Store) syncer(tosync <-chan written) {
 				es = append(es, j.p.Entry)
 				if j.last {
 					j.req.reply <- reply{es: es}
+					all = append(all, es...)
 					es = nil
 				}
 			}
 		}
 		if s.opts.OnCommit != nil {
-			s.opts.OnCommit(last.size)
+			s.opts.OnCommit(last.size, all)
 		}
 		if sealable(last.size) > s.seal.Load().Size() {
 			s.kickSealer()

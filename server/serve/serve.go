@@ -74,10 +74,10 @@ func Run(ctx context.Context, args []string, o Options) error {
 		dbPath = ":memory:"
 	}
 	var fed atomic.Pointer[ledgerindex.Index] // the read index, fed after every commit
-	store, err := ledgerstore.Open(dbPath, signer, &ledgerstore.Options{OnCommit: func(size uint64) {
+	store, err := ledgerstore.Open(dbPath, signer, &ledgerstore.Options{OnCommit: func(size uint64, es []*ledger.Entry) {
 		m.SetLedgerEntries(size)
 		if x := fed.Load(); x != nil {
-			x.Notify()
+			x.Offer(size-uint64(len(es)), es)
 		}
 	}})
 	if err != nil {
