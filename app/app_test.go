@@ -105,7 +105,7 @@ func TestComputeUpdatesResult(t *testing.T) {
 	e.ConsumeAll()
 	got := app.HTMLString(h)
 	want := Compute("(10 ± 0.5) * (20 ± 1)", nu.ModeNU).Value
-	for _, want := range []string{"200 ± 14", want.FormatFull(), formatCoverage(want.Coverage(), &want), `class="intervals"`, "<circle"} {
+	for _, want := range []string{"200 ± 14", want.FormatFull(), formatCoverage(want.RelativeUncertainty(), &want), `class="intervals"`, "<circle"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("after computing, page lacks %q:\n%s", want, got)
 		}

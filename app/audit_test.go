@@ -59,7 +59,7 @@ func testBundle(t testing.TB, n int) (data []byte, vkey string) {
 			Mode:      ledger.ModeNU,
 			Inputs:    []nu.Value{nu.MustNew(float64(k), 0.25), nu.MustNew(1, 0.25)},
 			Output:    &out,
-			Coverage:  nu.Float(out.Coverage()),
+			Coverage:  nu.Float(out.RelativeUncertainty()),
 			Invariant: ledger.Invariant{OK: true},
 		}
 		if k > 0 {

@@ -350,7 +350,7 @@ func renderValue(o *Outcome) app.UI {
 		app.P().Class("big").Body(app.Output().For("expr").Text(v.FormatIn(o.Mode, 2))),
 		app.Dl().Body(
 			app.Dt().Text("Full precision"), app.Dd().Class("full").Text(v.FormatFull()),
-			app.Dt().Text("Coverage u/|n|"), app.Dd().Class("coverage").Text(formatCoverage(v.Coverage(), &v)),
+			app.Dt().Text("Relative uncertainty u/|n|"), app.Dd().Class("coverage").Text(formatCoverage(v.RelativeUncertainty(), &v)),
 			app.Dt().Text("Interval [n−u, n+u]"), app.Dd().Class("interval").Text(formatInterval(v, o.Mode)),
 			app.Dt().Text("Mode"), app.Dd().Text(o.Mode.String()),
 		),
@@ -358,8 +358,9 @@ func renderValue(o *Outcome) app.UI {
 	)
 }
 
-// formatCoverage writes a coverage u/|n| in percent. v, when known, is the
-// value it belongs to and says why a coverage is infinite.
+// formatCoverage writes a relative uncertainty u/|n| (the ledger's field
+// "coverage") in percent. v, when known, is the value it belongs to and
+// says why it is infinite.
 func formatCoverage(c float64, v *nu.Value) string {
 	switch {
 	case math.IsInf(c, 1) && v != nil && math.IsInf(v.U(), 1):

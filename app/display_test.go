@@ -100,7 +100,7 @@ func TestExplorerValueDisplay(t *testing.T) {
 	for _, c := range cases {
 		e := ledger.Entry{Draft: c.d}
 		if e.Output != nil {
-			e.Coverage = nu.Float(e.Output.Coverage())
+			e.Coverage = nu.Float(e.Output.RelativeUncertainty())
 		}
 		if got := entryOutput(&e); got != c.output {
 			t.Errorf("%s entry: output %q, want %q", e.Mode, got, c.output)

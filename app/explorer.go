@@ -241,7 +241,7 @@ func (x *Explorer) renderData(d *ExplorerData) app.UI {
 			app.Table().Class("entries").Body(
 				app.THead().Body(app.Tr().Body(
 					app.Th().Text("#"), app.Th().Text("Mark"), app.Th().Text("Op id"), app.Th().Text("Operation"),
-					app.Th().Text("Expression / inputs"), app.Th().Text("Output"), app.Th().Text("Coverage"),
+					app.Th().Text("Expression / inputs"), app.Th().Text("Output"), app.Th().Text("Rel. uncertainty").Title("relative uncertainty u/|n| (the signed field coverage)"),
 					app.Th().Text("Time (UTC)"), app.Th().Text("Guard"),
 				)),
 				app.TBody().Body(app.Range(d.Entries).Slice(func(i int) app.UI {
@@ -376,8 +376,9 @@ func (x *Explorer) traceItem(e *ledger.Entry) app.UI {
 	)
 }
 
-// coverageSVG plots the coverage (u/|n|, in %) of entries against their
-// index; infinite coverages are drawn at the top as crosses.
+// coverageSVG plots the relative uncertainty (u/|n|, in %; the field
+// coverage) of entries against their index; infinite ones are drawn at the
+// top as crosses.
 func coverageSVG(es []*ledger.Entry) string {
 	const w, h, l, r, t, b = 600.0, 160.0, 56.0, 12.0, 10.0, 24.0
 	maxC := 0.0
@@ -396,8 +397,8 @@ func coverageSVG(es []*ledger.Entry) string {
 	px := func(i uint64) float64 { return l + (float64(i)-lo)/(hi-lo)*(w-l-r) }
 	py := func(c float64) float64 { return h - b - c/maxC*(h-t-b) }
 	var sb strings.Builder
-	sb.WriteString(`<svg class="coverage" viewBox="0 0 600 160" role="img" aria-label="Coverage of the entries on this page, by index">`)
-	sb.WriteString(`<title>Coverage u/|n| by entry index</title>`)
+	sb.WriteString(`<svg class="coverage" viewBox="0 0 600 160" role="img" aria-label="Relative uncertainty of the entries on this page, by index">`)
+	sb.WriteString(`<title>Relative uncertainty u/|n| by entry index</title>`)
 	sb.WriteString(`<line class="axis" x1="56" y1="136" x2="588" y2="136"/><line class="axis" x1="56" y1="10" x2="56" y2="136"/>`)
 	sb.WriteString(`<text class="tick" x="52" y="14" text-anchor="end">` + html.EscapeString(formatCoverage(maxC, nil)) + `</text>`)
 	sb.WriteString(`<text class="tick" x="52" y="136" text-anchor="end">0</text>`)

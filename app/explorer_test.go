@@ -40,7 +40,7 @@ func newTestLog(t testing.TB, n int) *testLog {
 		d := ledger.Draft{
 			OpID: fmt.Sprintf("op-%04d", k), Operation: "add", Mode: ledger.ModeNU,
 			Inputs: []nu.Value{nu.MustNew(float64(k), 0.25), nu.MustNew(1, 0.25)},
-			Output: &out, Coverage: nu.Float(out.Coverage()), Invariant: ledger.Invariant{OK: true},
+			Output: &out, Coverage: nu.Float(out.RelativeUncertainty()), Invariant: ledger.Invariant{OK: true},
 		}
 		if k > 0 {
 			d.ParentOpID = fmt.Sprintf("op-%04d", k-1)

@@ -61,7 +61,7 @@ func TestFormatExample(t *testing.T) {
 	out := nu.MustNew(3.5, math.Sqrt(0.1*0.1+0.2*0.2))
 	e0, err := l.Append(Draft{OpID: "op-1", Operation: "add", Mode: ModeNU,
 		Inputs: []nu.Value{nu.MustNew(1.5, 0.1), nu.MustNew(2, 0.2)}, Output: &out,
-		Coverage: nu.Float(out.Coverage()), Invariant: Invariant{OK: true}})
+		Coverage: nu.Float(out.RelativeUncertainty()), Invariant: Invariant{OK: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

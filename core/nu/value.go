@@ -80,14 +80,21 @@ func (v Value) U() float64 { return v.u }
 // IsExact reports whether u = 0.
 func (v Value) IsExact() bool { return v.u == 0 }
 
-// Coverage returns the relative uncertainty u/|n|: 0 for an exact value and
-// +Inf when n = 0 < u.
-func (v Value) Coverage() float64 {
+// RelativeUncertainty returns the relative uncertainty u/|n|: 0 for an
+// exact value and +Inf when n = 0 < u. (The ledger records it in the
+// signed field "coverage", which keeps its name.)
+func (v Value) RelativeUncertainty() float64 {
 	if v.u == 0 {
 		return 0
 	}
 	return v.u / math.Abs(v.n)
 }
+
+// Coverage is RelativeUncertainty, its name before it was called so.
+//
+// Deprecated: "coverage" means a coverage factor or probability in
+// metrology; use RelativeUncertainty.
+func (v Value) Coverage() float64 { return v.RelativeUncertainty() }
 
 // Lo returns n - u rounded toward -Inf, so that the exact lower end of the
 // interval is ≥ Lo.

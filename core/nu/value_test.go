@@ -42,8 +42,8 @@ func TestCoverage(t *testing.T) {
 		{MustNew(0, 0), 0},
 		{MustNew(3, 0), 0},
 	} {
-		if got := c.v.Coverage(); got != c.want {
-			t.Errorf("%v.Coverage() = %v, want %v", c.v, got, c.want)
+		if got := c.v.RelativeUncertainty(); got != c.want {
+			t.Errorf("%v.RelativeUncertainty() = %v, want %v", c.v, got, c.want)
 		}
 	}
 }
@@ -216,5 +216,14 @@ func TestErrorJSONShape(t *testing.T) {
 	}
 	if m["code"] != CodeNegativeU || m["category"] != "invariant" {
 		t.Errorf("error JSON %s", b)
+	}
+}
+
+// TestCoverageIsRelativeUncertainty: the deprecated name gives the same.
+func TestCoverageIsRelativeUncertainty(t *testing.T) {
+	for _, v := range []Value{MustNew(8, 0.2), MustNew(0, 1), MustNew(-3, 0), MustNew(2, math.Inf(1))} {
+		if a, b := v.Coverage(), v.RelativeUncertainty(); a != b && !(math.IsNaN(a) && math.IsNaN(b)) {
+			t.Errorf("%v: Coverage %v, RelativeUncertainty %v", v, a, b)
+		}
 	}
 }

@@ -66,7 +66,7 @@ func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		d := ledger.Draft{OpID: fmt.Sprintf("op-%07d", i), Operation: "add", Mode: ledger.ModeNU,
-			Inputs: []nu.Value{a, b}, Output: &sum, Coverage: nu.Float(sum.Coverage()), Invariant: ledger.Invariant{OK: true},
+			Inputs: []nu.Value{a, b}, Output: &sum, Coverage: nu.Float(sum.RelativeUncertainty()), Invariant: ledger.Invariant{OK: true},
 			Timestamp: t0.Add(time.Duration(i) * time.Millisecond).UnixNano()}
 		if i > 0 && i%3 != 0 {
 			d.ParentOpID = fmt.Sprintf("op-%07d", i-1)

@@ -130,7 +130,7 @@ func generate(dir string, n, batch int) error {
 					a, b := nu.MustNew(float64(i), 0.1), nu.MustNew(2, 0.01)
 					out := nu.MustNew(float64(i)+2, 0.1)
 					d := ledger.Draft{OpID: opID(i), Operation: "add", Mode: ledger.ModeNU, Inputs: []nu.Value{a, b}, Output: &out,
-						Coverage: nu.Float(out.Coverage()), Invariant: ledger.Invariant{OK: true}}
+						Coverage: nu.Float(out.RelativeUncertainty()), Invariant: ledger.Invariant{OK: true}}
 					if i > from && r.IntN(3) == 0 {
 						d.ParentOpID = opID(from + r.IntN(i-from))
 					}

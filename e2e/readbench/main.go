@@ -87,7 +87,7 @@ func draftOf(i int, rng *rand.Rand) ledger.Draft {
 	v := nu.MustNew(float64(i%1000)+0.5, 0.1)
 	ops := []string{"add", "mul", "sub", "compose", "expr"}
 	d := ledger.Draft{OpID: OpID(i), Operation: ops[i%len(ops)], Mode: ledger.ModeNU, Inputs: []nu.Value{v, v}, Output: &v,
-		Coverage: nu.Float(v.Coverage()), Invariant: ledger.Invariant{OK: true},
+		Coverage: nu.Float(v.RelativeUncertainty()), Invariant: ledger.Invariant{OK: true},
 		Timestamp: int64(t0 + float64(i)*step + (rng.Float64()*2-1)*jitter)}
 	if d.Operation == "expr" {
 		d.Expression = "1.5 ± 0.1 + 1.5 ± 0.1"

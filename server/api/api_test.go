@@ -214,6 +214,10 @@ func TestExecuteAndLedger(t *testing.T) {
 	if out.Result.N() != 8 || out.Entry.Index != 0 || out.Proof == nil || out.Proof.TreeSize != 1 {
 		t.Fatalf("execute response: %s", r.body)
 	}
+	// u/|n| is relative_uncertainty, and still coverage for old clients.
+	if rel := out.Result.U() / 8; float64(out.RelativeUncertainty) != rel || out.Coverage != out.RelativeUncertainty {
+		t.Fatalf("relative uncertainty %v, coverage %v, want %v: %s", out.RelativeUncertainty, out.Coverage, rel, r.body)
+	}
 	r = e.do("POST", "/api/v1/operations/execute", op, map[string]any{"operation": "multiply", "mode": "interval",
 		"inputs": []any{map[string]any{"n": 10, "u": 0.5}, []float64{20, 1}}, "parent_op_id": out.Entry.OpID})
 	if r.code != 200 || !strings.Contains(string(r.body), `"u":20.5`) {

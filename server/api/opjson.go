@@ -41,6 +41,10 @@ func appendOpJSON(b []byte, resp *opResponse) ([]byte, bool) {
 	if b, ok = appendStr(b, resp.Mode.String()); !ok {
 		return nil, false
 	}
+	b = append(b, `,"relative_uncertainty":`...)
+	if b, ok = appendNum(b, float64(resp.RelativeUncertainty)); !ok {
+		return nil, false
+	}
 	b = append(b, `,"coverage":`...)
 	if b, ok = appendNum(b, float64(resp.Coverage)); !ok {
 		return nil, false

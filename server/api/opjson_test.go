@@ -46,7 +46,8 @@ func TestOpJSONMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp := opResponse{Result: v, Mode: nu.Mode(r.IntN(2)), Coverage: nu.Float(math.Abs(rnd())), Operation: "add",
+		rel := nu.Float(math.Abs(rnd()))
+		resp := opResponse{Result: v, Mode: nu.Mode(r.IntN(2)), RelativeUncertainty: rel, Coverage: rel, Operation: "add",
 			Entry: entryRef{Index: r.Uint64() >> r.IntN(64), OpID: ops[r.IntN(len(ops))], Timestamp: "2026-11-24T10:10:42.503381579Z"}}
 		if i%1000 == 0 {
 			resp.Proof = &proofJSON{}

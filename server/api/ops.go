@@ -286,7 +286,7 @@ func compute(r *OpRequest, index int) (*computed, error) {
 		d.OpID = ledgerstore.NewOpID()
 	}
 	d.Output = &v
-	d.Coverage = nu.Float(v.Coverage())
+	d.Coverage = nu.Float(v.RelativeUncertainty())
 	if err := d.Validate(); err != nil {
 		return nil, at(err)
 	}

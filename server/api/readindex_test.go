@@ -32,7 +32,7 @@ func fillLog(t *testing.T, e *env, n int, seed uint64) {
 	for i := range n {
 		id := fmt.Sprintf("t%d-%05d", base, i)
 		d := ledger.Draft{OpID: id, Operation: []string{"add", "mul", "add", "sub"}[rng.IntN(4)], Mode: ledger.ModeNU,
-			Inputs: []nu.Value{v, v}, Output: &v, Coverage: nu.Float(v.Coverage()), Invariant: ledger.Invariant{OK: true},
+			Inputs: []nu.Value{v, v}, Output: &v, Coverage: nu.Float(v.RelativeUncertainty()), Invariant: ledger.Invariant{OK: true},
 			Timestamp: 1.8e18 + int64(i)*1e7 + rng.Int64N(4e9) - 2e9}
 		if rng.IntN(200) == 0 {
 			d.Operation = "rare.op"

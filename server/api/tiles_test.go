@@ -90,7 +90,7 @@ func (e *tileEnv) appendN(n int) {
 		for j := i; j < min(i+100, n); j++ {
 			v := nu.MustNew(float64(e.n+j), 0.5)
 			ds = append(ds, ledger.Draft{OpID: fmt.Sprint("tile-op-", e.n+j), Operation: "flip", Mode: ledger.ModeNU,
-				Inputs: []nu.Value{v}, Output: &v, Coverage: nu.Float(v.Coverage()), Invariant: ledger.Invariant{OK: true}})
+				Inputs: []nu.Value{v}, Output: &v, Coverage: nu.Float(v.RelativeUncertainty()), Invariant: ledger.Invariant{OK: true}})
 		}
 		if _, err := e.store.AppendBatch(context.Background(), ds); err != nil {
 			e.t.Fatal(err)

@@ -33,7 +33,7 @@ func newSigner(t testing.TB, name string) *ledger.Signer {
 func draft(op string) ledger.Draft {
 	v := nu.MustNew(1.5, 0.1)
 	return ledger.Draft{OpID: op, Operation: "add", Mode: ledger.ModeNU, Inputs: []nu.Value{v, v}, Output: &v,
-		Coverage: nu.Float(v.Coverage()), Invariant: ledger.Invariant{OK: true}}
+		Coverage: nu.Float(v.RelativeUncertainty()), Invariant: ledger.Invariant{OK: true}}
 }
 
 func openT(t testing.TB, path string, s *ledger.Signer) *Store {

@@ -50,12 +50,15 @@ exit with status 1; with --json it is printed as {"error": {...}} on stdout.
 
 // calcOutput is the JSON shape of a result.
 type calcOutput struct {
-	N        nu.Float `json:"n"`
-	U        nu.Float `json:"u"`
-	Mode     nu.Mode  `json:"mode"`
-	Coverage nu.Float `json:"coverage"`
-	Text     string   `json:"text"`
-	Entry    *logged  `json:"entry,omitempty"`
+	N    nu.Float `json:"n"`
+	U    nu.Float `json:"u"`
+	Mode nu.Mode  `json:"mode"`
+	// RelativeUncertainty is u/|n|; Coverage, its name before, is kept
+	// for scripts that read it.
+	RelativeUncertainty nu.Float `json:"relative_uncertainty"`
+	Coverage            nu.Float `json:"coverage"`
+	Text                string   `json:"text"`
+	Entry               *logged  `json:"entry,omitempty"`
 }
 
 // logged names the ledger entry of a computation.
@@ -119,7 +122,8 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if *full {
 		text = v.FormatFull()
 	}
-	out := calcOutput{N: nu.Float(v.N()), U: nu.Float(v.U()), Mode: mode, Coverage: nu.Float(v.Coverage()), Text: text}
+	out := calcOutput{N: nu.Float(v.N()), U: nu.Float(v.U()), Mode: mode,
+		RelativeUncertainty: nu.Float(v.RelativeUncertainty()), Coverage: nu.Float(v.RelativeUncertainty()), Text: text}
 	if *log {
 		e, err := logCalc(ctx, *dataDir, *keyFile, *parent, parsed, mode, v)
 		if err != nil {
@@ -196,7 +200,7 @@ func logCalc(ctx context.Context, dataDir, keyFile, parent string, e *expr.Expr,
 	defer st.Close()
 	return st.Append(ctx, ledger.Draft{
 		OpID: ledgerstore.NewOpID(), ParentOpID: parent, Operation: "calc", Mode: mode.String(), Expression: e.String(),
-		Inputs: e.Inputs(), Output: &v, Coverage: nu.Float(v.Coverage()), Invariant: ledger.Invariant{OK: true},
+		Inputs: e.Inputs(), Output: &v, Coverage: nu.Float(v.RelativeUncertainty()), Invariant: ledger.Invariant{OK: true},
 	})
 }
 

@@ -178,7 +178,7 @@ func sealedDataDir(t *testing.T, n int) (dataDir, key string) {
 	var ds []ledger.Draft
 	for i := range n {
 		ds = append(ds, ledger.Draft{OpID: fmt.Sprintf("op-%d", i), Operation: "add", Mode: ledger.ModeNU, Inputs: []nu.Value{v, v}, Output: &v,
-			Coverage: nu.Float(v.Coverage()), Invariant: ledger.Invariant{OK: true}})
+			Coverage: nu.Float(v.RelativeUncertainty()), Invariant: ledger.Invariant{OK: true}})
 	}
 	for len(ds) > 0 {
 		k := min(len(ds), 50)

@@ -40,6 +40,7 @@ func TestCalcJSON(t *testing.T) {
 			N, U       float64
 			Mode, Text string
 			Coverage   float64
+			RelUnc     float64 `json:"relative_uncertainty"`
 		}
 		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 			t.Fatalf("%v: %v in %q", c.args, err, stdout)
@@ -48,8 +49,8 @@ func TestCalcJSON(t *testing.T) {
 		if got.N != c.n || got.U < c.u || got.U-c.u > c.ulps*ulp || got.Mode != c.mode || got.Text != c.text {
 			t.Errorf("%v = %s", c.args, stdout)
 		}
-		if got.Coverage != got.U/math.Abs(got.N) {
-			t.Errorf("%v: coverage %v", c.args, got.Coverage)
+		if got.RelUnc != got.U/math.Abs(got.N) || got.Coverage != got.RelUnc {
+			t.Errorf("%v: relative uncertainty %v, coverage (its old name) %v", c.args, got.RelUnc, got.Coverage)
 		}
 	}
 }
