@@ -821,11 +821,11 @@ func (s *Store) opAt(i uint64) (op string, ok bool) {
 // batch row.
 func (s *Store) leaf(i uint64) (leaf string, err error) {
 	if i < s.seal.Load().Size() {
-		c, err := s.tiles.read(bundleOf(i))
+		leaf, err := s.tiles.entry(bundleOf(i), int(i%ledger.TileWidth))
 		if err != nil {
 			return "", tileErr(err)
 		}
-		return string(c.entries[i%ledger.TileWidth]), nil
+		return string(leaf), nil
 	}
 	err = s.view(func(tx *buntdb.Tx) error {
 		leaf, err = s.reader(tx).leaf(i)

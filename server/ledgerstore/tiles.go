@@ -2,11 +2,13 @@ package ledgerstore
 
 import (
 	"container/list"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -62,7 +64,20 @@ type tileFiles struct {
 	lru   *list.List // of *cachedTile, most recent first
 	byKey map[tlog.Tile]*list.Element
 	dirs  map[string]bool // directories known to exist (and to be durable)
+	// marks[k] holds where every 16th entry of entry bundle k starts in
+	// its file, and the file's length (0 when not known): 68 bytes a
+	// tile, so that one entry is read without the rest of its bundle.
+	marks   [][markGroups + 1]uint32
+	touched [touchedSize]tlog.Tile // bundles read in part lately, a ring
+	next    int
 }
+
+// An entry read alone from an uncached bundle reads its group of 16.
+const (
+	markEvery   = 16
+	markGroups  = ledger.TileWidth / markEvery
+	touchedSize = 64
+)
 
 type cachedTile struct {
 	t       tlog.Tile
@@ -120,10 +135,102 @@ func (tf *tileFiles) load(t tlog.Tile) (*cachedTile, error) {
 		if err != nil {
 			return nil, damagedTile(t, "cannot be read: "+err.Error())
 		}
+		tf.mark(t, data)
 	} else if len(data) != ledger.TileWidth*tlog.HashSize {
 		return nil, damagedTile(t, fmt.Sprintf("is %d bytes long, not %d", len(data), ledger.TileWidth*tlog.HashSize))
 	}
 	return c, nil
+}
+
+// mark records where the groups of entries of bundle t, whose file holds
+// data, start.
+func (tf *tileFiles) mark(t tlog.Tile, data []byte) {
+	var m [markGroups + 1]uint32
+	off := 0
+	for j := range ledger.TileWidth {
+		if j%markEvery == 0 {
+			m[j/markEvery] = uint32(off)
+		}
+		if off+2 > len(data) {
+			return
+		}
+		off += 2 + int(binary.BigEndian.Uint16(data[off:]))
+	}
+	if off != len(data) {
+		return
+	}
+	m[markGroups] = uint32(off)
+	tf.mu.Lock()
+	defer tf.mu.Unlock()
+	for int64(len(tf.marks)) <= t.N {
+		tf.marks = append(tf.marks, [markGroups + 1]uint32{})
+	}
+	tf.marks[t.N] = m
+}
+
+// entry returns the leaf data of entry j of the full entry bundle t: from
+// the cache; or, when the bundle was not read lately, by reading only the
+// group of 16 entries that holds it (a trace's entries lie in as many
+// bundles as entries); else by reading the bundle (and caching it).
+func (tf *tileFiles) entry(t tlog.Tile, j int) ([]byte, error) {
+	tf.mu.Lock()
+	if e, ok := tf.byKey[t]; ok {
+		tf.lru.MoveToFront(e)
+		tf.mu.Unlock()
+		return e.Value.(*cachedTile).entries[j], nil
+	}
+	var m [markGroups + 1]uint32
+	if t.N < int64(len(tf.marks)) {
+		m = tf.marks[t.N]
+	}
+	again := slices.Contains(tf.touched[:], t)
+	if !again {
+		tf.touched[tf.next] = t
+		tf.next = (tf.next + 1) % touchedSize
+	}
+	tf.mu.Unlock()
+	if m[markGroups] != 0 && !again {
+		if leaf, ok := tf.readGroup(t, j, m); ok {
+			return leaf, nil
+		}
+	}
+	c, err := tf.read(t)
+	if err != nil {
+		return nil, err
+	}
+	return c.entries[j], nil
+}
+
+// readGroup reads entry j of bundle t from the group of entries that holds
+// it, as marks m say; ok is false when the file does not agree with m.
+func (tf *tileFiles) readGroup(t tlog.Tile, j int, m [markGroups + 1]uint32) (leaf []byte, ok bool) {
+	g := j / markEvery
+	f, err := os.Open(tf.path(t))
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || fi.Size() != int64(m[markGroups]) {
+		return nil, false
+	}
+	buf := make([]byte, m[g+1]-m[g])
+	if _, err := f.ReadAt(buf, int64(m[g])); err != nil {
+		return nil, false
+	}
+	off := 0
+	for k := g * markEvery; ; k++ {
+		if off+2 > len(buf) {
+			return nil, false
+		}
+		n := int(binary.BigEndian.Uint16(buf[off:]))
+		if off+2+n > len(buf) {
+			return nil, false
+		}
+		if k == j {
+			return buf[off+2 : off+2+n : off+2+n], true
+		}
+		off += 2 + n
+	}
 }
 
 // data reads the data of full tile t (through the cache).
@@ -187,6 +294,9 @@ func (tf *tileFiles) writeAll(ws []ledger.TileWrite, dirty map[string]bool) erro
 		return ioErr("write tile files", err)
 	}
 	for i, w := range ws {
+		if w.Tile.L == ledger.BundleLevel {
+			tf.mark(w.Tile, w.Data)
+		}
 		if !done[i] {
 			if err := tf.writeRenamed(w.Tile, dsts[i], w.Data, dirty); err != nil {
 				return err

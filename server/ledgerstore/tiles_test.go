@@ -658,3 +658,79 @@ func TestMigrationSealsTiles(t *testing.T) {
 		})
 	}
 }
+
+// TestSealedEntryReads: a sealed entry read alone comes from the group of
+// 16 entries that holds it (the bundle's marks, made when the store opens
+// and when it seals), the second read of a bundle reads and caches it
+// whole, and either way the entry is the one in the bundle; a bundle file
+// that no longer agrees with its marks is read whole, and its damage
+// named.
+func TestSealedEntryReads(t *testing.T) {
+	sg := newSigner(t, "reads.example/log")
+	_, path := sealedStore(t, sg, 6*256+40, "")
+	st := openT(t, path, sg)
+	defer st.Close()
+	sealed := st.seal.Load().Size()
+	if sealed != 6*256 {
+		t.Fatalf("sealed %d", sealed)
+	}
+	tiles := int64(sealed / ledger.TileWidth)
+	tf := st.tiles
+	whole := func(k int64) [][]byte {
+		c, err := tf.load(ledger.FullTile(ledger.BundleLevel, k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.entries
+	}
+	cached := func(k int64) bool {
+		tf.mu.Lock()
+		defer tf.mu.Unlock()
+		_, ok := tf.byKey[ledger.FullTile(ledger.BundleLevel, k)]
+		return ok
+	}
+	tests := []struct {
+		name       string
+		j          int  // the entry in each bundle
+		wantCached bool // the bundle is cached after the read
+	}{
+		{"first read of each bundle: its group only", 37, false},
+		{"second read: the whole bundle", 200, true},
+		{"then from the cache", 255, true},
+	}
+	// Forget what the open cached, and what was read lately.
+	tf.mu.Lock()
+	tf.lru.Init()
+	clear(tf.byKey)
+	tf.touched = [touchedSize]tlog.Tile{}
+	tf.mu.Unlock()
+	for _, tc := range tests {
+		for k := range tiles {
+			i := uint64(k)*ledger.TileWidth + uint64(tc.j)
+			e, err := st.Get(i)
+			if err != nil {
+				t.Fatalf("%s: entry %d: %v", tc.name, i, err)
+			}
+			want, err := ledger.ParseLeaf(st.Origin(), whole(k)[tc.j])
+			if err != nil || e.OpID != want.OpID || e.Signature != want.Signature {
+				t.Fatalf("%s: entry %d is not the bundle's", tc.name, i)
+			}
+			if cached(k) != tc.wantCached {
+				t.Fatalf("%s: bundle %d cached: %v", tc.name, k, cached(k))
+			}
+		}
+	}
+	// A bundle cut after the store noted its marks: read whole, and named.
+	tf.mu.Lock()
+	tf.lru.Init()
+	clear(tf.byKey)
+	tf.touched = [touchedSize]tlog.Tile{}
+	tf.mu.Unlock()
+	p := tf.path(ledger.FullTile(ledger.BundleLevel, 2))
+	if err := os.Truncate(p, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Get(2*256 + 100); err == nil || !strings.Contains(detailsOf(err), "tile/entries/002") {
+		t.Fatalf("a cut bundle: %v", err)
+	}
+}
