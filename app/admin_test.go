@@ -363,7 +363,7 @@ func TestUsersPage(t *testing.T) {
 	e.ConsumeAll()
 	got = app.HTMLString(h)
 	if !strings.Contains(element(got, `id="user-action-error"`), `role="alert"`) ||
-		!strings.Contains(got, "Could not change root: last_admin: the last admin cannot be changed") || !strings.Contains(got, `id="disable-root"`) {
+		!strings.Contains(got, "Could not change root: the last admin cannot be changed [last_admin]") || !strings.Contains(got, `id="disable-root"`) {
 		t.Errorf("refusal not shown")
 	}
 	if strings.Contains(got, `id="user-action-ok"`) {

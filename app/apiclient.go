@@ -51,11 +51,11 @@ func (e *APIError) Error() string {
 	if s == "" {
 		s = "HTTP status " + strconv.Itoa(e.Status)
 	}
-	if e.Code != "" {
-		s = e.Code + ": " + s
-	}
 	if e.Details != "" {
 		s += " (" + e.Details + ")"
+	}
+	if e.Code != "" {
+		s += " [" + e.Code + "]" // the message first, the code after it
 	}
 	return s
 }

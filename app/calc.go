@@ -251,7 +251,7 @@ func (c *Calculator) Render() app.UI {
 			c.renderHistory(),
 		),
 		app.Footer().Class("foot").Body(
-			app.P().Text("Computed in your browser with core/expr; works offline. nu mode propagates standard uncertainties in quadrature; interval mode is rigorous interval arithmetic."),
+			app.P().Text("Computed in your browser; works offline. nu mode propagates standard uncertainties in quadrature; interval mode is rigorous interval arithmetic."),
 		),
 	)
 }
@@ -316,12 +316,12 @@ func (c *Calculator) renderResult() app.UI {
 func renderError(o *Outcome) app.UI {
 	e := o.Err
 	return app.Div().Class("error").Role("alert").Body(
+		app.P().Class("msg").Text(e.Message),
 		app.P().Class("code").Body(
 			app.Strong().Text(e.Code),
 			app.Text(" "),
 			app.Span().Class("cat").Text(string(e.Category)),
 		),
-		app.P().Class("msg").Text(e.Message),
 		app.If(e.Column > 0, func() app.UI {
 			return app.Div().Class("where").Body(
 				app.P().Text("at column "+strconv.Itoa(e.Column)),

@@ -159,7 +159,7 @@ func (x *Explorer) Render() app.UI {
 			navBar(ExplorerPath),
 		),
 		app.Main().ID("main").Body(
-			app.P().Class("help").Text("Entries come from the server, which is not trusted: each one is re-verified here, with core/ledger compiled to WebAssembly, against the pinned log key."),
+			app.P().Class("help").Text("Entries come from the server, which is not trusted: each one is re-verified here, in your browser, against the pinned log key."),
 			x.renderKey(),
 			app.If(!x.loggedIn, func() app.UI {
 				return app.P().ID("need-login").Class("hint").Body(

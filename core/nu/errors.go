@@ -102,7 +102,7 @@ func errInfiniteN(n float64) *Error {
 
 func errOverflow(op string) *Error {
 	return &Error{Code: CodeOverflow, Category: CategoryOperation,
-		Message:     op + ": result is outside the float64 range",
+		Message:     op + ": the result is too large to represent (beyond ±1.8 × 10^308)",
 		Details:     "the nominal or uncertainty of the result exceeds ±1.7976931348623157e308",
 		Remediation: "rescale the inputs (change units) so that results stay within range"}
 }
