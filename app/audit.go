@@ -379,7 +379,7 @@ func (a *Audit) Render() app.UI {
 			app.H1().Text("eBIOS audit"),
 			navBar(AuditPath),
 		),
-		app.Main().ID("main").Body(
+		app.Main().ID("main").TabIndex(-1).Body(
 			app.P().Class("help").Text("Verify an exported ledger bundle in this browser, offline: nothing is sent anywhere."),
 			a.renderKey(),
 			a.renderBundle(),

@@ -245,7 +245,7 @@ func (c *Calculator) Render() app.UI {
 			app.H1().Text("eBIOS calculator"),
 			navBar("/"),
 		),
-		app.Main().ID("main").Body(
+		app.Main().ID("main").TabIndex(-1).Body(
 			c.renderForm(),
 			c.renderResult(),
 			c.renderHistory(),

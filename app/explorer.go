@@ -158,7 +158,7 @@ func (x *Explorer) Render() app.UI {
 			app.H1().Text("eBIOS ledger explorer"),
 			navBar(ExplorerPath),
 		),
-		app.Main().ID("main").Body(
+		app.Main().ID("main").TabIndex(-1).Body(
 			app.P().Class("help").Text("Entries come from the server, which is not trusted: each one is re-verified here, in your browser, against the pinned log key."),
 			x.renderKey(),
 			app.If(!x.loggedIn, func() app.UI {
@@ -236,7 +236,12 @@ func (x *Explorer) renderData(d *ExplorerData) app.UI {
 	return app.Div().Body(
 		cp,
 		app.P().ID("page-summary").Text(summary),
-		app.If(len(d.Entries) > 1, func() app.UI { return app.Raw(coverageSVG(d.Entries)) }),
+		app.If(len(d.Entries) > 1, func() app.UI {
+			return app.Figure().Class("chart").Body(
+				app.FigCaption().Text("Relative uncertainty u/|n| of the entries on this page, by entry index"),
+				app.Raw(coverageSVG(d.Entries)),
+			)
+		}),
 		app.Div().Class("table-wrap").Body(
 			app.Table().Class("entries").Body(
 				app.THead().Body(app.Tr().Body(
@@ -404,6 +409,8 @@ func coverageSVG(es []*ledger.Entry) string {
 	sb.WriteString(`<text class="tick" x="52" y="136" text-anchor="end">0</text>`)
 	sb.WriteString(`<text class="tick" x="56" y="154">#` + u64(es[0].Index) + `</text>`)
 	sb.WriteString(`<text class="tick" x="588" y="154" text-anchor="end">#` + u64(es[len(es)-1].Index) + `</text>`)
+	sb.WriteString(`<text class="name" x="322" y="154" text-anchor="middle">entry index</text>`)
+	sb.WriteString(`<text class="name" x="14" y="73" text-anchor="middle" transform="rotate(-90 14 73)">u/|n|</text>`)
 	var pts []string
 	for _, e := range es {
 		c := float64(e.Coverage)

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"io"
 	"net/http"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -28,6 +29,12 @@ const (
 // new version is picked up as an update and a restart with the same version
 // is not. It registers the routes (see [Routes]).
 func Handler(version string) http.Handler {
+	return &styledNotFound{appHandler(version)}
+}
+
+// appHandler is go-app's handler of the app, which Handler wraps and a
+// static build uses as it is.
+func appHandler(version string) *app.Handler {
 	Routes()
 	cacheable := []string{IconSVG}
 	for _, p := range Pages {
@@ -58,3 +65,73 @@ func Handler(version string) http.Handler {
 		Version:            version,
 	}
 }
+
+// styledNotFound answers what its handler does not know (404) with a page
+// in the app's style that links to the app's pages, instead of go-app's
+// plain text.
+type styledNotFound struct{ h http.Handler }
+
+func (s *styledNotFound) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &notFoundWriter{ResponseWriter: w}
+	s.h.ServeHTTP(sw, r)
+	if !sw.notFound {
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Del("Content-Length")
+	w.WriteHeader(http.StatusNotFound)
+	if r.Method != http.MethodHead {
+		io.WriteString(w, notFoundHTML)
+	}
+}
+
+// notFoundWriter passes a response through unless it is a 404, whose
+// body it drops.
+type notFoundWriter struct {
+	http.ResponseWriter
+	notFound, started bool
+}
+
+func (w *notFoundWriter) WriteHeader(code int) {
+	if w.started {
+		return
+	}
+	w.started = true
+	if code == http.StatusNotFound {
+		w.notFound = true
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *notFoundWriter) Write(b []byte) (int, error) {
+	if !w.started {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.notFound {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush lets streamed answers through.
+func (w *notFoundWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok && !w.notFound {
+		f.Flush()
+	}
+}
+
+const notFoundHTML = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Page not found · eBIOS</title>
+<link rel="stylesheet" href="` + StyleFile + `">
+</head><body><div class="page">
+<header class="top"><h1>eBIOS</h1></header>
+<main id="main"><h2>Page not found</h2>
+<p>There is no page at this address. The app has these:</p>
+<ul><li><a href="/">Calculator</a>: compute with n ± u values, also offline</li>
+<li><a href="` + AuditPath + `">Audit</a>: verify an exported ledger bundle against a pinned key</li>
+<li><a href="` + ExplorerPath + `">Explorer</a>: browse the server's ledger, every entry re-verified</li></ul>
+</main></div></body></html>
+`

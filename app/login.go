@@ -92,7 +92,7 @@ func (l *Login) Render() app.UI {
 			app.H1().Text("eBIOS log in"),
 			navBar(LoginPath),
 		),
-		app.Main().ID("main").Body(
+		app.Main().ID("main").TabIndex(-1).Body(
 			app.If(l.user != "", func() app.UI {
 				return app.P().ID("login-as").Class("pinned").Text("Logged in as " + l.user + ".")
 			}),

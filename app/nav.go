@@ -86,6 +86,8 @@ func (n *Nav) Render() app.UI {
 		return app.Li().Body(a)
 	}
 	return app.Nav().Class("nav").Aria("label", "Pages").Body(
+		// The first thing a keyboard reaches: past the navigation.
+		app.A().Class("skip").Href("#main").Text("Skip to content"),
 		app.Ul().Body(
 			link("/", "Calculator"),
 			link(AuditPath, "Audit"),

@@ -157,7 +157,7 @@ func (p *PoliciesPage) Render() app.UI {
 			app.H1().Text("eBIOS policies and guard events"),
 			navBar(PoliciesPath),
 		),
-		app.Main().ID("main").Body(
+		app.Main().ID("main").TabIndex(-1).Body(
 			app.If(!p.loggedIn, func() app.UI {
 				return app.P().ID("need-login").Class("hint").Body(
 					app.Text("Policies and guard events need a login: "), app.A().Href(LoginPath).Text("log in"), app.Text("."))

@@ -54,7 +54,7 @@ func CheckAPIURL(s string) (string, error) {
 // calc.html; not every host maps /calc to it, and one missing file would
 // make the worker's install fail).
 func staticHandler(version, apiURL string) *app.Handler {
-	h := Handler(version).(*app.Handler)
+	h := appHandler(version)
 	if apiURL != "" {
 		h.Env = map[string]string{APIURLEnv: apiURL}
 	}

@@ -53,3 +53,32 @@ func TestHTMLRoutes(t *testing.T) {
 		t.Errorf("GET /nope.html: %d, want 404", code)
 	}
 }
+
+// TestNotFoundPage: an unknown path gets a 404 page in the app's style
+// that links to the app's pages (HEAD: the status only); known pages and
+// files are unchanged.
+func TestNotFoundPage(t *testing.T) {
+	h := Handler("test")
+	tests := []struct {
+		method, path string
+		code         int
+		want         string // in the body
+	}{
+		{"GET", "/no-such-page", 404, `<link rel="stylesheet" href="/web/ebios.css">`},
+		{"GET", "/no/such/page", 404, `<a href="/audit">Audit</a>`},
+		{"HEAD", "/no-such-page", 404, ""},
+		{"GET", "/", 200, "eBIOS"},
+		{"GET", "/audit", 200, "eBIOS"},
+	}
+	for _, tc := range tests {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
+		body := w.Body.String()
+		if w.Code != tc.code || !strings.Contains(body, tc.want) || tc.method == "HEAD" && body != "" {
+			t.Errorf("%s %s: %d %q", tc.method, tc.path, w.Code, body[:min(len(body), 200)])
+		}
+		if tc.code == 404 && strings.Contains(body, "404 page not found") {
+			t.Errorf("%s %s: go-app's plain 404 came through", tc.method, tc.path)
+		}
+	}
+}

@@ -139,7 +139,7 @@ func (u *UsersPage) Render() app.UI {
 			app.H1().Text("eBIOS users"),
 			navBar(UsersPath),
 		),
-		app.Main().ID("main").Body(
+		app.Main().ID("main").TabIndex(-1).Body(
 			app.If(!u.loggedIn, func() app.UI {
 				return app.P().ID("need-login").Class("hint").Body(
 					app.Text("User administration needs an administrator's login: "), app.A().Href(LoginPath).Text("log in"), app.Text("."))

@@ -198,7 +198,7 @@ func (s *Server) register() {
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.App != nil && r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") {
+	if s.cfg.App != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(r.URL.Path, "/api/") {
 		s.cfg.App.ServeHTTP(w, r)
 		return
 	}

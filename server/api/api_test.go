@@ -532,3 +532,34 @@ func (fakePolicies) Activate(context.Context, []byte, string, string) (*PolicyIn
 func (fakePolicies) Deactivate(context.Context, string) (*PolicyInfo, *ledger.Entry, error) {
 	return nil, nil, apiErr(CodeBadField, "not in this test", "", "")
 }
+
+// TestAppAnswersHead: the browser app's pages and assets answer HEAD as
+// they answer GET; other methods, and paths under /api/, are not the app's.
+func TestAppAnswersHead(t *testing.T) {
+	e := newEnv(t)
+	stub := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-App", r.URL.Path)
+		io.WriteString(w, "app page")
+	})
+	h := New(Config{Store: e.store, Auth: e.auth, Policies: fakePolicies{}, App: stub}).Handler()
+	tests := []struct {
+		method, path string
+		wantApp      bool
+		wantCode     int
+	}{
+		{"GET", "/app.js", true, 200},
+		{"HEAD", "/app.js", true, 200},
+		{"HEAD", "/web/ebios.css", true, 200},
+		{"HEAD", "/audit", true, 200},
+		{"HEAD", "/", true, 200},
+		{"POST", "/audit", false, 404},
+		{"HEAD", "/api/v1/no-such-thing", false, 404},
+	}
+	for _, tc := range tests {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
+		if got := w.Header().Get("X-App") != ""; got != tc.wantApp || w.Code != tc.wantCode {
+			t.Errorf("%s %s: %d, served by the app: %v", tc.method, tc.path, w.Code, got)
+		}
+	}
+}
