@@ -368,11 +368,14 @@ type opResponse struct {
 	Mode   nu.Mode  `json:"mode"`
 	// RelativeUncertainty is u/|n|; Coverage is its name before, kept
 	// for the clients that read it.
-	RelativeUncertainty nu.Float   `json:"relative_uncertainty"`
-	Coverage            nu.Float   `json:"coverage"`
-	Operation           string     `json:"operation"`
-	Entry               entryRef   `json:"entry"`
-	Proof               *proofJSON `json:"inclusion_proof,omitempty"`
+	RelativeUncertainty nu.Float `json:"relative_uncertainty"`
+	Coverage            nu.Float `json:"coverage"`
+	Operation           string   `json:"operation"`
+	// Guard holds the events the active policy raised about the result
+	// (also in its ledger entry).
+	Guard []ledger.GuardEvent `json:"guard,omitempty"`
+	Entry entryRef            `json:"entry"`
+	Proof *proofJSON          `json:"inclusion_proof,omitempty"`
 }
 
 type entryRef struct {
@@ -407,7 +410,8 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 		halted(w, c, e)
 		return
 	}
-	resp := opResponse{Result: c.value, Mode: c.mode, RelativeUncertainty: c.draft.Coverage, Coverage: c.draft.Coverage, Operation: c.draft.Operation, Entry: ref(e)}
+	resp := opResponse{Result: c.value, Mode: c.mode, RelativeUncertainty: c.draft.Coverage, Coverage: c.draft.Coverage, Operation: c.draft.Operation,
+		Guard: c.draft.Guard, Entry: ref(e)}
 	if req.Proof || wantProof(r) {
 		if resp.Proof, _, err = s.proveEntry(e); err != nil {
 			writeError(w, err)
@@ -468,7 +472,8 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]opResponse, len(es))
 	for i, e := range es {
-		out[i] = opResponse{Result: cs[i].value, Mode: cs[i].mode, RelativeUncertainty: cs[i].draft.Coverage, Coverage: cs[i].draft.Coverage, Operation: cs[i].draft.Operation, Entry: ref(e)}
+		out[i] = opResponse{Result: cs[i].value, Mode: cs[i].mode, RelativeUncertainty: cs[i].draft.Coverage, Coverage: cs[i].draft.Coverage, Operation: cs[i].draft.Operation,
+			Guard: cs[i].draft.Guard, Entry: ref(e)}
 		if req.Operations[i].Proof {
 			if out[i].Proof, _, err = s.proveEntry(e); err != nil {
 				writeError(w, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/server/auth"
 	"github.com/ebios/ebios/server/ledgerstore"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 const password = "correct horse battery staple"
@@ -560,6 +561,69 @@ func TestAppAnswersHead(t *testing.T) {
 		h.ServeHTTP(w, httptest.NewRequest(tc.method, tc.path, nil))
 		if got := w.Header().Get("X-App") != ""; got != tc.wantApp || w.Code != tc.wantCode {
 			t.Errorf("%s %s: %d, served by the app: %v", tc.method, tc.path, w.Code, got)
+		}
+	}
+}
+
+// firingPolicies raises an error-level event about every result whose u
+// is above 1, without halting.
+type firingPolicies struct{ fakePolicies }
+
+func (firingPolicies) Judge(v nu.Value) Judgement {
+	if v.U() <= 1 {
+		return Judgement{}
+	}
+	return Judgement{Events: []ledger.GuardEvent{{Rule: "max_uncertainty", Level: ledger.LevelError,
+		Message: "u above 1", Value: nu.Float(v.U()), Threshold: 1}}, PolicyHash: tlog.Hash{1}}
+}
+
+// TestGuardEventsInAnswers: the execute and batch answers carry the guard
+// events the policy raised (as their ledger entries do), and no guard
+// member when none fired.
+func TestGuardEventsInAnswers(t *testing.T) {
+	e := newEnv(t)
+	e.srv = New(Config{Store: e.store, Auth: e.auth, Policies: firingPolicies{}})
+	e.h = e.srv.Handler()
+	op := e.tokens[auth.RoleOperator]
+	tests := []struct {
+		name, path string
+		body       string
+		fired      []bool // per result
+	}{
+		{"execute, fires", "/api/v1/operations/execute", `{"operation":"add","inputs":[[100,30],[1,0]]}`, []bool{true}},
+		{"execute, quiet", "/api/v1/operations/execute", `{"operation":"add","inputs":[[5,0.1],[3,0.2]]}`, []bool{false}},
+		{"batch", "/api/v1/operations/batch", `{"operations":[{"operation":"add","inputs":[[5,0.1],[3,0.2]]},{"operation":"add","inputs":[[100,30],[1,0]]}]}`, []bool{false, true}},
+	}
+	for _, tc := range tests {
+		r := e.do("POST", tc.path, op, tc.body)
+		if r.code != 200 {
+			t.Fatalf("%s: %d %s", tc.name, r.code, r.body)
+		}
+		var outs []opResponse
+		if len(tc.fired) == 1 {
+			var o opResponse
+			json.Unmarshal(r.body, &o)
+			outs = []opResponse{o}
+		} else {
+			var b struct{ Results []opResponse }
+			json.Unmarshal(r.body, &b)
+			outs = b.Results
+		}
+		if len(outs) != len(tc.fired) {
+			t.Fatalf("%s: %d results: %s", tc.name, len(outs), r.body)
+		}
+		for i, o := range outs {
+			entry, err := e.store.Get(o.Entry.Index)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := len(o.Guard) == 1 && o.Guard[0].Rule == "max_uncertainty" && o.Guard[0].Level == ledger.LevelError
+			if got != tc.fired[i] || len(o.Guard) != len(entry.Guard) {
+				t.Fatalf("%s: result %d: guard %+v, entry's %+v: %s", tc.name, i, o.Guard, entry.Guard, r.body)
+			}
+			if !tc.fired[i] && len(tc.fired) == 1 && strings.Contains(string(r.body), `"guard"`) {
+				t.Fatalf("%s: a guard member without events: %s", tc.name, r.body)
+			}
 		}
 	}
 }

@@ -25,7 +25,7 @@ func writeOp(w http.ResponseWriter, resp *opResponse) {
 // or returns false for what it does not handle (a proof, a string that
 // would need escaping, a number JSON cannot hold).
 func appendOpJSON(b []byte, resp *opResponse) ([]byte, bool) {
-	if resp.Proof != nil {
+	if resp.Proof != nil || len(resp.Guard) > 0 {
 		return nil, false
 	}
 	var ok bool
