@@ -265,12 +265,21 @@ func announceSetup(ctx context.Context, as *auth.Service, cfg *config.Config, ur
 		return err
 	}
 	fmt.Fprintf(w, `No admin user yet. Create the first one, either:
-  - stop the server and run:  ebios user add --data-dir %s --role admin NAME
+  - stop the server and run:  %s user add --data-dir %s --role admin NAME
   - or, once, with this setup token (valid 24 h, shown only now):
       curl -X POST %s/api/v1/auth/setup -H 'Content-Type: application/json' \
         -d '{"token":"%s","username":"NAME","password":"A LONG PASSPHRASE"}'
-`, cfg.DataDir, url, tok)
+`, binaryName(), cfg.DataDir, url, tok)
 	return nil
+}
+
+// binaryName is how this binary was started (./bin/ebios, ebios, ...), for
+// the commands it prints.
+func binaryName() string {
+	if len(os.Args) > 0 && os.Args[0] != "" && !strings.HasSuffix(os.Args[0], ".test") {
+		return os.Args[0]
+	}
+	return "ebios"
 }
 
 // tlsConfig returns the TLS configuration and a wrapper that answers ACME

@@ -252,3 +252,21 @@ func TestLogPublic(t *testing.T) {
 		}
 	}
 }
+
+// TestBinaryName: the setup hint names the binary as it was started.
+func TestBinaryName(t *testing.T) {
+	old := os.Args
+	defer func() { os.Args = old }()
+	for _, c := range []struct{ arg0, want string }{
+		{"./bin/ebios", "./bin/ebios"},
+		{"/usr/local/bin/ebios", "/usr/local/bin/ebios"},
+		{"ebios", "ebios"},
+		{"/tmp/go-build1/serve.test", "ebios"},
+		{"", "ebios"},
+	} {
+		os.Args = []string{c.arg0}
+		if got := binaryName(); got != c.want {
+			t.Errorf("os.Args[0] %q: %q, want %q", c.arg0, got, c.want)
+		}
+	}
+}

@@ -38,7 +38,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			fmt.Fprint(stderr, `Usage: ebios serve [flags]
 
 Serve the JSON API under /api/v1 (and the original eBIOS paths), the
-dashboard at /, health at /healthz and /readyz, and Prometheus metrics at
+browser app at / (calculator, audit, ledger explorer, policies, users; "/"
+answers health JSON to a client that asks for application/json), health at
+/healthz and /readyz, and Prometheus metrics at
 /metrics. Every executed operation is appended, durably, to the signed ledger
 in the data directory. The server needs the ledger's signing key
 (--ledger-key, default DATA/ledger.key); --dev creates one if it is missing.
