@@ -60,6 +60,15 @@ func (e *APIError) Error() string {
 	return s
 }
 
+// UnreachableError is the error of a request that got no answer: the
+// browser is offline, or the server is down.
+type UnreachableError struct{ Cause string }
+
+func (e *UnreachableError) Error() string {
+	return "Cannot reach the server: you may be offline, or the server is down. " +
+		"The calculator and the audit page work offline; the explorer, policies and users need the server."
+}
+
 // Unauthorized reports whether err is an API 401 (log in again).
 func Unauthorized(err error) bool {
 	var ae *APIError

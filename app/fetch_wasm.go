@@ -23,7 +23,12 @@ func send(ctx context.Context, method, url string, hdr map[string]string, body [
 	}
 	res, err := await(ctx, js.Global().Call("fetch", url, opts))
 	if err != nil {
-		return 0, nil, err
+		if ctx.Err() != nil {
+			return 0, nil, err
+		}
+		// fetch rejects only when there is no answer at all ("TypeError:
+		// Failed to fetch"): offline, or the server is down.
+		return 0, nil, &UnreachableError{Cause: err.Error()}
 	}
 	buf, err := await(ctx, res.Call("arrayBuffer"))
 	if err != nil {

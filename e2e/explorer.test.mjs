@@ -211,3 +211,26 @@ test('users and policies pages as an admin, and an auditor\'s view', { timeout: 
   await page.screenshot({ path: join(OUT, 'users-auditor.png'), fullPage: true });
   console.log('SCREENSHOT ' + join(OUT, 'users-auditor.png'));
 });
+
+test('logging in without a network says the server cannot be reached, and what works offline', { timeout: 60_000 }, async () => {
+  const page = await context.newPage();
+  await page.goto(base() + '/login');
+  await page.waitForSelector('#app-wasm-loader', { state: 'detached', timeout: TIMEOUT });
+  await page.fill('#username', 'root');
+  await page.fill('#password', PASSWORD);
+  await context.setOffline(true);
+  try {
+    await page.press('#password', 'Enter');
+    const err = page.locator('#login-error');
+    await err.waitFor({ timeout: TIMEOUT });
+    const text = await err.innerText();
+    assert.match(text, /Cannot reach the server/, text);
+    assert.match(text, /calculator and the audit page work offline/, text);
+    assert.doesNotMatch(text, /TypeError|Failed to fetch/, text);
+    await page.screenshot({ path: join(OUT, 'login-offline.png'), fullPage: true });
+    console.log('SCREENSHOT ' + join(OUT, 'login-offline.png'));
+  } finally {
+    await context.setOffline(false);
+    await page.close();
+  }
+});
