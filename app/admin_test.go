@@ -473,3 +473,30 @@ func optionSelected(h, v string) bool {
 	tag := element(h, `value="`+v+`"`)
 	return strings.Contains(tag, "selected") && !strings.Contains(tag, `selected="false"`)
 }
+
+// TestNavServerless: a static build without an API offers no page that
+// needs the server; with an API, or served by ebios serve, it does.
+func TestNavServerless(t *testing.T) {
+	for _, c := range []struct {
+		static, api string
+		server      bool
+	}{
+		{"", "", true},
+		{"1", "", false},
+		{"1", "https://ebios.example.org", true},
+	} {
+		t.Setenv(StaticEnv, c.static)
+		t.Setenv(APIURLEnv, c.api)
+		n := &Nav{Current: "/", perms: []string{"policies:read", "users:manage"}}
+		load(t, n)
+		h := app.HTMLString(n)
+		for _, link := range []string{`href="/explorer"`, `href="/policies"`, `href="/users"`, `id="nav-login"`} {
+			if strings.Contains(h, link) != c.server {
+				t.Errorf("static %q, api %q: %s shown: %v", c.static, c.api, link, !c.server)
+			}
+		}
+		if !strings.Contains(h, `href="/audit"`) || !strings.Contains(h, `href="/"`) {
+			t.Errorf("static %q: the offline pages are not linked: %s", c.static, h)
+		}
+	}
+}

@@ -28,8 +28,20 @@ type APIClient struct {
 // in the browser with app.Getenv) that holds the API's base URL, as in
 // "https://ebios.example.org". Empty or unset means the same origin as the
 // page, which is how `ebios serve` serves the app; a static build made with
-// `ebios static --api URL` sets it.
+// `ebios static --api URL` sets it, and one without --api has no API
+// ([Serverless]).
 const APIURLEnv = "EBIOS_API_URL"
+
+// StaticEnv is set (to "1") in the environment of a static build (ebios
+// static), which has a server only when [APIURLEnv] names one.
+const StaticEnv = "EBIOS_STATIC"
+
+// Serverless reports whether the app runs as a static site without an
+// API: the pages that need a server (log in, explorer, policies, users)
+// cannot work, and are not offered.
+func Serverless() bool {
+	return app.Getenv(StaticEnv) != "" && APIBase() == ""
+}
 
 // APIBase returns the API base URL the browser app calls: the value of
 // [APIURLEnv] without a trailing slash, or "" (same origin).

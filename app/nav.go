@@ -85,16 +85,17 @@ func (n *Nav) Render() app.UI {
 		}
 		return app.Li().Body(a)
 	}
+	server := !Serverless() // a static build without an API has no server pages
 	return app.Nav().Class("nav").Aria("label", "Pages").Body(
 		// The first thing a keyboard reaches: past the navigation.
 		app.A().Class("skip").Href("#main").Text("Skip to content"),
 		app.Ul().Body(
 			link("/", "Calculator"),
 			link(AuditPath, "Audit"),
-			link(ExplorerPath, "Explorer"),
-			app.If(n.can(PermPoliciesRead), func() app.UI { return link(PoliciesPath, "Policies") }),
-			app.If(n.can(PermUsersManage), func() app.UI { return link(UsersPath, "Users") }),
-			app.Li().Body(&UserBadge{}),
+			app.If(server, func() app.UI { return link(ExplorerPath, "Explorer") }),
+			app.If(server && n.can(PermPoliciesRead), func() app.UI { return link(PoliciesPath, "Policies") }),
+			app.If(server && n.can(PermUsersManage), func() app.UI { return link(UsersPath, "Users") }),
+			app.If(server, func() app.UI { return app.Li().Body(&UserBadge{}) }),
 		),
 	)
 }

@@ -27,13 +27,13 @@ type StaticOptions struct {
 	Version string
 	// APIURL is the base URL of the eBIOS API the online pages (log in,
 	// explorer, policies, users) call, as in "https://ebios.example.org".
-	// Empty means the same origin as the static site.
+	// Empty makes an offline-only site, which does not offer them.
 	APIURL string
 }
 
 // CheckAPIURL checks an API base URL for a static build and returns it
 // without a trailing slash: an absolute http or https URL with a host, no
-// query and no fragment ("" is allowed: same origin).
+// query and no fragment ("" is allowed: no API).
 func CheckAPIURL(s string) (string, error) {
 	if s == "" {
 		return "", nil
@@ -55,8 +55,9 @@ func CheckAPIURL(s string) (string, error) {
 // make the worker's install fail).
 func staticHandler(version, apiURL string) *app.Handler {
 	h := appHandler(version)
+	h.Env = map[string]string{StaticEnv: "1"}
 	if apiURL != "" {
-		h.Env = map[string]string{APIURLEnv: apiURL}
+		h.Env[APIURLEnv] = apiURL
 	}
 	cacheable := []string{IconSVG}
 	for _, p := range Pages {

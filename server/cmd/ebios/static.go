@@ -23,10 +23,10 @@ app.wasm as application/wasm.
 
 The calculator and the audit page run in the browser and work offline after
 the first visit. The online pages (log in, explorer, policies, users) call
-the API at --api URL, or the site's own origin without it. An API on another
-origin must allow the site's origin (CORS), which ebios serve does not do:
-put both behind one origin (a reverse proxy sending /api/ to ebios serve),
-or leave --api out for an offline-only site.
+the API at --api URL, and without --api the site is offline-only: it does
+not offer them. An API on another origin must allow the site's origin
+(CORS), which ebios serve does not do: put both behind one origin (a reverse
+proxy sending /api/ to ebios serve) and give that origin as --api.
 
 --version names the service worker's cache; by default it is derived from
 this binary's version and app.wasm, so every new build is picked up by the
@@ -36,7 +36,7 @@ browsers as an update.
 func runStatic(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("static", "--out DIR [--api URL] [--version V] [--web DIR]", staticHelp, stderr)
 	out := fs.String("out", "", "directory to write the site to (required)")
-	api := fs.String("api", "", "base URL of the eBIOS API for the online pages, as in https://ebios.example.org (default: same origin)")
+	api := fs.String("api", "", "base URL of the eBIOS API for the online pages, as in https://ebios.example.org (default: none, an offline-only site)")
 	ver := fs.String("version", "", "app version naming the service worker cache (default: derived from the binary and app.wasm)")
 	web := fs.String("web", "web", "directory holding app.wasm, the icons and ebios.css")
 	pos, err := parseFlags(fs, args)
@@ -67,11 +67,11 @@ func runStatic(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err := webapp.GenerateStatic(webapp.StaticOptions{Dir: *out, WebDir: *web, Version: v, APIURL: base}); err != nil {
 		return reportErr(stdout, stderr, false, "", err)
 	}
-	where := "the same origin"
+	pages := "offline-only: the calculator and the audit page (give --api URL for the online pages)"
 	if base != "" {
-		where = base
+		pages = "online pages call the API at " + base
 	}
-	fmt.Fprintf(stdout, "wrote the static site (version %s) to %s; online pages call the API at %s\n", v, *out, where)
+	fmt.Fprintf(stdout, "wrote the static site (version %s) to %s; %s\n", v, *out, pages)
 	fmt.Fprintf(stderr, "try it: python3 -m http.server -d %s 8080, then open http://localhost:8080/\n", *out)
 	return nil
 }

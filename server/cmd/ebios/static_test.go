@@ -124,7 +124,7 @@ func TestStaticErrors(t *testing.T) {
 	}
 	// The default version is derived from app.wasm.
 	stdout, stderr, code := runStaticCLI("--out", out, "--web", web)
-	if code != 0 || !strings.Contains(stdout, "same origin") {
+	if code != 0 || !strings.Contains(stdout, "offline-only") {
 		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 	}
 	if !strings.Contains(readOut(t, out, "app.js"), `"GOAPP_VERSION":"`) {
