@@ -273,7 +273,7 @@ func (x *Explorer) renderEntry(e *ledger.Entry, m Mark) app.UI {
 		app.Td().Class("num").Text(entryInputs(e)),
 		app.Td().Class("num").Text(entryOutput(e)),
 		app.Td().Class("num").Text(formatCoverage(float64(e.Coverage), e.Output)),
-		app.Td().Class("num").Text(entryTime(e)),
+		timeCell(entryTime(e)),
 		app.Td().Text(entryGuard(e)),
 	)
 }
@@ -379,6 +379,16 @@ func (x *Explorer) traceItem(e *ledger.Entry) app.UI {
 		app.Text(" #"+u64(e.Index)+" "+e.Operation+" → "+entryOutput(e)+" "),
 		app.Span().Class(cls).Text(sig),
 	)
+}
+
+// timeCell is a table cell with a date and time ("2026-12-07
+// 08:43:39.359"), which may wrap between the two but never inside either.
+func timeCell(s string) app.UI {
+	date, clock, ok := strings.Cut(s, " ")
+	if !ok {
+		return app.Td().Class("num").Body(app.Span().Class("nw").Text(s))
+	}
+	return app.Td().Class("num").Body(app.Span().Class("nw").Text(date), app.Text(" "), app.Span().Class("nw").Text(clock))
 }
 
 // coverageSVG plots the relative uncertainty (u/|n|, in %; the field

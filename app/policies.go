@@ -304,7 +304,7 @@ func (p *PoliciesPage) renderEventTable(pg *GuardEventsPage) app.UI {
 				app.Td().Class("num").Text(u64(r.hit.Index)),
 				app.Td().Body(app.Code().Text(r.hit.OpID)),
 				app.Td().Text(r.hit.Operation),
-				app.Td().Class("num").Text(guardTime(r.hit.Timestamp)),
+				timeCell(guardTime(r.hit.Timestamp)),
 				app.Td().Text(r.ev.Rule),
 				app.Td().Body(app.Span().Class("level "+string(r.ev.Level)).Text(string(r.ev.Level))),
 				app.Td().Text(orDash(r.ev.Message)),

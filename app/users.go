@@ -190,8 +190,8 @@ func (u *UsersPage) renderTable() app.UI {
 					),
 				),
 				app.Td().Body(app.Span().Class("status "+status).Text(status)),
-				app.Td().Class("num").Text(guardTime(us.CreatedAt)),
-				app.Td().Class("num").Text(guardTime(us.LastLogin)),
+				timeCell(guardTime(us.CreatedAt)),
+				timeCell(guardTime(us.LastLogin)),
 				app.Td().Body(
 					app.Button().Type("button").ID(actionID).DataSet("user", us.Name).Aria("label", action+" "+us.Name).
 						Disabled(busy).Text(action).OnClick(u.onToggle),

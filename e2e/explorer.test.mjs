@@ -202,6 +202,27 @@ test('users and policies pages as an admin, and an auditor\'s view', { timeout: 
   console.log('SCREENSHOT ' + join(OUT, 'policies-admin.png'));
   assert.ok(await page.locator('nav a[href="/users"]').count() > 0, 'an admin\'s navigation links to /users');
 
+  // Every page at phone width (360 px), as an admin with data: the
+  // document is no wider than the viewport (tables scroll in their box).
+  const pages = [['/', '#expr'], ['/audit', '#main'], ['/explorer', '#entries tbody tr, #pinned-key'],
+    ['/policies', '#guard-events'], ['/users', 'table.users, #users-error']];
+  const too = [];
+  for (const [width, height] of [[360, 740], [1280, 900]]) {
+    await page.setViewportSize({ width, height });
+    for (const [path, ready] of pages) {
+      await page.goto(base() + path, { waitUntil: 'domcontentloaded' });
+      await page.waitForSelector('#app-wasm-loader', { state: 'detached', timeout: TIMEOUT });
+      await page.locator(ready).first().waitFor({ timeout: TIMEOUT });
+      const w = await page.evaluate(() => ({ doc: document.documentElement.scrollWidth, view: window.innerWidth }));
+      const name = `width-${width}${path === '/' ? '-calc' : path.replace('/', '-')}.png`;
+      await page.screenshot({ path: join(OUT, name), fullPage: true });
+      console.log('SCREENSHOT ' + join(OUT, name));
+      if (w.doc > w.view) too.push(`${path} at ${width} px: the document is ${w.doc} px wide`);
+    }
+  }
+  await page.setViewportSize({ width: 1200, height: 1000 });
+  assert.deepEqual(too, [], too.join('; '));
+
   // olga, now an auditor, logs in: no Users link, and /users refuses her.
   await page.click('#logout');
   await login(page, 'olga', 'olga passphrase long enough');
