@@ -22,6 +22,12 @@ type APIClient struct {
 	Base string
 	// Token is the bearer access token, or empty.
 	Token string
+	// Refresh is the session's refresh token, or empty. When a request
+	// is refused (401) because the access token expired, the client
+	// trades it for a new pair (POST /api/v1/auth/refresh), hands the
+	// pair to OnRefresh, and sends the request again, once.
+	Refresh   string
+	OnRefresh func(access, refresh string)
 }
 
 // APIURLEnv names the go-app environment variable (app.Handler.Env, read
@@ -105,6 +111,10 @@ func (c *APIClient) do(ctx context.Context, method, path string, body any) ([]by
 		hdr["Authorization"] = "Bearer " + c.Token
 	}
 	status, b, err := send(ctx, method, c.Base+path, hdr, payload)
+	if err == nil && status == 401 && c.Refresh != "" && !noRefresh[path] && c.refresh(ctx) == nil {
+		hdr["Authorization"] = "Bearer " + c.Token
+		status, b, err = send(ctx, method, c.Base+path, hdr, payload)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +171,49 @@ func (c *APIClient) Login(ctx context.Context, username, password string) (*Logi
 		return nil, errors.New("the server sent no access token")
 	}
 	return &r, nil
+}
+
+// noRefresh are the requests a refused access token has nothing to do with.
+var noRefresh = map[string]bool{"/api/v1/auth/login": true, "/api/v1/auth/refresh": true, "/api/v1/auth/setup": true}
+
+// refreshed remembers the last refresh token traded and what it gave:
+// requests refused at the same time share one trade, since the server
+// takes a refresh token used twice for a stolen one and ends the session.
+var refreshed struct {
+	sync.Mutex
+	from          string
+	access, fresh string
+}
+
+// refresh trades the refresh token for a new pair of tokens (or takes
+// the pair another request just got for it); on failure it forgets the
+// refresh token (it is spent, revoked or expired).
+func (c *APIClient) refresh(ctx context.Context) error {
+	r := c.Refresh
+	c.Refresh = ""
+	refreshed.Lock()
+	defer refreshed.Unlock()
+	if refreshed.from == r {
+		c.Token, c.Refresh = refreshed.access, refreshed.fresh
+		return nil
+	}
+	b, err := c.do(ctx, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": r})
+	if err != nil {
+		return err
+	}
+	var p LoginResult
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	if p.AccessToken == "" || p.RefreshToken == "" {
+		return errors.New("the server sent no tokens")
+	}
+	refreshed.from, refreshed.access, refreshed.fresh = r, p.AccessToken, p.RefreshToken
+	c.Token, c.Refresh = p.AccessToken, p.RefreshToken
+	if c.OnRefresh != nil {
+		c.OnRefresh(p.AccessToken, p.RefreshToken)
+	}
+	return nil
 }
 
 // Me returns the logged-in user.
@@ -279,3 +332,6 @@ const tokenKey = "ebios.access-token"
 
 // userKey is the session storage key of the logged-in user's name.
 const userKey = "ebios.user"
+
+// refreshKey is the session storage key of the refresh token.
+const refreshKey = "ebios.refresh-token"

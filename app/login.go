@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -22,8 +25,18 @@ func sessionToken(ctx app.Context) string {
 
 // apiClient is the API client (same origin unless a static build
 // configured another, see [APIBase]) with the session's token.
+// A refused access token is refreshed silently with the session's refresh
+// token, and the new pair kept.
 func apiClient(ctx app.Context) *APIClient {
-	return &APIClient{Base: APIBase(), Token: sessionToken(ctx)}
+	var refresh string
+	ctx.SessionStorage().Get(refreshKey, &refresh)
+	return &APIClient{Base: APIBase(), Token: sessionToken(ctx), Refresh: refresh,
+		OnRefresh: func(access, refresh string) {
+			ctx.Dispatch(func(ctx app.Context) {
+				ctx.SessionStorage().Set(tokenKey, access)
+				ctx.SessionStorage().Set(refreshKey, refresh)
+			})
+		}}
 }
 
 // Login is the login page: username and password, POST /api/v1/auth/login;
@@ -77,11 +90,22 @@ func (l *Login) submit(ctx app.Context) {
 				name = user
 			}
 			ctx.SessionStorage().Set(tokenKey, r.AccessToken)
+			ctx.SessionStorage().Set(refreshKey, r.RefreshToken)
 			ctx.SessionStorage().Set(userKey, name)
 			l.user = name
-			ctx.Navigate(ExplorerPath)
+			ctx.Navigate(afterLogin(ctx.Page().URL().Query().Get("next")))
 		})
 	})
+}
+
+// afterLogin is where the login page goes once logged in: back to the
+// page next names when it is one of the app's own (a path, not a URL),
+// else the explorer.
+func afterLogin(next string) string {
+	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\:") {
+		return next
+	}
+	return ExplorerPath
 }
 
 // Render draws the page.
@@ -141,8 +165,12 @@ func (b *UserBadge) OnMount(ctx app.Context) {
 			switch {
 			case err == nil:
 				b.name, b.role = me.User.Name, me.User.Role
-			case Unauthorized(err): // expired or revoked
+			case Unauthorized(err): // expired or revoked, and no refresh helped
 				b.forget(ctx)
+				if p := ctx.Page().URL().Path; slices.Contains(OnlinePages, p) && p != LoginPath {
+					// Log in again, and come back here.
+					ctx.Navigate(LoginPath + "?next=" + url.QueryEscape(p))
+				}
 			}
 		})
 	})
@@ -150,6 +178,7 @@ func (b *UserBadge) OnMount(ctx app.Context) {
 
 func (b *UserBadge) forget(ctx app.Context) {
 	ctx.SessionStorage().Del(tokenKey)
+	ctx.SessionStorage().Del(refreshKey)
 	ctx.SessionStorage().Del(userKey)
 	b.name, b.role = "", ""
 }

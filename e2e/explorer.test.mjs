@@ -32,8 +32,10 @@ function freePort() {
 
 async function startServer() {
   serverOut = '';
+  // Access tokens live one minute (the shortest the server allows), so
+  // that a session outliving its access token is tried.
   server = spawn(EBIOS, ['serve', '--dev', '--data-dir', work, '--listen', `127.0.0.1:${port}`,
-    '--rate-limit-allowlist', '127.0.0.1', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    '--rate-limit-allowlist', '127.0.0.1', '--log-level', 'warn', '--access-ttl', '1m'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout.on('data', (d) => { serverOut += d; });
   server.stderr.on('data', (d) => { serverOut += d; });
   const deadline = Date.now() + 15_000;
@@ -254,4 +256,22 @@ test('logging in without a network says the server cannot be reached, and what w
     await context.setOffline(false);
     await page.close();
   }
+});
+
+test('a session outlives its access token: the app refreshes it without a visible error', { timeout: 150_000 }, async () => {
+  const page = await context.newPage();
+  await login(page, 'root', PASSWORD);
+  // The access token (one minute) expires; the refresh token does not.
+  await new Promise((r) => setTimeout(r, 62_000));
+  await page.click('nav a[href="/users"]');
+  await page.locator('table.users tbody tr').first().waitFor({ timeout: TIMEOUT });
+  const text = await page.locator('body').innerText();
+  assert.doesNotMatch(text, /AUTH_00\d|log in again/i, text);
+  assert.match(await page.locator('#nav-user').innerText(), /root/);
+  // A reload after that: still logged in, and the users listed.
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await page.locator('table.users tbody tr').first().waitFor({ timeout: TIMEOUT });
+  await page.screenshot({ path: join(OUT, 'session-refreshed.png'), fullPage: true });
+  console.log('SCREENSHOT ' + join(OUT, 'session-refreshed.png'));
+  await page.close();
 });
