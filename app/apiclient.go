@@ -216,6 +216,22 @@ func (c *APIClient) refresh(ctx context.Context) error {
 	return nil
 }
 
+// SetupNeeded reports whether the server has no admin yet (GET
+// /api/v1/auth/setup).
+func (c *APIClient) SetupNeeded(ctx context.Context) (bool, error) {
+	var s struct {
+		Needed bool `json:"needed"`
+	}
+	err := c.getJSON(ctx, "/api/v1/auth/setup", &s)
+	return s.Needed, err
+}
+
+// Setup makes the first admin with the server's one-time setup token.
+func (c *APIClient) Setup(ctx context.Context, token, username, password string) error {
+	_, err := c.do(ctx, "POST", "/api/v1/auth/setup", map[string]string{"token": token, "username": username, "password": password})
+	return err
+}
+
 // Me returns the logged-in user.
 func (c *APIClient) Me(ctx context.Context) (*Me, error) {
 	var m Me

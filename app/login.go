@@ -49,6 +49,12 @@ type Login struct {
 	busy     bool
 	err      string
 	user     string // logged in as
+
+	// While no admin exists (GET /api/v1/auth/setup), the page offers the
+	// first admin's setup: the one-time token the server printed, a name
+	// and a passphrase.
+	setup                            bool
+	setupToken, setupUser, setupPass string
 }
 
 // OnNav sets the title.
@@ -59,6 +65,47 @@ func (l *Login) OnNav(ctx app.Context) {
 // OnMount shows who is logged in.
 func (l *Login) OnMount(ctx app.Context) {
 	ctx.SessionStorage().Get(userKey, &l.user)
+	if Serverless() {
+		return
+	}
+	ctx.Async(func() {
+		c, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		defer cancel()
+		needed, err := (&APIClient{Base: APIBase()}).SetupNeeded(c)
+		ctx.Dispatch(func(ctx app.Context) { l.setup = err == nil && needed })
+	})
+}
+
+func (l *Login) onSetup(ctx app.Context, e app.Event) {
+	preventDefault(e)
+	if l.busy {
+		return
+	}
+	if l.setupToken == "" || l.setupUser == "" || l.setupPass == "" {
+		l.err = "Paste the setup token the server printed, and choose a name and a passphrase."
+		return
+	}
+	l.busy, l.err = true, ""
+	tok, user, pass := strings.TrimSpace(l.setupToken), l.setupUser, l.setupPass
+	ctx.Async(func() {
+		c, cancel := context.WithTimeout(context.Background(), apiTimeout)
+		defer cancel()
+		client := &APIClient{Base: APIBase()}
+		err := client.Setup(c, tok, user, pass)
+		var r *LoginResult
+		if err == nil {
+			r, err = client.Login(c, user, pass)
+		}
+		ctx.Dispatch(func(ctx app.Context) {
+			l.busy, l.setupPass = false, ""
+			if err != nil {
+				l.err = err.Error()
+				return
+			}
+			l.setup = false
+			l.loggedIn(ctx, r, user)
+		})
+	})
 }
 
 func (l *Login) onSubmit(ctx app.Context, e app.Event) {
@@ -85,17 +132,22 @@ func (l *Login) submit(ctx app.Context) {
 				l.err = err.Error()
 				return
 			}
-			name := r.User.Name
-			if name == "" {
-				name = user
-			}
-			ctx.SessionStorage().Set(tokenKey, r.AccessToken)
-			ctx.SessionStorage().Set(refreshKey, r.RefreshToken)
-			ctx.SessionStorage().Set(userKey, name)
-			l.user = name
-			ctx.Navigate(afterLogin(ctx.Page().URL().Query().Get("next")))
+			l.loggedIn(ctx, r, user)
 		})
 	})
+}
+
+// loggedIn keeps the session's tokens and goes on (afterLogin).
+func (l *Login) loggedIn(ctx app.Context, r *LoginResult, user string) {
+	name := r.User.Name
+	if name == "" {
+		name = user
+	}
+	ctx.SessionStorage().Set(tokenKey, r.AccessToken)
+	ctx.SessionStorage().Set(refreshKey, r.RefreshToken)
+	ctx.SessionStorage().Set(userKey, name)
+	l.user = name
+	ctx.Navigate(afterLogin(ctx.Page().URL().Query().Get("next")))
 }
 
 // afterLogin is where the login page goes once logged in: back to the
@@ -119,6 +171,24 @@ func (l *Login) Render() app.UI {
 		app.Main().ID("main").TabIndex(-1).Body(
 			app.If(l.user != "", func() app.UI {
 				return app.P().ID("login-as").Class("pinned").Text("Logged in as " + l.user + ".")
+			}),
+			app.If(l.setup, func() app.UI {
+				return app.Form().ID("setup").Class("panel login").Aria("label", "Create the first admin").OnSubmit(l.onSetup).Body(
+					app.H2().Text("Create the first admin"),
+					app.P().Class("help").Text("This server has no admin yet. When it started it printed a one-time setup token: paste it here, and choose the admin's name and passphrase."),
+					app.Label().For("setup-token").Text("Setup token"),
+					app.Input().ID("setup-token").Type("text").Attr("autocomplete", "off").Attr("autocapitalize", "off").Required(true).
+						Value(l.setupToken).OnInput(l.ValueTo(&l.setupToken)),
+					app.Label().For("setup-username").Text("Admin name"),
+					app.Input().ID("setup-username").Type("text").Attr("autocomplete", "username").Attr("autocapitalize", "off").Required(true).
+						Value(l.setupUser).OnInput(l.ValueTo(&l.setupUser)),
+					app.Label().For("setup-password").Text("Passphrase"),
+					app.Input().ID("setup-password").Type("password").Attr("autocomplete", "new-password").Required(true).
+						Value(l.setupPass).OnInput(l.ValueTo(&l.setupPass)),
+					app.Div().Class("row").Body(
+						app.Button().Type("submit").ID("setup-submit").Class("go").Disabled(l.busy).Text("Create and log in"),
+					),
+				)
 			}),
 			app.Form().Class("panel login").Aria("label", "Log in").OnSubmit(l.onSubmit).Body(
 				app.Label().For("username").Text("Username"),

@@ -73,16 +73,34 @@ before(async () => {
   await startServer();
   const token = serverOut.match(/ebios-setup-[A-Za-z0-9_-]+/)?.[0];
   assert.ok(token, 'the server printed no setup token:\n' + serverOut);
-  await api('POST', '/api/v1/auth/setup', '', { token, username: 'root', password: PASSWORD });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu',
+    '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
+  // The first admin, made in the browser with the printed setup token.
+  const page = await context.newPage();
+  await page.goto(base() + '/login');
+  await page.waitForSelector('#app-wasm-loader', { state: 'detached', timeout: TIMEOUT });
+  await page.locator('#setup').waitFor({ timeout: TIMEOUT });
+  await page.fill('#setup-token', token);
+  await page.fill('#setup-username', 'root');
+  await page.fill('#setup-password', PASSWORD);
+  await page.screenshot({ path: join(OUT, 'setup-first-admin.png'), fullPage: true });
+  console.log('SCREENSHOT ' + join(OUT, 'setup-first-admin.png'));
+  await page.click('#setup-submit');
+  await page.waitForURL(/\/explorer/, { timeout: TIMEOUT });
+  await page.locator('#nav-user', { hasText: 'root' }).waitFor({ timeout: TIMEOUT });
+  await page.close();
+  // The token worked once.
+  const again = await fetch(base() + '/api/v1/auth/setup', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token, username: 'mallory', password: 'another long passphrase' }) });
+  assert.equal(again.status, 401, `the setup token worked twice: ${again.status} ${await again.text()}`);
+  assert.deepEqual(await (await fetch(base() + '/api/v1/auth/setup')).json(), { needed: false });
   const { access_token } = await api('POST', '/auth/login', '', { username: 'root', password: PASSWORD });
   for (const e of ['(10 ± 0.5) * (20 ± 1)', 'compose(10 ± 1, 20 ± 3)', '(1 ± 0.1) + (2 ± 0.2)', '1/3', '(8 ± 0.4) / (2 ± 0.1)', 'catch(1/0)']) {
     const r = await api('POST', '/operations/execute', access_token, { operation: 'expr', expression: e });
     ops.push(r.entry.op_id);
   }
   vkey = (await api('GET', '/api/v1/ledger/key', access_token)).trim();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu',
-    '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
-  context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
 });
 
 after(async () => {

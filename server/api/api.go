@@ -173,6 +173,7 @@ func (s *Server) register() {
 	add(R{Method: "POST", Path: v1 + "/auth/login", Aliases: []string{"/auth/login"}, Class: "auth"}, s.login)
 	add(R{Method: "POST", Path: v1 + "/auth/refresh", Aliases: []string{"/auth/refresh"}, Class: "auth"}, s.refresh)
 	add(R{Method: "POST", Path: v1 + "/auth/setup", Class: "auth"}, s.setup)
+	add(R{Method: "GET", Path: v1 + "/auth/setup", Class: "auth"}, s.setupStatus)
 	add(R{Method: "GET", Path: v1 + "/auth/me", Aliases: []string{"/auth/me"}, Perm: auth.PermSelf, Class: "read"}, s.me)
 	add(R{Method: "POST", Path: v1 + "/auth/logout", Aliases: []string{"/auth/logout"}, Perm: auth.PermSelf, Class: "auth"}, s.logout)
 	// Users.

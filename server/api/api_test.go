@@ -627,3 +627,55 @@ func TestGuardEventsInAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestSetupStatus: GET /api/v1/auth/setup says whether the first admin is
+// still to be made: true until the setup token makes one, then false, and
+// the token does not work twice.
+func TestSetupStatus(t *testing.T) {
+	e := newEnv(t) // has an admin
+	status := func(h http.Handler) bool {
+		t.Helper()
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/auth/setup", nil))
+		var b struct{ Needed bool }
+		if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &b) != nil {
+			t.Fatalf("setup status: %d %s", w.Code, w.Body)
+		}
+		return b.Needed
+	}
+	if status(e.h) {
+		t.Fatal("setup needed while an admin exists")
+	}
+	us, err := auth.OpenBuntStore(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	as, err := auth.New(us, auth.Options{Secret: secret,
+		Hasher: auth.NewHasher(auth.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(Config{Store: e.store, Auth: as, Policies: fakePolicies{}}).Handler()
+	if !status(h) {
+		t.Fatal("no setup needed without an admin")
+	}
+	tok, err := as.SetupToken(context.Background())
+	if err != nil || tok == "" {
+		t.Fatalf("setup token: %q %v", tok, err)
+	}
+	body := `{"token":"` + tok + `","username":"first","password":"a long enough passphrase"}`
+	for i, want := range []int{201, 401} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "/api/v1/auth/setup", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(w, r)
+		if w.Code/100 != want/100 {
+			t.Fatalf("setup %d: %d %s", i, w.Code, w.Body)
+		}
+	}
+	if status(h) {
+		t.Fatal("setup still needed after the first admin")
+	}
+}

@@ -80,6 +80,18 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]any{"user": u})
 }
 
+// setupStatus: GET /api/v1/auth/setup says whether the first admin is
+// still to be made (with the setup token the server printed), so that the
+// login page can offer it. It says nothing else.
+func (s *Server) setupStatus(w http.ResponseWriter, r *http.Request) {
+	needed, err := s.cfg.Auth.NeedsSetup(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"needed": needed})
+}
+
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	p := auth.PrincipalFrom(r.Context())
 	u, err := s.cfg.Auth.GetUser(r.Context(), p.User)

@@ -356,6 +356,13 @@ func (s *Service) SetupToken(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
+// NeedsSetup reports whether no admin exists yet: the first one is made
+// with the setup token the server printed (Setup).
+func (s *Service) NeedsSetup(ctx context.Context) (bool, error) {
+	ok, err := s.store.HasAdmin(ctx)
+	return !ok, err
+}
+
 // Setup exchanges the setup token for the first admin account. It works
 // once: the token is deleted in the same transaction that creates the admin.
 func (s *Service) Setup(ctx context.Context, setupToken, name, password string) (*User, error) {
