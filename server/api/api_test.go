@@ -34,17 +34,10 @@ type env struct {
 
 func newEnv(t *testing.T) *env { return newEnvF(t) }
 
-// newEnvF builds an API over an in-memory ledger and users store, with one
-// logged-in user per role.
-func newEnvF(t testing.TB) *env {
+// newAuth returns an auth service over an empty in-memory users store,
+// with a fast password hasher.
+func newAuth(t testing.TB) *auth.Service {
 	t.Helper()
-	skey, vkey, _ := ledger.GenerateKey(rand.Reader, "api.example/log")
-	sg, _ := ledger.ParseSignerKey(skey)
-	st, err := ledgerstore.Open(":memory:", sg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	us, err := auth.OpenBuntStore(":memory:")
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +49,21 @@ func newEnvF(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return as
+}
+
+// newEnvF builds an API over an in-memory ledger and users store, with one
+// logged-in user per role.
+func newEnvF(t testing.TB) *env {
+	t.Helper()
+	skey, vkey, _ := ledger.GenerateKey(rand.Reader, "api.example/log")
+	sg, _ := ledger.ParseSignerKey(skey)
+	st, err := ledgerstore.Open(":memory:", sg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	as := newAuth(t)
 	e := &env{t: t, store: st, auth: as, tokens: map[auth.Role]string{}, vkey: vkey}
 	e.srv = New(Config{Store: st, Auth: as, Policies: fakePolicies{}, MetricsHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "# metrics\n")
@@ -646,17 +654,7 @@ func TestSetupStatus(t *testing.T) {
 	if status(e.h) {
 		t.Fatal("setup needed while an admin exists")
 	}
-	us, err := auth.OpenBuntStore(":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	secret := make([]byte, 32)
-	rand.Read(secret)
-	as, err := auth.New(us, auth.Options{Secret: secret,
-		Hasher: auth.NewHasher(auth.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}, 0)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	as := newAuth(t) // no users, so no admin
 	h := New(Config{Store: e.store, Auth: as, Policies: fakePolicies{}}).Handler()
 	if !status(h) {
 		t.Fatal("no setup needed without an admin")

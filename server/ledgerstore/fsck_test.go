@@ -462,19 +462,8 @@ func writeDrafts(t *testing.T, path string, sg *ledger.Signer, ds []ledger.Draft
 	var prev tlog.Hash
 	for i, d := range ds {
 		d.Timestamp = time.Date(2026, 12, 1, 0, 0, i, 0, time.UTC).UnixNano()
-		e := &ledger.Entry{Index: uint64(i), PrevHash: prev, KeyID: ledger.KeyID(sg.KeyHash()), Draft: d}
-		body := e.AppendBody(nil, origin)
-		sig, _ := sg.Sign(body)
-		prev = sha256.Sum256(body)
-		row := append(body, sig...)
-		hs, err := tlog.StoredHashesForRecordHash(int64(i), tlog.RecordHash(row), &mem)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mem.AppendHashes(hs)
-		for _, h := range hs {
-			row = append(row, h[:]...)
-		}
+		var row []byte
+		row, prev = legacyRow(t, sg, origin, uint64(i), prev, d, &mem)
 		root, err := tlog.TreeHash(int64(i+1), &mem)
 		if err != nil {
 			t.Fatal(err)

@@ -85,19 +85,8 @@ func writeLegacy(t testing.TB, path string, sg *ledger.Signer, batches []int) []
 			if i > 0 && i%3 == 0 {
 				d.ParentOpID = ops[i-1]
 			}
-			e := &ledger.Entry{Index: i, PrevHash: prev, KeyID: ledger.KeyID(sg.KeyHash()), Draft: d}
-			body := e.AppendBody(nil, origin)
-			sig, _ := sg.Sign(body)
-			prev = sha256.Sum256(body)
-			row := append(body, sig...)
-			hs, err := tlog.StoredHashesForRecordHash(int64(i), tlog.RecordHash(row), &mem)
-			if err != nil {
-				t.Fatal(err)
-			}
-			mem.AppendHashes(hs)
-			for _, h := range hs {
-				row = append(row, h[:]...)
-			}
+			var row []byte
+			row, prev = legacyRow(t, sg, origin, i, prev, d, &mem)
 			rows = append(rows, row)
 			ops = append(ops, d.OpID)
 		}
@@ -815,4 +804,25 @@ func setKeys(t testing.TB, db *buntdb.DB, kv ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// legacyRow builds the row of draft d as entry i of the log origin after
+// the entry whose link hash is prev (its leaf data and the tree hashes
+// stored with it, which it adds to mem), and returns it with the entry's
+// own link hash.
+func legacyRow(t testing.TB, sg *ledger.Signer, origin string, i uint64, prev tlog.Hash, d ledger.Draft, mem *ledger.MemHashes) ([]byte, tlog.Hash) {
+	t.Helper()
+	e := &ledger.Entry{Index: i, PrevHash: prev, KeyID: ledger.KeyID(sg.KeyHash()), Draft: d}
+	body := e.AppendBody(nil, origin)
+	sig, _ := sg.Sign(body)
+	row := append(body, sig...)
+	hs, err := tlog.StoredHashesForRecordHash(int64(i), tlog.RecordHash(row), mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem.AppendHashes(hs)
+	for _, h := range hs {
+		row = append(row, h[:]...)
+	}
+	return row, sha256.Sum256(body)
 }
