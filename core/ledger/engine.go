@@ -36,17 +36,7 @@ type Pending struct {
 }
 
 // Sign signs p's body with s, setting p.Entry.Signature.
-func (p *Pending) Sign(s note.Signer) error {
-	sig, err := s.Sign(p.Body)
-	if err != nil {
-		return newErr(CodeSignature, "signing failed", err.Error(), "check the signing key")
-	}
-	if len(sig) != SignatureSize {
-		return newErr(CodeSignature, "signer returned a signature that is not 64 bytes", "", "sign with an Ed25519 key")
-	}
-	copy(p.Entry.Signature[:], sig)
-	return nil
-}
+func (p *Pending) Sign(s note.Signer) error { return p.Entry.signBody(s, p.Body) }
 
 // Leaf returns p's leaf data (body ‖ signature), once signed.
 func (p *Pending) Leaf() []byte {
@@ -188,11 +178,8 @@ func NewTree(size int64, r tlog.HashReader) (*Tree, error) {
 // Size returns the number of records in the tree.
 func (t *Tree) Size() int64 { return t.size }
 
-// Add adds the record with leaf data leaf (an entry's body ‖ signature) and
+// AddHash adds the record whose record hash is h ([Pending.LeafHash]) and
 // returns the tree hashes to store with it ([tlog.StoredHashesForRecordHash]).
-func (t *Tree) Add(leaf []byte) ([]tlog.Hash, error) { return t.AddHash(tlog.RecordHash(leaf)) }
-
-// AddHash is Add given the record's hash ([Pending.LeafHash]).
 func (t *Tree) AddHash(h tlog.Hash) ([]tlog.Hash, error) {
 	hs, err := tlog.StoredHashesForRecordHash(t.size, h, t)
 	if err != nil {
@@ -306,7 +293,7 @@ func NewTileState(size uint64, read func(t tlog.Tile) ([]byte, error)) (*TileSta
 			st.upper = append(st.upper, nil)
 		}
 		count := int64(size>>(TileHeight*l)) % TileWidth
-		start := st.fullTiles(l) * TileWidth
+		start := st.FullTiles(l) * TileWidth
 		for m := start; m < start+count; m++ {
 			data, err := read(FullTile(l-1, m))
 			if err != nil {
@@ -346,17 +333,14 @@ func (st *TileState) Clone() *TileState {
 	return n
 }
 
-// fullTiles returns how many full tiles of level l the sealed entries make.
-func (st *TileState) fullTiles(l int) int64 {
+// FullTiles returns how many full tiles of level l the sealed entries make.
+func (st *TileState) FullTiles(l int) int64 {
 	shift := uint(TileHeight * (l + 1))
 	if shift >= 64 {
 		return 0
 	}
 	return int64(st.size >> shift)
 }
-
-// FullTiles returns how many full tiles of level l the sealed entries make.
-func (st *TileState) FullTiles(l int) int64 { return st.fullTiles(l) }
 
 // Add seals the level-0 tile k, whose hashes (the record hashes of its
 // 256 entries) are given, on top of st: it returns ws with the hash tiles
@@ -384,7 +368,7 @@ func (st *TileState) Add(ws []TileWrite, k int64, hashes []byte) ([]TileWrite, e
 		// The tile of level l is full: seal it, and carry its root up.
 		data = st.upper[l]
 		st.upper[l] = nil
-		ws = append(ws, TileWrite{FullTile(l, st.fullTiles(l)-1), data})
+		ws = append(ws, TileWrite{FullTile(l, st.FullTiles(l)-1), data})
 	}
 }
 
@@ -392,7 +376,7 @@ func (st *TileState) Add(ws []TileWrite, k int64, hashes []byte) ([]TileWrite, e
 // returns the data of a full tile.
 func (st *TileState) Hash(x int64, read func(t tlog.Tile) ([]byte, error)) (tlog.Hash, error) {
 	t := tlog.TileForIndex(TileHeight, x)
-	if t.N < st.fullTiles(t.L) {
+	if t.N < st.FullTiles(t.L) {
 		t.W = TileWidth
 		data, err := read(t)
 		if err != nil {
@@ -400,7 +384,7 @@ func (st *TileState) Hash(x int64, read func(t tlog.Tile) ([]byte, error)) (tlog
 		}
 		return tlog.HashFromTile(t, data, x)
 	}
-	if t.L == 0 || t.L >= len(st.upper) || t.N != st.fullTiles(t.L) {
+	if t.L == 0 || t.L >= len(st.upper) || t.N != st.FullTiles(t.L) {
 		return tlog.Hash{}, fmt.Errorf("stored hash %d is not sealed", x)
 	}
 	up := st.upper[t.L]

@@ -114,7 +114,7 @@ func TestTree(t *testing.T) {
 			t.Fatal(err)
 		}
 		for n := start; n < int64(len(leaves)); n++ {
-			hs, err := tr.Add(leaves[n])
+			hs, err := tr.AddHash(tlog.RecordHash(leaves[n]))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,7 +27,12 @@ func Seal(origin string, s note.Signer, index uint64, prev tlog.Hash, d Draft) (
 
 // sign sets e.Signature; buf is scratch space that may be nil.
 func (e *Entry) sign(origin string, s note.Signer, buf []byte) error {
-	sig, err := s.Sign(e.AppendBody(buf[:0], origin))
+	return e.signBody(s, e.AppendBody(buf[:0], origin))
+}
+
+// signBody sets e.Signature to s's signature of body, e's canonical body.
+func (e *Entry) signBody(s note.Signer, body []byte) error {
+	sig, err := s.Sign(body)
 	if err != nil {
 		return newErr(CodeSignature, "signing failed", err.Error(), "check the signing key")
 	}

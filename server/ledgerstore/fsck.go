@@ -431,10 +431,7 @@ func (c *fsckChecker) checkTail() error {
 	}
 	if err != nil {
 		e, _ := nu.AsError(err)
-		good, serr := completeCommands(c.work)
-		if serr != nil {
-			return ioErr("read "+c.path, serr)
-		}
+		good := t.complete
 		c.add(FsckFinding{Kind: FindingTailDamaged, Where: fmt.Sprintf("%s byte %d", c.base(), good),
 			What: c.names(e.Details), Action: c.names(e.Remediation)})
 		c.skip(fmt.Sprintf("the commands of %s after byte %d: the checks below read the file up to there", c.base(), good))
@@ -453,37 +450,6 @@ func (c *fsckChecker) checkTail() error {
 	}
 	c.tail = t
 	return nil
-}
-
-// completeCommands returns where the complete commands at the start of
-// the file at path end (before bytes that are no command, or zero bytes).
-func completeCommands(path string) (int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	sc := newRespScanner(f, 0, fi.Size())
-	var good int64
-	for {
-		b, err := sc.r.ReadByte()
-		if err != nil || b == 0 {
-			return good, nil
-		}
-		sc.r.UnreadByte()
-		if _, _, _, err := sc.command(); err != nil {
-			var m *malformed
-			if errors.Is(err, errTorn) || errors.As(err, &m) {
-				return good, nil
-			}
-			return 0, err
-		}
-		good = sc.off
-	}
 }
 
 // checkMeta reads and checks the metadata as load does; it returns false

@@ -3,7 +3,6 @@ package ledgerstore
 import (
 	"bufio"
 	"bytes"
-	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -302,9 +301,9 @@ func (s *Store) tileFromRows(k int64) (bundle, hashes []byte, err error) {
 	first := uint64(k) * ledger.TileWidth
 	err = s.view(func(tx *buntdb.Tx) error {
 		r := &rows{tx: tx}
-		bundle = make([]byte, 0, ledger.TileWidth*(bodySizeHint+ed25519.SignatureSize+len(s.origin)))
-		hashes = make([]byte, 0, ledger.TileWidth*tlog.HashSize)
-		for i := first; i < first+ledger.TileWidth; i++ {
+		leaves := make([][]byte, ledger.TileWidth)
+		for j := range leaves {
+			i := first + uint64(j)
 			leaf, err := r.leaf(i)
 			if err != nil {
 				return err
@@ -312,17 +311,21 @@ func (s *Store) tileFromRows(k int64) (bundle, hashes []byte, err error) {
 			if len(leaf) > ledger.MaxBundleEntry {
 				return &entryTooLong{i, len(leaf)}
 			}
-			lb := unsafe.Slice(unsafe.StringData(leaf), len(leaf)) // read only
-			bundle, _ = ledger.AppendBundleEntry(bundle, lb)
-			h := tlog.RecordHash(lb)
+			leaves[j] = unsafe.Slice(unsafe.StringData(leaf), len(leaf)) // read only
+		}
+		var err error
+		if bundle, hashes, err = ledger.SealTile(leaves); err != nil {
+			return err
+		}
+		for j := range leaves {
+			i := first + uint64(j)
 			stored, err := r.hash(tlog.StoredHashIndex(0, int64(i)))
 			if err != nil {
 				return damaged(err.Error())
 			}
-			if stored != h {
+			if string(stored[:]) != string(hashes[j*tlog.HashSize:(j+1)*tlog.HashSize]) {
 				return damaged(fmt.Sprintf("the stored hash of entry %d does not match the entry", i))
 			}
-			hashes = append(hashes, h[:]...)
 		}
 		// The root of the tile must be the stored hash of level 8.
 		root, _ := ledger.TileRoot(hashes)

@@ -1096,10 +1096,6 @@ type job struct {
 
 const pipelineDepth = 8192 // entries sequenced but not yet committed, at most
 
-// bodySizeHint is about the size of an entry body beyond its strings, to
-// build it without growing.
-const bodySizeHint = 256
-
 // sequence is the sequencer; it starts the signers and the committer and
 // stops them when the store closes.
 func (s *Store) sequence() {
@@ -1339,6 +1335,7 @@ func (s *Store) syncer(tosync <-chan written) {
 		s.size, s.last, s.cp, s.root = last.size, last.batch[len(last.batch)-1].p.Link, last.cp, last.root
 		s.mu.Unlock()
 		var all []*ledger.Entry // what the commits made durable, for OnCommit
+		hook := s.opts.OnCommit != nil
 		for _, w := range ws {
 			// The entries of one request are consecutive and whole in a batch.
 			var es []*ledger.Entry
@@ -1346,7 +1343,9 @@ func (s *Store) syncer(tosync <-chan written) {
 				es = append(es, j.p.Entry)
 				if j.last {
 					j.req.reply <- reply{es: es}
-					all = append(all, es...)
+					if hook {
+						all = append(all, es...)
+					}
 					es = nil
 				}
 			}

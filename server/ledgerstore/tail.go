@@ -44,9 +44,12 @@ import (
 
 // fileTail is what repairTail learnt about the file.
 type fileTail struct {
-	cut     int64  // bytes removed from the end (0 when none)
-	cutFrom int64  // offset the file was cut at
-	lastKey string // key of the last command, when it is a set
+	cut     int64 // bytes removed from the end (0 when none)
+	cutFrom int64 // offset the file was cut at
+	// complete is where the complete commands at the start of the file
+	// end, also when what follows them is damage (the error says so)
+	complete int64
+	lastKey  string // key of the last command, when it is a set
 	// the last two values set for meta:checkpoint, the newest first (a del
 	// or flushdb of the key forgets them)
 	checkpoints []string
@@ -270,6 +273,7 @@ func repairTail(path string) (fileTail, error) {
 		}
 		sc.r.UnreadByte()
 		if sc.off != good {
+			t.complete = good
 			return t, damaged(fmt.Sprintf("the BuntDB file %s has %d zero bytes at byte %d, between two commands: the disk lost data there (it is not the tail of the last write)",
 				path, sc.off-good, good))
 		}
@@ -305,6 +309,7 @@ func repairTail(path string) (fileTail, error) {
 			}
 		}
 	}
+	t.complete = good
 	if good == size {
 		return t, nil
 	}

@@ -2,7 +2,6 @@ package ledgerstore
 
 import (
 	"container/list"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -135,29 +134,26 @@ func (tf *tileFiles) load(t tlog.Tile) (*cachedTile, error) {
 		if err != nil {
 			return nil, damagedTile(t, "cannot be read: "+err.Error())
 		}
-		tf.mark(t, data)
+		tf.mark(t, c.entries)
 	} else if len(data) != ledger.TileWidth*tlog.HashSize {
 		return nil, damagedTile(t, fmt.Sprintf("is %d bytes long, not %d", len(data), ledger.TileWidth*tlog.HashSize))
 	}
 	return c, nil
 }
 
-// mark records where the groups of entries of bundle t, whose file holds
-// data, start.
-func (tf *tileFiles) mark(t tlog.Tile, data []byte) {
+// mark records where the groups of entries of bundle t start in its file,
+// from its entries (ledger.SplitBundle).
+func (tf *tileFiles) mark(t tlog.Tile, entries [][]byte) {
+	if len(entries) != ledger.TileWidth {
+		return
+	}
 	var m [markGroups + 1]uint32
 	off := 0
-	for j := range ledger.TileWidth {
+	for j, e := range entries {
 		if j%markEvery == 0 {
 			m[j/markEvery] = uint32(off)
 		}
-		if off+2 > len(data) {
-			return
-		}
-		off += 2 + int(binary.BigEndian.Uint16(data[off:]))
-	}
-	if off != len(data) {
-		return
+		off += 2 + len(e) // each entry is a uint16 length and the entry
 	}
 	m[markGroups] = uint32(off)
 	tf.mu.Lock()
@@ -217,20 +213,12 @@ func (tf *tileFiles) readGroup(t tlog.Tile, j int, m [markGroups + 1]uint32) (le
 	if _, err := f.ReadAt(buf, int64(m[g])); err != nil {
 		return nil, false
 	}
-	off := 0
-	for k := g * markEvery; ; k++ {
-		if off+2 > len(buf) {
-			return nil, false
-		}
-		n := int(binary.BigEndian.Uint16(buf[off:]))
-		if off+2+n > len(buf) {
-			return nil, false
-		}
-		if k == j {
-			return buf[off+2 : off+2+n : off+2+n], true
-		}
-		off += 2 + n
+	// The group is itself a sequence of length-prefixed entries.
+	es, err := ledger.SplitBundle(buf)
+	if err != nil || len(es) != markEvery {
+		return nil, false
 	}
+	return es[j%markEvery], true
 }
 
 // data reads the data of full tile t (through the cache).
@@ -295,7 +283,9 @@ func (tf *tileFiles) writeAll(ws []ledger.TileWrite, dirty map[string]bool) erro
 	}
 	for i, w := range ws {
 		if w.Tile.L == ledger.BundleLevel {
-			tf.mark(w.Tile, w.Data)
+			if es, err := ledger.SplitBundle(w.Data); err == nil {
+				tf.mark(w.Tile, es)
+			}
 		}
 		if !done[i] {
 			if err := tf.writeRenamed(w.Tile, dsts[i], w.Data, dirty); err != nil {
