@@ -475,28 +475,61 @@ func optionSelected(h, v string) bool {
 }
 
 // TestNavServerless: a static build without an API offers no page that
-// needs the server; with an API, or served by ebios serve, it does.
+// needs the server; with an API, or served by ebios serve, it does. A
+// static build links to the pages' .html files, which any static host
+// serves.
 func TestNavServerless(t *testing.T) {
 	for _, c := range []struct {
 		static, api string
 		server      bool
+		suffix      string
 	}{
-		{"", "", true},
-		{"1", "", false},
-		{"1", "https://ebios.example.org", true},
+		{"", "", true, ""},
+		{"1", "", false, ".html"},
+		{"1", "https://ebios.example.org", true, ".html"},
 	} {
 		t.Setenv(StaticEnv, c.static)
 		t.Setenv(APIURLEnv, c.api)
 		n := &Nav{Current: "/", perms: []string{"policies:read", "users:manage"}}
 		load(t, n)
 		h := app.HTMLString(n)
-		for _, link := range []string{`href="/explorer"`, `href="/policies"`, `href="/users"`, `id="nav-login"`} {
+		for _, link := range []string{`href="/explorer` + c.suffix + `"`, `href="/policies` + c.suffix + `"`,
+			`href="/users` + c.suffix + `"`, `id="nav-login"`} {
 			if strings.Contains(h, link) != c.server {
 				t.Errorf("static %q, api %q: %s shown: %v", c.static, c.api, link, !c.server)
 			}
 		}
-		if !strings.Contains(h, `href="/audit"`) || !strings.Contains(h, `href="/"`) {
+		if !strings.Contains(h, `href="/audit`+c.suffix+`"`) || !strings.Contains(h, `href="/"`) {
 			t.Errorf("static %q: the offline pages are not linked: %s", c.static, h)
 		}
+	}
+}
+
+// TestHref: links and the login page's way back in a static build name the
+// .html files; served by ebios serve, the clean routes.
+func TestHref(t *testing.T) {
+	for _, c := range []struct {
+		static, path, want string
+	}{
+		{"", "/audit", "/audit"},
+		{"", "/login?next=%2F", "/login?next=%2F"},
+		{"1", "/", "/"},
+		{"1", "/audit", "/audit.html"},
+		{"1", "/login?next=%2Fexplorer.html", "/login.html?next=%2Fexplorer.html"},
+	} {
+		t.Setenv(StaticEnv, c.static)
+		if got := Href(c.path); got != c.want {
+			t.Errorf("static %q: Href(%q) = %q, want %q", c.static, c.path, got, c.want)
+		}
+	}
+	t.Setenv(StaticEnv, "1")
+	if got := afterLogin(""); got != "/explorer.html" {
+		t.Errorf("static: after login to %q, want /explorer.html", got)
+	}
+	if got := afterLogin("/users.html"); got != "/users.html" {
+		t.Errorf("static: after login to %q, want /users.html", got)
+	}
+	if pageRoute("/users.html") != UsersPath || pageRoute(UsersPath) != UsersPath {
+		t.Error("pageRoute does not strip .html")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/nu"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -62,6 +63,8 @@ type APIError struct {
 	Message     string `json:"message"`
 	Details     string `json:"details"`
 	Remediation string `json:"remediation"`
+
+	body []byte // the whole answer, for the calls whose errors carry more
 }
 
 func (e *APIError) Error() string {
@@ -123,7 +126,7 @@ func (c *APIClient) do(ctx context.Context, method, path string, body any) ([]by
 			Error APIError `json:"error"`
 		}
 		_ = json.Unmarshal(b, &eb)
-		eb.Error.Status = status
+		eb.Error.Status, eb.Error.body = status, b
 		return nil, &eb.Error
 	}
 	return b, nil
@@ -242,6 +245,55 @@ func (c *APIClient) Me(ctx context.Context) (*Me, error) {
 func (c *APIClient) Logout(ctx context.Context) error {
 	_, err := c.do(ctx, "POST", "/api/v1/auth/logout", nil)
 	return err
+}
+
+// Recorded is the server's answer to an expression it computed and logged
+// (POST /api/v1/operations/execute): its result, the ledger entry, and the
+// guard events the active policy raised about the result.
+type Recorded struct {
+	Result nu.Value            `json:"result"`
+	Mode   nu.Mode             `json:"mode"`
+	Guard  []ledger.GuardEvent `json:"guard"`
+	Entry  EntryRef            `json:"entry"`
+	// Halted is the error the server answered when the policy refused
+	// the result (GUARD_001); the attempt and its events are logged all
+	// the same, and Result is then unset.
+	Halted *APIError `json:"-"`
+}
+
+// EntryRef names a ledger entry.
+type EntryRef struct {
+	Index     uint64 `json:"index"`
+	OpID      string `json:"op_id"`
+	Timestamp string `json:"timestamp"`
+}
+
+// codeHalted is the API's error code for a result the policy refused.
+const codeHalted = "GUARD_001"
+
+// Execute has the server compute expression in mode and log it, which puts
+// the result through the server's active policy.
+func (c *APIClient) Execute(ctx context.Context, expression string, mode nu.Mode) (*Recorded, error) {
+	b, err := c.do(ctx, "POST", "/api/v1/operations/execute",
+		map[string]string{"operation": "expr", "expression": expression, "mode": mode.String()})
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Code == codeHalted {
+		var r struct {
+			Guard []ledger.GuardEvent `json:"guard"`
+			Entry EntryRef            `json:"entry"`
+		}
+		if json.Unmarshal(ae.body, &r) == nil && r.Entry.OpID != "" {
+			return &Recorded{Guard: r.Guard, Entry: r.Entry, Mode: mode, Halted: ae}, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r Recorded
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
 }
 
 // EntriesPage is what GET /api/v1/ledger/entries returns.

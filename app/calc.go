@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"math"
 	"strconv"
 	"strings"
@@ -56,6 +57,14 @@ type Calculator struct {
 	mode    nu.Mode
 	out     *Outcome
 	history []HistoryItem
+
+	// Recording the result on the server (logged in only).
+	apiCaller
+	server  bool      // a server is there to log in to (not a static build without an API)
+	session bool      // logged in
+	rec     *Recorded // the server's answer for out
+	recErr  string
+	recBusy bool
 }
 
 // Compute evaluates src in mode m with core/expr. It never fails: a bad
@@ -102,6 +111,7 @@ func (o *Outcome) historyItem() HistoryItem {
 // returns the history record of the computation.
 func (c *Calculator) compute() HistoryItem {
 	c.out = Compute(c.input, c.mode)
+	c.rec, c.recErr = nil, ""
 	return c.out.historyItem()
 }
 
@@ -139,9 +149,36 @@ func (c *Calculator) OnInit() {
 	}
 }
 
-// OnMount loads the persisted history (browser only).
+// OnMount loads the persisted history and looks for a session (browser
+// only).
 func (c *Calculator) OnMount(ctx app.Context) {
+	c.mount(ctx)
 	c.loadHistory(ctx)
+	c.server = !Serverless()
+	c.session = c.server && sessionToken(ctx) != ""
+}
+
+// onRecord has the server compute the expression and log it, which puts the
+// result through the server's policy; its guard events are shown.
+func (c *Calculator) onRecord(ctx app.Context, e app.Event) {
+	if !c.out.OK() || c.recBusy {
+		return
+	}
+	out := c.out
+	c.recBusy, c.rec, c.recErr = true, nil, ""
+	callAPI(&c.apiCaller, ctx, func(a *APIClient, cx context.Context) (*Recorded, error) {
+		return a.Execute(cx, out.Expr, out.Mode)
+	}, func(ctx app.Context, r *Recorded, err error) {
+		c.recBusy = false
+		if c.out != out {
+			return // computed again meanwhile
+		}
+		if err != nil {
+			c.recErr = err.Error()
+			return
+		}
+		c.rec = r
+	})
 }
 
 func (c *Calculator) loadHistory(ctx app.Context) {
@@ -248,6 +285,7 @@ func (c *Calculator) Render() app.UI {
 		app.Main().ID("main").TabIndex(-1).Body(
 			c.renderForm(),
 			c.renderResult(),
+			c.renderRecord(),
 			c.renderHistory(),
 		),
 		app.Footer().Class("foot").Body(
@@ -394,6 +432,68 @@ func formatFloat(x float64) string {
 		return "−∞"
 	}
 	return strconv.FormatFloat(x, 'g', 6, 64)
+}
+
+// renderRecord offers to log the result on the server, and shows what the
+// server answered: the entry and the guard events of its policy.
+func (c *Calculator) renderRecord() app.UI {
+	if !c.out.OK() || !c.server {
+		return nil
+	}
+	if !c.session {
+		return app.P().ID("record-login").Class("hint").Body(
+			app.A().Href(Href(LoginPath+"?next=/")).Text("Log in"),
+			app.Text(" to record results in the server's signed ledger, where its policy checks them."))
+	}
+	r, label := c.rec, "Record on the server"
+	if c.recBusy {
+		label = "Recording…"
+	}
+	return app.Section().ID("record").Class("record").Aria("live", "polite").Aria("labelledby", "record-h").Body(
+		app.H2().ID("record-h").Text("On the server"),
+		app.P().Class("help").Text("The server computes the expression again, checks the result against its policy and logs both in its signed ledger."),
+		app.Button().ID("record-go").Type("button").Disabled(c.recBusy).OnClick(c.onRecord).Text(label),
+		app.If(c.recErr != "", func() app.UI {
+			return app.P().ID("record-error").Class("error").Role("alert").Text(c.recErr)
+		}),
+		app.If(r != nil, func() app.UI { return renderRecorded(r) }),
+	)
+}
+
+func renderRecorded(r *Recorded) app.UI {
+	logged := "Logged as entry " + u64(r.Entry.Index) + ", op id " + r.Entry.OpID + "."
+	return app.Div().ID("recorded").Body(
+		app.If(r.Halted != nil, func() app.UI {
+			return app.Div().ID("record-halted").Class("error").Role("alert").Body(
+				app.P().Class("msg").Text("The server's policy refused the result. "+logged),
+				app.P().Class("code").Body(app.Strong().Text(r.Halted.Code)),
+			)
+		}).Else(func() app.UI {
+			return app.P().ID("record-ok").Body(
+				app.Text("The server computed "), app.Strong().Text(r.Result.FormatIn(r.Mode, 2)), app.Text(". "+logged))
+		}),
+		app.If(len(r.Guard) == 0, func() app.UI {
+			return app.P().ID("record-no-events").Class("hint").Text("The server's policy raised no guard events.")
+		}).Else(func() app.UI {
+			return app.Div().Class("table-wrap").Body(app.Table().ID("record-events").Class("entries guard").Body(
+				app.Caption().Text("Guard events the server's policy raised"),
+				app.THead().Body(app.Tr().Body(
+					app.Th().Text("Level"), app.Th().Text("Rule"), app.Th().Text("Message"),
+					app.Th().Text("Value"), app.Th().Text("Threshold"),
+				)),
+				app.TBody().Body(app.Range(r.Guard).Slice(func(i int) app.UI {
+					ev := r.Guard[i]
+					return app.Tr().Class("level-"+string(ev.Level)).Body(
+						app.Td().Body(app.Span().Class("level "+string(ev.Level)).Text(string(ev.Level))),
+						app.Td().Text(ev.Rule),
+						app.Td().Text(orDash(ev.Message)),
+						app.Td().Class("num").Text(formatFloat(float64(ev.Value))),
+						app.Td().Class("num").Text(formatFloat(float64(ev.Threshold))),
+					)
+				})),
+			))
+		}),
+	)
 }
 
 func (c *Calculator) renderHistory() app.UI {

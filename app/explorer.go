@@ -163,7 +163,7 @@ func (x *Explorer) Render() app.UI {
 			x.renderKey(),
 			app.If(!x.loggedIn, func() app.UI {
 				return app.P().ID("need-login").Class("hint").Body(
-					app.Text("The ledger API needs a login: "), app.A().Href(LoginPath).Text("log in"), app.Text("."))
+					app.Text("The ledger API needs a login: "), app.A().Href(Href(LoginPath)).Text("log in"), app.Text("."))
 			}),
 			x.renderPage(),
 			x.renderTrace(),

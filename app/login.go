@@ -157,7 +157,7 @@ func afterLogin(next string) string {
 	if strings.HasPrefix(next, "/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\:") {
 		return next
 	}
-	return ExplorerPath
+	return Href(ExplorerPath)
 }
 
 // Render draws the page.
@@ -237,9 +237,9 @@ func (b *UserBadge) OnMount(ctx app.Context) {
 				b.name, b.role = me.User.Name, me.User.Role
 			case Unauthorized(err): // expired or revoked, and no refresh helped
 				b.forget(ctx)
-				if p := ctx.Page().URL().Path; slices.Contains(OnlinePages, p) && p != LoginPath {
+				if p := ctx.Page().URL().Path; slices.Contains(OnlinePages, pageRoute(p)) && pageRoute(p) != LoginPath {
 					// Log in again, and come back here.
-					ctx.Navigate(LoginPath + "?next=" + url.QueryEscape(p))
+					ctx.Navigate(Href(LoginPath + "?next=" + url.QueryEscape(p)))
 				}
 			}
 		})
@@ -260,14 +260,14 @@ func (b *UserBadge) onLogout(ctx app.Context, e app.Event) {
 		cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 		defer cancel()
 		_ = c.Logout(cx) // the token is forgotten either way
-		ctx.Dispatch(func(ctx app.Context) { ctx.Navigate(LoginPath) })
+		ctx.Dispatch(func(ctx app.Context) { ctx.Navigate(Href(LoginPath)) })
 	})
 }
 
 // Render draws the badge.
 func (b *UserBadge) Render() app.UI {
 	if b.name == "" {
-		return app.Span().Class("user").Body(app.A().ID("nav-login").Href(LoginPath).Text("Log in"))
+		return app.Span().Class("user").Body(app.A().ID("nav-login").Href(Href(LoginPath)).Text("Log in"))
 	}
 	who := b.name
 	if b.role != "" {

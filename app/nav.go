@@ -79,7 +79,7 @@ func (n *Nav) can(p string) bool { return slices.Contains(n.perms, p) }
 // Render draws the bar.
 func (n *Nav) Render() app.UI {
 	link := func(path, text string) app.UI {
-		a := app.A().Href(path).Text(text)
+		a := app.A().Href(Href(path)).Text(text)
 		if path == n.Current {
 			a = a.Aria("current", "page")
 		}

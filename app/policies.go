@@ -160,7 +160,7 @@ func (p *PoliciesPage) Render() app.UI {
 		app.Main().ID("main").TabIndex(-1).Body(
 			app.If(!p.loggedIn, func() app.UI {
 				return app.P().ID("need-login").Class("hint").Body(
-					app.Text("Policies and guard events need a login: "), app.A().Href(LoginPath).Text("log in"), app.Text("."))
+					app.Text("Policies and guard events need a login: "), app.A().Href(Href(LoginPath)).Text("log in"), app.Text("."))
 			}),
 			p.renderPolicies(),
 			p.renderEvents(),

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
@@ -30,6 +31,25 @@ func page(path string) func() app.Composer {
 	}
 	return func() app.Composer { return &Calculator{} }
 }
+
+// Href is the link to the page route path (which may carry a query): path
+// itself, or in a static build (ebios static) the file the page was written
+// to, NAME.html, which every static host serves, so that a reload or a
+// shared link works there too.
+func Href(path string) string {
+	if path == "/" || app.Getenv(StaticEnv) == "" {
+		return path
+	}
+	p, q, hasQuery := strings.Cut(path, "?")
+	if hasQuery {
+		return p + ".html?" + q
+	}
+	return p + ".html"
+}
+
+// pageRoute is the page route a URL path shows: the path without a static
+// build's ".html".
+func pageRoute(urlPath string) string { return strings.TrimSuffix(urlPath, ".html") }
 
 var routesOnce sync.Once
 

@@ -142,7 +142,7 @@ func (u *UsersPage) Render() app.UI {
 		app.Main().ID("main").TabIndex(-1).Body(
 			app.If(!u.loggedIn, func() app.UI {
 				return app.P().ID("need-login").Class("hint").Body(
-					app.Text("User administration needs an administrator's login: "), app.A().Href(LoginPath).Text("log in"), app.Text("."))
+					app.Text("User administration needs an administrator's login: "), app.A().Href(Href(LoginPath)).Text("log in"), app.Text("."))
 			}),
 			app.Section().ID("users").Class("result").Aria("busy", strconv.FormatBool(u.loading)).Body(
 				app.Div().Class("hist-head").Body(

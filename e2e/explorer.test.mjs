@@ -8,7 +8,7 @@
 // and guard events) and checks an auditor's navigation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,7 +20,7 @@ const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'))
 const ROOT = resolve(here, '..'); // the server serves ./web from here
 const PASSWORD = 'a long e2e passphrase';
 
-let work, port, server, serverOut = '', browser, context, profile;
+let work, port, server, serverOut = '', browser, context, profile, policyKey, signedPolicy;
 const base = () => `http://127.0.0.1:${port}`;
 
 function freePort() {
@@ -35,7 +35,7 @@ async function startServer() {
   // Access tokens live one minute (the shortest the server allows), so
   // that a session outliving its access token is tried.
   server = spawn(EBIOS, ['serve', '--dev', '--data-dir', work, '--listen', `127.0.0.1:${port}`,
-    '--rate-limit-allowlist', '127.0.0.1', '--log-level', 'warn', '--access-ttl', '1m'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    '--rate-limit-allowlist', '127.0.0.1', '--log-level', 'warn', '--access-ttl', '1m', '--policy-keys', policyKey], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout.on('data', (d) => { serverOut += d; });
   server.stderr.on('data', (d) => { serverOut += d; });
   const deadline = Date.now() + 15_000;
@@ -70,6 +70,13 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'ebios-explorer-'));
   profile = mkdtempSync(join(tmpdir(), 'ebios-explorer-profile-'));
   port = await freePort();
+  // A policy signer of this test's own: the server trusts its key, and the
+  // conservative template signed with it is activated by the guard test.
+  policyKey = execFileSync(EBIOS, ['key', 'generate', '--out', join(work, 'policy.key'), '--name', 'e2e.test/policy'],
+    { encoding: 'utf8' }).trim().split('\n')[0];
+  execFileSync(EBIOS, ['policy', 'sign', join(ROOT, 'governance/policies/conservative.json'),
+    '--key', join(work, 'policy.key'), '--out', join(work, 'policy.json')]);
+  signedPolicy = JSON.parse(readFileSync(join(work, 'policy.json'), 'utf8'));
   await startServer();
   const token = serverOut.match(/ebios-setup-[A-Za-z0-9_-]+/)?.[0];
   assert.ok(token, 'the server printed no setup token:\n' + serverOut);
@@ -224,7 +231,7 @@ test('users and policies pages as an admin, and an auditor\'s view', { timeout: 
 
   // Every page at phone width (360 px), as an admin with data: the
   // document is no wider than the viewport (tables scroll in their box).
-  const pages = [['/', '#expr'], ['/audit', '#main'], ['/explorer', '#entries tbody tr, #pinned-key'],
+  const pages = [['/', '#expr'], ['/audit', '#main'], ['/login', '#login-as'], ['/explorer', '#entries tbody tr, #pinned-key'],
     ['/policies', '#guard-events'], ['/users', 'table.users, #users-error']];
   const too = [];
   for (const [width, height] of [[360, 740], [1280, 900]]) {
@@ -251,6 +258,40 @@ test('users and policies pages as an admin, and an auditor\'s view', { timeout: 
   assert.equal(await page.locator('nav a[href="/users"]').count(), 0, 'an auditor\'s navigation must not link to /users');
   await page.screenshot({ path: join(OUT, 'users-auditor.png'), fullPage: true });
   console.log('SCREENSHOT ' + join(OUT, 'users-auditor.png'));
+});
+
+// A calculation through the server's policy: with the conservative policy
+// in force, the calculator records 100 ± 30 on the server and shows the
+// events its rules raised (relative uncertainty over 5 %: error; u over 1:
+// warning), as the execute answer and the ledger entry hold them.
+test('the calculator records a result on the server and shows its guard events', { timeout: 60_000 }, async () => {
+  const { access_token: admin } = await api('POST', '/auth/login', '', { username: 'root', password: PASSWORD });
+  await api('POST', '/api/v1/policies/activate', admin, { policy: signedPolicy });
+  const page = await context.newPage();
+  try {
+    await login(page, 'root', PASSWORD);
+    await page.click('nav a[href="/"]');
+    await page.fill('#expr', '100 ± 30');
+    await page.press('#expr', 'Enter');
+    await page.locator('#record-go').click();
+    const events = page.locator('#record-events');
+    await events.waitFor({ timeout: TIMEOUT });
+    const rows = await events.locator('tbody tr').evaluateAll((rs) => rs.map((r) => r.innerText.replace(/\s+/g, ' ')));
+    assert.ok(rows.some((r) => /^error max_coverage .* 0\.3 0\.05$/.test(r)), rows.join(' | '));
+    assert.ok(rows.some((r) => /^warning max_uncertainty .* 30 1$/.test(r)), rows.join(' | '));
+    const ok = await page.locator('#record-ok').innerText();
+    assert.match(ok, /The server computed 100 ± 30\. Logged as entry (\d+), op id (\S+)\./, ok);
+    // The same events are in the entry the server logged.
+    const [, index] = ok.match(/entry (\d+)/);
+    const entry = await api('GET', `/api/v1/ledger/entries/${index}`, admin);
+    assert.deepEqual((entry.guard ?? []).map((e) => `${e.level} ${e.rule}`),
+      rows.map((r) => r.split(' ').slice(0, 2).join(' ')));
+    await page.screenshot({ path: join(OUT, 'calc-guard-events.png'), fullPage: true });
+    console.log('SCREENSHOT ' + join(OUT, 'calc-guard-events.png'));
+  } finally {
+    await page.close();
+    await api('POST', '/api/v1/policies/deactivate', admin);
+  }
 });
 
 test('logging in without a network says the server cannot be reached, and what works offline', { timeout: 60_000 }, async () => {

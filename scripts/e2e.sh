@@ -1,6 +1,6 @@
 #!/bin/sh
-# End-to-end tests of the browser app in headless Chromium (e2e/audit.test.mjs
-# then e2e/calc.test.mjs,
+# End-to-end tests of the browser app in headless Chromium (e2e/audit.test.mjs,
+# e2e/explorer.test.mjs, e2e/static.test.mjs, then e2e/calc.test.mjs),
 # driven by npm playwright-core against Debian's chromium; playwright never
 # downloads a browser). Installs what is missing (Debian chromium and nodejs,
 # e2e/node_modules by `npm ci` from the lock file) and fails with a clear
@@ -9,7 +9,7 @@
 # tests, always stops the server. Screenshots are kept in e2e/out/.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), E2E_OUT (default e2e/out),
-# E2E_TESTS (the test files, default the three above; make audit-bench sets
+# E2E_TESTS (the test files, default the four above; make audit-bench sets
 # e2e/audit-bench.mjs).
 set -eu
 cd "$(dirname "$0")/.."
@@ -27,6 +27,7 @@ apt_install() { # apt_install PACKAGE...: as root, with apt-get; quiet unless it
 
 # --- tools -------------------------------------------------------------------
 scripts/need-node.sh || die "node is required"
+scripts/need-python.sh || die "python3 is required (the static build is served by python3 -m http.server)"
 if ! command -v npm >/dev/null 2>&1; then
 	echo "e2e: npm not found: installing Debian's npm" >&2
 	apt_install npm || true
@@ -89,8 +90,8 @@ mkdir -p "$E2E_OUT"
 rm -f "$E2E_OUT"/[0-9]-*.png "$E2E_OUT"/audit-*.png "$E2E_OUT"/explorer-*.png "$E2E_OUT"/FAILED-*.png
 status=0
 # calc.test.mjs last: its offline test stops the shared server.
-# explorer.test.mjs runs a server of its own.
-for t in ${E2E_TESTS:-e2e/audit.test.mjs e2e/explorer.test.mjs e2e/calc.test.mjs}; do
+# explorer.test.mjs runs a server of its own, static.test.mjs a static host.
+for t in ${E2E_TESTS:-e2e/audit.test.mjs e2e/explorer.test.mjs e2e/static.test.mjs e2e/calc.test.mjs}; do
 	EBIOS_URL="$URL" EBIOS_SERVER_PID="$PID" EBIOS_BIN="$ROOT/bin/ebios" CHROMIUM="$CHROMIUM" E2E_OUT="$E2E_OUT" \
 		node --test --test-reporter=spec "$t" || { status=$?; break; }
 done

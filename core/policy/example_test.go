@@ -123,7 +123,7 @@ func ExampleConfig_Evaluate() {
 	// Output:
 	// 100 ± 0.5: level "" halt false
 	// 10 ± 2: level "error" halt false
-	//   error max_coverage: coverage u/|n| = 0.2 exceeds 0.05
+	//   error max_coverage: relative uncertainty u/|n| = 0.2 exceeds 0.05
 	//   warning max_uncertainty: uncertainty u = 2 exceeds max_uncertainty 1
 	// 1 ± -1: level "critical" halt true
 	//   critical invariant: invariant violated: uncertainty u = -1 is negative (must be >= 0)

@@ -55,8 +55,9 @@ type InvariantRule struct {
 	Name string
 }
 
-// CoverageRule fires when the coverage u/|n| is above Threshold (> 0). The
-// coverage of an exact value is 0, and +Inf when n = 0 < u.
+// CoverageRule fires when the relative uncertainty u/|n| (the ledger's
+// "coverage") is above Threshold (> 0). It is 0 for an exact value, and
+// +Inf when n = 0 < u.
 type CoverageRule struct {
 	Name      string
 	Threshold float64
@@ -102,7 +103,7 @@ func (r InvariantRule) eval(n, u float64) (hit, bool) { return hit{}, false }
 func (r CoverageRule) eval(n, u float64) (hit, bool) {
 	c := coverage(n, u)
 	if c > r.Threshold {
-		return hit{c, r.Threshold, "coverage u/|n| = " + fmtF(c) + " exceeds " + fmtF(r.Threshold)}, true
+		return hit{c, r.Threshold, "relative uncertainty u/|n| = " + fmtF(c) + " exceeds " + fmtF(r.Threshold)}, true
 	}
 	return hit{}, false
 }

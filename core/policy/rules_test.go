@@ -143,10 +143,10 @@ func TestComposite(t *testing.T) {
 	}{
 		{100, 1, false, 0, 0, ""},
 		{10, 2, false, 0, 0, ""},
-		{10, 6, true, 0.6, 0.1, "or(mid: and(c10: coverage u/|n| = 0.6 exceeds 0.1; inner: or(u5: uncertainty u = 6 exceeds max_uncertainty 5; c50: coverage u/|n| = 0.6 exceeds 0.5)))"},
-		{100, 20, true, 0.2, 0.1, "or(mid: and(c10: coverage u/|n| = 0.2 exceeds 0.1; inner: or(u5: uncertainty u = 20 exceeds max_uncertainty 5)))"},
+		{10, 6, true, 0.6, 0.1, "or(mid: and(c10: relative uncertainty u/|n| = 0.6 exceeds 0.1; inner: or(u5: uncertainty u = 6 exceeds max_uncertainty 5; c50: relative uncertainty u/|n| = 0.6 exceeds 0.5)))"},
+		{100, 20, true, 0.2, 0.1, "or(mid: and(c10: relative uncertainty u/|n| = 0.2 exceeds 0.1; inner: or(u5: uncertainty u = 20 exceeds max_uncertainty 5)))"},
 		{1e4, 200, true, 200, 100, "or(u100: uncertainty u = 200 exceeds max_uncertainty 100)"},
-		{1, 0.6, true, 0.6, 0.1, "or(mid: and(c10: coverage u/|n| = 0.6 exceeds 0.1; inner: or(c50: coverage u/|n| = 0.6 exceeds 0.5)))"},
+		{1, 0.6, true, 0.6, 0.1, "or(mid: and(c10: relative uncertainty u/|n| = 0.6 exceeds 0.1; inner: or(c50: relative uncertainty u/|n| = 0.6 exceeds 0.5)))"},
 		{1, 0.3, false, 0, 0, ""}, // c10 fires but inner does not
 	}
 	for _, tc := range cases {

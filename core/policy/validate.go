@@ -449,7 +449,7 @@ func (d *decoder) rule(n *node, path string, depth int) Rule {
 		t, ok := d.number(n, path, "threshold")
 		if ok {
 			if t <= 0 {
-				d.errorf(member(path, "threshold"), "must be > 0, got %s (coverage u/|n| is never below 0)", fmtF(t))
+				d.errorf(member(path, "threshold"), "must be > 0, got %s (the relative uncertainty u/|n| is never below 0)", fmtF(t))
 			} else if t >= 1 {
 				d.warnf(member(path, "threshold"), "%s >= 1: the rule fires only when the uncertainty is at least as large as |n|", fmtF(t))
 			}
