@@ -375,7 +375,7 @@ func (a *Audit) verify(ctx app.Context) {
 func (a *Audit) Render() app.UI {
 	return app.Div().Class("page").Body(
 		app.Header().Class("top").Body(
-			app.Img().Src("/web/icon.svg").Alt("").Width(32).Height(32),
+			logo(),
 			app.H1().Text("eBIOS audit"),
 			navBar(AuditPath),
 		),

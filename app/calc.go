@@ -278,7 +278,7 @@ func focus(id string) {
 func (c *Calculator) Render() app.UI {
 	return app.Div().Class("page").Body(
 		app.Header().Class("top").Body(
-			app.Img().Src("/web/icon.svg").Alt("").Width(32).Height(32),
+			logo(),
 			app.H1().Text("eBIOS calculator"),
 			navBar("/"),
 		),
@@ -515,14 +515,15 @@ func (c *Calculator) renderHistory() app.UI {
 						res = h.Code
 					}
 					return app.Li().Body(
+						// The accessible name is the visible text, then what a press does.
 						app.Button().Type("button").Class("recall").
 							Title("Compute again").
-							Aria("label", "Compute again: "+h.Expr+" in "+h.Mode+" mode").
 							OnClick(c.onRecall(h)).Body(
 							app.Code().Text(h.Expr),
 							app.Span().Class("arrow").Text(" → "),
 							app.Span().Class(resultClass(h)).Text(res),
 							app.Span().Class("tag").Text(h.Mode),
+							app.Span().Class("sr-only").Text(" (compute again)"),
 						),
 					)
 				}),

@@ -154,7 +154,7 @@ func (x *Explorer) onCloseTrace(ctx app.Context, e app.Event) {
 func (x *Explorer) Render() app.UI {
 	return app.Div().Class("page wide").Body(
 		app.Header().Class("top").Body(
-			app.Img().Src("/web/icon.svg").Alt("").Width(32).Height(32),
+			logo(),
 			app.H1().Text("eBIOS ledger explorer"),
 			navBar(ExplorerPath),
 		),

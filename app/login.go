@@ -164,7 +164,7 @@ func afterLogin(next string) string {
 func (l *Login) Render() app.UI {
 	return app.Div().Class("page").Body(
 		app.Header().Class("top").Body(
-			app.Img().Src("/web/icon.svg").Alt("").Width(32).Height(32),
+			logo(),
 			app.H1().Text("eBIOS log in"),
 			navBar(LoginPath),
 		),

@@ -99,3 +99,10 @@ func (n *Nav) Render() app.UI {
 		),
 	)
 }
+
+// logo is the icon at the head of every page. It is decoration (the page's
+// heading follows it), so it is presentational: go-app drops an empty alt
+// attribute, which would leave the image without a text alternative.
+func logo() app.UI {
+	return app.Img().Src("/web/icon.svg").Role("presentation").Width(32).Height(32)
+}

@@ -153,7 +153,7 @@ func (p *PoliciesPage) onReload(ctx app.Context, e app.Event) {
 func (p *PoliciesPage) Render() app.UI {
 	return app.Div().Class("page wide").Body(
 		app.Header().Class("top").Body(
-			app.Img().Src("/web/icon.svg").Alt("").Width(32).Height(32),
+			logo(),
 			app.H1().Text("eBIOS policies and guard events"),
 			navBar(PoliciesPath),
 		),

@@ -135,7 +135,7 @@ func (u *UsersPage) patched(name string, p UserPatch, got *UserInfo, err error) 
 func (u *UsersPage) Render() app.UI {
 	return app.Div().Class("page wide").Body(
 		app.Header().Class("top").Body(
-			app.Img().Src("/web/icon.svg").Alt("").Width(32).Height(32),
+			logo(),
 			app.H1().Text("eBIOS users"),
 			navBar(UsersPath),
 		),

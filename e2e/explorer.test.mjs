@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { chromium } from 'playwright-core';
-import { here, CHROMIUM, OUT, TIMEOUT } from './lib.mjs';
+import { here, CHROMIUM, OUT, TIMEOUT, axeViolations } from './lib.mjs';
 
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
 const ROOT = resolve(here, '..'); // the server serves ./web from here
@@ -258,6 +258,67 @@ test('users and policies pages as an admin, and an auditor\'s view', { timeout: 
   assert.equal(await page.locator('nav a[href="/users"]').count(), 0, 'an auditor\'s navigation must not link to /users');
   await page.screenshot({ path: join(OUT, 'users-auditor.png'), fullPage: true });
   console.log('SCREENSHOT ' + join(OUT, 'users-auditor.png'));
+});
+
+// Accessibility: axe-core over every page, as an admin with data and a
+// policy's guard events to show, in the light and the dark theme (the app
+// follows prefers-color-scheme): no serious or critical violation.
+test('every page passes axe-core in both themes', { timeout: 120_000 }, async () => {
+  const page = await context.newPage();
+  const found = [];
+  try {
+    await login(page, 'root', PASSWORD);
+    if (await page.locator('#pin').count() > 0) { // the explorer with its entries verified
+      await page.fill('#pinned-key', vkey);
+      await page.click('#pin');
+    }
+    await marks(page);
+    const calc = '/?e=' + encodeURIComponent('(10 ± 0.5) * (20 ± 1)');
+    const pages = [[calc, '#result .value'], ['/audit', '#bundle-file'], ['/login', '#login-as'],
+      ['/explorer', '#entries[aria-busy="false"] tbody tr'], ['/policies', '#guard-events'], ['/users', 'table.users']];
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [path, ready] of pages) {
+        await page.goto(base() + path, { waitUntil: 'domcontentloaded' });
+        await page.waitForSelector('#app-wasm-loader', { state: 'detached', timeout: TIMEOUT });
+        await page.locator(ready).first().waitFor({ timeout: TIMEOUT });
+        if (path === calc) { // the calculator with its server panel filled in
+          await page.locator('#record-go').click();
+          await page.locator('#recorded').waitFor({ timeout: TIMEOUT });
+        }
+        for (const v of await axeViolations(page)) found.push(`${path} (${scheme}): ${v}`);
+      }
+      // The styled 404 page, and the login page of a visitor.
+      await page.goto(base() + '/no-such-page');
+      for (const v of await axeViolations(page)) found.push(`404 (${scheme}): ${v}`);
+    }
+    const visitor = await context.browser().newContext();
+    try {
+      const p = await visitor.newPage();
+      for (const scheme of ['light', 'dark']) {
+        await p.emulateMedia({ colorScheme: scheme });
+        await p.goto(base() + '/login');
+        await p.waitForSelector('#app-wasm-loader', { state: 'detached', timeout: TIMEOUT });
+        await p.locator('#username').waitFor({ timeout: TIMEOUT });
+        for (const v of await axeViolations(p)) found.push(`/login logged out (${scheme}): ${v}`);
+      }
+      await p.screenshot({ path: join(OUT, 'login-dark.png'), fullPage: true });
+      console.log('SCREENSHOT ' + join(OUT, 'login-dark.png'));
+    } finally {
+      await visitor.close();
+    }
+    await page.screenshot({ path: join(OUT, 'notfound-dark.png'), fullPage: true });
+    console.log('SCREENSHOT ' + join(OUT, 'notfound-dark.png'));
+    // The check itself: an image without a text alternative is found.
+    await page.goto(base() + '/audit');
+    await page.waitForSelector('#app-wasm-loader', { state: 'detached', timeout: TIMEOUT });
+    await page.evaluate(() => document.querySelector('main').append(Object.assign(document.createElement('img'), { src: '/web/icon.svg' })));
+    const planted = await axeViolations(page);
+    assert.ok(planted.some((v) => v.startsWith('image-alt (critical)')), `axe-core missed a planted image without alt: ${planted}`);
+  } finally {
+    await page.close();
+  }
+  assert.deepEqual(found, [], 'axe-core found serious or critical violations:\n' + found.join('\n'));
 });
 
 // A calculation through the server's policy: with the conservative policy

@@ -2,7 +2,7 @@
 // through playwright-core, fresh profile), pages that record browser errors,
 // screenshots kept in E2E_OUT, and waits for the wasm app and its service
 // worker.
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,4 +109,23 @@ export function waitForCache(page) {
       }
       return null;
     }));
+}
+
+// AXE is axe-core's browser build (npm axe-core, pinned in package-lock.json).
+export const AXE = join(here, 'node_modules', 'axe-core', 'axe.min.js');
+
+// axeViolations runs axe-core over the page as it is now (WCAG 2.x A and AA
+// rules and axe's best practices) and returns its serious and critical
+// violations as lines: rule, impact, help and the offending elements. The
+// script goes in through the DevTools protocol, which the pages' CSP (no
+// inline scripts) does not govern, so the page is checked as it is served.
+export async function axeViolations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(readFileSync(AXE, 'utf8'));
+  const res = await page.evaluate(() => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
+    resultTypes: ['violations'],
+  }));
+  return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.slice(0, 5).map((n) => n.target.join(' ') +
+      (n.failureSummary ? ` [${n.failureSummary.replace(/\s+/g, ' ')}]` : '')).join('; ')}`);
 }

@@ -39,12 +39,21 @@ if [ ! -x "$CHROMIUM" ]; then
 	[ -x "$CHROMIUM" ] || die "Chromium is required at $CHROMIUM (Debian package chromium, or set CHROMIUM=/path) and could not be installed"
 fi
 
-# e2e/node_modules: (re)installed from package-lock.json when missing or stale.
-want=$(node -e 'console.log(require("./e2e/package-lock.json").packages["node_modules/playwright-core"].version)')
-have=$(node -e 'try{console.log(require("./e2e/node_modules/playwright-core/package.json").version)}catch{console.log("none")}')
-if [ "$want" != "$have" ] || [ ! -f e2e/node_modules/.package-lock.json ] ||
+# e2e/node_modules: (re)installed from package-lock.json when missing or stale
+# (playwright-core drives Chromium, axe-core checks accessibility).
+stale=$(node -e '
+const lock = require("./e2e/package-lock.json");
+const out = [];
+for (const name of Object.keys(lock.packages[""].dependencies || {})) {
+  const want = lock.packages["node_modules/" + name].version;
+  let have = "none";
+  try { have = require("./e2e/node_modules/" + name + "/package.json").version; } catch {}
+  if (have !== want) out.push(name + " " + want + " (installed: " + have + ")");
+}
+console.log(out.join(", "));')
+if [ -n "$stale" ] || [ ! -f e2e/node_modules/.package-lock.json ] ||
 	[ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then
-	echo "e2e: npm ci in e2e/ (playwright-core $want, installed: $have)" >&2
+	echo "e2e: npm ci in e2e/ ${stale:-(lock file changed)}" >&2
 	(cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
 		die "npm ci in e2e/ failed (the npm registry must be reachable the first time)"
 fi
