@@ -4,12 +4,15 @@ package app
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -191,6 +194,32 @@ func TestIntervalSVG(t *testing.T) {
 			if !strings.HasPrefix(s, "<svg") || !strings.HasSuffix(s, "</svg>") || strings.Contains(s, "NaN") || strings.Contains(s, "Inf") {
 				t.Errorf("%s (%v): bad svg %s", src, m, s)
 			}
+		}
+	}
+}
+
+// TestIntervalSVGRelative: every row is drawn on one relative scale, so
+// inputs and a result of very different magnitudes are all readable: the
+// bars' widths are in the ratio of the relative uncertainties.
+func TestIntervalSVGRelative(t *testing.T) {
+	o := Compute("(10 ± 0.5) * (2000 ± 100)", nu.ModeNU)
+	s := intervalSVG(o)
+	var widths []float64
+	for _, m := range regexp.MustCompile(`<rect class="bar" x="[-0-9.]+" y="[-0-9.]+" width="([0-9.]+)"`).FindAllStringSubmatch(s, -1) {
+		w, _ := strconv.ParseFloat(m[1], 64)
+		widths = append(widths, w)
+	}
+	if len(widths) != 3 {
+		t.Fatalf("want 3 bars, got %v in %s", widths, s)
+	}
+	// Result 7.08 %, inputs 5 % each: the widths in that ratio (to the drawing's 0.1 unit).
+	if r := widths[0] / widths[1]; math.Abs(r-o.Value.RelativeUncertainty()/0.05) > 0.01 || widths[1] != widths[2] {
+		t.Errorf("bar widths %v: ratio %v, want %v", widths, r, o.Value.RelativeUncertainty()/0.05)
+	}
+	pct := strconv.FormatFloat(o.Value.RelativeUncertainty()*100, 'g', 3, 64) + " %" // 7.08 %
+	for _, want := range []string{"+" + pct, "−" + pct, "Relative uncertainty of the result"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("svg lacks %q", want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -57,6 +58,7 @@ type Calculator struct {
 	mode    nu.Mode
 	out     *Outcome
 	history []HistoryItem
+	copied  string // what the last copy did
 
 	// Recording the result on the server (logged in only).
 	apiCaller
@@ -122,6 +124,52 @@ func (c *Calculator) run(ctx app.Context) {
 		return
 	}
 	c.remember(ctx, c.compute())
+	c.copied = ""
+	if app.IsClient { // the address is the share link of what is shown
+		if u := ctx.Page().URL(); u != nil {
+			v := *u
+			v.RawQuery = shareQuery(c.input, c.mode)
+			ctx.Page().ReplaceURL(&v)
+		}
+	}
+}
+
+// shareQuery is the query of the link to a computation: ?e=EXPR, and
+// &mode=M unless M is the default.
+func shareQuery(src string, m nu.Mode) string {
+	q := url.Values{"e": {src}}
+	if m != nu.ModeNU {
+		q.Set("mode", m.String())
+	}
+	return q.Encode()
+}
+
+// onCopy copies the shown result, or the link to it, to the clipboard.
+func (c *Calculator) onCopy(what string) app.EventHandler {
+	return func(ctx app.Context, e app.Event) {
+		if !c.out.OK() {
+			return
+		}
+		text := c.out.Value.FormatIn(c.out.Mode, 2)
+		if what == "link" {
+			u := *ctx.Page().URL()
+			u.RawQuery = shareQuery(c.out.Expr, c.out.Mode)
+			text = u.String()
+		}
+		clip := app.Window().Get("navigator").Get("clipboard")
+		if !clip.Truthy() { // only secure contexts (https, localhost) have it
+			c.copied = "The browser does not allow copying here: select the text instead."
+			return
+		}
+		c.copied = ""
+		msg := "Copied " + text + "."
+		if what == "link" {
+			msg = "Link copied."
+		}
+		clip.Call("writeText", text).Then(func(app.Value) {
+			ctx.Dispatch(func(app.Context) { c.copied = msg })
+		})
+	}
 }
 
 func (c *Calculator) remember(ctx app.Context, h HistoryItem) {
@@ -342,7 +390,15 @@ func (c *Calculator) renderResult() app.UI {
 	case o.Err != nil:
 		body = renderError(o)
 	default:
-		body = renderValue(o)
+		body = app.Div().Body(
+			renderValue(o),
+			app.Div().Class("actions").Body(
+				app.Button().ID("copy").Type("button").Text("Copy result").OnClick(c.onCopy("result")),
+				app.Button().ID("copy-link").Type("button").Text("Copy link").OnClick(c.onCopy("link")),
+				app.A().ID("share").Href(Href("/")+"?"+shareQuery(o.Expr, o.Mode)).Text("Link to this computation"),
+				app.Span().ID("copied").Class("hint").Text(c.copied),
+			),
+		)
 	}
 	return app.Section().ID("result").Class("result").
 		Aria("live", "polite").Aria("labelledby", "result-h").Body(

@@ -25,8 +25,12 @@ type svgRow struct {
 	cls   string
 }
 
-// intervalSVG draws the interval [n−u, n+u] of the result and of the input
-// literals on one shared axis, as an inline SVG document.
+// intervalSVG draws the result and the input literals as an inline SVG
+// document, each row on the same relative scale: a bar from (n−u)/|n| to
+// (n+u)/|n| around its own nominal, in percent. A result of 200 ± 14 and
+// inputs of 10 ± 0.5 and 20 ± 1 are then all readable, which one absolute
+// axis would not allow. A row whose relative uncertainty is infinite (n = 0
+// < u, or u = ∞) runs to both edges and says so.
 func intervalSVG(o *Outcome) string {
 	rows := []svgRow{{label: "result", v: o.Value, cls: "out"}}
 	inputs := 0
@@ -38,43 +42,34 @@ func intervalSVG(o *Outcome) string {
 		rows = append(rows, svgRow{label: in.String(), v: in, cls: "in"})
 	}
 
-	// The axis spans every finite end; infinite ends run to the edge.
-	lo, hi := math.Inf(1), math.Inf(-1)
+	// The axis spans ±the largest finite relative uncertainty.
+	span := 0.0
 	for _, r := range rows {
-		for _, x := range []float64{r.v.Lo(), r.v.Hi(), r.v.N()} {
-			if !math.IsInf(x, 0) && !math.IsNaN(x) {
-				lo, hi = math.Min(lo, x), math.Max(hi, x)
-			}
+		if ru := r.v.RelativeUncertainty(); !math.IsInf(ru, 0) && !math.IsNaN(ru) {
+			span = math.Max(span, ru)
 		}
 	}
-	if lo > hi { // nothing finite
-		lo, hi = -1, 1
+	if span == 0 {
+		span = 0.01 // exact values only: a ±1 % axis
 	}
-	if lo == hi {
-		d := math.Abs(lo) * 0.1
-		if d == 0 {
-			d = 1
-		}
-		lo, hi = lo-d, hi+d
-	}
-	zero := lo <= 0 && hi >= 0
-	dataLo, dataHi := lo, hi
-	pad := (hi - lo) * 0.05
-	lo, hi = lo-pad, hi+pad
+	lim := span * 1.05
 	x0, x1 := float64(svgLabelW), float64(svgWidth-svgRight)
-	scale := func(x float64) float64 {
+	mid := (x0 + x1) / 2
+	scale := func(rel float64) float64 {
 		switch {
-		case math.IsInf(x, -1) || x < lo:
+		case math.IsNaN(rel):
+			return mid
+		case rel <= -lim:
 			return x0
-		case math.IsInf(x, 1) || x > hi:
+		case rel >= lim:
 			return x1
 		}
-		return x0 + (x-lo)/(hi-lo)*(x1-x0)
+		return mid + rel/lim*(x1-mid)
 	}
 
 	height := svgTop + len(rows)*svgRowH + svgAxisH
 	var b strings.Builder
-	title := "Interval of the result " + o.Value.FormatIn(o.Mode, 2)
+	title := "Relative uncertainty of the result " + o.Value.FormatIn(o.Mode, 2)
 	if inputs > 0 {
 		title += " and of the " + strconv.Itoa(inputs) + " input values"
 	}
@@ -84,37 +79,35 @@ func intervalSVG(o *Outcome) string {
 	b.WriteString(html.EscapeString(title))
 	b.WriteString(`</title>`)
 
-	// Zero line when zero is on the axis.
-	if zero {
-		z := ff(scale(0))
-		b.WriteString(`<line class="zero" x1="` + z + `" y1="` + itoa(svgTop-4) + `" x2="` + z + `" y2="` + itoa(height-svgAxisH+4) + `"/>`)
-	}
+	// The nominal line: every row's n sits on it.
+	z := ff(mid)
+	b.WriteString(`<line class="zero" x1="` + z + `" y1="` + itoa(svgTop-4) + `" x2="` + z + `" y2="` + itoa(height-svgAxisH+4) + `"/>`)
 	for i, r := range rows {
 		y := float64(svgTop + i*svgRowH + svgRowH/2)
 		ys := ff(y)
 		b.WriteString(`<g class="row ` + r.cls + `">`)
 		b.WriteString(`<text class="label" x="` + itoa(svgLabelW-8) + `" y="` + ff(y+4) + `" text-anchor="end">` + html.EscapeString(truncate(r.label, 20)) + `</text>`)
-		a, z := scale(r.v.Lo()), scale(r.v.Hi())
-		if z-a < 2 { // exact value or a very narrow interval: keep it visible
-			a, z = a-1, z+1
+		ru := r.v.RelativeUncertainty()
+		a, w := scale(-ru), scale(ru)
+		if w-a < 2 { // exact value or a very narrow interval: keep it visible
+			a, w = a-1, w+1
 		}
-		b.WriteString(`<rect class="bar" x="` + ff(a) + `" y="` + ff(y-6) + `" width="` + ff(z-a) + `" height="12" rx="3"/>`)
-		if n := r.v.N(); !math.IsInf(n, 0) && !math.IsNaN(n) {
-			b.WriteString(`<circle class="dot" cx="` + ff(scale(n)) + `" cy="` + ys + `" r="4"/>`)
-		}
+		b.WriteString(`<rect class="bar" x="` + ff(a) + `" y="` + ff(y-6) + `" width="` + ff(w-a) + `" height="12" rx="3"/>`)
+		b.WriteString(`<circle class="dot" cx="` + z + `" cy="` + ys + `" r="4"/>`)
 		b.WriteString(`</g>`)
 	}
-	// Axis with the two ends.
+	// Axis: −span, the nominal, +span, in percent.
 	ay := height - svgAxisH + 6
 	b.WriteString(`<line class="axis" x1="` + ff(x0) + `" y1="` + itoa(ay) + `" x2="` + ff(x1) + `" y2="` + itoa(ay) + `"/>`)
-	// Ticks at the ends of the data (not of the padded axis).
+	pct := strconv.FormatFloat(span*100, 'g', 3, 64) + " %"
 	for _, t := range []struct {
 		x      float64
+		text   string
 		anchor string
-	}{{dataLo, "start"}, {dataHi, "end"}} {
-		tx := ff(scale(t.x))
+	}{{scale(-span), "−" + pct, "start"}, {mid, "n", "middle"}, {scale(span), "+" + pct, "end"}} {
+		tx := ff(t.x)
 		b.WriteString(`<line class="axis" x1="` + tx + `" y1="` + itoa(ay-4) + `" x2="` + tx + `" y2="` + itoa(ay+4) + `"/>`)
-		b.WriteString(`<text class="tick" x="` + tx + `" y="` + itoa(ay+18) + `" text-anchor="` + t.anchor + `">` + html.EscapeString(formatFloat(t.x)) + `</text>`)
+		b.WriteString(`<text class="tick" x="` + tx + `" y="` + itoa(ay+18) + `" text-anchor="` + t.anchor + `">` + html.EscapeString(t.text) + `</text>`)
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
