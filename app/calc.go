@@ -337,7 +337,8 @@ func (c *Calculator) Render() app.UI {
 			c.renderHistory(),
 		),
 		app.Footer().Class("foot").Body(
-			app.P().Text("Computed in your browser; works offline. nu mode propagates standard uncertainties in quadrature; interval mode is rigorous interval arithmetic."),
+			app.P().Text("Computed in your browser; works offline. nu mode propagates standard uncertainties of independent inputs in quadrature; "+
+				"interval mode is rigorous interval arithmetic; gum mode is first-order propagation with correlations, as the GUM describes it."),
 		),
 	)
 }
@@ -360,12 +361,26 @@ func (c *Calculator) renderForm() app.UI {
 			app.Button().Type("submit").Class("go").Text("Compute"),
 		),
 		app.P().ID("expr-help").Class("help").Text(
-			"Write ± as +- or +/- if you like (5 + -0.1, with a space, adds a negative number). Functions: compose(a, b), flip(a), catch(a). Press Enter to compute."),
+			"Write ± as +- or +/- if you like (5 + -0.1, with a space, adds a negative number), 5 ± 2% for a relative uncertainty, "+
+				"x^2 for a power. Variables and correlations come first: x = 3 ± 0.1; y = 2 ± 0.2; corr(x, y) = 0.5; x*y. Press Enter to compute."),
 		app.FieldSet().Class("mode").Body(
 			app.Legend().Text("Mode"),
 			c.modeRadio(nu.ModeNU, "nu (quadrature)"),
 			c.modeRadio(nu.ModeInterval, "interval (rigorous)"),
+			c.modeRadio(nu.ModeGUM, "gum (first order, correlations)"),
 		),
+		renderFunctions(),
+	)
+}
+
+// renderFunctions is the list of functions and constants, with short help.
+func renderFunctions() app.UI {
+	return app.Details().ID("functions").Class("functions").Body(
+		app.Summary().Text("Functions and constants"),
+		app.Dl().Body(app.Range(expr.Functions).Slice(func(i int) app.UI {
+			f := expr.Functions[i]
+			return app.Div().Body(app.Dt().Body(app.Code().Text(f.Name+f.Args)), app.Dd().Text(f.Help))
+		})),
 	)
 }
 
@@ -441,7 +456,7 @@ func caret(col int) string {
 func renderValue(o *Outcome) app.UI {
 	v := o.Value
 	return app.Div().Class("value").Body(
-		app.P().Class("big").Body(app.Output().For("expr").Text(v.FormatIn(o.Mode, 2))),
+		app.P().Class("big").Body(app.Output().For("expr").Text(display(v, o.Mode))),
 		app.Dl().Body(
 			app.Dt().Text("Full precision"), app.Dd().Class("full").Text(v.FormatFull()),
 			app.Dt().Text("Relative uncertainty u/|n|"), app.Dd().Class("coverage").Text(formatCoverage(v.RelativeUncertainty(), &v)),
@@ -450,6 +465,14 @@ func renderValue(o *Outcome) app.UI {
 		),
 		app.Raw(intervalSVG(o)),
 	)
+}
+
+// display writes a result for reading: u to two significant digits, n
+// rounded to match (outward in interval mode), and scientific notation
+// typeset, as (1.230 ± 0.020)×10⁻⁴. Copies and the history keep the ASCII
+// form, which the calculator reads back.
+func display(v nu.Value, m nu.Mode) string {
+	return v.FormatStyle(m, nu.Style{Unicode: true})
 }
 
 // formatCoverage writes a relative uncertainty u/|n| (the ledger's field
@@ -526,7 +549,7 @@ func renderRecorded(r *Recorded) app.UI {
 			)
 		}).Else(func() app.UI {
 			return app.P().ID("record-ok").Body(
-				app.Text("The server computed "), app.Strong().Text(r.Result.FormatIn(r.Mode, 2)), app.Text(". "+logged))
+				app.Text("The server computed "), app.Strong().Text(display(r.Result, r.Mode)), app.Text(". "+logged))
 		}),
 		app.If(len(r.Guard) == 0, func() app.UI {
 			return app.P().ID("record-no-events").Class("hint").Text("The server's policy raised no guard events.")

@@ -285,7 +285,7 @@ func entryInputs(e *ledger.Entry) string {
 	m := entryMode(e)
 	var s []string
 	for _, v := range e.Inputs {
-		s = append(s, v.FormatIn(m, 2))
+		s = append(s, display(v, m))
 	}
 	return strings.Join(s, ", ")
 }
@@ -294,7 +294,7 @@ func entryOutput(e *ledger.Entry) string {
 	if e.Output == nil {
 		return "—"
 	}
-	return e.Output.FormatIn(entryMode(e), 2)
+	return display(*e.Output, entryMode(e))
 }
 
 // entryMode is the mode an entry was computed in, for display: its values

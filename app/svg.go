@@ -39,7 +39,7 @@ func intervalSVG(o *Outcome) string {
 			break
 		}
 		inputs++
-		rows = append(rows, svgRow{label: in.String(), v: in, cls: "in"})
+		rows = append(rows, svgRow{label: display(in, o.Mode), v: in, cls: "in"})
 	}
 
 	// The axis spans ±the largest finite relative uncertainty.
@@ -69,7 +69,7 @@ func intervalSVG(o *Outcome) string {
 
 	height := svgTop + len(rows)*svgRowH + svgAxisH
 	var b strings.Builder
-	title := "Relative uncertainty of the result " + o.Value.FormatIn(o.Mode, 2)
+	title := "Relative uncertainty of the result " + display(o.Value, o.Mode)
 	if inputs > 0 {
 		title += " and of the " + strconv.Itoa(inputs) + " input values"
 	}

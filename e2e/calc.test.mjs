@@ -120,6 +120,57 @@ test('calculator computes n ± u expressions in both modes and explains errors',
   assert.deepEqual(page.errors, [], 'browser errors');
 }));
 
+// The formulas scientists type: functions and constants, powers, "+-",
+// relative uncertainties, variables with correlations in gum mode, an
+// interval result shown outward, scientific notation; the address bar keeps
+// the share link of what is shown, and the function list is there.
+test('calculator: functions, variables, gum mode, +-, outward intervals and scientific notation', { timeout: 60_000 }, () => browser.run('formulas', async (page) => {
+  await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
+  await waitForApp(page, 'first load');
+  await page.locator('label[for="mode-nu"]').click();
+  await compute(page, 'sqrt(2 +- 0.1) * sin(pi/6 ± 1%)');
+  await expectValue(page, '0.707 ± 0.019', '0.707', 'functions, +- and a relative uncertainty');
+  await compute(page, '-2^2 + (3 ± 0.1)**2');
+  await expectValue(page, '5.00 ± 0.60', '0.6', 'powers');
+
+  // Variables: gum mode tracks correlations; x - x is exactly 0.
+  await page.locator('label[for="mode-gum"]').click();
+  await compute(page, 'x = 3 ± 0.1; y = 2 ± 0.2; corr(x, y) = 0.5; x*y - x');
+  await expectValue(page, '3.00 ± 0.66', '0.6557', 'gum mode with a correlation');
+  const share = new URL(page.url());
+  assert.equal(share.searchParams.get('e'), 'x = 3 ± 0.1; y = 2 ± 0.2; corr(x, y) = 0.5; x*y - x', `share link ${page.url()}`);
+  assert.equal(share.searchParams.get('mode'), 'gum', `share link ${page.url()}`);
+  await shot(page, '6-gum-correlated');
+  await compute(page, 'x = 3 ± 0.1; x - x');
+  await expectValue(page, '0', '0', 'x - x in gum mode');
+
+  // Interval mode: a function's result shown outward: the shown intervals
+  // contain every exp(x) for x in [0.9, 1.1].
+  await page.locator('label[for="mode-interval"]').click();
+  await compute(page, 'exp(1 ± 0.1)');
+  const shown = (await page.locator('#result .value .big output').textContent()).trim();
+  const [n, u] = shown.split(' ± ').map(Number);
+  const [lo, hi] = (await page.locator('#result .value dd.interval').textContent()).replace(/[[\]]/g, '').split(', ').map(Number);
+  for (const [a, b, what] of [[n - u, n + u, shown], [lo, hi, `[${lo}, ${hi}]`]]) {
+    assert.ok(a <= Math.exp(0.9) && b >= Math.exp(1.1), `interval exp(1 ± 0.1) shows ${what}, which does not contain [e^0.9, e^1.1]`);
+  }
+
+  // Scientific notation, typeset.
+  await page.locator('label[for="mode-nu"]').click();
+  await compute(page, '1.23e-4 ± 2e-6');
+  await page.waitForFunction(() => document.querySelector('#result .value .big output')?.textContent.trim() === '(1.230 ± 0.020)×10⁻⁴');
+  await page.locator('#functions summary').click();
+  await page.locator('#functions dt', { hasText: 'atan2(y, x)' }).waitFor();
+  await shot(page, '7-scientific-functions');
+
+  // A domain error is structured, with the column of the function.
+  const result = await compute(page, '1 + ln(-1 ± 0.1)');
+  const err = (await result.locator('.error').innerText());
+  assert.match(err, /NUCORE_009/, err);
+  assert.match(err, /at column 5\b/, err);
+  assert.deepEqual(page.errors, [], 'browser errors');
+}));
+
 test('calculator works offline after the first load (service worker)', { timeout: 60_000 }, () => browser.run('offline', async (page) => {
   await page.goto(BASE + '/', { waitUntil: 'domcontentloaded' });
   await waitForApp(page, 'online load');

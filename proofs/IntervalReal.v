@@ -165,3 +165,116 @@ Proof.
   assert (0 <= Rabs n2) by apply Rabs_pos.
   nra.
 Qed.
+
+(** ** Compose: the intersection of two enclosures
+
+    [IntervalCompose] in [core/nu/interval.go] over the reals: with
+    lo = max(n1 - u1, n2 - u2) and hi = min(n1 + u1, n2 + u2), disjoint
+    intervals (lo > hi) are contradictory evidence ([None], the Go error
+    NUCORE_006); otherwise the result is the midpoint (lo + hi)/2 with
+    u = (hi - lo)/2, which is what [n := lo/2 + hi/2] and
+    [u := max(hi - n, n - lo)] compute without rounding.  The Go code
+    returns the tighter input instead when that u exceeds it; by
+    [iv_compose_unc_le_min] this never happens over the reals.  The Go cases
+    u = +Inf and the outward rounding are not modelled. *)
+
+Definition iv_lo (a : NU) : R := nom a - unc a.
+Definition iv_hi (a : NU) : R := nom a + unc a.
+
+Definition iv_compose (a b : NU) : option NU :=
+  let lo := Rmax (iv_lo a) (iv_lo b) in
+  let hi := Rmin (iv_hi a) (iv_hi b) in
+  if Rle_dec lo hi then Some (mkNU ((lo + hi) / 2) ((hi - lo) / 2)) else None.
+
+Lemma contains_between :
+  forall a x, contains a x <-> iv_lo a <= x <= iv_hi a.
+Proof.
+  intros a x; unfold contains, iv_lo, iv_hi.
+  unfold Rabs; destruct (Rcase_abs (x - nom a)); split; intros; lra.
+Qed.
+
+Lemma contains_mid :
+  forall lo hi x, contains (mkNU ((lo + hi) / 2) ((hi - lo) / 2)) x <-> lo <= x <= hi.
+Proof.
+  intros lo hi x; rewrite contains_between; unfold iv_lo, iv_hi; cbn [nom unc].
+  split; intros; lra.
+Qed.
+
+(** The result stands for exactly the reals that both inputs stand for. *)
+Theorem iv_compose_exact :
+  forall a b r, iv_compose a b = Some r ->
+  forall x, contains r x <-> contains a x /\ contains b x.
+Proof.
+  intros a b r E x; unfold iv_compose in E.
+  destruct (Rle_dec _ _) as [L|L]; [|discriminate].
+  inversion E; subst; clear E.
+  rewrite contains_mid, !contains_between.
+  pose proof (Rmax_l (iv_lo a) (iv_lo b)); pose proof (Rmax_r (iv_lo a) (iv_lo b)).
+  pose proof (Rmin_l (iv_hi a) (iv_hi b)); pose proof (Rmin_r (iv_hi a) (iv_hi b)).
+  split; [intros Hr; lra|].
+  intros [[A1 A2] [B1 B2]]; split.
+  - apply Rmax_lub; lra.
+  - apply Rmin_glb; lra.
+Qed.
+
+(** A real that both inputs stand for: compose succeeds and keeps it. *)
+Theorem iv_compose_encloses :
+  forall a b x, contains a x -> contains b x ->
+  exists r, iv_compose a b = Some r /\ contains r x.
+Proof.
+  intros a b x Ha Hb.
+  assert (L : Rmax (iv_lo a) (iv_lo b) <= Rmin (iv_hi a) (iv_hi b)).
+  { rewrite contains_between in Ha, Hb.
+    apply Rle_trans with x; [apply Rmax_lub | apply Rmin_glb]; lra. }
+  unfold iv_compose; destruct (Rle_dec _ _) as [_|N]; [|contradiction].
+  eexists; split; [reflexivity|].
+  apply (iv_compose_exact a b); [|now split].
+  unfold iv_compose; destruct (Rle_dec _ _) as [_|N]; [reflexivity|contradiction].
+Qed.
+
+(** The error is only raised for contradictory evidence. *)
+Theorem iv_compose_none :
+  forall a b, iv_compose a b = None -> ~ exists x, contains a x /\ contains b x.
+Proof.
+  intros a b E [x [Ha Hb]].
+  destruct (iv_compose_encloses a b x Ha Hb) as (r & E' & _).
+  rewrite E in E'; discriminate.
+Qed.
+
+Theorem iv_compose_comm : forall a b, iv_compose a b = iv_compose b a.
+Proof. intros a b; unfold iv_compose; now rewrite Rmax_comm, Rmin_comm. Qed.
+
+(** The intersection is never wider than the tighter input. *)
+Theorem iv_compose_unc_le_min :
+  forall a b r, iv_compose a b = Some r -> unc r <= Rmin (unc a) (unc b).
+Proof.
+  intros a b r E; unfold iv_compose in E.
+  destruct (Rle_dec _ _) as [L|L]; [|discriminate].
+  inversion E; subst; clear E; cbn [unc].
+  pose proof (Rmax_l (iv_lo a) (iv_lo b)); pose proof (Rmax_r (iv_lo a) (iv_lo b)).
+  pose proof (Rmin_l (iv_hi a) (iv_hi b)); pose proof (Rmin_r (iv_hi a) (iv_hi b)).
+  unfold iv_lo, iv_hi in *.
+  apply Rmin_glb; lra.
+Qed.
+
+(** Monotone under inclusion: wider inputs give a wider result, and a
+    compose that succeeds on narrower inputs also succeeds on wider ones. *)
+Theorem iv_compose_mono :
+  forall a a' b b' r,
+  (forall x, contains a x -> contains a' x) ->
+  (forall x, contains b x -> contains b' x) ->
+  iv_compose a b = Some r ->
+  exists r', iv_compose a' b' = Some r' /\ (forall x, contains r x -> contains r' x).
+Proof.
+  intros a a' b b' r Sa Sb E.
+  assert (Vr : valid r).
+  { unfold iv_compose in E; destruct (Rle_dec _ _) as [L|L]; [|discriminate].
+    inversion E; subst; unfold valid; cbn [unc]; lra. }
+  destruct (proj1 (iv_compose_exact a b r E (nom r)) (contains_nom r Vr)) as [Ha Hb].
+  destruct (iv_compose_encloses a' b' (nom r) (Sa _ Ha) (Sb _ Hb)) as (r' & E' & _).
+  exists r'; split; [exact E'|].
+  intros x Hx.
+  apply (iv_compose_exact a' b' r' E').
+  destruct (proj1 (iv_compose_exact a b r E x) Hx) as [Hxa Hxb].
+  split; [now apply Sa | now apply Sb].
+Qed.

@@ -5,7 +5,8 @@
     implements them (evaluated in exact real arithmetic) and proves their
     algebraic properties: non-negativity of [u], involution of [flip],
     commutativity of [compose], composition with a certain value, the
-    uncertainty reduction of [compose], and monotonicity of [add]/[mul]. *)
+    uncertainty reduction of [compose], and monotonicity of [add]/[mul] and
+    of [compose]. *)
 
 From Coq Require Import Reals Psatz.
 Open Scope R_scope.
@@ -241,4 +242,119 @@ Proof.
   - rewrite !(Rabs_right u1), !(Rabs_right u2), (Rabs_right u1'), (Rabs_right u2')
       by lra.
     apply Rmult_le_compat; lra.
+Qed.
+
+(** ** Monotonicity of compose
+
+    The composed uncertainty grows with each input uncertainty, and the
+    composed nominal value grows with each input nominal value.  Both hold
+    for the option-valued [nu_compose] in every case of the Go case split
+    (certain values, contradiction, formula). *)
+
+Lemma compose_formula_unc_mono :
+  forall n1 u1 u1' n2 u2 u2', 0 < u1 <= u1' -> 0 < u2 <= u2' ->
+  unc (compose_formula (mkNU n1 u1) (mkNU n2 u2))
+    <= unc (compose_formula (mkNU n1 u1') (mkNU n2 u2')).
+Proof.
+  intros n1 u1 u1' n2 u2 u2' H1 H2; unfold compose_formula; cbn [nom unc].
+  apply sqrt_le_1_alt.
+  assert (A : 0 < u1 ^ 2 <= u1' ^ 2) by (split; nra).
+  assert (B : 0 < u2 ^ 2 <= u2' ^ 2) by (split; nra).
+  set (a := u1 ^ 2) in *; set (a' := u1' ^ 2) in *;
+  set (b := u2 ^ 2) in *; set (b' := u2' ^ 2) in *.
+  assert (D : 0 < a + b) by lra.
+  assert (D' : 0 < a' + b') by lra.
+  unfold Rdiv.
+  apply (Rmult_le_reg_r ((a + b) * (a' + b'))); [nra|].
+  replace (a * b * / (a + b) * ((a + b) * (a' + b'))) with (a * b * (a' + b'))
+    by (field; lra).
+  replace (a' * b' * / (a' + b') * ((a + b) * (a' + b'))) with (a' * b' * (a + b))
+    by (field; lra).
+  assert (E1 : (a * a') * b <= (a * a') * b')
+    by (apply Rmult_le_compat_l; [apply Rmult_le_pos|]; lra).
+  assert (E2 : (b * b') * a <= (b * b') * a')
+    by (apply Rmult_le_compat_l; [apply Rmult_le_pos|]; lra).
+  replace (a * b * (a' + b')) with ((a * a') * b + (b * b') * a) by ring.
+  replace (a' * b' * (a + b)) with ((a * a') * b' + (b * b') * a') by ring.
+  lra.
+Qed.
+
+(** The composed uncertainty is monotone non-decreasing in both input
+    uncertainties (for the same nominal values). *)
+Theorem nu_compose_unc_mono :
+  forall n1 u1 u1' n2 u2 u2' r r',
+  0 <= u1 <= u1' -> 0 <= u2 <= u2' ->
+  nu_compose (mkNU n1 u1) (mkNU n2 u2) = Some r ->
+  nu_compose (mkNU n1 u1') (mkNU n2 u2') = Some r' ->
+  unc r <= unc r'.
+Proof.
+  intros n1 u1 u1' n2 u2 u2' r r' H1 H2 E E'.
+  assert (P' : 0 <= unc r') by (exact (nu_compose_unc_nonneg _ _ _ E')).
+  unfold nu_compose in E, E'; cbn [nom unc] in E, E'.
+  destruct (Req_EM_T u1 0) as [Z1|Z1].
+  - (* the certain value wins: u = 0 *)
+    destruct (Req_EM_T u2 0);
+      [destruct (Req_EM_T n1 n2)|]; inversion E; subst; simpl; exact P'.
+  - destruct (Req_EM_T u2 0) as [Z2|Z2].
+    + inversion E; subst; simpl; exact P'.
+    + destruct (Req_EM_T u1' 0) as [Z1'|Z1']; [lra|].
+      destruct (Req_EM_T u2' 0) as [Z2'|Z2']; [lra|].
+      inversion E; inversion E'; subst.
+      apply compose_formula_unc_mono; lra.
+Qed.
+
+(** The composed nominal value of [compose_formula] is monotone
+    non-decreasing in each input nominal value. *)
+Lemma compose_formula_nom_mono :
+  forall n1 n1' u1 n2 n2' u2, 0 < u1 -> 0 < u2 -> n1 <= n1' -> n2 <= n2' ->
+  nom (compose_formula (mkNU n1 u1) (mkNU n2 u2))
+    <= nom (compose_formula (mkNU n1' u1) (mkNU n2' u2)).
+Proof.
+  intros n1 n1' u1 n2 n2' u2 H1 H2 L1 L2; unfold compose_formula; cbn [nom unc].
+  assert (D : 0 < u1 ^ 2 + u2 ^ 2) by nra.
+  unfold Rdiv; apply Rmult_le_compat_r; [left; now apply Rinv_0_lt_compat|].
+  assert (0 < u1 ^ 2) by nra; assert (0 < u2 ^ 2) by nra.
+  nra.
+Qed.
+
+(** The composed nominal value is monotone non-decreasing in both input
+    nominal values (for the same uncertainties), whenever both composes
+    succeed. *)
+Theorem nu_compose_nom_mono :
+  forall n1 n1' u1 n2 n2' u2 r r',
+  0 <= u1 -> 0 <= u2 -> n1 <= n1' -> n2 <= n2' ->
+  nu_compose (mkNU n1 u1) (mkNU n2 u2) = Some r ->
+  nu_compose (mkNU n1' u1) (mkNU n2' u2) = Some r' ->
+  nom r <= nom r'.
+Proof.
+  intros n1 n1' u1 n2 n2' u2 r r' H1 H2 L1 L2 E E'.
+  unfold nu_compose in E, E'; cbn [nom unc] in E, E'.
+  destruct (Req_EM_T u1 0) as [Z1|Z1]; destruct (Req_EM_T u2 0) as [Z2|Z2].
+  - destruct (Req_EM_T n1 n2); destruct (Req_EM_T n1' n2');
+      inversion E; inversion E'; subst; simpl; lra.
+  - inversion E; inversion E'; subst; simpl; lra.
+  - inversion E; inversion E'; subst; simpl; lra.
+  - inversion E; inversion E'; subst.
+    apply compose_formula_nom_mono; lra.
+Qed.
+
+(** Whatever case applies, a successful compose of valid values returns a
+    nominal value between n1 and n2. *)
+Theorem nu_compose_nom_between :
+  forall a b r, valid a -> valid b -> nu_compose a b = Some r ->
+  Rmin (nom a) (nom b) <= nom r <= Rmax (nom a) (nom b).
+Proof.
+  intros a b r Ha Hb E; unfold valid in *.
+  assert (M1 : Rmin (nom a) (nom b) <= nom a <= Rmax (nom a) (nom b))
+    by (split; [apply Rmin_l | apply Rmax_l]).
+  assert (M2 : Rmin (nom a) (nom b) <= nom b <= Rmax (nom a) (nom b))
+    by (split; [apply Rmin_r | apply Rmax_r]).
+  unfold nu_compose in E.
+  destruct (Req_EM_T (unc a) 0) as [Ea|Ea];
+  destruct (Req_EM_T (unc b) 0) as [Eb|Eb].
+  - destruct (Req_EM_T (nom a) (nom b)); inversion E; subst; exact M1.
+  - inversion E; subst; exact M1.
+  - inversion E; subst; exact M2.
+  - inversion E; subst.
+    apply compose_formula_nom_between; lra.
 Qed.

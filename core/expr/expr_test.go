@@ -121,12 +121,16 @@ func TestReuse(t *testing.T) {
 }
 
 // FuzzEval: any input either parses or gives a syntax error with a column
-// inside the text; a parsed expression evaluates in both modes to a valid
-// value or a structured error, never a panic; and "+-" means exactly "±".
+// inside the text; a parsed program evaluates in every mode to a valid
+// value or a structured error with a column, never a panic; and "+-" means
+// exactly "±".
 func FuzzEval(f *testing.F) {
 	for _, s := range []string{"(10 ± 0.5) * (20 ± 1) + 3 ± 0.2", "compose(1 ± 1, 2 ± 1)", "catch(1/0, 2)",
 		"flip(-(1.5(2)e3))", "1 / (1 ± 2)", "5 ± -1", "((", "1e308 * 10", "nan ± inf",
-		"5 +- 0.1", "5+-0.1", "5 + -0.1", "5 -+ 1", "(5) +- 1", "2*3+-1"} {
+		"5 +- 0.1", "5+-0.1", "5 + -0.1", "5 -+ 1", "(5) +- 1", "2*3+-1",
+		"x = 3 ± 0.1; y = 2 ± 0.2; corr(x, y) = 0.5; x*y - sqrt(x)", "2^-1^2", "-2**2", "5 ± 10%",
+		"a = 1 ± 0.1; b = 2 ± 0.1; cov(a, b) = [[0.01, 0.02], [0.02, 0.01]]; a + b", "x = 1; x / x", "atan2(1 ± 0.1, 0 ± 0.1)",
+		"min(1 ± 1, 2) + max(pi, e) + hypot(3, 4 ± 1) + pow(2, 0.5)", "tan(pi/2 ± 0.1)", "x = -1 ± 0.1; sqrt(x*x)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -141,11 +145,11 @@ func FuzzEval(f *testing.F) {
 			}
 			return
 		}
-		for _, m := range []nu.Mode{nu.ModeNU, nu.ModeInterval} {
+		for _, m := range nu.Modes {
 			v, err := e.Eval(m)
 			if err != nil {
-				if _, ok := nu.AsError(err); !ok {
-					t.Fatalf("Eval(%q): unstructured %v", s, err)
+				if ne, ok := nu.AsError(err); !ok || ne.Column < 1 || ne.Column > len([]rune(s))+1 {
+					t.Fatalf("Eval(%q, %s): %#v: want a structured error with a column in the text", s, m, err)
 				}
 				continue
 			}

@@ -11,17 +11,25 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Bundle format identification.
+// Bundle format identification. Writers write BundleVersion; readers read
+// every version from MinBundleVersion to BundleVersion. Version 2 adds the
+// entry mode "gum" (docs/ledger-format.md, §7); the entries' encoding is
+// the same in both, so every version-1 bundle still verifies.
 const (
-	BundleFormat  = "ebios-ledger-bundle"
-	BundleVersion = 1
+	BundleFormat     = "ebios-ledger-bundle"
+	BundleVersion    = 2
+	MinBundleVersion = 1
 )
+
+// bundleVersionOK reports whether this reader knows bundle version v.
+func bundleVersionOK(v int) bool { return v >= MinBundleVersion && v <= BundleVersion }
 
 // BundleHeader is everything in a bundle except the entries.
 type BundleHeader struct {
 	// Format is always [BundleFormat].
 	Format string `json:"format"`
-	// Version is [BundleVersion].
+	// Version is [BundleVersion] in what this package writes, and from
+	// [MinBundleVersion] to it in what it reads.
 	Version int `json:"version"`
 	// Origin is the log's origin.
 	Origin string `json:"origin"`
@@ -177,8 +185,8 @@ func NewBundleReader(r io.Reader) (*BundleReader, error) {
 			if err != nil || strconv.Itoa(h.Version) != string(v) {
 				return nil, br.errf("member \"version\" must be an integer, got %s", truncate(string(v), 20))
 			}
-			if h.Version != BundleVersion {
-				return nil, newErr(CodeBundle, "bundle version "+itoa(h.Version)+" is not supported (this reader knows version "+itoa(BundleVersion)+")", "",
+			if !bundleVersionOK(h.Version) {
+				return nil, newErr(CodeBundle, "bundle version "+itoa(h.Version)+" is not supported (this reader knows versions "+itoa(MinBundleVersion)+" to "+itoa(BundleVersion)+")", "",
 					"use a newer eBIOS to verify this bundle")
 			}
 			continue

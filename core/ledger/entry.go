@@ -28,6 +28,10 @@ const (
 const (
 	ModeNU       = "nu"
 	ModeInterval = "interval"
+	// ModeGUM is first-order propagation with correlations. Entries in
+	// this mode appear from format version 2 on: a bundle of version 1
+	// holding one fails verification.
+	ModeGUM = "gum"
 )
 
 // Level is the severity of a guard event.
@@ -168,9 +172,9 @@ func (d *Draft) validate() *invalidField {
 		return f
 	}
 	switch d.Mode {
-	case "", ModeNU, ModeInterval:
+	case "", ModeNU, ModeInterval, ModeGUM:
 	default:
-		return &invalidField{"mode", "unknown mode " + quote(d.Mode) + ` (want "nu", "interval" or empty)`}
+		return &invalidField{"mode", "unknown mode " + quote(d.Mode) + ` (want "nu", "interval", "gum" or empty)`}
 	}
 	if len(d.Expression) > MaxExpressionLen || !utf8.ValidString(d.Expression) {
 		return &invalidField{"expression", "expression must be valid UTF-8 of at most " + itoa(MaxExpressionLen) + " bytes"}

@@ -188,9 +188,9 @@ func (b *Bundle) Verify(pinned note.Verifier, opts *VerifyOptions) (*Report, err
 		opts = new(VerifyOptions)
 	}
 	rep := &Report{Key: keyString(pinned)}
-	if b.Format != BundleFormat || b.Version != BundleVersion {
+	if b.Format != BundleFormat || !bundleVersionOK(b.Version) {
 		return rep.fail(&Failure{Index: -1, Check: CheckFormat, Code: CodeBundle,
-			Reason: "not an " + BundleFormat + " of version " + itoa(BundleVersion)})
+			Reason: "not an " + BundleFormat + " of version " + itoa(MinBundleVersion) + " to " + itoa(BundleVersion)})
 	}
 	cv, f := openBundle(rep, &b.BundleHeader, pinned, opts)
 	if f != nil {
@@ -248,6 +248,7 @@ func openBundle(rep *Report, h *BundleHeader, pinned note.Verifier, opts *Verify
 		every = 1024
 	}
 	cv := newChainVerifier(c, pinned, opts.Progress, every)
+	cv.version = h.Version
 	if v, ok := pinned.(*Verifier); ok && opts.Signatures != nil {
 		cv.sigs = &deferredSigs{checker: opts.Signatures, pub: v.pub}
 	}
@@ -360,6 +361,7 @@ type chainVerifier struct {
 	progFn   func(done, total int64)
 	progStep int64
 	sigs     *deferredSigs // nil: signatures are checked one by one, in order
+	version  int           // the bundle's format version
 }
 
 func newChainVerifier(c Checkpoint, pinned note.Verifier, progress func(int64, int64), every int64) *chainVerifier {
@@ -407,6 +409,9 @@ func (cv *chainVerifier) check(e *Entry) *Failure {
 	}
 	if f := e.Draft.validate(); f != nil {
 		return failure(i, CheckFields, errInvalid("entry %d: %s: %s", i, f.field, f.reason))
+	}
+	if e.Mode == ModeGUM && cv.version < 2 {
+		return failure(i, CheckFields, errInvalid("entry %d: mode: \"gum\" needs bundle version 2, and this bundle says version %d", i, cv.version))
 	}
 	if e.Index != uint64(i) {
 		what := "an entry is missing or the entries are out of order"

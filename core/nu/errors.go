@@ -26,6 +26,7 @@ const (
 	CodeContradiction = "NUCORE_006" // compose of incompatible certain values / disjoint intervals
 	CodeBadMode       = "NUCORE_007" // unknown mode name
 	CodeBadConstant   = "NUCORE_008" // non-finite exact constant
+	CodeDomain        = "NUCORE_009" // argument outside the function's domain
 	CodeSyntax        = "NUCORE_010" // malformed text
 )
 
@@ -126,4 +127,13 @@ func errBadConstant(k float64) *Error {
 		Message:     "exact constant must be finite",
 		Details:     fmt.Sprintf("got %v", k),
 		Remediation: "use a finite constant"}
+}
+
+// errDomain reports an argument outside the domain of the function fn (its
+// name, such as "ln"); details says which rule was broken.
+func errDomain(fn, details string) *Error {
+	return &Error{Code: CodeDomain, Category: CategoryOperation,
+		Message:     fn + ": argument outside the function's domain",
+		Details:     details,
+		Remediation: "keep the argument inside the domain: in interval mode the whole interval [n-u, n+u] must lie in it (ln needs n-u > 0, sqrt n-u >= 0), in nu mode the nominal must, with a finite derivative when u > 0"}
 }

@@ -27,15 +27,15 @@ func TestFormatOutward(t *testing.T) {
 		{MustNew(5, 0.25), 2, "5.00 ± 0.25"}, // exact: no widening
 		{MustNew(30, 1.5), 2, "30.0 ± 1.5"},
 		{MustNew(200, 14.150971698084906), 2, "200 ± 15"},
-		{MustNew(1.23456, 0.00996), 2, "1.235 ± 0.011"},                  // n moves by 0.00044: u grows to cover it
-		{MustNew(9.87, 0.0996), 1, "9.9 ± 0.2"},                          // 9.87 → 9.9 shifts by 0.03
-		{MustNew(0.0996, 0.0996), 2, "0.10 ± 0.10"},                      // [0, 0.1992] inside [0, 0.2]
-		{MustNew(9.96, 0.996), 2, "10.0 ± 1.1"},                          // the carry 0.996 → 1.0 moves the place
-		{MustNew(123456, 14150), 2, "123000 ± 15000"},                    // integer layout
-		{MustNew(-0.000123, 0.0000045), 2, "-0.0001230 ± 0.0000046"},     // -0.000123 is not a float
-		{MustNew(6.02214076e23, 1.2e18), 2, "6.022141e23 ± 0.000013e23"}, // scientific layout
-		{MustNew(1e-320, 5e-324), 2, "9.9999e-321 ± 0.0050e-321"},        // subnormals
-		{MustNew(1e300, 2e299), 2, "1.00e300 ± 0.21e300"},
+		{MustNew(1.23456, 0.00996), 2, "1.235 ± 0.011"},             // n moves by 0.00044: u grows to cover it
+		{MustNew(9.87, 0.0996), 1, "9.9 ± 0.2"},                     // 9.87 → 9.9 shifts by 0.03
+		{MustNew(0.0996, 0.0996), 2, "0.10 ± 0.10"},                 // [0, 0.1992] inside [0, 0.2]
+		{MustNew(9.96, 0.996), 2, "10.0 ± 1.1"},                     // the carry 0.996 → 1.0 moves the place
+		{MustNew(123456, 14150), 2, "123000 ± 15000"},               // integer layout
+		{MustNew(-0.000123, 0.0000045), 2, "-1.230e-4 ± 4.6e-6"},    // -0.000123 is not a float; E = -4: scientific
+		{MustNew(6.02214076e23, 1.2e18), 2, "6.022141e23 ± 1.3e18"}, // scientific layout, each number with its exponent
+		{MustNew(1e-320, 5e-324), 2, "9.9999e-321 ± 5.0e-324"},      // subnormals
+		{MustNew(1e300, 2e299), 2, "1.00e300 ± 2.1e299"},
 		{MustNew(-0.001, 0.1), 2, "-0.00 ± 0.11"},
 		{MustNew(3, 0), 2, "3"},
 		{MustNew(0.1, 0), 2, "0.1"},
@@ -231,7 +231,7 @@ func sigDigits(x string) int {
 
 // lastUnit returns the value of one unit in the last digit of a decimal
 // numeral such as "0.15", "21", "15000" (counting the last non-zero digit of
-// an integer) or "0.000013e23".
+// an integer) or "1.3e18".
 func lastUnit(x string) *big.Rat {
 	m, e, _ := strings.Cut(x, "e")
 	exp := 0
@@ -243,7 +243,7 @@ func lastUnit(x string) *big.Rat {
 	} else {
 		exp += len(m) - len(strings.TrimRight(m, "0"))
 	}
-	return pow10(exp)
+	return ratPow10(exp)
 }
 
 // TestFormatOutwardEnclosesMany runs the check of

@@ -5,33 +5,47 @@ import "strconv"
 // Mode selects the algebra an operation uses.
 type Mode uint8
 
-// The two modes. The zero Mode is ModeNU.
+// The modes. The zero Mode is ModeNU.
 const (
 	// ModeNU is the eBIOS N/U algebra: quadrature propagation of standard
 	// uncertainties of independent inputs.
 	ModeNU Mode = iota
 	// ModeInterval is rigorous interval arithmetic with outward rounding.
 	ModeInterval
+	// ModeGUM is first-order (linear) propagation as the GUM describes it.
+	// An expression in this mode tracks the correlations between its
+	// variables (package core/gum); the operations on single values here
+	// treat their arguments as independent, which is where GUM and nu
+	// differ only in the product: GUM drops nu's second-order term u1·u2.
+	ModeGUM
 )
 
-// String returns "nu" or "interval".
+// Modes lists every mode, the default first.
+var Modes = []Mode{ModeNU, ModeInterval, ModeGUM}
+
+// String returns "nu", "interval" or "gum".
 func (m Mode) String() string {
-	if m == ModeInterval {
+	switch m {
+	case ModeInterval:
 		return "interval"
+	case ModeGUM:
+		return "gum"
 	}
 	return "nu"
 }
 
-// ParseMode parses "nu" or "interval" (the empty string means "nu").
+// ParseMode parses "nu", "interval" or "gum" (the empty string means "nu").
 func ParseMode(s string) (Mode, error) {
 	switch s {
 	case "", "nu":
 		return ModeNU, nil
 	case "interval":
 		return ModeInterval, nil
+	case "gum":
+		return ModeGUM, nil
 	}
 	return 0, &Error{Code: CodeBadMode, Category: CategoryValidation,
-		Message: "unknown mode " + strconv.Quote(s), Remediation: `use "nu" or "interval"`}
+		Message: "unknown mode " + strconv.Quote(s), Remediation: `use "nu", "interval" or "gum"`}
 }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -65,8 +79,11 @@ func (m Mode) Sub(a, b Value) (Value, error) {
 
 // Mul returns a · b in mode m.
 func (m Mode) Mul(a, b Value) (Value, error) {
-	if m == ModeInterval {
+	switch m {
+	case ModeInterval:
 		return IntervalMul(a, b)
+	case ModeGUM:
+		return MulFirstOrder(a, b)
 	}
 	return Mul(a, b)
 }

@@ -65,6 +65,19 @@ func Mul(a, b Value) (Value, error) {
 	return Value{n, u}, nil
 }
 
+// MulFirstOrder returns a · b by first-order propagation for independent
+// inputs, as the GUM does: (n1·n2, √((n1·u2)² + (n2·u1)²)). It is [Mul]
+// without the second-order term u1·u2, so it underestimates the spread of
+// a product of values whose relative uncertainties are not small.
+func MulFirstOrder(a, b Value) (Value, error) {
+	n := a.n * b.n
+	u := hypot2(mul0(math.Abs(a.n), b.u), mul0(math.Abs(b.n), a.u))
+	if math.IsInf(n, 0) || (math.IsInf(u, 1) && !math.IsInf(a.u, 1) && !math.IsInf(b.u, 1)) {
+		return Value{}, errOverflow("multiply")
+	}
+	return Value{n, u}, nil
+}
+
 // mulSlow handles products whose terms overflow or involve an infinite
 // uncertainty.
 func mulSlow(a, b Value) (Value, error) {

@@ -22,7 +22,11 @@ type Literal struct {
 // the number of bytes it used. It returns a NUCORE_010 *Error, with Column
 // counted in bytes from the start of s plus one, when s does not start with a
 // well-formed literal.
-func ScanLiteral(s string) (Literal, int, error) {
+func ScanLiteral(s string) (Literal, int, error) { return scanLiteral(s, 0) }
+
+// scanLiteral is ScanLiteral for the literal times 10^shift, read exactly (as
+// the decimal with its exponent raised by shift).
+func scanLiteral(s string, shift int) (Literal, int, error) {
 	if w := scanWord(s); w > 0 {
 		switch strings.ToLower(s[:w]) {
 		case "nan":
@@ -80,6 +84,7 @@ func ScanLiteral(s string) (Literal, int, error) {
 		exp, _ = strconv.Atoi(s[i+1 : j+d])
 		i = j + d
 	}
+	exp += shift
 	lit := Literal{}
 	var err error
 	lit.N, err = strconv.ParseFloat(mant+"e"+strconv.Itoa(exp), 64)
@@ -140,38 +145,96 @@ func syntaxErr(col int, msg string) *Error {
 
 // Parse reads one value written as "5 ± 0.1", "5+/-0.1", "5 +- 0.1",
 // "-5.23(12)", "1.5(2)e3" or "5" (an exact value); see [ScanPlusMinus] for
-// the spellings of ±. Spaces around the parts are ignored. It returns a
+// the spellings of ±. It also reads the typeset forms [Value.FormatStyle]
+// writes with Unicode set: a number may be followed by "×10" and a
+// superscript exponent ("1.230(20)×10⁻⁴", "1.2×10⁻⁴ ± 2×10⁻⁶"), and a value
+// may be written "(1.230 ± 0.020)×10⁻⁴", the factor applying to both numbers.
+// Every such number is read exactly as the decimal it spells, rounded once to
+// the nearest float64. Spaces around the parts are ignored. It returns a
 // NUCORE_010 *Error pointing at the column of a syntax error, and the
 // validation errors of [New] (NUCORE_001 for "5 ± -1").
 func Parse(s string) (Value, error) {
 	p := parser{s: s}
 	p.space()
-	n, hasU, u, err := p.signed()
+	var n, u float64
+	var err error
+	if p.i < len(p.s) && p.s[p.i] == '(' {
+		n, u, err = p.grouped()
+	} else {
+		n, u, err = p.value(0)
+	}
 	if err != nil {
 		return Value{}, err
 	}
 	p.space()
+	if p.i < len(p.s) {
+		return Value{}, syntaxErr(p.col(), "unexpected "+strconv.Quote(truncate(p.s[p.i:], 20))+" after the value")
+	}
+	return New(n, u)
+}
+
+// value reads "n", "n(u)" or "n ± u", each number times 10^shift.
+func (p *parser) value(shift int) (n, u float64, err error) {
+	n, hasU, u, err := p.signed(shift)
+	if err != nil {
+		return 0, 0, err
+	}
+	p.space()
 	if pm := ScanPlusMinus(p.s[p.i:]); pm > 0 {
 		if hasU {
-			return Value{}, syntaxErr(p.col(), "a value in concise notation already has its uncertainty")
+			return 0, 0, syntaxErr(p.col(), "a value in concise notation already has its uncertainty")
 		}
 		p.i += pm
 		p.space()
 		uCol := p.col()
 		var uHasU bool
-		u, uHasU, _, err = p.signed()
+		u, uHasU, _, err = p.signed(shift)
 		if err != nil {
-			return Value{}, err
+			return 0, 0, err
 		}
 		if uHasU {
-			return Value{}, syntaxErr(uCol, "the uncertainty cannot itself have an uncertainty")
+			return 0, 0, syntaxErr(uCol, "the uncertainty cannot itself have an uncertainty")
 		}
-		p.space()
 	}
-	if p.i < len(p.s) {
-		return Value{}, syntaxErr(p.col(), "unexpected "+strconv.Quote(truncate(p.s[p.i:], 20))+" after the value")
+	return n, u, nil
+}
+
+// grouped reads "(n ± u)" with an optional "×10⁻⁴" after it.
+func (p *parser) grouped() (n, u float64, err error) {
+	open := p.i
+	p.i++
+	p.space()
+	inner := p.i
+	if n, u, err = p.value(0); err != nil {
+		return 0, 0, err
 	}
-	return New(n, u)
+	if !containsPlusMinus(p.s[inner:p.i]) {
+		return 0, 0, syntaxErr(p.col(), `a value in parentheses is written "(n ± u)", as in (1.230 ± 0.020)×10⁻⁴`)
+	}
+	p.space()
+	if p.i >= len(p.s) || p.s[p.i] != ')' {
+		return 0, 0, syntaxErr(p.col(), `expected ")" to close the "(" at column `+strconv.Itoa(utf8.RuneCountInString(p.s[:open])+1))
+	}
+	p.i++
+	end := p.i
+	e, w, ok := scanTimesTen(p.s[p.i:])
+	if !ok {
+		return n, u, nil
+	}
+	p.i = inner // read the numbers again, scaled
+	n, u, err = p.value(e)
+	p.i = end + w
+	return n, u, err
+}
+
+// containsPlusMinus reports whether s contains a spelling of ±.
+func containsPlusMinus(s string) bool {
+	for i := range len(s) {
+		if ScanPlusMinus(s[i:]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 type parser struct {
@@ -187,21 +250,28 @@ func (p *parser) space() {
 	}
 }
 
-// signed scans an optionally signed literal: nominal, whether it had a concise
-// uncertainty, and that uncertainty.
-func (p *parser) signed() (float64, bool, float64, error) {
+// signed scans an optionally signed literal times 10^shift, and a "×10⁻⁴"
+// after it: nominal, whether it had a concise uncertainty, and that
+// uncertainty.
+func (p *parser) signed(shift int) (float64, bool, float64, error) {
 	neg := false
 	if p.i < len(p.s) && (p.s[p.i] == '-' || p.s[p.i] == '+') {
 		neg = p.s[p.i] == '-'
 		p.i++
 	}
 	col := p.col()
-	lit, w, err := ScanLiteral(p.s[p.i:])
+	lit, w, err := scanLiteral(p.s[p.i:], shift)
 	if err != nil {
 		e := err.(*Error)
 		c := *e
 		c.Column += col - 1
 		return 0, false, 0, &c
+	}
+	if c := p.s[p.i]; c >= '0' && c <= '9' || c == '.' { // a number, not nan or inf
+		if e, ew, ok := scanTimesTen(p.s[p.i+w:]); ok {
+			lit, _, _ = scanLiteral(p.s[p.i:], shift+e)
+			w += ew
+		}
 	}
 	p.i += w
 	if neg {

@@ -105,7 +105,7 @@ func TestAttestationRoundTrip(t *testing.T) {
 	if d.Operation != "proofs.attest" || d.Mode != "" || d.Output != nil || len(d.Inputs) != 0 || !d.Invariant.OK {
 		t.Fatalf("draft %+v", d)
 	}
-	want := "proofs-manifest-root:" + m.Root + " files:" + strconv.Itoa(len(m.Files)) + " theorems:54 coq:8.16.1 flocq:4.1.0"
+	want := "proofs-manifest-root:" + m.Root + " files:" + strconv.Itoa(len(m.Files)) + " theorems:76 coq:8.16.1 flocq:4.1.0"
 	if d.Expression != want {
 		t.Fatalf("expression %q, want %q", d.Expression, want)
 	}
@@ -298,7 +298,7 @@ func TestVerifyAttestationRejects(t *testing.T) {
 		}, "attests manifest root " + other + ", but the manifest's root is " + m.Root},
 		{"no root", func(e *ledger.Entry) { e.Expression = "1 + 2" }, "does not carry a proofs manifest root"},
 		{"counts changed", func(e *ledger.Entry) {
-			e.Expression = strings.Replace(e.Expression, "theorems:54", "theorems:55", 1)
+			e.Expression = strings.Replace(e.Expression, "theorems:76", "theorems:77", 1)
 		}, "is not"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

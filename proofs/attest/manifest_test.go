@@ -245,8 +245,8 @@ func TestMarshalIsDeterministic(t *testing.T) {
 	if !bytes.Equal(m2.Marshal(), b) {
 		t.Fatal("Parse then Marshal does not give the same bytes")
 	}
-	if len(m.Theorems) != 54 {
-		t.Errorf("%d theorems, want the 54 of proofs/theorems.txt", len(m.Theorems))
+	if len(m.Theorems) != 76 {
+		t.Errorf("%d theorems, want the 76 of proofs/theorems.txt", len(m.Theorems))
 	}
 }
 

@@ -26,7 +26,7 @@ type OpRequest struct {
 	// Inputs are the operands. add and mul take two or more (folded left),
 	// sub, div and compose exactly two, flip, catch and scale one.
 	Inputs []Input `json:"inputs,omitempty"`
-	// Mode is "nu" (default) or "interval".
+	// Mode is "nu" (default), "interval" or "gum".
 	Mode string `json:"mode,omitempty"`
 	// Factor is the exact constant of "scale".
 	Factor *float64 `json:"factor,omitempty"`

@@ -17,27 +17,49 @@ import (
 
 const calcHelp = `Evaluate an expression over n ± u values and print the result.
 
-Values are written 5 ± 0.1, 5 +- 0.1, 5 +/- 0.1 or 5.0(1); a bare number is
-an exact constant. "+-" is ± only with nothing between its two signs: 5+-0.1
-is 5 ± 0.1, while 5 + -0.1 (with a space) adds -0.1. Operators: + - * / and
-parentheses; ± binds tightest. Functions: compose(a, b), flip(a), catch(a),
-catch(a, default). The expression may span several arguments, and may start
-with "-" ('-5 ± 1'; or put it after "--"); "-" alone reads it from standard
-input.
+Values are written 5 ± 0.1, 5 +- 0.1, 5 +/- 0.1, 5.0(1) or 5 ± 2% (a relative
+uncertainty); a bare number is an exact constant. "+-" is ± only with nothing
+between its two signs: 5+-0.1 is 5 ± 0.1, while 5 + -0.1 (with a space) adds
+-0.1. Operators: + - * / and ^ or ** (powers: -2^2 is -4, 2^3^2 is 2^9), with
+parentheses; ± binds tightest. The expression may span several arguments, and
+may start with "-" ('-5 ± 1'; or put it after "--"); "-" alone reads it from
+standard input.
+
+Functions: FUNCTIONS.
+Constants: pi (or π) and e.
+
+Variables and correlations: statements separated by ";" come before the
+expression, as in
+  x = 3 ± 0.1; y = 2 ± 0.2; corr(x, y) = 0.5; x*y - x
+  a = 1 ± 0.1; b = 2 ± 0.2; cov(a, b) = [[0.01, 0.01], [0.01, 0.04]]; a/b
+A variable is one quantity. In gum mode it is propagated exactly to first
+order with its correlations: x - x is 0 and x*x is x^2. nu and interval modes
+treat distinct subexpressions as independent (the dependency problem); there
+identical subexpressions of variables are recognised (x - x is 0, x/x is 1,
+x*x is x^2) but x*y - x is not simplified. corr and cov need gum mode.
 
 Modes:
   nu        (default) the N/U algebra: uncertainties add in quadrature, as
             standard uncertainties of independent inputs do. Not a worst-case
             bound: intervals are enclosed only with a factor √2 (add), √3 (multiply).
+            Functions propagate to first order: f(n ± u) = f(n) ± |f'(n)|·u.
   interval  rigorous interval arithmetic, rounded outward: [n-u, n+u] contains
             every exact result. The text form is rounded outward too: the
             shown interval contains the computed one (200 ± 20.5 shows as
             200 ± 21). --json and --full print the float64 values (in the
             shortest form that reads back exactly).
+  gum       first-order propagation as the GUM describes it (Python's
+            "uncertainties" package computes the same), with correlations.
+
+Output: u to --digits significant digits (2), n rounded to match, or by the
+Particle Data Group rule with --pdg; --notation auto (fixed for moderate
+magnitudes, 1.230e-4 ± 2.0e-6 otherwise), fixed, sci or concise (1.230(20)e-4).
 
 Examples:
   ebios calc '(10 ± 0.5) * (20 ± 1) + 3 ± 0.2'
   ebios calc --mode interval --json '(10 ± 0.5) * (20 ± 1)'
+  ebios calc 'sqrt(2 ± 0.1) * sin(pi/6 ± 1%)'
+  ebios calc --mode gum 'x = 3 ± 0.1; y = 2 ± 0.2; corr(x, y) = 0.5; x*y - x'
   ebios calc 'compose(10.1 ± 0.2, 9.9 ± 0.1)'
 
 With --log the computation is recorded as a signed entry in the ledger in
@@ -68,11 +90,13 @@ type logged struct {
 }
 
 func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("calc", "[--mode nu|interval] [--json] [--full] [--log --data-dir DIR --key FILE [--parent OPID]] EXPRESSION", calcHelp, stderr)
-	modeName := fs.String("mode", "nu", "algebra: nu or interval")
+	fs := newFlags("calc", "[--mode nu|interval|gum] [--json] [--full] [--pdg] [--notation N] [--log --data-dir DIR --key FILE [--parent OPID]] EXPRESSION", calcHelpText(), stderr)
+	modeName := fs.String("mode", "nu", "algebra: nu, interval or gum")
 	asJSON := fs.Bool("json", false, `print {"n":…,"u":…,"mode":…} (an infinite u is "+Inf")`)
 	full := fs.Bool("full", false, "print n and u at full precision instead of u to 2 significant digits")
 	digits := fs.Int("digits", 2, "significant digits of u in the text form")
+	pdg := fs.Bool("pdg", false, "round u to 1 or 2 significant digits by the Particle Data Group rule (instead of --digits)")
+	notation := fs.String("notation", "auto", "number notation of the text form: auto, fixed, sci or concise")
 	log := fs.Bool("log", false, "record the computation in the ledger (needs --key)")
 	dataDir := dataDirFlag(fs, "data", "data directory of the ledger (with --log)")
 	keyFile := fs.String("key", "", "signer key file of the ledger (with --log)")
@@ -93,6 +117,11 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	mode, err := nu.ParseMode(*modeName)
 	if err != nil {
+		fmt.Fprintf(stderr, "ebios calc: %v\n", err)
+		return exitError{exitUsage}
+	}
+	style := nu.Style{Digits: *digits, PDG: *pdg}
+	if style.Notation, err = parseNotation(*notation); err != nil {
 		fmt.Fprintf(stderr, "ebios calc: %v\n", err)
 		return exitError{exitUsage}
 	}
@@ -118,7 +147,7 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return reportErr(stdout, stderr, *asJSON, src, err)
 	}
-	text := v.FormatIn(mode, *digits) // outward in interval mode
+	text := v.FormatStyle(mode, style) // outward in interval mode
 	if *full {
 		text = v.FormatFull()
 	}
@@ -139,6 +168,50 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintf(stdout, "logged as entry %d, op id %s\n", out.Entry.Index, out.Entry.OpID)
 	}
 	return nil
+}
+
+// calcHelpText is calcHelp with the function list of core/expr.
+func calcHelpText() string {
+	var names []string
+	for _, f := range expr.Functions {
+		if f.Args != "" {
+			names = append(names, f.Name+f.Args)
+		}
+	}
+	// Wrapped at 78 columns, the first line after "Functions: ".
+	var b strings.Builder
+	col := len("Functions: ")
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(",")
+			col++
+			if col+1+len(n) > 78 {
+				b.WriteString("\n")
+				col = 0
+			} else {
+				b.WriteString(" ")
+				col++
+			}
+		}
+		b.WriteString(n)
+		col += len(n)
+	}
+	return strings.Replace(calcHelp, "FUNCTIONS", b.String(), 1)
+}
+
+// parseNotation reads --notation.
+func parseNotation(s string) (nu.Notation, error) {
+	switch s {
+	case "auto":
+		return nu.NotationAuto, nil
+	case "fixed":
+		return nu.NotationFixed, nil
+	case "sci", "scientific":
+		return nu.NotationScientific, nil
+	case "concise":
+		return nu.NotationConcise, nil
+	}
+	return 0, fmt.Errorf("unknown notation %q: use auto, fixed, sci or concise", s)
 }
 
 // exprArgs lets an expression start with "-", as in `ebios calc '-5 ± 1'`,

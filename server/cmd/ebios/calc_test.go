@@ -130,3 +130,45 @@ func TestCalcIntervalOutward(t *testing.T) {
 		t.Errorf("--json: %s", stdout)
 	}
 }
+
+// TestCalcFormulas: functions, powers, relative uncertainties, variables,
+// the gum mode with correlations, and the reporting styles, as a user types
+// them.
+func TestCalcFormulas(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"calc", "sqrt(2 ± 0.1) * sin(pi/6 ± 1%)"}, "0.707 ± 0.019  (nu)\n"},
+		{[]string{"calc", "(3 ± 0.1)^2"}, "9.00 ± 0.60  (nu)\n"},
+		{[]string{"calc", "-2**2"}, "-4  (nu)\n"},
+		{[]string{"calc", "5 ± 10%"}, "5.00 ± 0.50  (nu)\n"},
+		{[]string{"calc", "--mode", "gum", "x = 3 ± 0.1; y = 2 ± 0.2; corr(x, y) = 0.5; x*y - x"}, "3.00 ± 0.66  (gum)\n"},
+		{[]string{"calc", "--mode", "gum", "x = 3 ± 0.1; x - x"}, "0  (gum)\n"},
+		{[]string{"calc", "--mode", "interval", "x = 3 ± 0.1; x - x"}, "0  (interval)\n"},
+		{[]string{"calc", "1.23e-4 ± 2e-6"}, "1.230e-4 ± 2.0e-6  (nu)\n"},
+		{[]string{"calc", "--notation", "concise", "1.23e-4 ± 2e-6"}, "1.230(20)e-4  (nu)\n"},
+		{[]string{"calc", "--pdg", "10 ± 0.95"}, "10.0 ± 1.0  (nu)\n"},
+		{[]string{"calc", "--pdg", "10 ± 0.5"}, "10.0 ± 0.5  (nu)\n"},
+		{[]string{"calc", "--notation", "fixed", "1.23e-4 ± 2e-6"}, "0.0001230 ± 0.0000020  (nu)\n"},
+	}
+	for _, c := range cases {
+		stdout, stderr, code := runCLI(t, "", c.args...)
+		if code != 0 || stdout != c.want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %q", c.args, code, stdout, stderr, c.want)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"calc", "--notation", "roman", "1"}, "unknown notation"},
+		{[]string{"calc", "ln(-1 ± 0.1)"}, "NUCORE_009"},
+		{[]string{"calc", "x = 3 ± 0.1; y = 2 ± 0.2; corr(x, y) = 0.5; x + y"}, "only in gum mode"},
+	} {
+		_, stderr, code := runCLI(t, "", c.args...)
+		if code == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want an error with %q", c.args, code, stderr, c.want)
+		}
+	}
+}
