@@ -76,6 +76,9 @@ membench:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./core/nu -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./core/nu -run '^$$' -fuzz FuzzApply -fuzztime $(FUZZTIME)
+	$(GO) test ./core/nu -run '^$$' -fuzz FuzzFormatStyle -fuzztime $(FUZZTIME)
+	$(GO) test ./core/gum -run '^$$' -fuzz FuzzOps -fuzztime $(FUZZTIME)
 	$(GO) test ./core/expr -run '^$$' -fuzz FuzzEval -fuzztime $(FUZZTIME)
 	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME)
 	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzParseLeaf -fuzztime $(FUZZTIME)

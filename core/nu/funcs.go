@@ -175,6 +175,8 @@ func (f Func2) ValueDeriv(x, y float64) (fxy, dfdx, dfdy float64) {
 	case Func2Pow:
 		p := powNom(x, y)
 		switch {
+		case y == 0 && x > 0: // x^0 = 1 for every x, but not for every y
+			return p, 0, logNom(x)
 		case y == 0:
 			return p, 0, 0
 		case x == 0:

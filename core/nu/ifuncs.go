@@ -24,12 +24,16 @@ import (
 // 256-bit math/big reference over hundreds of thousands of points,
 // including the known hard regions, and fails when any exceeds its bound;
 // the test log reports the largest error seen and how many enclosures would
-// fail without the widening. Where package math is known to be inaccurate
-// it is not used: math.Asin and math.Acos form 1 - x·x and lose up to about
-// 2^10 ulps near ±1, math.Log2 cancels near 1, math.Tan returns x for |x| ≤
-// 1e-7 (an error of up to 15 units), and math.Sin and math.Cos reduce large
-// arguments with a 3-part π/4 whose error near a multiple of π far exceeds
-// one ulp of the result. Those are computed from the primitives below.
+// fail without the widening. Where package math is inaccurate it is not
+// used (errors measured against the reference, in units of 2^-52 relative):
+// math.Asin forms 1 - x·x and loses up to ~650 units near ±1, math.Acos
+// (π/2 - asin) up to ~10^7; math.Log2 cancels near 1 (~10^14); math.Tan
+// returns x for |x| ≤ 1e-7 (up to 15); math.Sin and math.Cos reduce
+// arguments below 2^29 with a 3-part π/4 and lose up to ~10^9 near multiples
+// of π. On amd64 math.Exp overflows from 709.44 on, not 709.78, and
+// math.Log misreads subnormal arguments (Go issue 56600). Those are
+// computed from the primitives below (see expNom, logNom, asinNom, acosNom,
+// log2Nom, reduce).
 const (
 	ulp52 = 0x1p-52
 
