@@ -8,9 +8,11 @@ import (
 // Interval mode of the elementary functions. The input n ± u stands for
 // the exact real interval [n-u, n+u]; the result's [n-u, n+u] contains f(x)
 // for every x in it. The ends are first rounded outward to floats
-// (Value.Lo, Value.Hi), which only widens the interval; f is then bounded
-// on monotone pieces, at the ends and at the interior extrema (0 for cosh,
-// k·π/2 for sin and cos), and those bounds are rounded outward.
+// (Value.Lo, Value.Hi), which only widens the interval (sin, cos and tan
+// instead reduce the nominal exactly and widen the reduced argument by u:
+// trigArgs); f is then bounded on monotone pieces, at the ends and at the
+// interior extrema (0 for cosh, k·π/2 for sin and cos), and those bounds are
+// rounded outward.
 //
 // Package math does not promise correct rounding. Every result taken from
 // it is widened by a stated bound: rel·|y| + absFloor, where rel is given
@@ -21,7 +23,7 @@ import (
 // exp, log, sin, cos on |x| ≤ π/4, atan; a few ulps for sinh, cosh, tanh,
 // which combine exp), doubled or more for margin. They are not proven here:
 // ifuncs_test.go measures the largest error of each function against a
-// 256-bit math/big reference over hundreds of thousands of points,
+// math/big reference (≥ 240 correct bits) over hundreds of thousands of points,
 // including the known hard regions, and fails when any exceeds its bound;
 // the test log reports the largest error seen and how many enclosures would
 // fail without the widening. Where package math is inaccurate it is not
