@@ -12,7 +12,7 @@ import (
 // SVG layout, in user units.
 const (
 	svgWidth  = 600
-	svgLabelW = 150 // left column with the labels
+	svgLabelW = 150 // left column with the labels: 18 characters of 13 px monospace
 	svgRight  = 16  // right margin
 	svgRowH   = 28
 	svgTop    = 8
@@ -86,7 +86,14 @@ func intervalSVG(o *Outcome) string {
 		y := float64(svgTop + i*svgRowH + svgRowH/2)
 		ys := ff(y)
 		b.WriteString(`<g class="row ` + r.cls + `">`)
-		b.WriteString(`<text class="label" x="` + itoa(svgLabelW-8) + `" y="` + ff(y+4) + `" text-anchor="end">` + html.EscapeString(truncate(r.label, 20)) + `</text>`)
+		// A label longer than the column is squeezed to fit (a typeset
+		// (1.230 ± 0.020)×10⁻⁴ must keep its exponent), and only a very
+		// long one is cut.
+		label, fit := truncate(r.label, 28), ""
+		if len([]rune(label)) > 18 {
+			fit = ` textLength="` + itoa(svgLabelW-10) + `" lengthAdjust="spacingAndGlyphs"`
+		}
+		b.WriteString(`<text class="label" x="` + itoa(svgLabelW-8) + `" y="` + ff(y+4) + `" text-anchor="end"` + fit + `>` + html.EscapeString(label) + `</text>`)
 		ru := r.v.RelativeUncertainty()
 		a, w := scale(-ru), scale(ru)
 		if w-a < 2 { // exact value or a very narrow interval: keep it visible

@@ -44,6 +44,8 @@ function exited(pid) {
 // compute types src into the Expression input, presses Enter and waits for
 // the result area to show either a value or an error for src.
 async function compute(page, src) {
+  // A mark that a page load would wipe: see expectComputedInBrowser.
+  await page.evaluate(() => { window.ebiosSamePage = true; });
   const input = page.getByLabel('Expression', { exact: true });
   await input.fill(src);
   await input.press('Enter');
@@ -71,11 +73,13 @@ async function expectValue(page, want, full, why) {
 }
 
 // The computation happened in the browser (wasm), not by a native form
-// submission that the server prerendered: the URL did not change and the
-// history (kept only in the browser) lists it.
+// submission that the server prerendered: the page was not loaded again
+// (the mark compute left is still there) and the history (kept only in the
+// browser) lists it. The address bar then holds the share link of it.
 async function expectComputedInBrowser(page, src, result) {
-  assert.ok(!new URL(page.url()).searchParams.has('e'),
-    `the form was submitted to the server (${page.url()}): the wasm app did not handle Enter`);
+  assert.ok(await page.evaluate(() => window.ebiosSamePage === true),
+    `the page was loaded again (${page.url()}): the form was submitted to the server, the wasm app did not handle Enter`);
+  assert.equal(new URL(page.url()).searchParams.get('e'), src, `the address bar is not the share link of ${src}: ${page.url()}`);
   const item = page.locator('section.history li', { hasText: src }).first();
   await item.waitFor();
   const text = await item.innerText();
