@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ebios/ebios/internal/pyuncertainties"
 )
 
 // The differential test: random expressions over shared, partly correlated
@@ -500,54 +502,6 @@ func relDiffScaled(a, b, scale float64) float64 {
 	return math.Abs(a-b) / math.Max(math.Max(math.Abs(a), math.Abs(b)), scale)
 }
 
-// pythonWithUncertainties returns a python3 that imports uncertainties and
-// numpy, installing Debian's python3-uncertainties with apt-get when none
-// does. It fails the test, never skips it, when it cannot.
-func pythonWithUncertainties(t *testing.T) string {
-	t.Helper()
-	find := func() string {
-		cands := []string{"/usr/bin/python3"} // Debian's, where the apt package installs
-		if p, err := exec.LookPath("python3"); err == nil {
-			cands = append(cands, p)
-		}
-		for _, p := range cands {
-			if exec.Command(p, "-c", "import uncertainties, numpy").Run() == nil {
-				return p
-			}
-		}
-		return ""
-	}
-	if p := find(); p != "" {
-		return p
-	}
-	if os.Geteuid() != 0 {
-		t.Fatal("the differential test needs Python's uncertainties package: run (as root) " +
-			"apt-get install -y python3-uncertainties python3-numpy")
-	}
-	install := func() ([]byte, error) {
-		cmd := exec.Command("apt-get", "install", "-y", "-qq", "python3-uncertainties", "python3-numpy")
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		return cmd.CombinedOutput()
-	}
-	t.Log("installing python3-uncertainties with apt-get")
-	out, err := install()
-	if err != nil {
-		upd, uerr := exec.Command("apt-get", "update", "-qq").CombinedOutput()
-		if uerr != nil {
-			t.Fatalf("the differential test needs Python's uncertainties package, and apt-get update failed: %v\n%s", uerr, upd)
-		}
-		out, err = install()
-	}
-	if err != nil {
-		t.Fatalf("the differential test needs Python's uncertainties package, and apt-get install python3-uncertainties failed: %v\n%s", err, out)
-	}
-	if p := find(); p != "" {
-		return p
-	}
-	t.Fatal("python3-uncertainties is installed but no python3 imports it (tried /usr/bin/python3 and python3 on PATH)")
-	return ""
-}
-
 // TestCrossCheckUncertainties is the differential test against Python's
 // uncertainties package.
 //
@@ -563,7 +517,7 @@ func pythonWithUncertainties(t *testing.T) string {
 // equality is not expected.
 func TestCrossCheckUncertainties(t *testing.T) {
 	start := time.Now()
-	py := pythonWithUncertainties(t)
+	py := pyuncertainties.Python(t)
 	r := rand.New(rand.NewPCG(20261101, 7))
 	cases := make([]crossCase, crossCases)
 	for i := range cases {
