@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,6 +30,7 @@ type adminAPI struct {
 	users   []UserInfo
 	queries []string // guard event queries, as received
 	patches []string // PATCH bodies, as received
+	deletes []string // DELETE targets, as received
 	forbid  bool     // answer 403 to everything
 }
 
@@ -137,6 +139,23 @@ func newAdminAPI(t *testing.T) *adminAPI {
 		}
 		fail(w, 404, "not_found", "no such user")
 	}))
+	mux.HandleFunc("DELETE /api/v1/users/{name}", auth(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		a.deletes = append(a.deletes, name)
+		if name == "root" {
+			fail(w, 409, "AUTH_019", "the last enabled admin cannot be disabled, demoted or deleted")
+			return
+		}
+		for i := range a.users {
+			if a.users[i].Name == name {
+				u := a.users[i]
+				a.users = append(a.users[:i], a.users[i+1:]...)
+				js(w, map[string]any{"user": u, "status": "deleted"})
+				return
+			}
+		}
+		fail(w, 404, "AUTH_014", "no such user")
+	}))
 	a.Server = httptest.NewServer(mux)
 	t.Cleanup(a.Close)
 	return a
@@ -194,6 +213,19 @@ func TestAdminClient(t *testing.T) {
 	}
 	if got := strings.Join(a.patches, "|"); got != `ann {"role":"guest"}|ann {"disabled":true}|root {"disabled":true}` {
 		t.Errorf("patches %s", got)
+	}
+	if err := c.DeleteUser(ctx, "ann"); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	err = c.DeleteUser(ctx, "root")
+	if !asAPIError(err, &ae) || ae.Status != 409 || ae.Code != "AUTH_019" {
+		t.Fatalf("refused delete: %v", err)
+	}
+	if err := c.DeleteUser(ctx, "a/b"); !asAPIError(err, &ae) || ae.Status != 404 {
+		t.Fatalf("delete unknown: %v", err)
+	}
+	if got := strings.Join(a.deletes, "|"); got != "ann|root|a/b" {
+		t.Errorf("deletes %s", got)
 	}
 	a.forbid = true
 	if _, err := c.Users(ctx); err == nil || !strings.Contains(err.Error(), "permission denied") {
@@ -358,16 +390,53 @@ func TestUsersPage(t *testing.T) {
 	if got = app.HTMLString(h); !strings.Contains(got, `id="disable-bob"`) || !strings.Contains(got, "bob is enabled.") {
 		t.Error("enable not shown")
 	}
-	// A refused change shows the server's error and changes nothing.
+	// A refused change (the page offers none on root's row: a stale page,
+	// or another client) shows the server's error and changes nothing.
 	h.ctx.Dispatch(func(ctx app.Context) { u.patch(ctx, "root", UserPatch{Disabled: &off}) })
 	e.ConsumeAll()
 	got = app.HTMLString(h)
 	if !strings.Contains(element(got, `id="user-action-error"`), `role="alert"`) ||
-		!strings.Contains(got, "Could not change root: the last admin cannot be changed [last_admin]") || !strings.Contains(got, `id="disable-root"`) {
+		!strings.Contains(got, "Could not change root: the last admin cannot be changed [last_admin]") ||
+		!strings.Contains(got, `id="protected-root"`) || strings.Contains(row(got, "user-root"), "disabled</span>") {
 		t.Errorf("refusal not shown")
 	}
 	if strings.Contains(got, `id="user-action-ok"`) {
 		t.Error("stale success message")
+	}
+	// Delete: a confirmation first; cancel keeps the user.
+	h.ctx.Dispatch(func(ctx app.Context) { u.askDelete("bob") })
+	e.ConsumeAll()
+	got = app.HTMLString(h)
+	if !strings.Contains(got, `id="delete-confirm"`) || !strings.Contains(got, "Delete bob? ") || len(a.deletes) != 0 {
+		t.Fatalf("no confirmation: %s", element(got, `id="delete-confirm"`))
+	}
+	h.ctx.Dispatch(func(ctx app.Context) { u.onDeleteCancel(ctx, app.Event{}) })
+	e.ConsumeAll()
+	if got = app.HTMLString(h); strings.Contains(got, `id="delete-confirm"`) || !strings.Contains(got, `id="user-bob"`) || len(a.deletes) != 0 {
+		t.Fatal("cancel did not keep bob")
+	}
+	// Confirmed, the user goes.
+	h.ctx.Dispatch(func(ctx app.Context) { u.askDelete("bob") })
+	h.ctx.Dispatch(func(ctx app.Context) { u.deleteConfirmed(ctx) })
+	e.ConsumeAll()
+	got = app.HTMLString(h)
+	if strings.Contains(got, `id="user-bob"`) || !strings.Contains(got, "bob is deleted") || strings.Join(a.deletes, "|") != "bob" ||
+		strings.Contains(got, `id="delete-confirm"`) {
+		t.Errorf("delete not shown: %s", element(got, `id="user-action-ok"`))
+	}
+	// One's own row (root, the only admin, here) cannot be asked to go.
+	h.ctx.Dispatch(func(ctx app.Context) { u.askDelete("root") })
+	e.ConsumeAll()
+	if got = app.HTMLString(h); strings.Contains(got, `id="delete-confirm"`) {
+		t.Error("deletion of one's own account offered")
+	}
+	// A refused deletion shows the server's error and keeps the row.
+	u.users = append(u.users, UserInfo{Name: "ghost", Role: "guest"})
+	h.ctx.Dispatch(func(ctx app.Context) { u.askDelete("ghost") })
+	h.ctx.Dispatch(func(ctx app.Context) { u.deleteConfirmed(ctx) })
+	e.ConsumeAll()
+	if got = app.HTMLString(h); !strings.Contains(got, "Could not delete ghost: no such user [AUTH_014]") || !strings.Contains(got, `id="user-ghost"`) {
+		t.Errorf("refused delete not shown: %s", element(got, `id="user-action-error"`))
 	}
 	// A non-admin gets the list's error.
 	a.forbid = true
@@ -375,6 +444,57 @@ func TestUsersPage(t *testing.T) {
 	e.ConsumeAll()
 	if got = app.HTMLString(h); !strings.Contains(element(got, `id="users-error"`), `role="alert"`) {
 		t.Error("list error not shown")
+	}
+}
+
+// TestUsersProtectedRows: one's own row and the last enabled admin's offer
+// no demote (a select), disable or delete; other rows offer all three.
+func TestUsersProtectedRows(t *testing.T) {
+	root := UserInfo{Name: "root", Role: "admin"}
+	adm2 := UserInfo{Name: "adm2", Role: "admin"}
+	old := UserInfo{Name: "old", Role: "admin", Disabled: true}
+	ann := UserInfo{Name: "ann", Role: "auditor"}
+	for _, c := range []struct {
+		name      string
+		users     []UserInfo
+		me        string
+		protected []string // the rest have actions
+	}{
+		{"the only admin is me", []UserInfo{root, ann}, "root", []string{"root"}},
+		{"two admins: only my row", []UserInfo{root, adm2, ann}, "root", []string{"root"}},
+		{"two admins, seen by the other", []UserInfo{root, adm2, ann}, "adm2", []string{"adm2"}},
+		{"a disabled admin does not count", []UserInfo{root, old, ann}, "root", []string{"root"}},
+		{"the last admin, me unknown", []UserInfo{root, old, ann}, "", []string{"root"}},
+		{"two admins, me unknown", []UserInfo{root, adm2, ann}, "", nil},
+		{"a non-admin viewer's own row", []UserInfo{root, adm2, ann}, "ann", []string{"ann"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			u := &UsersPage{loggedIn: true, users: c.users, me: c.me}
+			load(t, u)
+			h := app.HTMLString(u)
+			for _, us := range c.users {
+				r := row(h, "user-"+us.Name)
+				prot := slices.Contains(c.protected, us.Name)
+				toggle := `id="disable-` + us.Name + `"`
+				if us.Disabled {
+					toggle = `id="enable-` + us.Name + `"`
+				}
+				has := map[string]bool{
+					"select":    strings.Contains(r, "<select"),
+					"toggle":    strings.Contains(r, toggle),
+					"delete":    strings.Contains(r, `id="delete-`+us.Name+`"`),
+					"protected": strings.Contains(r, `id="protected-`+us.Name+`"`),
+				}
+				for what, got := range has {
+					if want := prot == (what == "protected"); got != want {
+						t.Errorf("row %s: %s %v, want %v:\n%s", us.Name, what, got, want, r)
+					}
+				}
+				if mine := strings.Contains(r, "(you)"); mine != (us.Name == c.me) {
+					t.Errorf("row %s: (you) %v", us.Name, mine)
+				}
+			}
+		})
 	}
 }
 

@@ -134,3 +134,10 @@ func (c *APIClient) PatchUser(ctx context.Context, name string, p UserPatch) (*U
 	}
 	return r.User, nil
 }
+
+// DeleteUser deletes a user (DELETE /api/v1/users/{name}): their sessions
+// end at once; the server refuses the last enabled admin (409 AUTH_019).
+func (c *APIClient) DeleteUser(ctx context.Context, name string) error {
+	_, err := c.do(ctx, "DELETE", "/api/v1/users/"+url.PathEscape(name), nil)
+	return err
+}

@@ -40,7 +40,10 @@ type Config struct {
 	Store *ledgerstore.Store
 	Auth  *auth.Service
 	// Limit wraps a handler with the rate limit of its route class
-	// ("execute", "read", "auth", "admin"); nil means no limits.
+	// ("execute", "read", "auth", "admin"), or, for the routes whose work
+	// grows with the log, with its price in the "heavy" class (a
+	// ratelimit.CostNames name: "verify", "export", "trace",
+	// "guard_events"); nil means no limits.
 	Limit func(class string, h http.Handler) http.Handler
 	// Observe wraps the whole mux (metrics, request ids, logs); may be nil.
 	Observe func(h http.Handler) http.Handler
@@ -83,7 +86,7 @@ type Route struct {
 	Method, Path string
 	Aliases      []string        // the original eBIOS paths of the same endpoint
 	Perm         auth.Permission // "" for public endpoints
-	Class        string          // rate-limit class
+	Class        string          // rate-limit class, or the price of a heavy route (see Config.Limit)
 }
 
 // New builds the API.
@@ -150,8 +153,8 @@ func (s *Server) register() {
 	add(R{Method: "GET", Path: v1 + "/ledger/query", Aliases: []string{"/ledger/query"},
 		Perm: auth.PermLedgerRead, Class: "read"}, s.entries)
 	add(R{Method: "GET", Path: v1 + "/ledger/entries/{index}", Perm: auth.PermLedgerRead, Class: "read"}, s.entry)
-	add(R{Method: "GET", Path: v1 + "/ledger/trace/{op_id}", Perm: auth.PermLedgerRead, Class: "read"}, s.trace)
-	add(R{Method: "GET", Path: v1 + "/ledger/export", Perm: auth.PermLedgerRead, Class: "read"}, s.export)
+	add(R{Method: "GET", Path: v1 + "/ledger/trace/{op_id}", Perm: auth.PermLedgerRead, Class: "trace"}, s.trace)
+	add(R{Method: "GET", Path: v1 + "/ledger/export", Perm: auth.PermLedgerRead, Class: "export"}, s.export)
 	add(R{Method: "GET", Path: v1 + "/ledger/key", Perm: auth.PermLedgerRead, Class: "read"}, s.key)
 	add(R{Method: "GET", Path: v1 + "/checkpoint", Perm: auth.PermLedgerRead, Class: "read"}, s.checkpoint)
 	// The log as C2SP tlog-tiles (tiles.go).
@@ -163,8 +166,8 @@ func (s *Server) register() {
 	add(R{Method: "GET", Path: v1 + "/ledger/verify/{op_id}", Aliases: []string{"/ledger/verify/{op_id}"},
 		Perm: auth.PermLedgerVerify, Class: "read"}, s.verifyOp)
 	add(R{Method: "GET", Path: v1 + "/ledger/verify", Aliases: []string{"/ledger/verify"},
-		Perm: auth.PermLedgerVerify, Class: "admin"}, s.verifyAll)
-	add(R{Method: "POST", Path: v1 + "/ledger/verify/jobs", Perm: auth.PermLedgerVerifyRun, Class: "admin"}, s.startVerifyJob)
+		Perm: auth.PermLedgerVerify, Class: "verify"}, s.verifyAll)
+	add(R{Method: "POST", Path: v1 + "/ledger/verify/jobs", Perm: auth.PermLedgerVerifyRun, Class: "verify"}, s.startVerifyJob)
 	add(R{Method: "GET", Path: v1 + "/ledger/verify/jobs/latest", Perm: auth.PermLedgerVerify, Class: "read"}, s.latestVerifyJob)
 	add(R{Method: "GET", Path: v1 + "/ledger/verify/jobs/{id}", Perm: auth.PermLedgerVerify, Class: "read"}, s.getVerifyJob)
 	add(R{Method: "GET", Path: v1 + "/ledger/verify/jobs/{id}/report", Perm: auth.PermLedgerVerify, Class: "read"}, s.verifyJobReport)
@@ -181,6 +184,7 @@ func (s *Server) register() {
 	add(R{Method: "POST", Path: v1 + "/users", Perm: auth.PermUsersManage, Class: "admin"}, s.addUser)
 	add(R{Method: "PATCH", Path: v1 + "/users/{name}", Perm: auth.PermUsersManage, Class: "admin"}, s.patchUser)
 	add(R{Method: "POST", Path: v1 + "/users/{name}/password", Perm: auth.PermUsersManage, Class: "admin"}, s.resetPassword)
+	add(R{Method: "DELETE", Path: v1 + "/users/{name}", Perm: auth.PermUsersManage, Class: "admin"}, s.deleteUser)
 	// Policies and the guard.
 	if s.cfg.Policies != nil {
 		add(R{Method: "GET", Path: v1 + "/policies", Perm: auth.PermPoliciesRead, Class: "read"}, s.listPolicies)
@@ -189,7 +193,7 @@ func (s *Server) register() {
 			Perm: auth.PermPoliciesWrite, Class: "admin"}, s.activatePolicy)
 		add(R{Method: "POST", Path: v1 + "/policies/deactivate", Aliases: []string{"/policies/deactivate"},
 			Perm: auth.PermPoliciesWrite, Class: "admin"}, s.deactivatePolicy)
-		add(R{Method: "GET", Path: v1 + "/guard/events", Perm: auth.PermGuardRead, Class: "read"}, s.guardEvents)
+		add(R{Method: "GET", Path: v1 + "/guard/events", Perm: auth.PermGuardRead, Class: "guard_events"}, s.guardEvents)
 	}
 	// Metrics.
 	add(R{Method: "GET", Path: "/metrics", Aliases: []string{v1 + "/metrics"}, Perm: auth.PermMetricsRead, Class: "admin"}, s.metrics)

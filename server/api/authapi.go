@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/ebios/ebios/server/auth"
@@ -45,11 +46,28 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	pair, u, err := s.cfg.Auth.Login(r.Context(), req.Username, req.Password)
 	if err != nil {
+		s.logLoginRefused(r, req.Username, err)
+		auth.SetRetryAfter(w.Header(), err)
 		writeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tokens": pair, "user": u,
 		"access_token": pair.AccessToken, "refresh_token": pair.RefreshToken, "token_type": pair.TokenType})
+}
+
+// logLoginRefused logs why a login was refused. The client got the public
+// answer only (the same AUTH_008 for an unknown user, a wrong password and
+// a disabled account); the log has the real reason.
+func (s *Server) logLoginRefused(r *http.Request, name string, err error) {
+	var le *auth.LoginError
+	if !errors.As(err, &le) {
+		return
+	}
+	if len(name) > 64 { // the longest valid name: the rest is not a user name
+		name = name[:64] + "…"
+	}
+	s.cfg.Logger.Warn("login refused", "user", name, "reason", string(le.Reason), "cause", le.Cause,
+		"code", le.Public.Code, "remote", r.RemoteAddr)
 }
 
 func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
@@ -195,4 +213,17 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+}
+
+// deleteUser: DELETE /api/v1/users/{name} removes a user. Their tokens stop
+// working at once; the ledger keeps what it recorded (entries name users
+// as text). The last enabled admin cannot be deleted (409 AUTH_019).
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	u, err := s.cfg.Auth.DeleteUser(r.Context(), r.PathValue("name"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.cfg.Logger.Info("user deleted", "user", u.Name, "role", string(u.Role), "by", principal(r))
+	writeJSON(w, http.StatusOK, map[string]any{"user": u, "status": "deleted"})
 }

@@ -673,9 +673,9 @@ func TestUserManagement(t *testing.T) {
 	_, err = e.svc.CheckAccess(ctx, p.AccessToken)
 	wantCode(t, err, CodeDisabled)
 	_, _, err = e.svc.Login(ctx, "bob", testPassword)
-	wantCode(t, err, CodeDisabled)
+	wantCode(t, err, CodeBadCredentials) // disabled state not revealed, even with the password
 	_, _, err = e.svc.Login(ctx, "bob", "wrong password!!")
-	wantCode(t, err, CodeBadCredentials) // disabled state not revealed without the password
+	wantCode(t, err, CodeBadCredentials)
 	if _, err := e.svc.Enable(ctx, "bob"); err != nil {
 		t.Fatal(err)
 	}
@@ -806,7 +806,7 @@ func TestHTTPStatusEveryCode(t *testing.T) {
 		CodeRevokedToken: 401, CodeWrongTokenType: 401, CodeForbidden: 403, CodeBadCredentials: 401,
 		CodeDisabled: 401, CodeRefreshReuse: 401, CodeWeakPassword: 400, CodeSetupToken: 401,
 		CodeUserExists: 409, CodeUserNotFound: 404, CodeBadRole: 400, CodeBadUsername: 400,
-		CodeStore: 500, CodeConfig: 500,
+		CodeStore: 500, CodeConfig: 500, CodeLastAdmin: 409, CodeLoginThrottled: 429,
 	}
 	for c, want := range codes {
 		if got := HTTPStatus(c); got != want {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,11 +19,14 @@ import (
 //	setup            hex SHA-256 of the setup token (with TTL)
 //	revoked:<family> "1" (with TTL): the family's tokens are revoked
 //	spent:<jti>      family id (with TTL): the refresh token was used
+//	deleted:<name>   the generation a new user of that name starts at (with
+//	                 TTL): the deleted user's tokens are not the new one's
 const (
 	prefixUser    = "user:"
 	keySetup      = "setup"
 	prefixRevoked = "revoked:"
 	prefixSpent   = "spent:"
+	prefixDeleted = "deleted:"
 )
 
 // BuntStore is the [Store] in a BuntDB file, normally DATA/users.db, kept
@@ -111,8 +115,53 @@ func createUser(tx *buntdb.Tx, u *User) error {
 	} else if !errors.Is(err, buntdb.ErrNotFound) {
 		return errStore(err)
 	}
+	// A user of this name was deleted while its tokens may still be
+	// unexpired: start past its generation, so they stay revoked.
+	if v, err := tx.Get(prefixDeleted + u.Name); err == nil {
+		if g, perr := strconv.ParseUint(v, 10, 64); perr == nil && g > u.Generation {
+			u.Generation = g
+		}
+	} else if !errors.Is(err, buntdb.ErrNotFound) {
+		return errStore(err)
+	}
 	_, _, err := tx.Set(prefixUser+u.Name, encodeUser(u), nil)
 	return err
+}
+
+// isAdmin reports whether u is an enabled admin: one who can manage users.
+func isAdmin(u *User) bool { return u.Role == RoleAdmin && !u.Disabled }
+
+// keepAdmin refuses (AUTH_019) a change of the user called name, who was
+// before, that leaves no enabled admin although there was one: after is
+// the user after the change, nil if deleted.
+func keepAdmin(tx *buntdb.Tx, name string, before, after *User, change string) error {
+	if !isAdmin(before) || (after != nil && isAdmin(after)) {
+		return nil
+	}
+	other := false
+	err := forEachUser(tx, func(u *User) bool {
+		other = u.Name != name && isAdmin(u)
+		return !other
+	})
+	if err != nil {
+		return err
+	}
+	if !other {
+		return errLastAdmin(name, change)
+	}
+	return nil
+}
+
+// change names what turns before into after, for errLastAdmin.
+func change(before, after *User) string {
+	switch {
+	case after == nil:
+		return "deleting it"
+	case after.Disabled && !before.Disabled:
+		return "disabling it"
+	default:
+		return "making it " + string(after.Role)
+	}
 }
 
 // forEachUser calls f with every user in name order until f returns
@@ -136,7 +185,7 @@ func forEachUser(tx *buntdb.Tx, f func(*User) bool) error {
 func hasAdmin(tx *buntdb.Tx) (bool, error) {
 	found := false
 	err := forEachUser(tx, func(u *User) bool {
-		found = u.Role == RoleAdmin && !u.Disabled
+		found = isAdmin(u)
 		return !found
 	})
 	return found, err
@@ -183,11 +232,38 @@ func (s *BuntStore) UpdateUser(_ context.Context, name string, fn func(*User) er
 		if u, err = getUser(tx, name); err != nil {
 			return err
 		}
+		before := *u
 		if err := fn(u); err != nil {
 			return err
 		}
 		u.Name = name // the key is the name; fn cannot rename
+		if err := keepAdmin(tx, name, &before, u, change(&before, u)); err != nil {
+			return err
+		}
 		_, _, err = tx.Set(prefixUser+name, encodeUser(u), nil)
+		return err
+	})
+	if err != nil {
+		return nil, wrap(err)
+	}
+	return u, nil
+}
+
+// DeleteUser implements [Store].
+func (s *BuntStore) DeleteUser(_ context.Context, name string, ttl time.Duration) (*User, error) {
+	var u *User
+	err := s.db.Update(func(tx *buntdb.Tx) error {
+		var err error
+		if u, err = getUser(tx, name); err != nil {
+			return err
+		}
+		if err := keepAdmin(tx, name, u, nil, change(u, nil)); err != nil {
+			return err
+		}
+		if _, err := tx.Delete(prefixUser + name); err != nil {
+			return err
+		}
+		_, _, err = tx.Set(prefixDeleted+name, strconv.FormatUint(u.Generation+1, 10), ttlOpts(ttl))
 		return err
 	})
 	if err != nil {

@@ -3,7 +3,10 @@ package auth
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/ebios/ebios/core/nu"
 )
@@ -24,8 +27,8 @@ const (
 	CodeRevokedToken   = "AUTH_005" // the token's family was revoked (logout, reuse, password reset, user removed)
 	CodeWrongTokenType = "AUTH_006" // a refresh token used as an access token or the reverse
 	CodeForbidden      = "AUTH_007" // the role lacks the permission
-	CodeBadCredentials = "AUTH_008" // unknown user or wrong password
-	CodeDisabled       = "AUTH_009" // the user is disabled
+	CodeBadCredentials = "AUTH_008" // unknown user, wrong password, or a disabled user's login
+	CodeDisabled       = "AUTH_009" // the user is disabled (a token of a disabled user; a login says AUTH_008)
 	CodeRefreshReuse   = "AUTH_010" // a spent refresh token was presented again; its family is revoked
 	CodeWeakPassword   = "AUTH_011" // the password breaks the password policy
 	CodeSetupToken     = "AUTH_012" // the setup token is wrong, used or no longer needed
@@ -35,6 +38,8 @@ const (
 	CodeBadUsername    = "AUTH_016" // the user name breaks the naming rule
 	CodeStore          = "AUTH_017" // the user store failed
 	CodeConfig         = "AUTH_018" // the auth service is misconfigured (secret, TTLs)
+	CodeLastAdmin      = "AUTH_019" // the change would leave no enabled admin
+	CodeLoginThrottled = "AUTH_020" // too many failed logins for this account name; wait (429, Retry-After)
 )
 
 // Reason labels auth failures for metrics (ebios_auth_failures_total{reason}).
@@ -54,12 +59,13 @@ const (
 	ReasonDisabled       Reason = "disabled"
 	ReasonRefreshReuse   Reason = "refresh_reuse"
 	ReasonSetupToken     Reason = "setup_token"
+	ReasonThrottled      Reason = "throttled" // a login refused by the per-account limit
 )
 
 // Reasons lists every [Reason], for pre-initialising metric label values.
 var Reasons = []Reason{ReasonMissing, ReasonMalformed, ReasonInvalid, ReasonExpired,
 	ReasonRevoked, ReasonWrongType, ReasonForbidden, ReasonBadCredentials, ReasonDisabled,
-	ReasonRefreshReuse, ReasonSetupToken}
+	ReasonRefreshReuse, ReasonSetupToken, ReasonThrottled}
 
 // reasonOf gives the metrics reason of an error code, or "" when the code is
 // not an authentication failure (e.g. a store error).
@@ -87,13 +93,16 @@ func reasonOf(code string) Reason {
 		return ReasonRefreshReuse
 	case CodeSetupToken:
 		return ReasonSetupToken
+	case CodeLoginThrottled:
+		return ReasonThrottled
 	}
 	return ""
 }
 
 // HTTPStatus is the HTTP status for an error code of this package: 401 for
 // authentication failures, 403 for missing permissions, 400/404/409 for bad
-// user-management requests and 500 for store or configuration failures.
+// user-management requests, 429 for a login refused by the per-account
+// limit and 500 for store or configuration failures.
 func HTTPStatus(code string) int {
 	switch code {
 	case CodeMissingToken, CodeMalformedToken, CodeInvalidToken, CodeExpiredToken,
@@ -104,8 +113,10 @@ func HTTPStatus(code string) int {
 		return http.StatusForbidden
 	case CodeWeakPassword, CodeBadRole, CodeBadUsername:
 		return http.StatusBadRequest
-	case CodeUserExists:
+	case CodeUserExists, CodeLastAdmin:
 		return http.StatusConflict
+	case CodeLoginThrottled:
+		return http.StatusTooManyRequests
 	case CodeUserNotFound:
 		return http.StatusNotFound
 	}
@@ -141,6 +152,59 @@ func errDisabled() *nu.Error {
 		"ask an administrator to enable the account")
 }
 
+func errLastAdmin(name, change string) *nu.Error {
+	return newErr(CodeLastAdmin, "the last enabled admin cannot be disabled, demoted or deleted",
+		fmt.Sprintf("user %s is the only enabled admin; %s would leave no one to manage users", quote(name), change),
+		"make another user an admin (or enable a disabled admin) first, then change this one")
+}
+
+func errThrottled(failures int, window, retry time.Duration) *nu.Error {
+	return newErr(CodeLoginThrottled, "too many failed logins for this account",
+		fmt.Sprintf("at most %d failed logins per account in %v; retry in %d s", failures, window, retrySeconds(retry)),
+		"wait the number of seconds in the Retry-After header, then log in with the right password; "+
+			"an administrator can reset the password")
+}
+
+// retrySeconds rounds d up to whole seconds, at least 1, for Retry-After.
+func retrySeconds(d time.Duration) int64 {
+	s := int64((d + time.Second - 1) / time.Second)
+	return max(s, 1)
+}
+
+// LoginError is the error of a refused login ([Service.Login]). What the
+// client learns is Public, which Error and Unwrap return: AUTH_008 alike
+// for an unknown user, a wrong password and a disabled account, or
+// AUTH_020 when the account name is over the per-account limit of failed
+// logins. Reason and Cause are the real reason, for the server's metrics
+// and log only; RetryAfter is set with AUTH_020.
+type LoginError struct {
+	Public     *nu.Error
+	Reason     Reason        // metrics label of the real reason
+	Cause      string        // the real reason in words, for the log
+	RetryAfter time.Duration // with AUTH_020: when a login may be tried again
+}
+
+func (e *LoginError) Error() string { return e.Public.Error() }
+func (e *LoginError) Unwrap() error { return e.Public }
+
+// RetryAfter returns how long the client should wait before trying again
+// after err (a [LoginError] with AUTH_020), or 0.
+func RetryAfter(err error) time.Duration {
+	var le *LoginError
+	if errors.As(err, &le) {
+		return le.RetryAfter
+	}
+	return 0
+}
+
+// SetRetryAfter sets the Retry-After header (whole seconds, at least 1) when
+// err says when to try again ([RetryAfter]).
+func SetRetryAfter(h http.Header, err error) {
+	if d := RetryAfter(err); d > 0 {
+		h.Set("Retry-After", strconv.FormatInt(retrySeconds(d), 10))
+	}
+}
+
 func errRevoked(details string) *nu.Error {
 	return newErr(CodeRevokedToken, "the token was revoked", details, "log in again")
 }
@@ -173,6 +237,7 @@ func WriteError(w http.ResponseWriter, status int, err error) {
 		e = &c
 	}
 	h := w.Header()
+	SetRetryAfter(h, err)
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -46,9 +48,43 @@ const (
 	MaxPasswordLen = 1024 // bytes; longer inputs are refused before hashing
 )
 
+// Placeholders are the passphrases that eBIOS's own instructions show as
+// examples to replace (the setup hint the server prints has
+// "A LONG PASSPHRASE"). They pass the length rule, so a command pasted
+// unedited would otherwise set one as a real password. They are compared
+// after [normalizePlaceholder]: case-insensitively, with the white space
+// around and inside them trimmed and collapsed.
+var Placeholders = []string{
+	"a long passphrase",
+	"a long password",
+	"your passphrase here",
+	"your password here",
+	"<a long passphrase>",
+	"<passphrase>",
+}
+
+// normalizePlaceholder lower-cases pw and trims and collapses its white
+// space, for comparing with [Placeholders].
+func normalizePlaceholder(pw string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(pw), unicode.IsSpace), " ")
+}
+
+// isPlaceholder reports whether pw is one of [Placeholders].
+func isPlaceholder(pw string) bool {
+	n := normalizePlaceholder(pw)
+	for _, p := range Placeholders {
+		if n == normalizePlaceholder(p) {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckPasswordPolicy returns an AUTH_011 error unless pw is valid UTF-8 of
 // at least [MinPasswordLen] characters and at most [MaxPasswordLen] bytes,
-// and not one character repeated.
+// not one character repeated, and not one of the [Placeholders] of the
+// instructions. Every way of setting a password (setup, adding a user,
+// resetting a password, the CLI) goes through it.
 func CheckPasswordPolicy(pw string) error {
 	remedy := fmt.Sprintf("choose a password of at least %d characters; a passphrase of several words is easiest", MinPasswordLen)
 	if !utf8.ValidString(pw) {
@@ -67,6 +103,11 @@ func CheckPasswordPolicy(pw string) error {
 	if strings.Count(pw, string(first)) == n {
 		return newErr(CodeWeakPassword, "the password is one character repeated", "", remedy)
 	}
+	if isPlaceholder(pw) {
+		return newErr(CodeWeakPassword, "the password is a placeholder from the instructions",
+			"it is one of the example passphrases eBIOS prints or documents (such as \"A LONG PASSPHRASE\"), which anyone can guess",
+			"replace the placeholder with a passphrase of your own of at least 12 characters")
+	}
 	return nil
 }
 
@@ -76,6 +117,7 @@ func CheckPasswordPolicy(pw string) error {
 type Hasher struct {
 	params Params
 	sem    chan struct{}
+	runs   atomic.Int64 // argon2 computations run by Hash and Verify (tests count them)
 }
 
 // NewHasher returns a Hasher for p that runs at most concurrency hashes at
@@ -116,6 +158,7 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	}
 	key := argon2.IDKey([]byte(pw), salt, p.Iterations, p.Memory, p.Parallelism, p.KeyLen)
 	h.release()
+	h.runs.Add(1)
 	return encodeHash(p, salt, key), nil
 }
 
@@ -131,7 +174,21 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (bool, error) {
 	}
 	got := argon2.IDKey([]byte(pw), salt, p.Iterations, p.Memory, p.Parallelism, uint32(len(key)))
 	h.release()
+	h.runs.Add(1)
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
+}
+
+// dummyHash returns a well-formed hash with the hasher's parameters, a
+// random salt and a random tag: no password matches it (a match would
+// need a 256-bit tag guessed), and verifying against it costs exactly what
+// verifying against a real hash of these parameters costs. Login verifies
+// against it when the user does not exist.
+func (h *Hasher) dummyHash() string {
+	p := h.params
+	salt, key := make([]byte, p.SaltLen), make([]byte, p.KeyLen)
+	_, _ = rand.Read(salt)
+	_, _ = rand.Read(key)
+	return encodeHash(p, salt, key)
 }
 
 // NeedsRehash reports whether encoded was made with parameters other than

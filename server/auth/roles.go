@@ -47,7 +47,7 @@ const (
 	PermPoliciesRead    Permission = "policies:read"      // list and read policies
 	PermPoliciesWrite   Permission = "policies:write"     // activate and deactivate policies
 	PermGuardRead       Permission = "guard:read"         // read guard (invariant) events
-	PermUsersManage     Permission = "users:manage"       // list, add, change, disable users
+	PermUsersManage     Permission = "users:manage"       // list, add, change, disable, delete users
 	PermMetricsRead     Permission = "metrics:read"       // /metrics
 )
 

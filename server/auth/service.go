@@ -6,8 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"sync"
 	"time"
+
+	"github.com/ebios/ebios/core/nu"
 )
 
 // Defaults of [Options].
@@ -27,7 +28,19 @@ type Options struct {
 	Leeway     time.Duration // clock skew allowed on exp/iat, default 30 s
 	SetupTTL   time.Duration // lifetime of a setup token, default 24 h
 	Issuer     string        // "iss" claim, default "ebios"
-	Hasher     *Hasher       // default NewHasher(DefaultParams, 0)
+	Hasher     *Hasher       // default NewHasher(DefaultParams, 0); tests pass cheaper parameters
+
+	// LoginFailures is how many failed logins one account name may have in
+	// LoginWindow. Past it, logins for that name are refused with AUTH_020
+	// (429, with the time to wait) without evaluating the password, from
+	// any client address, until the window that the first of those
+	// failures opened has ended (see throttle), or a password reset. Unknown
+	// names are counted like real ones. Default [DefaultLoginFailures];
+	// negative: no limit.
+	LoginFailures int
+	// LoginWindow is the window of LoginFailures, and so the longest a
+	// lock lasts; default [DefaultLoginWindow].
+	LoginWindow time.Duration
 
 	// OnFailure, if set, is called once for every authentication or
 	// authorization failure with its reason, e.g. to count
@@ -50,8 +63,8 @@ type Service struct {
 	onFailure func(Reason)
 	now       func() time.Time
 
-	dummyOnce sync.Once
-	dummy     string // a hash to verify against for unknown users
+	dummy    string    // a hash to verify against for unknown users (Hasher.dummyHash)
+	throttle *throttle // per-account limit of failed logins
 
 	cache accessCache // verified access tokens; emptied by every revocation or user change
 }
@@ -95,13 +108,25 @@ func New(store Store, o Options) (*Service, error) {
 	if o.Hasher == nil {
 		o.Hasher = NewHasher(DefaultParams, 0)
 	}
+	if o.LoginFailures == 0 {
+		o.LoginFailures = DefaultLoginFailures
+	}
+	if o.LoginWindow == 0 {
+		o.LoginWindow = DefaultLoginWindow
+	}
+	if o.LoginWindow < 0 {
+		return nil, newErr(CodeConfig, "bad login window", fmt.Sprintf("got %v", o.LoginWindow),
+			"the window of the per-account limit of failed logins must be positive")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	secret := append([]byte(nil), o.Secret...)
 	return &Service{
 		store: store, hasher: o.Hasher, setupTTL: o.SetupTTL, onFailure: o.OnFailure, now: o.Now,
-		tok: newTokens(secret, o.Issuer, o.AccessTTL, o.RefreshTTL, o.Leeway, o.Now),
+		tok:      newTokens(secret, o.Issuer, o.AccessTTL, o.RefreshTTL, o.Leeway, o.Now),
+		dummy:    o.Hasher.dummyHash(),
+		throttle: &throttle{max: o.LoginFailures, window: o.LoginWindow},
 	}, nil
 }
 
@@ -116,32 +141,54 @@ func (s *Service) fail(err error) error {
 }
 
 // Login checks name and password and returns a new token pair in a new
-// family. Unknown users and wrong passwords give the same AUTH_008 error
-// after the same work; a disabled user gets AUTH_009 only after the right
-// password.
+// family.
+//
+// Every refusal is a *[LoginError]. An unknown user, a wrong password and a
+// disabled user (even with the right password) get the same AUTH_008 after
+// the same work: for an unknown user the password is verified against a
+// dummy hash of the hasher's parameters. Only the LoginError's Reason and
+// Cause, for the server's log and metrics, tell them apart.
+//
+// Past Options.LoginFailures failed logins for one name within
+// Options.LoginWindow, the name's logins are refused with AUTH_020 and the
+// time to wait, without evaluating the password.
 func (s *Service) Login(ctx context.Context, name, password string) (*TokenPair, *User, error) {
 	if len(password) > MaxPasswordLen {
-		return nil, nil, s.fail(errBadCredentials())
+		return nil, nil, s.refuse(ReasonBadCredentials, "the password is over the length limit", errBadCredentials(), 0)
+	}
+	if wait, ok := s.throttle.begin(name, s.now()); !ok {
+		return nil, nil, s.refuse(ReasonThrottled, "too many failed logins for the account",
+			errThrottled(s.throttle.max, s.throttle.window, wait), wait)
 	}
 	u, err := s.store.GetUser(ctx, name)
-	if codeOf(err) == CodeUserNotFound {
-		s.dummyOnce.Do(func() { s.dummy, _ = s.hasher.Hash(context.Background(), "not a password of anyone") })
-		_, _ = s.hasher.Verify(ctx, password, s.dummy)
-		return nil, nil, s.fail(errBadCredentials())
-	}
-	if err != nil {
+	known := err == nil
+	if err != nil && codeOf(err) != CodeUserNotFound {
+		s.throttle.undo(name)
 		return nil, nil, err
 	}
-	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash)
+	hash := s.dummy
+	if known {
+		hash = u.PasswordHash
+	}
+	ok, err := s.hasher.Verify(ctx, password, hash)
 	if err != nil && ctx.Err() != nil {
+		s.throttle.undo(name)
 		return nil, nil, ctx.Err()
 	}
-	if err != nil || !ok {
-		return nil, nil, s.fail(errBadCredentials())
+	switch {
+	case !known:
+		return nil, nil, s.refuse(ReasonBadCredentials, "no such user", errBadCredentials(), 0)
+	case err != nil:
+		return nil, nil, s.refuse(ReasonBadCredentials, "the stored password hash is malformed", errBadCredentials(), 0)
+	case !ok:
+		return nil, nil, s.refuse(ReasonBadCredentials, "wrong password", errBadCredentials(), 0)
+	case u.Disabled:
+		// The right password of a disabled account: answered like a wrong
+		// one, so that the answer does not tell a guesser the password is
+		// right. The log says why.
+		return nil, nil, s.refuse(ReasonDisabled, "the account is disabled (the password was right)", errBadCredentials(), 0)
 	}
-	if u.Disabled {
-		return nil, nil, s.fail(errDisabled())
-	}
+	s.throttle.succeeded(name)
 	rehash := ""
 	if s.hasher.NeedsRehash(u.PasswordHash) {
 		rehash, _ = s.hasher.Hash(ctx, password)
@@ -162,6 +209,15 @@ func (s *Service) Login(ctx context.Context, name, password string) (*TokenPair,
 		return nil, nil, err
 	}
 	return p, u, nil
+}
+
+// refuse reports a refused login to OnFailure under its real reason and
+// returns the LoginError that shows the client only public.
+func (s *Service) refuse(reason Reason, cause string, public *nu.Error, retry time.Duration) error {
+	if s.onFailure != nil {
+		s.onFailure(reason)
+	}
+	return &LoginError{Public: public, Reason: reason, Cause: cause, RetryAfter: retry}
 }
 
 // Refresh exchanges a refresh token for a new pair in the same family. The
@@ -293,7 +349,8 @@ func (s *Service) GetUser(ctx context.Context, name string) (*User, error) {
 func (s *Service) ListUsers(ctx context.Context) ([]*User, error) { return s.store.ListUsers(ctx) }
 
 // SetRole changes a user's role. It takes effect at the user's next request:
-// access checks read the role from the store, not from the token.
+// access checks read the role from the store, not from the token. The last
+// enabled admin cannot be demoted (AUTH_019).
 func (s *Service) SetRole(ctx context.Context, name string, role Role) (*User, error) {
 	if !role.Valid() {
 		_, err := ParseRole(string(role))
@@ -302,7 +359,8 @@ func (s *Service) SetRole(ctx context.Context, name string, role Role) (*User, e
 	return s.update(ctx, name, func(u *User) { u.Role = role })
 }
 
-// Disable disables a user and revokes all their tokens.
+// Disable disables a user and revokes all their tokens. The last enabled
+// admin cannot be disabled (AUTH_019).
 func (s *Service) Disable(ctx context.Context, name string) (*User, error) {
 	return s.update(ctx, name, func(u *User) { u.Disabled = true; u.Generation++ })
 }
@@ -313,7 +371,9 @@ func (s *Service) Enable(ctx context.Context, name string) (*User, error) {
 }
 
 // ResetPassword sets a new password (checked against the policy) and revokes
-// all the user's tokens.
+// all the user's tokens. It also forgets the name's failed logins, so a
+// user locked out by someone else's guesses can log in with the new
+// password at once.
 func (s *Service) ResetPassword(ctx context.Context, name, password string) (*User, error) {
 	if err := CheckPasswordPolicy(password); err != nil {
 		return nil, err
@@ -322,7 +382,21 @@ func (s *Service) ResetPassword(ctx context.Context, name, password string) (*Us
 	if err != nil {
 		return nil, err
 	}
-	return s.update(ctx, name, func(u *User) { u.PasswordHash = h; u.Generation++ })
+	u, err := s.update(ctx, name, func(u *User) { u.PasswordHash = h; u.Generation++ })
+	if err == nil {
+		s.throttle.succeeded(name)
+	}
+	return u, err
+}
+
+// DeleteUser removes a user: their tokens stop working at once (access and
+// refresh tokens name a user that no longer exists), and a user made later
+// under the same name does not inherit them. The last enabled admin cannot
+// be deleted (AUTH_019). Nothing else changes: ledger entries that name
+// the user keep the name as text. It returns the user as they were.
+func (s *Service) DeleteUser(ctx context.Context, name string) (*User, error) {
+	defer s.cache.invalidate()
+	return s.store.DeleteUser(ctx, name, s.familyTTL())
 }
 
 func (s *Service) update(ctx context.Context, name string, fn func(*User)) (*User, error) {

@@ -32,8 +32,16 @@ type Store interface {
 	// ListUsers returns every user, ordered by name.
 	ListUsers(ctx context.Context) ([]*User, error)
 	// UpdateUser applies fn to the stored user and stores the result, in one
-	// transaction. An error from fn aborts the update and is returned.
+	// transaction. An error from fn aborts the update and is returned. A
+	// change that would turn the last enabled admin into something else
+	// (another role, disabled) is refused with AUTH_019.
 	UpdateUser(ctx context.Context, name string, fn func(*User) error) (*User, error)
+	// DeleteUser removes the user called name and returns it as it was:
+	// AUTH_014 if there is none, AUTH_019 if it is the last enabled admin.
+	// For ttl (at least the lifetime of any token of the user) a user made
+	// under the same name gets a higher generation, so the deleted user's
+	// tokens do not pass for the new user's.
+	DeleteUser(ctx context.Context, name string, ttl time.Duration) (*User, error)
 	// HasAdmin reports whether an enabled admin exists.
 	HasAdmin(ctx context.Context) (bool, error)
 

@@ -43,14 +43,15 @@ type Config struct {
 
 // TLS is the [tls] section.
 type TLS struct {
-	CertFile     string        // cert_file: PEM certificate chain
-	KeyFile      string        // key_file: PEM private key
-	ACMEDomains  []string      // acme_domains: get certificates by ACME for these names
-	ACMEEmail    string        // acme_email: contact address for the ACME account
-	ACMECacheDir string        // acme_cache_dir: where ACME certificates are kept
-	RedirectHTTP string        // redirect_http: address of a plain-HTTP listener that redirects to HTTPS ("" = none)
-	HSTS         bool          // hsts: send Strict-Transport-Security over HTTPS
-	HSTSMaxAge   time.Duration // hsts_max_age
+	CertFile      string        // cert_file: PEM certificate chain
+	KeyFile       string        // key_file: PEM private key
+	ACMEDomains   []string      // acme_domains: get certificates by ACME for these names
+	ACMEEmail     string        // acme_email: contact address for the ACME account
+	ACMECacheDir  string        // acme_cache_dir: where ACME certificates are kept
+	RedirectHTTP  string        // redirect_http: address of a plain-HTTP listener that redirects to HTTPS ("" = none)
+	RedirectHosts []string      // redirect_hosts: "name" or "name:port" the redirect may send to (nil: ACMEDomains or the certificate's names)
+	HSTS          bool          // hsts: send Strict-Transport-Security over HTTPS
+	HSTSMaxAge    time.Duration // hsts_max_age
 }
 
 // Enabled reports whether the server serves HTTPS (files or ACME).
@@ -66,10 +67,13 @@ type Auth struct {
 
 // RateLimit is the rate-limiting part of the [api] section.
 type RateLimit struct {
-	Enabled    bool                      // rate_limit_enabled
-	Rules      map[string]ratelimit.Rule // rate_limit_<class>, per ratelimit.Classes
-	Allowlist  []netip.Prefix            // rate_limit_allowlist
-	MaxClients int                       // rate_limit_max_clients
+	Enabled          bool                      // rate_limit_enabled
+	Rules            map[string]ratelimit.Rule // rate_limit_<class>, per ratelimit.Classes
+	Costs            map[string]int            // rate_limit_cost_<name>, per ratelimit.CostNames: tokens of the heavy class
+	CostPerSecond    int                       // rate_limit_cost_per_second: heavy tokens per second of a heavy route's time
+	HeavyConcurrency int                       // rate_limit_heavy_concurrency: heavy requests running at once per client (0: no cap)
+	Allowlist        []netip.Prefix            // rate_limit_allowlist
+	MaxClients       int                       // rate_limit_max_clients
 }
 
 // Ledger is the [ledger] section.
@@ -94,8 +98,12 @@ func (c *Config) RateLimiterConfig() ratelimit.Config {
 	for k, v := range c.RateLimit.Rules {
 		rules[k] = v
 	}
-	return ratelimit.Config{Rules: rules, Allowlist: c.RateLimit.Allowlist,
-		TrustedProxies: c.TrustedProxies, MaxClients: c.RateLimit.MaxClients}
+	costs := make(map[string]ratelimit.Cost, len(c.RateLimit.Costs))
+	for name, n := range c.RateLimit.Costs {
+		costs[name] = ratelimit.Cost{Class: ratelimit.ClassHeavy, Tokens: n, PerSecond: float64(c.RateLimit.CostPerSecond)}
+	}
+	return ratelimit.Config{Rules: rules, Costs: costs, Concurrency: map[string]int{ratelimit.ClassHeavy: c.RateLimit.HeavyConcurrency},
+		Allowlist: c.RateLimit.Allowlist, TrustedProxies: c.TrustedProxies, MaxClients: c.RateLimit.MaxClients}
 }
 
 // SourceKind says where a value came from.
@@ -242,7 +250,7 @@ func Load(args []string, getenv func(string) string, readFile func(string) ([]by
 	}
 
 	// The file.
-	c := &Config{sources: map[string]Source{}, RateLimit: RateLimit{Rules: map[string]ratelimit.Rule{}}}
+	c := &Config{sources: map[string]Source{}, RateLimit: RateLimit{Rules: map[string]ratelimit.Rule{}, Costs: map[string]int{}}}
 	file, explicit := DefaultFile, false
 	if configFlag.set {
 		file, explicit = configFlag.value, true

@@ -312,6 +312,95 @@ func TestExampleFile(t *testing.T) {
 			t.Errorf("example rule %s = %v, default %v", class, c.RateLimit.Rules[class], r)
 		}
 	}
+	for name, n := range def.RateLimit.Costs {
+		if c.RateLimit.Costs[name] != n {
+			t.Errorf("example cost %s = %d, default %d", name, c.RateLimit.Costs[name], n)
+		}
+	}
+	if c.RateLimit.CostPerSecond != def.RateLimit.CostPerSecond || c.RateLimit.HeavyConcurrency != def.RateLimit.HeavyConcurrency {
+		t.Errorf("example heavy settings %+v, default %+v", c.RateLimit, def.RateLimit)
+	}
+}
+
+// TestHeavyCosts: the prices of the heavy routes come from their keys and
+// reach the limiter's configuration; bad values are problems.
+func TestHeavyCosts(t *testing.T) {
+	def := load(t, nil, nil, "")
+	rc := def.RateLimiterConfig()
+	for _, name := range ratelimit.CostNames {
+		if rc.Costs[name] != ratelimit.DefaultCosts()[name] {
+			t.Errorf("default cost %s = %+v, want %+v", name, rc.Costs[name], ratelimit.DefaultCosts()[name])
+		}
+	}
+	if rc.Concurrency[ratelimit.ClassHeavy] != ratelimit.DefaultHeavyConcurrency || rc.Rules[ratelimit.ClassHeavy] != ratelimit.DefaultRules()[ratelimit.ClassHeavy] {
+		t.Errorf("heavy: %+v", rc)
+	}
+	c := load(t, []string{"-rate-limit-cost-guard-events", "7", "-rate-limit-heavy", "10/1s burst 50"},
+		map[string]string{"EBIOS_API_RATE_LIMIT_COST_PER_SECOND": "0", "EBIOS_API_RATE_LIMIT_HEAVY_CONCURRENCY": "5"},
+		"[api]\nrate_limit_cost_verify = 40\n")
+	rc = c.RateLimiterConfig()
+	if rc.Costs[ratelimit.CostGuardEvents].Tokens != 7 || rc.Costs[ratelimit.CostVerify].Tokens != 40 || rc.Costs[ratelimit.CostTrace].Tokens != 1 ||
+		rc.Costs[ratelimit.CostTrace].PerSecond != 0 || rc.Concurrency[ratelimit.ClassHeavy] != 5 || rc.Rules[ratelimit.ClassHeavy].Burst != 50 {
+		t.Errorf("configured: %+v", rc)
+	}
+	if _, err := ratelimit.New(rc); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-rate-limit-cost-trace", "0"}, "api.rate_limit_cost_trace: must be between 1 and"},
+		{[]string{"-rate-limit-cost-export", "x"}, "api.rate_limit_cost_export: \"x\" is not an integer"},
+		{[]string{"-rate-limit-cost-per-second", "-1"}, "api.rate_limit_cost_per_second: must be between 0"},
+		{[]string{"-rate-limit-heavy-concurrency", "-1"}, "api.rate_limit_heavy_concurrency: must not be negative"},
+		{[]string{"-rate-limit-cost-verify", "700"}, "warning: api.rate_limit_cost_verify: 700 tokens is more than the burst"},
+	} {
+		_, ps := Check(tc.args, nil, files(nil))
+		if !strings.Contains(ps.Error(), tc.want) {
+			t.Errorf("%v: problems %v, want %q", tc.args, ps, tc.want)
+		}
+	}
+}
+
+// TestRedirectHosts parses tls.redirect_hosts.
+func TestRedirectHosts(t *testing.T) {
+	for _, tc := range []struct {
+		in, host, port, err string
+	}{
+		{in: "ebios.example.org", host: "ebios.example.org"},
+		{in: "EBIOS.Example.org.", host: "ebios.example.org"},
+		{in: "ebios.example.org:8443", host: "ebios.example.org", port: "8443"},
+		{in: "intranet-host", host: "intranet-host"},
+		{in: "192.0.2.7", host: "192.0.2.7"},
+		{in: "[2001:db8::1]:443", host: "2001:db8::1", port: "443"},
+		{in: "[2001:DB8::1]", host: "2001:db8::1"},
+		{in: "ebios.example.org:0", err: "port"},
+		{in: "ebios.example.org:https", err: "port"},
+		{in: "-bad-.example", err: "not a host name"},
+		{in: "a b", err: "not a host name"},
+		{in: "*.example.org", err: "not a host name"},
+		{in: "[fe80::1%eth0]:443", err: "zone"},
+	} {
+		host, port, err := ParseRedirectHost(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: %q %q %v, want an error with %q", tc.in, host, port, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || host != tc.host || port != tc.port {
+			t.Errorf("%q: %q %q %v, want %q %q", tc.in, host, port, err, tc.host, tc.port)
+		}
+	}
+	c := load(t, []string{"-redirect-hosts", "a.example.org, b.example.org:8443"}, nil, "")
+	if strings.Join(c.TLS.RedirectHosts, "|") != "a.example.org|b.example.org:8443" {
+		t.Errorf("RedirectHosts %q", c.TLS.RedirectHosts)
+	}
+	_, ps := Check([]string{"-redirect-hosts", "ok.example.org, bad host"}, nil, files(nil))
+	if len(ps) != 1 || ps[0].Key != "tls.redirect_hosts" || ps[0].Warning {
+		t.Errorf("a bad redirect host: %v", ps)
+	}
 }
 
 func TestValidateCollectsAll(t *testing.T) {

@@ -93,6 +93,10 @@
 //		flag -redirect-http, env EBIOS_TLS_REDIRECT_HTTP; string
 //		host:port of a plain-HTTP listener that redirects to HTTPS (and answers ACME http-01); empty for none
 //
+//	[tls] redirect_hosts = ""
+//		flag -redirect-hosts, env EBIOS_TLS_REDIRECT_HOSTS; list
+//		comma-separated host names (host or host:port) the HTTP redirect may send to; a request for another Host is refused (421). Empty: acme_domains, or the DNS names and IP addresses of cert_file's certificate. Without a port, the port of server.listen (omitted when 443)
+//
 //	[tls] hsts = true
 //		flag -hsts, env EBIOS_TLS_HSTS; bool
 //		send Strict-Transport-Security on HTTPS responses
@@ -144,6 +148,34 @@
 //	[api] rate_limit_admin = 60/1m0s burst 60
 //		flag -rate-limit-admin, env EBIOS_API_RATE_LIMIT_ADMIN; rate rule
 //		token bucket per client for the admin routes: <requests>/<window>[ burst <n>]
+//
+//	[api] rate_limit_heavy = 120/1m0s burst 600
+//		flag -rate-limit-heavy, env EBIOS_API_RATE_LIMIT_HEAVY; rate rule
+//		token bucket per client for the routes whose work grows with the log (whole-log verify, export, trace, guard events), in tokens of work (rate_limit_cost_per_second): <tokens>/<window>[ burst <n>]; each route takes its rate_limit_cost_* and is charged for its time
+//
+//	[api] rate_limit_cost_verify = 600
+//		flag -rate-limit-cost-verify, env EBIOS_API_RATE_LIMIT_COST_VERIFY; int
+//		tokens of rate_limit_heavy that starting a whole-log verification takes (POST /api/v1/ledger/verify/jobs, GET /ledger/verify): its estimated work, as it runs in the background after the request
+//
+//	[api] rate_limit_cost_export = 100
+//		flag -rate-limit-cost-export, env EBIOS_API_RATE_LIMIT_COST_EXPORT; int
+//		tokens of rate_limit_heavy that GET /api/v1/ledger/export (the whole log) takes before it runs; its time is charged too
+//
+//	[api] rate_limit_cost_trace = 1
+//		flag -rate-limit-cost-trace, env EBIOS_API_RATE_LIMIT_COST_TRACE; int
+//		tokens of rate_limit_heavy that GET /api/v1/ledger/trace/{op_id} takes before it runs; its time is charged too
+//
+//	[api] rate_limit_cost_guard_events = 1
+//		flag -rate-limit-cost-guard-events, env EBIOS_API_RATE_LIMIT_COST_GUARD_EVENTS; int
+//		tokens of rate_limit_heavy that a page of GET /api/v1/guard/events takes before it runs; its time is charged too
+//
+//	[api] rate_limit_cost_per_second = 10
+//		flag -rate-limit-cost-per-second, env EBIOS_API_RATE_LIMIT_COST_PER_SECOND; int
+//		tokens of rate_limit_heavy charged per second a heavy route's handler ran, beyond the time its cost paid for (the bucket may go into debt, down to minus its burst); 0 charges no time
+//
+//	[api] rate_limit_heavy_concurrency = 2
+//		flag -rate-limit-heavy-concurrency, env EBIOS_API_RATE_LIMIT_HEAVY_CONCURRENCY; int
+//		most heavy requests (verify, export, trace, guard events) one client may have running at once; 0 for no cap
 //
 //	[api] rate_limit_allowlist = ""
 //		flag -rate-limit-allowlist, env EBIOS_API_RATE_LIMIT_ALLOWLIST; CIDR list

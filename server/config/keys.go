@@ -67,6 +67,33 @@ func duration(f func(*Config) *time.Duration) func(*Config, string) error {
 	}
 }
 
+func integer(f func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", v)
+		}
+		*f(c) = n
+		return nil
+	}
+}
+
+// classDocs describe the route classes whose rule needs more than the
+// generic words.
+var classDocs = map[string]string{
+	ratelimit.ClassHeavy: "token bucket per client for the routes whose work grows with the log (whole-log verify, export, trace, guard events), " +
+		"in tokens of work (rate_limit_cost_per_second): <tokens>/<window>[ burst <n>]; each route takes its rate_limit_cost_* and is charged for its time",
+}
+
+// costDocs describe the price of each priced route.
+var costDocs = map[string]string{
+	ratelimit.CostVerify: "tokens of rate_limit_heavy that starting a whole-log verification takes (POST /api/v1/ledger/verify/jobs, GET /ledger/verify): " +
+		"its estimated work, as it runs in the background after the request",
+	ratelimit.CostExport:      "tokens of rate_limit_heavy that GET /api/v1/ledger/export (the whole log) takes before it runs; its time is charged too",
+	ratelimit.CostTrace:       "tokens of rate_limit_heavy that GET /api/v1/ledger/trace/{op_id} takes before it runs; its time is charged too",
+	ratelimit.CostGuardEvents: "tokens of rate_limit_heavy that a page of GET /api/v1/guard/events takes before it runs; its time is charged too",
+}
+
 func rule(class string) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		r, err := ratelimit.ParseRule(v)
@@ -79,11 +106,30 @@ func rule(class string) func(*Config, string) error {
 
 func init() {
 	for _, class := range ratelimit.Classes {
+		doc := classDocs[class]
+		if doc == "" {
+			doc = fmt.Sprintf("token bucket per client for the %s routes: <requests>/<window>[ burst <n>]", class)
+		}
 		keys = append(keys, key{
 			section: "api", name: "rate_limit_" + class, flag: "rate-limit-" + class, kind: kindRule,
 			def: ratelimit.DefaultRules()[class].String(),
-			doc: fmt.Sprintf("token bucket per client for the %s routes: <requests>/<window>[ burst <n>]", class),
+			doc: doc,
 			set: rule(class),
+		})
+	}
+	for _, name := range ratelimit.CostNames {
+		keys = append(keys, key{
+			section: "api", name: "rate_limit_cost_" + name, flag: "rate-limit-cost-" + strings.ReplaceAll(name, "_", "-"), kind: kindInt,
+			def: strconv.Itoa(ratelimit.DefaultCosts()[name].Tokens),
+			doc: costDocs[name],
+			set: func(c *Config, v string) error {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					return fmt.Errorf("%q is not an integer", v)
+				}
+				c.RateLimit.Costs[name] = n
+				return nil
+			},
 		})
 	}
 	keys = append(keys, tail...)
@@ -146,6 +192,10 @@ var keys = []key{
 	{section: "tls", name: "redirect_http", flag: "redirect-http",
 		doc: "host:port of a plain-HTTP listener that redirects to HTTPS (and answers ACME http-01); empty for none",
 		set: str(func(c *Config) *string { return &c.TLS.RedirectHTTP })},
+	{section: "tls", name: "redirect_hosts", flag: "redirect-hosts", kind: kindList,
+		doc: "comma-separated host names (host or host:port) the HTTP redirect may send to; a request for another Host is refused (421). " +
+			"Empty: acme_domains, or the DNS names and IP addresses of cert_file's certificate. Without a port, the port of server.listen (omitted when 443)",
+		set: func(c *Config, v string) error { c.TLS.RedirectHosts = parseList(v); return nil }},
 	{section: "tls", name: "hsts", flag: "hsts", kind: kindBool, def: "true",
 		doc: "send Strict-Transport-Security on HTTPS responses",
 		set: boolean(func(c *Config) *bool { return &c.TLS.HSTS })},
@@ -184,8 +234,17 @@ var keys = []key{
 		set: duration(func(c *Config) *time.Duration { return &c.seedWindow })},
 }
 
-// tail follows the per-class rate limit keys (added by init).
+// tail follows the per-class rate limit keys and the prices (added by init).
 var tail = []key{
+	{section: "api", name: "rate_limit_cost_per_second", flag: "rate-limit-cost-per-second", kind: kindInt,
+		def: strconv.Itoa(ratelimit.DefaultCostPerSecond),
+		doc: "tokens of rate_limit_heavy charged per second a heavy route's handler ran, beyond the time its cost paid for " +
+			"(the bucket may go into debt, down to minus its burst); 0 charges no time",
+		set: integer(func(c *Config) *int { return &c.RateLimit.CostPerSecond })},
+	{section: "api", name: "rate_limit_heavy_concurrency", flag: "rate-limit-heavy-concurrency", kind: kindInt,
+		def: strconv.Itoa(ratelimit.DefaultHeavyConcurrency),
+		doc: "most heavy requests (verify, export, trace, guard events) one client may have running at once; 0 for no cap",
+		set: integer(func(c *Config) *int { return &c.RateLimit.HeavyConcurrency })},
 	{section: "api", name: "rate_limit_allowlist", flag: "rate-limit-allowlist", kind: kindPrefixes,
 		doc: "comma-separated IP addresses or CIDR prefixes that are never rate limited",
 		set: func(c *Config, v string) (err error) { c.RateLimit.Allowlist, err = parsePrefixes(v); return err }},

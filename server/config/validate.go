@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebios/ebios/server/ratelimit"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -152,11 +153,20 @@ func (v *validator) secretFile(key, path string, minLen int) {
 }
 
 func validHostname(s string) bool {
-	if len(s) == 0 || len(s) > 253 || strings.HasSuffix(s, ".") || !strings.Contains(s, ".") {
+	if !strings.Contains(s, ".") {
 		return false
 	}
 	if _, err := netip.ParseAddr(s); err == nil {
 		return false // ACME does not issue for IP addresses here
+	}
+	return validDNSName(s)
+}
+
+// validDNSName reports whether s is labels of letters, digits and inner
+// hyphens, joined by dots.
+func validDNSName(s string) bool {
+	if len(s) == 0 || len(s) > 253 || strings.HasSuffix(s, ".") {
+		return false
 	}
 	for _, label := range strings.Split(s, ".") {
 		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
@@ -169,6 +179,33 @@ func validHostname(s string) bool {
 		}
 	}
 	return true
+}
+
+// ParseRedirectHost parses an entry of tls.redirect_hosts: a DNS name or an
+// IP address, optionally with a port ("ebios.example.org:8443",
+// "[2001:db8::1]:443"). It returns the host in lower case (an IPv6
+// address without brackets) and the port, "" if none.
+func ParseRedirectHost(s string) (host, port string, err error) {
+	host = s
+	if h, p, e := net.SplitHostPort(s); e == nil {
+		host, port = h, p
+		if n, e := strconv.Atoi(p); e != nil || n < 1 || n > 65535 {
+			return "", "", fmt.Errorf("%q: port %q is not a number from 1 to 65535", s, p)
+		}
+	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		host = s[1 : len(s)-1]
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if a, e := netip.ParseAddr(host); e == nil {
+		if a.Zone() != "" {
+			return "", "", fmt.Errorf("%q: an address with a zone cannot be redirected to", s)
+		}
+		return a.String(), port, nil
+	}
+	if !validDNSName(host) {
+		return "", "", fmt.Errorf("%q is not a host name, an IP address, or either with :port", s)
+	}
+	return host, port, nil
 }
 
 func (v *validator) tls() {
@@ -197,6 +234,11 @@ func (v *validator) tls() {
 	}
 	if len(t.ACMEDomains) > 0 && t.ACMECacheDir == "" {
 		v.errorf("tls.acme_cache_dir", "ACME needs a cache directory, or certificates are requested at every start")
+	}
+	for _, h := range t.RedirectHosts {
+		if _, _, err := ParseRedirectHost(h); err != nil {
+			v.errorf("tls.redirect_hosts", "%v", err)
+		}
 	}
 	if t.RedirectHTTP != "" {
 		if !t.Enabled() {
@@ -243,6 +285,22 @@ func (v *validator) rateLimits() {
 	}
 	if !r.Enabled && !v.c.Dev {
 		v.warnf("api.rate_limit_enabled", "rate limiting is off: one client can exhaust the server")
+	}
+	heavy := r.Rules[ratelimit.ClassHeavy]
+	for _, name := range ratelimit.CostNames {
+		key := "api.rate_limit_cost_" + name
+		switch n := r.Costs[name]; {
+		case n < 1 || n > 1_000_000:
+			v.errorf(key, "must be between 1 and 1000000 tokens, got %d", n)
+		case n > heavy.Burst:
+			v.warnf(key, "%d tokens is more than the burst of rate_limit_heavy (%d): the route takes the whole burst", n, heavy.Burst)
+		}
+	}
+	if r.CostPerSecond < 0 || r.CostPerSecond > 1_000_000 {
+		v.errorf("api.rate_limit_cost_per_second", "must be between 0 and 1000000, got %d", r.CostPerSecond)
+	}
+	if r.HeavyConcurrency < 0 {
+		v.errorf("api.rate_limit_heavy_concurrency", "must not be negative, got %d", r.HeavyConcurrency)
 	}
 	for _, p := range r.Allowlist {
 		if p.Bits() == 0 {

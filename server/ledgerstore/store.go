@@ -198,6 +198,7 @@ type Store struct {
 	sealErr, sealStop            error        // under mu: the last round's error; why sealing stopped
 	compactions                  int          // under dbmu
 	rebuilt                      []string     // tile files rebuilt when the store opened
+	notices                      []string     // file modes made private when the store opened (filemode.go)
 }
 
 // request is one Append or AppendBatch: its drafts are committed together
@@ -275,6 +276,11 @@ func open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
 		// BuntDB reads it (see tail.go).
 		var err error
 		if tail, err = repairTail(path); err != nil {
+			s.unlock()
+			return nil, err
+		}
+		// Private files, whatever the umask (filemode.go).
+		if s.notices, err = privateStoreFiles(path); err != nil {
 			s.unlock()
 			return nil, err
 		}

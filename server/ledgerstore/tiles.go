@@ -342,7 +342,7 @@ func (tf *tileFiles) mkdirs(dir string, dirty map[string]bool) error {
 				return err
 			}
 		}
-		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := os.Mkdir(dir, privateDirMode); err != nil && !errors.Is(err, fs.ErrExist) {
 			return ioErr("create "+dir, err)
 		}
 		dirty[filepath.Dir(dir)] = true

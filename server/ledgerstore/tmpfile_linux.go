@@ -29,7 +29,7 @@ func writeAnonymous(dst []string, data [][]byte) (done []bool, err error) {
 		}
 	}()
 	for i := range dst {
-		fd, err := unix.Open(filepath.Dir(dst[i]), unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o644)
+		fd, err := unix.Open(filepath.Dir(dst[i]), unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, uint32(privateFileMode))
 		if err != nil {
 			return done, nil // not supported here: the caller falls back
 		}

@@ -76,8 +76,10 @@ type change struct {
 
 // Open opens the policies file at path (":memory:" for tests). trusted are
 // the keys allowed to sign policies. Notices (for the operator) report what
-// Open repaired or refused: a pending change logged late, or an active
-// policy whose key is no longer trusted, which is deactivated (and logged).
+// Open repaired or refused: a pending change logged late, an active
+// policy whose key is no longer trusted, which is deactivated (and logged),
+// or a file readable by other users, which is made private (a new file is
+// created with mode 0600, whatever the umask).
 func Open(path string, trusted []*ledger.Verifier, log *ledgerstore.Store) (s *Store, notices []string, err error) {
 	s = &Store{trusted: trusted, log: log}
 	if path != ":memory:" {
@@ -87,6 +89,14 @@ func Open(path string, trusted []*ledger.Verifier, log *ledgerstore.Store) (s *S
 			}
 			return nil, nil, perr(CodeStore, "cannot lock "+path, err.Error(), "check permissions")
 		}
+		var n string
+		if n, err = ledgerstore.PrivateFile(path); err != nil {
+			s.lock.Unlock()
+			return nil, nil, perr(CodeStore, "cannot create the policies file "+path, err.Error(), "check the data directory")
+		}
+		if n != "" {
+			notices = append(notices, n)
+		}
 	}
 	if s.db, err = buntdb.Open(path); err == nil {
 		err = s.db.SetConfig(buntdb.Config{SyncPolicy: buntdb.Always, AutoShrinkDisabled: true})
@@ -95,11 +105,12 @@ func Open(path string, trusted []*ledger.Verifier, log *ledgerstore.Store) (s *S
 		s.Close()
 		return nil, nil, perr(CodeStore, "cannot open the policies file "+path, err.Error(), "check the data directory")
 	}
-	if notices, err = s.recover(); err != nil {
+	recovered, err := s.recover()
+	if err != nil {
 		s.Close()
 		return nil, nil, err
 	}
-	return s, notices, nil
+	return s, append(notices, recovered...), nil
 }
 
 // Close closes the policies file.

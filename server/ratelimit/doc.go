@@ -1,21 +1,36 @@
 // Package ratelimit limits requests per client and per route class with
 // token buckets (golang.org/x/time/rate).
 //
-// Each route class ([ClassExecute], [ClassRead], [ClassAuth], [ClassAdmin])
-// has a [Rule]: Requests tokens per Window, at most Burst at once, written
-// in configuration as "100/minute burst 20" ([ParseRule]). Every client has
-// its own bucket per class. [Limiter.Middleware] wraps the handlers of a
-// class; each response carries
+// Each route class ([ClassExecute], [ClassRead], [ClassAuth], [ClassAdmin],
+// [ClassHeavy]) has a [Rule]: Requests tokens per Window, at most Burst at
+// once, written in configuration as "100/minute burst 20" ([ParseRule]).
+// Every client has its own bucket per class. [Limiter.Middleware] wraps the
+// handlers of a class; each response carries
 //
 //	X-RateLimit-Limit:     the bucket size (burst)
-//	X-RateLimit-Remaining: whole requests left now
+//	X-RateLimit-Remaining: whole tokens left now (requests, in a class of one token a request)
 //	X-RateLimit-Reset:     Unix time (seconds) when the bucket is full again
+//	X-RateLimit-Cost:      the price of a priced route
 //
 // and a refused request gets 429 Too Many Requests with Retry-After (whole
 // seconds until one request is possible) and the structured error
 //
 //	{"error": {"code": "RATE_001", "category": "rate_limit", "message": ...,
 //	           "details": ..., "remediation": ...}}
+//
+// # Costs
+//
+// The routes whose work grows with the log (a whole-log verification, the
+// export, a trace, a page of guard events: [CostNames]) are limited by
+// cost, not by count. They pay from the bucket of [ClassHeavy], whose
+// tokens are units of work: each takes its price ([Cost].Tokens) before it
+// runs, and after it ran is charged [Cost].PerSecond tokens a second of
+// its handler's time beyond what the price paid for, which may leave the
+// bucket in debt. Config.Concurrency caps how many of them one client has
+// running at once (2 by default in the server), so that parallel requests
+// cannot queue work before the time charge sees it. A verification job,
+// which runs in the background after its request, pays its estimated work
+// as its price.
 //
 // # Clients
 //

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -86,21 +87,42 @@ func parseHop(s string) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// Middleware limits the requests of class: every limited response carries
-// X-RateLimit-Limit (bucket size), X-RateLimit-Remaining (whole requests
-// left now) and X-RateLimit-Reset (Unix time, in seconds, when the bucket
-// is full again); a refused request gets 429 with Retry-After (seconds) and
-// the structured error RATE_001. Allowlisted clients pass without headers.
-// It panics if class has no rule.
-func (l *Limiter) Middleware(class string, next http.Handler) http.Handler {
-	i, ok := l.classes[class]
-	if !ok {
-		panic("ratelimit: unknown class " + class)
+// route is how Middleware limits one route: the class whose bucket it
+// pays from, its price, and its time charge.
+type route struct {
+	class     int
+	tokens    int
+	perSecond float64
+}
+
+// Middleware limits the requests of name: a class, whose requests take one
+// token each, or a priced route of [Config.Costs], whose requests take
+// their price from its class's bucket and are charged for their time
+// ([Cost]). Every limited response carries X-RateLimit-Limit (bucket
+// size), X-RateLimit-Remaining (whole tokens left now: requests, for a
+// class) and X-RateLimit-Reset (Unix time, in seconds, when the bucket is
+// full again), and a priced route's X-RateLimit-Cost (its price); a
+// refused request gets 429 with Retry-After (seconds) and the structured
+// error RATE_001. In a class with a concurrency cap (Config.Concurrency), a
+// request while the client has that many running is refused too. Allowlisted
+// clients pass without headers. It panics if name is neither a class nor
+// a priced route.
+func (l *Limiter) Middleware(name string, next http.Handler) http.Handler {
+	rt, priced := l.costs[name]
+	if !priced {
+		i, ok := l.classes[name]
+		if !ok {
+			panic("ratelimit: unknown class " + name)
+		}
+		rt = route{class: i, tokens: 1}
 	}
-	rule := l.rules[i]
+	class := l.names[rt.class]
+	rule := l.rules[rt.class]
 	limit := strconv.Itoa(rule.Burst)
+	cost := []string{strconv.Itoa(rt.tokens)}
+	hold := priced || l.conc[rt.class] > 0 // track the request until it ends
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d := l.allowIndex(i, l.ClientAddr(r))
+		d, e := l.allowIndex(rt.class, l.ClientAddr(r), rt.tokens, hold)
 		if d.Bypass {
 			next.ServeHTTP(w, r)
 			return
@@ -109,7 +131,16 @@ func (l *Limiter) Middleware(class string, next http.Handler) http.Handler {
 		h["X-Ratelimit-Limit"] = []string{limit}
 		h["X-Ratelimit-Remaining"] = []string{strconv.Itoa(d.Remaining)}
 		h["X-Ratelimit-Reset"] = []string{strconv.FormatInt(ceilUnix(d.Reset), 10)}
+		if priced {
+			h["X-Ratelimit-Cost"] = cost
+		}
 		if d.Allowed {
+			if e == nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			start := l.now()
+			defer func() { l.release(e, rt.timeCharge(l.now().Sub(start))) }()
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -121,7 +152,7 @@ func (l *Limiter) Middleware(class string, next http.Handler) http.Handler {
 			retry = 1
 		}
 		h.Set("Retry-After", strconv.FormatInt(retry, 10))
-		writeError(w, &nu.Error{
+		err := &nu.Error{
 			Code:     CodeRateLimited,
 			Category: CategoryRateLimit,
 			Message:  "rate limit exceeded",
@@ -129,8 +160,38 @@ func (l *Limiter) Middleware(class string, next http.Handler) http.Handler {
 				class, rule.Requests, rule.Window, rule.Burst, retry),
 			Remediation: "wait the number of seconds in the Retry-After header before retrying; " +
 				"if this limit is too low for your use, ask the operator to raise rate_limit_" + class,
-		})
+		}
+		switch {
+		case d.Busy:
+			err.Message = "too many requests running at once"
+			err.Details = fmt.Sprintf("class %s allows %d requests in flight per client", class, l.conc[rt.class])
+			err.Remediation = "wait for your running requests to finish, then retry; do not send these requests in parallel"
+		case priced:
+			err.Details = fmt.Sprintf("class %s allows %d tokens per %v with bursts of %d; %s costs %d tokens%s; retry in %d s",
+				class, rule.Requests, rule.Window, rule.Burst, name, rt.tokens, perToken(rt.perSecond), retry)
+			err.Remediation = "wait the number of seconds in the Retry-After header before retrying; " +
+				"if this limit is too low for your use, ask the operator to raise rate_limit_" + class +
+				" or to lower rate_limit_cost_" + name
+		}
+		writeError(w, err)
 	})
+}
+
+// timeCharge is what a request of rt that ran for d owes beyond its price.
+func (rt route) timeCharge(d time.Duration) int {
+	if rt.perSecond <= 0 || d <= 0 {
+		return 0
+	}
+	return int(math.Min(d.Seconds()*rt.perSecond, maxCost+float64(rt.tokens))) - rt.tokens
+}
+
+// perToken describes the time charge: ", and a token per 100ms of its
+// work beyond that", or "" without one.
+func perToken(perSecond float64) string {
+	if perSecond <= 0 {
+		return ""
+	}
+	return ", and a token per " + time.Duration(float64(time.Second)/perSecond).String() + " of its work beyond that"
 }
 
 func ceilUnix(t time.Time) int64 {

@@ -16,6 +16,15 @@ import (
 type Config struct {
 	// Rules per route class; classes without a rule cannot be used.
 	Rules map[string]Rule
+	// Costs prices routes by name (see [Cost]): Middleware(name) of a
+	// priced route takes its price from its class's bucket and charges the
+	// handler's time. A name must not be a class.
+	Costs map[string]Cost
+	// Concurrency caps the requests of a class one client may have
+	// running at once (a request beyond it is refused with 429 and takes
+	// no tokens); 0 or absent means no cap. It applies to
+	// [Limiter.Middleware], not to Allow.
+	Concurrency map[string]int
 	// Allowlist: clients in these prefixes are never limited.
 	Allowlist []netip.Prefix
 	// TrustedProxies: X-Forwarded-For is read only when the direct peer is
@@ -53,6 +62,8 @@ type Limiter struct {
 	rules     []Rule
 	limits    []rate.Limit
 	fill      []time.Duration
+	conc      []int            // per class: most requests in flight per client, 0 = no cap
+	costs     map[string]route // priced routes
 	allow     []netip.Prefix
 	trusted   []netip.Prefix
 	v6bits    int
@@ -71,6 +82,7 @@ type entry struct {
 	key        key
 	lim        *rate.Limiter
 	last       time.Time
+	inflight   int    // requests of a capped class running now (Config.Concurrency)
 	prev, next *entry // LRU list: head is most recent
 }
 
@@ -120,6 +132,36 @@ func New(cfg Config) (*Limiter, error) {
 		l.rules = append(l.rules, r)
 		l.limits = append(l.limits, r.Limit())
 		l.fill = append(l.fill, r.fillTime())
+		l.conc = append(l.conc, 0)
+	}
+	for class, n := range cfg.Concurrency {
+		i, ok := l.classes[class]
+		if !ok {
+			return nil, fmt.Errorf("ratelimit: concurrency of %s, which has no rule", class)
+		}
+		if n < 0 {
+			return nil, fmt.Errorf("ratelimit: concurrency of %s must not be negative, got %d", class, n)
+		}
+		l.conc[i] = n
+	}
+	l.costs = make(map[string]route, len(cfg.Costs))
+	for name, c := range cfg.Costs {
+		i, ok := l.classes[c.Class]
+		if !ok {
+			return nil, fmt.Errorf("ratelimit: cost %s: class %q has no rule", name, c.Class)
+		}
+		if _, clash := l.classes[name]; clash {
+			return nil, fmt.Errorf("ratelimit: cost %s has the name of a class", name)
+		}
+		if err := c.Validate(); err != nil {
+			return nil, fmt.Errorf("ratelimit: cost %s: %w", name, err)
+		}
+		l.costs[name] = route{class: i, tokens: min(c.Tokens, l.rules[i].Burst), perSecond: c.PerSecond}
+		if c.PerSecond > 0 {
+			// A bucket in debt (down to -burst) takes up to twice the
+			// fill time to be full again: keep its state that long.
+			l.fill[i] = 2 * l.rules[i].fillTime()
+		}
 	}
 	for i := range l.shards {
 		l.shards[i].m = make(map[key]*entry)
@@ -153,10 +195,11 @@ func contains(ps []netip.Prefix, a netip.Addr) bool {
 type Decision struct {
 	Allowed    bool
 	Bypass     bool          // allowlisted client: no limit applies, the other fields are zero
+	Busy       bool          // refused because the client has Config.Concurrency requests running
 	Limit      int           // bucket size (burst), for X-RateLimit-Limit
 	Remaining  int           // whole tokens left, for X-RateLimit-Remaining
 	Reset      time.Time     // when the bucket is full again, for X-RateLimit-Reset
-	RetryAfter time.Duration // if !Allowed: until one token is available
+	RetryAfter time.Duration // if !Allowed: until the request's tokens are available
 }
 
 // Allow takes one token from the bucket of client in class and reports the
@@ -167,13 +210,19 @@ func (l *Limiter) Allow(class string, client netip.Addr) Decision {
 	if !ok {
 		panic("ratelimit: unknown class " + class)
 	}
-	return l.allowIndex(i, client)
+	d, _ := l.allowIndex(i, client, 1, false)
+	return d
 }
 
-func (l *Limiter) allowIndex(class int, client netip.Addr) Decision {
+// allowIndex takes n tokens from the bucket of client in class. With hold,
+// it also counts the request as running (refusing it, in a class with a
+// concurrency cap, if the client has the cap running already) and returns
+// the bucket of an allowed request, which [Limiter.release] must be given
+// when the request is done.
+func (l *Limiter) allowIndex(class int, client netip.Addr, n int, hold bool) (Decision, *entry) {
 	client = client.Unmap()
 	if len(l.allow) > 0 && contains(l.allow, client) {
-		return Decision{Allowed: true, Bypass: true}
+		return Decision{Allowed: true, Bypass: true}, nil
 	}
 	if client.Is6() && l.v6bits < 128 {
 		p, _ := client.Prefix(l.v6bits)
@@ -190,20 +239,55 @@ func (l *Limiter) allowIndex(class int, client netip.Addr) Decision {
 		sh.moveToFront(e)
 	}
 	e.last = now
-	ok := e.lim.AllowN(now, 1)
+	busy := hold && l.conc[class] > 0 && e.inflight >= l.conc[class]
+	ok := !busy && e.lim.AllowN(now, n)
+	if ok && hold {
+		e.inflight++
+	}
 	tokens := e.lim.TokensAt(now)
 	sh.mu.Unlock()
 
 	r, lim := l.rules[class], float64(l.limits[class])
-	d := Decision{Allowed: ok, Limit: r.Burst}
+	d := Decision{Allowed: ok, Busy: busy, Limit: r.Burst}
 	if tokens > 0 {
 		d.Remaining = int(tokens)
 	}
 	d.Reset = now.Add(secs((float64(r.Burst) - tokens) / lim))
-	if !ok {
-		d.RetryAfter = secs((1 - tokens) / lim)
+	switch {
+	case busy:
+		d.RetryAfter = time.Second // unknown: when one of its requests ends
+	case !ok:
+		d.RetryAfter = secs((float64(n) - tokens) / lim)
 	}
-	return d
+	if !ok || !hold {
+		e = nil
+	}
+	return d, e
+}
+
+// release ends a request that allowIndex held: it no longer counts as
+// running, and charge more tokens are taken for the work it did, as far as
+// the bucket does not go below minus its burst. e may have been dropped
+// from its shard meanwhile (at MaxClients); then this changes nothing
+// anyone sees.
+func (l *Limiter) release(e *entry, charge int) {
+	now := l.now()
+	sh := &l.shards[shardOf(e.key)]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e.inflight > 0 {
+		e.inflight--
+	}
+	e.last = now
+	if charge <= 0 {
+		return
+	}
+	burst := l.rules[e.key.class].Burst
+	room := e.lim.TokensAt(now) + float64(burst) // tokens above -burst
+	charge = min(charge, burst, int(math.Max(room, 0)))
+	if charge > 0 {
+		e.lim.ReserveN(now, charge) // n ≤ burst: always granted, possibly as debt
+	}
 }
 
 func secs(s float64) time.Duration {
@@ -223,7 +307,7 @@ func shardOf(k key) int {
 // insert adds a bucket for k, first dropping idle buckets from the LRU end
 // and, if the shard is full, the least recently used one. sh.mu is held.
 func (l *Limiter) insert(sh *shard, k key, now time.Time) *entry {
-	for sh.tail != nil && now.Sub(sh.tail.last) >= l.fill[sh.tail.key.class] {
+	for sh.tail != nil && l.idle(sh.tail, now) {
 		sh.remove(sh.tail)
 	}
 	if len(sh.m) >= l.shardCap {
@@ -233,6 +317,12 @@ func (l *Limiter) insert(sh *shard, k key, now time.Time) *entry {
 	sh.m[k] = e
 	sh.pushFront(e)
 	return e
+}
+
+// idle reports whether e is the same as a fresh bucket: untouched long
+// enough to be full again, and no request of it running.
+func (l *Limiter) idle(e *entry, now time.Time) bool {
+	return e.inflight == 0 && now.Sub(e.last) >= l.fill[e.key.class]
 }
 
 func (sh *shard) pushFront(e *entry) {
@@ -280,7 +370,7 @@ func (l *Limiter) Sweep() {
 	for i := range l.shards {
 		sh := &l.shards[i]
 		sh.mu.Lock()
-		for sh.tail != nil && now.Sub(sh.tail.last) >= l.fill[sh.tail.key.class] {
+		for sh.tail != nil && l.idle(sh.tail, now) {
 			sh.remove(sh.tail)
 		}
 		sh.mu.Unlock()

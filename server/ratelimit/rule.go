@@ -10,7 +10,8 @@ import (
 )
 
 // Rule is a token bucket: Requests tokens are added evenly over each Window,
-// and the bucket holds at most Burst tokens. A request takes one token.
+// and the bucket holds at most Burst tokens. A request takes one token, or
+// the price of its route ([Cost]).
 type Rule struct {
 	Requests int
 	Window   time.Duration
@@ -23,10 +24,16 @@ const (
 	ClassRead    = "read"    // ledger queries, proofs, checkpoints, policies
 	ClassAuth    = "auth"    // login, refresh, setup (each login costs an argon2id hash)
 	ClassAdmin   = "admin"   // user and policy management, metrics
+	// ClassHeavy is the bucket of the routes that can cost seconds to
+	// minutes of server work (whole-log verification, export, trace, guard
+	// events). Its tokens are units of work, about 100 ms each
+	// (DefaultCostPerSecond): each route takes its price ([Cost]) and is
+	// charged for the time it ran.
+	ClassHeavy = "heavy"
 )
 
 // Classes lists the route classes, in a stable order.
-var Classes = []string{ClassExecute, ClassRead, ClassAuth, ClassAdmin}
+var Classes = []string{ClassExecute, ClassRead, ClassAuth, ClassAdmin, ClassHeavy}
 
 // DefaultRules are the limits per class when nothing is configured. The
 // execute limit is the seed's 100 requests per minute.
@@ -36,6 +43,10 @@ func DefaultRules() map[string]Rule {
 		ClassRead:    {Requests: 600, Window: time.Minute, Burst: 200},
 		ClassAuth:    {Requests: 10, Window: time.Minute, Burst: 10},
 		ClassAdmin:   {Requests: 60, Window: time.Minute, Burst: 60},
+		// 2 tokens a second: a client keeps at most a fifth of a core
+		// busy with heavy reads over time, a minute of work in a burst,
+		// and starts at most one whole-log verification (600) per 5 min.
+		ClassHeavy: {Requests: 120, Window: time.Minute, Burst: 600},
 	}
 }
 

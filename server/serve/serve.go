@@ -8,12 +8,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -61,8 +63,24 @@ func Run(ctx context.Context, args []string, o Options) error {
 		return err
 	}
 	logger := metrics.NewLogger(o.Stderr, cfg.LogLevel)
+	// Everything this process creates is its own (files 0600, directories
+	// 0700), also what libraries create with 0666 less the umask (BuntDB
+	// when it rewrites users.db); the stores set these modes themselves
+	// as well. The umask is put back when Run returns.
+	defer restrictUmask()()
+	notice := func(n string) {
+		fmt.Fprintln(o.Stdout, "files:", n)
+		logger.Warn(n)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("creating the data directory %s: %w", cfg.DataDir, err)
+	}
+	// The keys are created 0600; one found readable by others is made
+	// private before it is read.
+	for _, path := range []string{cfg.Ledger.KeyFile, cfg.Auth.SecretFile} {
+		if n, _ := privateIfExists(path); n != "" {
+			notice(n)
+		}
 	}
 	signer, err := loadSigner(cfg, o.Stdout)
 	if err != nil {
@@ -84,6 +102,9 @@ func Run(ctx context.Context, args []string, o Options) error {
 		return err
 	}
 	defer store.Close() // after the HTTP server has drained: queued appends are flushed
+	for _, n := range store.Notices() {
+		notice(n)
+	}
 	m.SetLedgerEntries(store.Len())
 	index := ledgerindex.New(store)
 	fed.Store(index)    // from now on, commits notify it
@@ -98,7 +119,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 		}
 	}()
 
-	users, unlock, err := OpenUsers(cfg)
+	users, unlock, err := openUsers(cfg, notice)
 	if err != nil {
 		return err
 	}
@@ -174,7 +195,15 @@ func Run(ctx context.Context, args []string, o Options) error {
 		srv.TLSConfig = tcfg
 		ln = tls.NewListener(ln, tcfg)
 		if cfg.TLS.RedirectHTTP != "" {
-			redirect = &http.Server{Addr: cfg.TLS.RedirectHTTP, Handler: challenge(redirectHandler()), ReadHeaderTimeout: 10 * time.Second}
+			_, port, _ := net.SplitHostPort(ln.Addr().String())
+			hosts, err := newRedirectHosts(cfg.TLS, tcfg, port)
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			redirect = &http.Server{Addr: cfg.TLS.RedirectHTTP, Handler: secure(challenge(redirectHandler(hosts)), config.TLS{}),
+				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10,
+				ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 			rl, err := net.Listen("tcp", cfg.TLS.RedirectHTTP)
 			if err != nil {
 				ln.Close()
@@ -237,7 +266,13 @@ func loadSigner(cfg *config.Config, stdout io.Writer) (*ledger.Signer, error) {
 }
 
 // OpenUsers opens the users store of cfg, locked against other processes.
+// The file holds password hashes: it is created with mode 0600, and made
+// private if it is readable by others (saying so on standard error).
 func OpenUsers(cfg *config.Config) (*auth.BuntStore, func(), error) {
+	return openUsers(cfg, func(n string) { fmt.Fprintln(os.Stderr, "ebios:", n) })
+}
+
+func openUsers(cfg *config.Config, notice func(string)) (*auth.BuntStore, func(), error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Auth.UsersDB), 0o700); err != nil {
 		return nil, nil, err
 	}
@@ -250,12 +285,31 @@ func OpenUsers(cfg *config.Config) (*auth.BuntStore, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// auth.OpenBuntStore opens the file with BuntDB, which would create it
+	// 0666 less the umask: it finds it made private here.
+	n, err := ledgerstore.PrivateFile(cfg.Auth.UsersDB)
+	if err != nil {
+		lock.Unlock()
+		return nil, nil, fmt.Errorf("creating the users database %s: %w", cfg.Auth.UsersDB, err)
+	}
+	if n != "" {
+		notice(n)
+	}
 	us, err := auth.OpenBuntStore(cfg.Auth.UsersDB)
 	if err != nil {
 		lock.Unlock()
 		return nil, nil, err
 	}
 	return us, lock.Unlock, nil
+}
+
+// privateIfExists makes the file at path private if it exists and others
+// may read it (see ledgerstore.PrivateFile); it creates nothing.
+func privateIfExists(path string) (notice string, err error) {
+	if _, err := os.Stat(path); err != nil {
+		return "", nil // made 0600 by whoever creates it, or reported by its reader
+	}
+	return ledgerstore.PrivateFile(path)
 }
 
 // announceSetup prints how to create the first admin while there is none.
@@ -300,22 +354,150 @@ func tlsConfig(cfg *config.Config) (*tls.Config, func(http.Handler) http.Handler
 	return tc, func(h http.Handler) http.Handler { return h }, nil
 }
 
-// redirectHandler sends plain-HTTP requests to the same URL over HTTPS.
-func redirectHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
+// redirectHosts are the hosts the HTTP redirect sends to HTTPS: a request
+// names one in its Host header and is sent to it, with its HTTPS port. It
+// never echoes a Host it does not know (an open redirect, and a way to
+// poison caches and links with another site's name).
+type redirectHosts struct {
+	ports     map[string]string // host (lower case, IPv6 without brackets) → ":port", "" for 443
+	wildcards map[string]string // "example.org" of a certificate's "*.example.org" → ":port"
+}
+
+// newRedirectHosts collects the hosts the redirect may send to:
+// tls.redirect_hosts if set, else the ACME domains, else the DNS names and
+// IP addresses of the certificate. httpsPort is the port the server
+// listens on for HTTPS; a host without a port of its own is sent there
+// (no port in the URL when it is 443).
+func newRedirectHosts(t config.TLS, tc *tls.Config, httpsPort string) (redirectHosts, error) {
+	rh := redirectHosts{ports: map[string]string{}, wildcards: map[string]string{}}
+	suffix := func(port string) string {
+		if port == "" {
+			port = httpsPort
 		}
-		http.Redirect(w, r, "https://"+host+r.URL.RequestURI(), http.StatusMovedPermanently)
+		if port == "443" || port == "" {
+			return ""
+		}
+		return ":" + port
+	}
+	names := t.RedirectHosts
+	if len(names) == 0 {
+		names = t.ACMEDomains
+	}
+	if len(names) == 0 && tc != nil && len(tc.Certificates) > 0 {
+		leaf := tc.Certificates[0].Leaf
+		if leaf == nil && len(tc.Certificates[0].Certificate) > 0 {
+			leaf, _ = x509.ParseCertificate(tc.Certificates[0].Certificate[0])
+		}
+		if leaf != nil {
+			for _, n := range leaf.DNSNames {
+				if base, ok := strings.CutPrefix(strings.ToLower(n), "*."); ok {
+					rh.wildcards[base] = suffix("")
+				} else {
+					names = append(names, n)
+				}
+			}
+			for _, ip := range leaf.IPAddresses {
+				names = append(names, ip.String())
+			}
+		}
+	}
+	for _, n := range names {
+		host, port, err := config.ParseRedirectHost(n)
+		if err != nil {
+			return rh, fmt.Errorf("tls.redirect_hosts: %w", err)
+		}
+		rh.ports[host] = suffix(port)
+	}
+	if len(rh.ports) == 0 && len(rh.wildcards) == 0 {
+		return rh, errors.New("the HTTP redirect (tls.redirect_http) has no host name to send requests to: " +
+			"the certificate names no DNS name or IP address, and tls.redirect_hosts is empty " +
+			"(set tls.redirect_hosts, --redirect-hosts, to the names clients use, e.g. ebios.example.org)")
+	}
+	return rh, nil
+}
+
+// target returns the HTTPS URL of r, or false if r's Host is not one of
+// the redirect's hosts. The path and query are kept as they were sent.
+func (rh redirectHosts) target(r *http.Request) (string, bool) {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
+		host = host[1 : len(host)-1]
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if a, err := netip.ParseAddr(host); err == nil && a.Zone() == "" {
+		host = a.String()
+	}
+	port, ok := rh.ports[host]
+	if !ok {
+		if _, base, cut := strings.Cut(host, "."); cut && dnsLabel(host[:len(host)-len(base)-1]) {
+			port, ok = rh.wildcards[base]
+		}
+		if !ok {
+			return "", false
+		}
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	uri := r.URL.RequestURI()
+	if !strings.HasPrefix(uri, "/") { // "*" of OPTIONS *
+		uri = "/"
+	}
+	return "https://" + host + port + uri, true
+}
+
+// dnsLabel reports whether s is one DNS label (letters, digits, inner
+// hyphens), as the part of a host a wildcard certificate name covers.
+func dnsLabel(s string) bool {
+	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// redirectHandler sends plain-HTTP requests to the same URL over HTTPS
+// with 308 Permanent Redirect, which keeps the method and the body (a 301
+// turns a POST into a GET), on one of hosts. A request for any other host
+// is refused with 421 Misdirected Request, one without a Host with 400.
+func redirectHandler(hosts redirectHosts) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host == "" {
+			http.Error(w, "400 Bad Request: no Host header; this address redirects to HTTPS", http.StatusBadRequest)
+			return
+		}
+		url, ok := hosts.target(r)
+		if !ok {
+			http.Error(w, "421 Misdirected Request: this server does not serve that host name", http.StatusMisdirectedRequest)
+			return
+		}
+		http.Redirect(w, r, url, http.StatusPermanentRedirect)
 	})
 }
 
-// CSP allows the wasm app ('wasm-unsafe-eval') and nothing from elsewhere.
+// CSP allows the wasm app ('wasm-unsafe-eval') and nothing from elsewhere,
+// and no page of the server in a frame (frame-ancestors 'none', against
+// clickjacking: the admin pages act on a click).
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
-	"img-src 'self' data:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'"
+	"img-src 'self' data:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; " +
+	"frame-ancestors 'none'"
 
-// secure adds the security headers to every response.
+// secure adds the security headers to every response: the CSP, which
+// forbids framing, and X-Frame-Options: DENY for browsers that predate
+// frame-ancestors.
+//
+// Framing hook: no response may be framed today. Embeddable widgets
+// (/embed/*, a later issue) are to be the one exception, decided here on
+// the request path: they would get a CSP whose frame-ancestors lists the
+// configured embedding origins and no X-Frame-Options (which cannot name
+// origins), and nothing else would change.
 func secure(next http.Handler, t config.TLS) http.Handler {
 	hsts := ""
 	if t.Enabled() && t.HSTS {
@@ -323,10 +505,11 @@ func secure(next http.Handler, t config.TLS) http.Handler {
 	}
 	// The values are shared by every response (net/http copies them when
 	// it writes); the keys are already canonical.
-	csp, nosniff, noReferrer, sts := []string{CSP}, []string{"nosniff"}, []string{"no-referrer"}, []string{hsts}
+	csp, frames, nosniff, noReferrer, sts := []string{CSP}, []string{"DENY"}, []string{"nosniff"}, []string{"no-referrer"}, []string{hsts}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h["Content-Security-Policy"] = csp
+		h["X-Frame-Options"] = frames
 		h["X-Content-Type-Options"] = nosniff
 		h["Referrer-Policy"] = noReferrer
 		if hsts != "" {

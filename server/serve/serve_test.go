@@ -45,13 +45,19 @@ type running struct {
 
 func start(t *testing.T, args ...string) *running {
 	t.Helper()
+	return startWith(t, Options{}, args...)
+}
+
+// startWith is start with more Options (App, Version).
+func startWith(t *testing.T, o Options, args ...string) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{out: &syncBuf{}, cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan string, 1)
+	o.Stdout, o.Stderr, o.Getenv, o.ReadFile = r.out, r.out, func(string) string { return "" }, os.ReadFile
+	o.Listening = func(a string) { ready <- a }
 	go func() {
-		r.done <- Run(ctx, append([]string{"--listen", "127.0.0.1:0", "--log-level", "error"}, args...), Options{
-			Stdout: r.out, Stderr: r.out, Getenv: func(string) string { return "" }, ReadFile: os.ReadFile,
-			Listening: func(a string) { ready <- a }})
+		r.done <- Run(ctx, append([]string{"--listen", "127.0.0.1:0", "--log-level", "error"}, args...), o)
 	}()
 	select {
 	case r.addr = <-ready:
@@ -92,6 +98,10 @@ func post(t *testing.T, c *http.Client, url, token, body string) (*http.Response
 	return resp, m
 }
 
+// testPassword is the admin's password in these tests (the instructions'
+// placeholder "a long passphrase" is refused).
+const testPassword = "serve test passphrase"
+
 func TestRefusesToStartWithoutKey(t *testing.T) {
 	dir := t.TempDir()
 	err := Run(context.Background(), []string{"--data-dir", dir, "--listen", "127.0.0.1:0"}, Options{
@@ -119,15 +129,15 @@ func TestServeLifecycle(t *testing.T) {
 		t.Fatalf("no setup token printed:\n%s", out)
 	}
 	c := &http.Client{}
-	resp, _ := post(t, c, base+"/api/v1/auth/setup", "", `{"token":"`+tok+`","username":"root","password":"a long passphrase"}`)
+	resp, _ := post(t, c, base+"/api/v1/auth/setup", "", `{"token":"`+tok+`","username":"root","password":"`+testPassword+`"}`)
 	if resp.StatusCode != 201 {
 		t.Fatalf("setup: %d", resp.StatusCode)
 	}
-	resp, _ = post(t, c, base+"/api/v1/auth/setup", "", `{"token":"`+tok+`","username":"root2","password":"a long passphrase"}`)
+	resp, _ = post(t, c, base+"/api/v1/auth/setup", "", `{"token":"`+tok+`","username":"root2","password":"`+testPassword+`"}`)
 	if resp.StatusCode < 400 || resp.StatusCode >= 500 {
 		t.Fatalf("setup token reused: %d", resp.StatusCode)
 	}
-	resp, m := post(t, c, base+"/auth/login", "", `{"username":"root","password":"a long passphrase"}`)
+	resp, m := post(t, c, base+"/auth/login", "", `{"username":"root","password":"`+testPassword+`"}`)
 	if resp.StatusCode != 200 {
 		t.Fatalf("login: %d", resp.StatusCode)
 	}
@@ -200,14 +210,28 @@ func TestTLS(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
 		t.Fatalf("HTTPS: %d, HSTS %q", resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
 	}
+	// The redirect keeps the method (308), the HTTPS port and the query,
+	// and sends only to the certificate's names (here 127.0.0.1).
+	_, port, _ := net.SplitHostPort(r.addr)
 	nc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err = nc.Get("http://" + redirectAddr + "/healthz?x=1")
+	resp, err = nc.Post("http://"+redirectAddr+"/auth/login?x=1", "application/json", strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 301 || !strings.HasPrefix(resp.Header.Get("Location"), "https://127.0.0.1/healthz?x=1") {
-		t.Fatalf("redirect: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	if resp.StatusCode != 308 || resp.Header.Get("Location") != "https://127.0.0.1:"+port+"/auth/login?x=1" ||
+		resp.Header.Get("X-Frame-Options") != "DENY" || resp.Header.Get("Strict-Transport-Security") != "" {
+		t.Fatalf("redirect: %d %s %v", resp.StatusCode, resp.Header.Get("Location"), resp.Header)
+	}
+	req, _ := http.NewRequest("GET", "http://"+redirectAddr+"/healthz", nil)
+	req.Host = "evil.example"
+	resp, err = nc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest || resp.Header.Get("Location") != "" {
+		t.Fatalf("redirect of an unknown host: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
 

@@ -15,7 +15,7 @@ func TestUserCommands(t *testing.T) {
 		t.Helper()
 		return runCLI(t, stdin, append(args, d...)...)
 	}
-	if out, stderr, code := run("a long passphrase\n", "user", "add", "alice", "--role", "admin"); code != 0 || !strings.Contains(out, "user alice: role admin") {
+	if out, stderr, code := run("alice long passphrase\n", "user", "add", "alice", "--role", "admin"); code != 0 || !strings.Contains(out, "user alice: role admin") {
 		t.Fatalf("add: %d %q %q", code, out, stderr)
 	}
 	if _, stderr, code := run("short\n", "user", "add", "bob", "--role", "operator"); code != 1 || !strings.Contains(stderr, "AUTH_011") {
@@ -29,7 +29,7 @@ func TestUserCommands(t *testing.T) {
 	if _, stderr, code := run("x\n", "user", "add", "carol"); code != 2 || !strings.Contains(stderr, "--role is required") {
 		t.Fatalf("add without role: %d %q", code, stderr)
 	}
-	if _, stderr, code := run("a long passphrase\n", "user", "add", "alice", "--role", "guest"); code != 1 || !strings.Contains(stderr, "AUTH_013") {
+	if _, stderr, code := run("alice long passphrase\n", "user", "add", "alice", "--role", "guest"); code != 1 || !strings.Contains(stderr, "AUTH_013") {
 		t.Fatalf("duplicate: %d %q", code, stderr)
 	}
 	if out, _, code := run("", "user", "set-role", "bob", "auditor"); code != 0 || !strings.Contains(out, "role auditor") {
