@@ -34,9 +34,11 @@ run: build wasm
 ## test: the whole suite.
 test: lint unit wasm-test proofs e2e
 
+## lint: gofmt, go vet and staticcheck (honnef.co/go/tools, pinned in go.mod as a tool).
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 unit:
 	@scripts/need-python.sh

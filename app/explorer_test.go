@@ -165,7 +165,7 @@ func TestVerifyPage(t *testing.T) {
 	// A checkpoint signed by another key (same name): every entry fails.
 	other := newTestLog(t, 120)
 	ocp, _ := other.log.Checkpoint()
-	cp, prev, es, ps = tl.page(t, 50, 100)
+	_, prev, es, ps = tl.page(t, 50, 100)
 	v = VerifyPage(tl.vkey, ocp, prev, es, ps)
 	if v.CheckpointOK || v.CheckpointErr == "" || v.Verified() != 0 {
 		t.Fatalf("foreign checkpoint: %+v", v)

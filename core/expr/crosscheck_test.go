@@ -992,9 +992,7 @@ func newProgram(r *rand.Rand) *progCase {
 		}
 	}
 	c := &progCase{Vars: g.vars, Expr: final}
-	for _, x := range g.in {
-		c.Inputs = append(c.Inputs, x)
-	}
+	c.Inputs = append(c.Inputs, g.in...)
 	var corrStmts []string
 	if r.IntN(2) == 0 {
 		var m [][]float64

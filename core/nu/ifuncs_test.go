@@ -24,9 +24,6 @@ import (
 // encCases is the number of random cases per function.
 func encCases() int { return 100_000 / wasmDivisor }
 
-// refMargin is the relative margin a reference value keeps from the ends.
-const refMargin = -200
-
 // exactEnds returns n - u and n + u exactly (±Inf for u = +Inf).
 func exactEnds(v Value) (lo, hi *big.Float) {
 	if math.IsInf(v.u, 1) {
@@ -69,7 +66,7 @@ func sqrtWithin(lo, hi, s *big.Float) bool {
 // point is an argument at which the result is checked, or (for a
 // critical point whose value is known exactly) just the value.
 type point struct {
-	x, y  *big.Float
+	x     *big.Float
 	v     *big.Float // a known value (x unused)
 	label string
 }
@@ -1460,18 +1457,6 @@ func (c *refCtx) refExp(x *big.Float) (*big.Float, bool) {
 	v := bf(refPrec).Set(refK.expTab[j+12])
 	v.Add(v, a.Mul(a, refK.expTab[j+12]))
 	return v.SetMantExp(v, int(kk)), false
-}
-
-// refExpm1 returns e^x - 1 with relative precision.
-func (c *refCtx) refExpm1(x *big.Float) *big.Float {
-	if x.Sign() == 0 {
-		return bf(refPrec)
-	}
-	if x.MantExp(nil) <= -6 { // |x| < 1/64
-		return c.mulSeries(refK.cExp, x, false)
-	}
-	e, _ := c.refExp(x)
-	return e.Sub(e, refK.one_)
 }
 
 // refLog returns ln x for x > 0.

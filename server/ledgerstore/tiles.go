@@ -355,6 +355,8 @@ func (tf *tileFiles) mkdirs(dir string, dirty map[string]bool) error {
 
 // fsyncDirs fsyncs the directories in dirty, deepest first (syncDirs,
 // where the platform has nothing better).
+//
+//lint:ignore U1000 used by syncDirs on platforms without syncfs (tmpfile_other.go)
 func fsyncDirs(dirty map[string]bool) error {
 	ds := make([]string, 0, len(dirty))
 	for d := range dirty {

@@ -234,14 +234,6 @@ func referenceOf(t testing.TB, data []byte, tiles map[string][]byte) *reference 
 	return ref
 }
 
-// checkRecovered opens the store at path (with sg, or read-only when sg is
-// nil) and checks that it holds exactly the first want entries of ref and
-// verifies. With append, it also appends one entry after the recovery.
-func checkRecovered(t testing.TB, path string, sg *ledger.Signer, ref *reference, want uint64, appendOne bool, what string) {
-	t.Helper()
-	checkRecoveredV(t, path, sg, ref, want, appendOne, true, what)
-}
-
 // writeTiles writes tile files (path relative to the data directory →
 // contents) into dir.
 func writeTiles(t testing.TB, dir string, tiles map[string][]byte) {

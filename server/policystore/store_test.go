@@ -168,7 +168,7 @@ func TestHaltVersusLogOnly(t *testing.T) {
 	if c != 200 || len(m["events"].([]any)) != 2 {
 		t.Fatalf("guard events: %d %v", c, m)
 	}
-	c, m = e.do("GET", "/api/v1/guard/events?level=bogus", e.aud, nil)
+	c, _ = e.do("GET", "/api/v1/guard/events?level=bogus", e.aud, nil)
 	if c != 400 {
 		t.Fatalf("bad level: %d", c)
 	}
