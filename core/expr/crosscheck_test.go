@@ -3,15 +3,11 @@
 package expr_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -1136,44 +1132,13 @@ func progOtherModes(t *testing.T, i int, src string, correlated bool) []string {
 // of the correlation matrix (numpy), so exact equality is not expected.
 func TestCrossCheckPrograms(t *testing.T) {
 	start := time.Now()
-	py := pyuncertainties.Python(t)
 	r := rand.New(rand.NewPCG(20261102, 11))
 	cases := make([]*progCase, progCases)
 	for i := range cases {
 		cases[i] = newProgram(r)
 	}
 	genTime := time.Since(start)
-	raw, err := json.Marshal(map[string]any{"cases": cases})
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "programs.json")
-	if err := os.WriteFile(file, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pyStart := time.Now()
-	cmd := exec.Command(py, "../../scripts/gum_crosscheck.py", file)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("gum_crosscheck.py: %v\n%s", err, stderr.String())
-	}
-	pyTime := time.Since(pyStart)
-	var res struct {
-		Version string `json:"version"`
-		Results []struct {
-			N     *float64 `json:"n"`
-			U     *float64 `json:"u"`
-			Error string   `json:"error"`
-		} `json:"results"`
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("gum_crosscheck.py output: %v", err)
-	}
-	if len(res.Results) != len(cases) {
-		t.Fatalf("gum_crosscheck.py returned %d results for %d programs", len(res.Results), len(cases))
-	}
+	res := pyuncertainties.Run(t, cases, len(cases))
 
 	goStart := time.Now()
 	type bad struct {
@@ -1240,7 +1205,7 @@ func TestCrossCheckPrograms(t *testing.T) {
 	t.Logf("contents: %s", progCounts(stats))
 	t.Logf("nu and interval modes: %s", progCounts(outcomes))
 	t.Logf("time: generation %v, python %v, Go (3 modes) %v, whole test %v", genTime.Round(time.Millisecond),
-		pyTime.Round(time.Millisecond), time.Since(goStart).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+		res.Took.Round(time.Millisecond), time.Since(goStart).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 }
 
 func progCounts(m map[string]int) string {

@@ -3,14 +3,10 @@
 package gum
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -517,44 +513,12 @@ func relDiffScaled(a, b, scale float64) float64 {
 // equality is not expected.
 func TestCrossCheckUncertainties(t *testing.T) {
 	start := time.Now()
-	py := pyuncertainties.Python(t)
 	r := rand.New(rand.NewPCG(20261101, 7))
 	cases := make([]crossCase, crossCases)
 	for i := range cases {
 		cases[i] = newCase(r)
 	}
-	dir := t.TempDir()
-	file := filepath.Join(dir, "cases.json")
-	raw, err := json.Marshal(map[string]any{"cases": cases})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pyStart := time.Now()
-	cmd := exec.Command(py, "../../scripts/gum_crosscheck.py", file)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("gum_crosscheck.py: %v\n%s", err, stderr.String())
-	}
-	pyTime := time.Since(pyStart)
-	var res struct {
-		Version string `json:"version"`
-		Results []struct {
-			N     *float64 `json:"n"`
-			U     *float64 `json:"u"`
-			Error string   `json:"error"`
-		} `json:"results"`
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("gum_crosscheck.py output: %v", err)
-	}
-	if len(res.Results) != len(cases) {
-		t.Fatalf("gum_crosscheck.py returned %d results for %d cases", len(res.Results), len(cases))
-	}
+	res := pyuncertainties.Run(t, cases, len(cases))
 	goStart := time.Now()
 	var maxN, maxU, maxPlainN, maxPlainU, maxPlainUNoCancel float64
 	ops := map[string]int{}
@@ -612,7 +576,7 @@ func TestCrossCheckUncertainties(t *testing.T) {
 		len(cases), correlated, inputs, nodes, res.Version, maxN, maxU, maxPlainN, maxPlainU, maxPlainUNoCancel, plainOverN, plainOverU,
 		exactU, exactGumOnly, fails)
 	t.Logf("operations: %v", ops)
-	t.Logf("time: python %v, gum %v, whole test %v", pyTime.Round(time.Millisecond), time.Since(goStart).Round(time.Millisecond),
+	t.Logf("time: python %v, gum %v, whole test %v", res.Took.Round(time.Millisecond), time.Since(goStart).Round(time.Millisecond),
 		time.Since(start).Round(time.Millisecond))
 }
 

@@ -5,9 +5,14 @@
 package pyuncertainties
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // Python returns a python3 that imports uncertainties and numpy,
@@ -59,4 +64,55 @@ func find() string {
 		}
 	}
 	return ""
+}
+
+// Result is the script's answer for one case: n and u, or why Python could
+// not evaluate it.
+type Result struct {
+	N     *float64 `json:"n"`
+	U     *float64 `json:"u"`
+	Error string   `json:"error"`
+}
+
+// Answer is what [Run] returns: the uncertainties version, one result per
+// case, and the time Python took.
+type Answer struct {
+	Version string   `json:"version"`
+	Results []Result `json:"results"`
+	Took    time.Duration
+}
+
+// Run evaluates n cases with scripts/gum_crosscheck.py in one python3
+// process (found or installed by [Python]); cases is marshalled as
+// {"cases": cases}, in the form the script's doc comment gives. It fails
+// the test when the script fails or answers a different number of cases.
+func Run(t testing.TB, cases any, n int) *Answer {
+	t.Helper()
+	py := Python(t)
+	raw, err := json.Marshal(map[string]any{"cases": cases})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "cases.json")
+	if err := os.WriteFile(file, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, src, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(src), "..", "..", "scripts", "gum_crosscheck.py")
+	start := time.Now()
+	cmd := exec.Command(py, script, file)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("gum_crosscheck.py: %v\n%s", err, stderr.String())
+	}
+	a := &Answer{Took: time.Since(start)}
+	if err := json.Unmarshal(out, a); err != nil {
+		t.Fatalf("gum_crosscheck.py output: %v", err)
+	}
+	if len(a.Results) != n {
+		t.Fatalf("gum_crosscheck.py returned %d results for %d cases", len(a.Results), n)
+	}
+	return a
 }
