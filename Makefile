@@ -14,9 +14,11 @@ all: build
 build:
 	$(GO) build -o bin/ebios ./server/cmd/ebios
 
-## wasm: the browser app (go-app PWA), served by ebios serve from ./web.
+## wasm: the browser app (go-app PWA) and its analysis worker (Monte Carlo
+## in a Web Worker), served by ebios serve from ./web.
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/app.wasm ./wasm/app
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/mcworker.wasm ./wasm/mcworker
 
 ## static: the browser app as a static website in STATIC_DIR for any static
 ## host; API_URL=https://... points its online pages at an ebios API.

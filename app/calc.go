@@ -67,6 +67,10 @@ type Calculator struct {
 	rec     *Recorded // the server's answer for out
 	recErr  string
 	recBusy bool
+
+	// The Analysis panel (budget, expanded uncertainty, Monte Carlo in a
+	// Web Worker): analysis.go.
+	ana analysisPanel
 }
 
 // Compute evaluates src in mode m with core/expr. It never fails: a bad
@@ -202,6 +206,9 @@ func (c *Calculator) OnInit() {
 func (c *Calculator) OnMount(ctx app.Context) {
 	c.mount(ctx)
 	c.loadHistory(ctx)
+	if c.ana.seed == "" {
+		c.ana.seed = randomSeed()
+	}
 	c.server = !Serverless()
 	c.session = c.server && sessionToken(ctx) != ""
 }
@@ -333,6 +340,7 @@ func (c *Calculator) Render() app.UI {
 		app.Main().ID("main").TabIndex(-1).Body(
 			c.renderForm(),
 			c.renderResult(),
+			c.renderAnalysis(),
 			c.renderRecord(),
 			c.renderHistory(),
 		),

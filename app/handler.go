@@ -3,8 +3,12 @@
 package app
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
@@ -36,7 +40,7 @@ func Handler(version string) http.Handler {
 // static build uses as it is.
 func appHandler(version string) *app.Handler {
 	Routes()
-	cacheable := []string{IconSVG}
+	cacheable := append([]string{IconSVG}, workerResources("web")...)
 	for _, p := range Pages {
 		if p != "/" { // go-app always caches "/"
 			cacheable = append(cacheable, p)
@@ -64,6 +68,42 @@ func appHandler(version string) *app.Handler {
 		CacheableResources: cacheable,
 		Version:            version,
 	}
+}
+
+// workerResources lists the analysis worker's files (web/mcworker.js and
+// web/mcworker.wasm, built by `make wasm`) for the service worker to cache,
+// so that Monte Carlo runs offline: both when webDir holds the wasm, and
+// none when it does not (a missing file would make the service worker's
+// whole install fail, and with it the offline app; the Analysis panel then
+// says the worker could not start).
+func workerResources(webDir string) []string {
+	for _, f := range []string{MCWorkerScript, MCWorkerWasm} {
+		if st, err := os.Stat(filepath.Join(webDir, filepath.Base(f))); err != nil || !st.Mode().IsRegular() {
+			return nil
+		}
+	}
+	return []string{MCWorkerScript, MCWorkerWasm}
+}
+
+// WebDigest returns a short digest of the browser code built into webDir:
+// app.wasm (which must be there) and, when present, the analysis worker's
+// mcworker.js and mcworker.wasm. It goes into the app's version, so that a
+// new build of any of them is picked up by browsers as an update.
+func WebDigest(webDir string) (string, error) {
+	wasm, err := os.ReadFile(filepath.Join(webDir, "app.wasm"))
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	h.Write(wasm)
+	for _, f := range workerResources(webDir) {
+		b, err := os.ReadFile(filepath.Join(webDir, filepath.Base(f)))
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:6]), nil
 }
 
 // styledNotFound answers what its handler does not know (404) with a page

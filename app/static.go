@@ -19,8 +19,9 @@ import (
 type StaticOptions struct {
 	// Dir is the directory the site is written to (created if missing).
 	Dir string
-	// WebDir holds the app's assets (ebios.css, the icons and app.wasm built
-	// by `make wasm`); its files are copied to Dir/web.
+	// WebDir holds the app's assets (ebios.css, the icons, and app.wasm and
+	// the analysis worker's mcworker.wasm built by `make wasm`); its files
+	// are copied to Dir/web.
 	WebDir string
 	// Version names the service worker's cache: change it with every build
 	// so that browsers pick the new one up as an update.
@@ -53,13 +54,13 @@ func CheckAPIURL(s string) (string, error) {
 // the .html files that every static host serves (go-app writes /calc as
 // calc.html; not every host maps /calc to it, and one missing file would
 // make the worker's install fail).
-func staticHandler(version, apiURL string) *app.Handler {
+func staticHandler(version, apiURL, webDir string) *app.Handler {
 	h := appHandler(version)
 	h.Env = map[string]string{StaticEnv: "1"}
 	if apiURL != "" {
 		h.Env[APIURLEnv] = apiURL
 	}
-	cacheable := []string{IconSVG}
+	cacheable := append([]string{IconSVG}, workerResources(webDir)...)
 	for _, p := range Pages {
 		if p != "/" { // go-app always caches "/" (index.html)
 			cacheable = append(cacheable, p+".html")
@@ -98,7 +99,7 @@ func GenerateStatic(o StaticOptions) error {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return err
 	}
-	if err := app.GenerateStaticWebsite(o.Dir, staticHandler(o.Version, api)); err != nil {
+	if err := app.GenerateStaticWebsite(o.Dir, staticHandler(o.Version, api, o.WebDir)); err != nil {
 		return err
 	}
 	return copyTree(o.WebDir, filepath.Join(o.Dir, "web"))

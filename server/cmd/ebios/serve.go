@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -100,12 +98,14 @@ Flags:
 		defer trace.Stop()
 	}
 	var ui http.Handler
-	if wasm, err := os.ReadFile("web/app.wasm"); err == nil {
+	if digest, err := webapp.WebDigest("web"); err == nil {
 		// The app's version names the service worker's cache: derive it from
 		// the wasm itself so that every new build is picked up as an update
 		// and a restart with the same build is not.
-		sum := sha256.Sum256(wasm)
-		ui = webapp.Handler(version() + "-" + hex.EncodeToString(sum[:6]))
+		ui = webapp.Handler(version() + "-" + digest)
+		if _, err := os.Stat("web/mcworker.wasm"); err != nil {
+			fmt.Fprintln(stderr, "ebios serve: web/mcworker.wasm not found: the calculator's analyses (Monte Carlo) will not run in the browser (build it with `make wasm`)")
+		}
 	} else {
 		fmt.Fprintln(stderr, "ebios serve: web/app.wasm not found here: serving the API without the browser app (build it with `make wasm`, and run from the directory that holds web/)")
 	}

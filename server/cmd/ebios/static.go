@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -17,9 +15,10 @@ const staticHelp = `Write the browser app as a static website that any static ho
 DIR gets index.html (the calculator) and one NAME.html per page, app.js,
 app-worker.js (the service worker), app.css, wasm_exec.js,
 manifest.webmanifest and a copy of --web (default ./web), which must hold
-app.wasm: build it first with ` + "`make wasm`" + `. Serve DIR at the root
-of a host (for a try: python3 -m http.server -d DIR); the host must send
-app.wasm as application/wasm.
+app.wasm and, for the calculator's analyses (Monte Carlo in a Web Worker),
+mcworker.wasm: build them first with ` + "`make wasm`" + `. Serve DIR at the
+root of a host (for a try: python3 -m http.server -d DIR); the host should
+send .wasm files as application/wasm.
 
 The calculator and the audit page run in the browser and work offline after
 the first visit. The online pages (log in, explorer, policies, users) call
@@ -29,7 +28,7 @@ not offer them. An API on another origin must allow the site's origin
 proxy sending /api/ to ebios serve) and give that origin as --api.
 
 --version names the service worker's cache; by default it is derived from
-this binary's version and app.wasm, so every new build is picked up by the
+this binary's version, app.wasm and mcworker.wasm, so every new build is picked up by the
 browsers as an update.
 `
 
@@ -54,15 +53,17 @@ func runStatic(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "ebios static: --api: %v\n", err)
 		return exitError{exitUsage}
 	}
-	wasm, err := os.ReadFile(filepath.Join(*web, "app.wasm"))
+	digest, err := webapp.WebDigest(*web)
 	if err != nil {
 		fmt.Fprintf(stderr, "ebios static: %s not found: build it first with `make wasm` (and run from the directory that holds web/, or pass --web)\n", filepath.Join(*web, "app.wasm"))
 		return exitError{exitFail}
 	}
+	if _, err := os.Stat(filepath.Join(*web, "mcworker.wasm")); err != nil {
+		fmt.Fprintf(stderr, "ebios static: %s not found: the calculator's analyses (Monte Carlo) will not run in the browser (build it with `make wasm`)\n", filepath.Join(*web, "mcworker.wasm"))
+	}
 	v := *ver
 	if v == "" {
-		sum := sha256.Sum256(wasm)
-		v = version() + "-" + hex.EncodeToString(sum[:6])
+		v = version() + "-" + digest
 	}
 	if err := webapp.GenerateStatic(webapp.StaticOptions{Dir: *out, WebDir: *web, Version: v, APIURL: base}); err != nil {
 		return reportErr(stdout, stderr, false, "", err)
