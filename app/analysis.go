@@ -300,9 +300,12 @@ func (c *Calculator) cancelAnalysis() bool {
 	}
 	c.stopWorker()
 	a.running = false
-	if a.planned > 0 {
+	switch {
+	case a.planned > 0 && a.done >= a.planned:
+		a.status = "Cancelled while summarising the " + groupDigits(a.done) + " draws."
+	case a.planned > 0:
 		a.status = "Cancelled after " + groupDigits(a.done) + " of " + groupDigits(a.planned) + " draws."
-	} else {
+	default:
 		a.status = "Cancelled."
 	}
 	return true
@@ -510,7 +513,9 @@ func renderBudget(b *analysis.Budget) app.UI {
 			return app.P().Class("hint").Text("The inputs are correlated: correlation terms carry a share of their own " +
 				"(negative when they reduce the variance), and ν_eff is approximate.")
 		}),
-		app.Div().Class("table-wrap").Body(app.Table().ID("an-budget-table").Class("entries budget").Body(
+		// The table scrolls in its box on a phone: the box takes the focus
+		// so that a keyboard can scroll it.
+		app.Div().Class("table-wrap").TabIndex(0).Role("region").Aria("label", "Uncertainty budget table").Body(app.Table().ID("an-budget-table").Class("entries budget").Body(
 			app.Caption().Text("Shares of the combined variance"),
 			app.THead().Body(app.Tr().Body(
 				app.Th().Scope("col").Text("Input"),
@@ -525,8 +530,9 @@ func renderBudget(b *analysis.Budget) app.UI {
 				t := b.Terms[i]
 				if t.Pair {
 					return app.Tr().Class("pair").Body(
-						app.Th().Scope("row").Class("name").Text("r("+t.Name+", "+t.WithName+") = "+g4(t.R)),
-						app.Td().ColSpan(5).Class("hint").Text("correlation term 2·c·c·r·u·u"),
+						app.Th().Scope("row").Class("name").Text("r("+t.Name+", "+t.WithName+")"),
+						app.Td().Class("num").Text(g4(t.R)),
+						app.Td().ColSpan(4).Text("correlation term"),
 						app.Td().Class("num").Text(pct(t.Share)),
 					)
 				}
@@ -595,7 +601,7 @@ func renderMonteCarlo(rep *analysis.Report, r *analysisResult) app.UI {
 				return app.Div().Class("pairs").Body(app.Dt().Text("Adaptive"),
 					app.Dd().Text(strconv.Itoa(m.Rounds)+" rounds, "+state+" to "+strconv.Itoa(m.Digits)+" significant digits of u (δ = "+g2(m.Tolerance)+")"))
 			}),
-			app.Dt().Text("Time in the worker"), app.Dd().ID("an-mc-time").Text(seconds(r.Millis)),
+			app.Dt().Text("Time in the worker"), app.Dd().ID("an-mc-time").DataSet("ms", strconv.FormatFloat(r.Millis, 'f', 1, 64)).Text(seconds(r.Millis)),
 		),
 		app.Figure().Class("chart").Body(
 			app.Raw(histogramSVG(m, r.FirstOrder, v)),

@@ -3,6 +3,7 @@ package app
 import (
 	"html"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,17 +88,21 @@ func sharesSVG(b *analysis.Budget) string {
 	ay := height - sharesAxisH + 4
 	s.WriteString(`<line class="axis" x1="` + ff(x0) + `" y1="` + itoa(ay) + `" x2="` + ff(x1) + `" y2="` + itoa(ay) + `"/>`)
 	s.WriteString(`<line class="zero" x1="` + ff(zero) + `" y1="` + itoa(sharesTop-4) + `" x2="` + ff(zero) + `" y2="` + itoa(ay) + `"/>`)
-	ticks := []float64{0, hi}
-	if lo < 0 {
-		ticks = append(ticks, lo)
-	}
-	for _, t := range ticks {
+	// Ticks at 0 %, the largest share and the most negative one, leaving
+	// out one that would overlap a tick already written.
+	var placed []float64
+	for _, t := range []float64{0, hi, lo} {
 		x := scale(t)
+		w := float64(sharesCharW * len([]rune(pct(t))))
+		if t == lo && lo == 0 || slices.ContainsFunc(placed, func(p float64) bool { return math.Abs(p-x) < w+8 }) {
+			continue
+		}
+		placed = append(placed, x)
 		anchor := "middle"
 		switch {
-		case x-x0 < 20:
+		case x-x0 < w/2:
 			anchor = "start"
-		case x1-x < 20:
+		case x1-x < w/2:
 			anchor = "end"
 		}
 		s.WriteString(`<text class="tick" x="` + ff(x) + `" y="` + itoa(ay+18) + `" text-anchor="` + anchor + `">` + pct(t) + `</text>`)

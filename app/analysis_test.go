@@ -176,7 +176,7 @@ func TestCharts(t *testing.T) {
 		t.Errorf("shares chart: %s", svg)
 	}
 	h := app.HTMLString(renderBudget(rep.Budget))
-	if !strings.Contains(h, `class="pair"`) || !strings.Contains(h, "r(x, y) = -0.5") {
+	if !strings.Contains(h, `class="pair"`) || !strings.Contains(h, "r(x, y)") || !strings.Contains(h, ">-0.5<") {
 		t.Errorf("budget table: %s", h)
 	}
 }

@@ -117,5 +117,14 @@ test('a static build without an API: no server pages, every page reloads on pyth
     await poll('the offline result', 10_000, async () =>
       (await page.locator('#result .value .big output').textContent().catch(() => '')).trim() === '3.00 ± 0.22');
     await shot(page, 'static-offline');
+    // Monte Carlo offline: the analysis worker (web/mcworker.js, wasm_exec.js
+    // and web/mcworker.wasm) comes from the service worker's cache.
+    await page.locator('#analysis > summary').click();
+    await page.fill('#an-draws', '100000');
+    await page.click('#an-run');
+    await page.locator('#an-result .an-part, #an-result .error').first().waitFor({ timeout: 60_000 });
+    const status = (await page.locator('#an-status').textContent()).trim();
+    assert.match(status, /^Done in /, `offline Monte Carlo on the static site: ${status}`);
+    assert.equal(await page.locator('#an-mc-draws').textContent(), '100,000');
     await browser.context.setOffline(false);
   }));

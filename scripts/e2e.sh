@@ -1,15 +1,16 @@
 #!/bin/sh
 # End-to-end tests of the browser app in headless Chromium (e2e/audit.test.mjs,
-# e2e/explorer.test.mjs, e2e/static.test.mjs, then e2e/calc.test.mjs),
+# e2e/explorer.test.mjs, e2e/static.test.mjs, e2e/analysis.test.mjs, then
+# e2e/calc.test.mjs),
 # driven by npm playwright-core against Debian's chromium; playwright never
 # downloads a browser). Installs what is missing (Debian chromium and nodejs,
 # e2e/node_modules by `npm ci` from the lock file) and fails with a clear
-# message when it cannot; builds bin/ebios and web/app.wasm, starts a real
+# message when it cannot; builds bin/ebios, web/app.wasm and web/mcworker.wasm, starts a real
 # server on a free loopback port with a throwaway data directory, runs the
 # tests, always stops the server. Screenshots are kept in e2e/out/.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), E2E_OUT (default e2e/out),
-# E2E_TESTS (the test files, default the four above; make audit-bench sets
+# E2E_TESTS (the test files, default the five above; make audit-bench sets
 # e2e/audit-bench.mjs).
 set -eu
 cd "$(dirname "$0")/.."
@@ -62,7 +63,8 @@ fi
 t0=$(date +%s)
 go build -o bin/ebios ./server/cmd/ebios || die "go build of bin/ebios failed"
 GOOS=js GOARCH=wasm go build -trimpath -o web/app.wasm ./wasm/app || die "wasm build of web/app.wasm failed"
-echo "e2e: built bin/ebios and web/app.wasm ($(wc -c < web/app.wasm) bytes) in $(( $(date +%s) - t0 )) s"
+GOOS=js GOARCH=wasm go build -trimpath -o web/mcworker.wasm ./wasm/mcworker || die "wasm build of web/mcworker.wasm failed"
+echo "e2e: built bin/ebios, web/app.wasm ($(wc -c < web/app.wasm) bytes) and web/mcworker.wasm ($(wc -c < web/mcworker.wasm) bytes) in $(( $(date +%s) - t0 )) s"
 
 # --- server ------------------------------------------------------------------
 DIR=$(mktemp -d)
@@ -96,11 +98,12 @@ echo "e2e: server pid $PID at $URL"
 
 # --- tests -------------------------------------------------------------------
 mkdir -p "$E2E_OUT"
-rm -f "$E2E_OUT"/[0-9]-*.png "$E2E_OUT"/audit-*.png "$E2E_OUT"/explorer-*.png "$E2E_OUT"/FAILED-*.png
+rm -f "$E2E_OUT"/[0-9]-*.png "$E2E_OUT"/audit-*.png "$E2E_OUT"/explorer-*.png "$E2E_OUT"/analysis-*.png "$E2E_OUT"/FAILED-*.png
 status=0
 # calc.test.mjs last: its offline test stops the shared server.
-# explorer.test.mjs runs a server of its own, static.test.mjs a static host.
-for t in ${E2E_TESTS:-e2e/audit.test.mjs e2e/explorer.test.mjs e2e/static.test.mjs e2e/calc.test.mjs}; do
+# explorer.test.mjs and analysis.test.mjs run a server of their own,
+# static.test.mjs a static host.
+for t in ${E2E_TESTS:-e2e/audit.test.mjs e2e/explorer.test.mjs e2e/static.test.mjs e2e/analysis.test.mjs e2e/calc.test.mjs}; do
 	EBIOS_URL="$URL" EBIOS_SERVER_PID="$PID" EBIOS_BIN="$ROOT/bin/ebios" CHROMIUM="$CHROMIUM" E2E_OUT="$E2E_OUT" \
 		node --test --test-reporter=spec "$t" || { status=$?; break; }
 done
