@@ -277,12 +277,16 @@ func logCalc(ctx context.Context, dataDir, keyFile, parent string, e *expr.Expr,
 	})
 }
 
+// codeInternal is the code of an error that carries no eBIOS code of its
+// own (an I/O error of the command, say); its message is the error's text.
+const codeInternal = "EBIOS_001" // an error without a code of its own: the message says what failed
+
 // reportErr prints err as a structured error (JSON on stdout with asJSON)
 // and returns exitError{exitFail}. src, when given, is shown with a caret.
 func reportErr(stdout, stderr io.Writer, asJSON bool, src string, err error) error {
 	e, ok := nu.AsError(err)
 	if !ok {
-		e = &nu.Error{Code: "EBIOS_001", Category: "internal", Message: err.Error()}
+		e = &nu.Error{Code: codeInternal, Category: "internal", Message: err.Error()}
 	}
 	if asJSON {
 		writeJSON(stdout, map[string]*nu.Error{"error": e})
