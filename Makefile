@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run test lint unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench
+.PHONY: all build wasm static run test lint unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs
 
 all: build
 
@@ -30,6 +30,16 @@ static: build wasm
 ## to create the first admin. Stop it with Ctrl-C.
 run: build wasm
 	./bin/ebios serve --dev --data-dir ./data
+
+## docs: the documentation site in DOCS_DIR (default build/docs; open
+## build/docs/index.html): regenerates docs/api.md (from the OpenAPI document
+## and the route table) and docs/errors.md (from the code's error-code
+## constants), renders README.md and docs/*.md with goldmark, and fails on a
+## broken link or anchor (internal/docsite).
+DOCS_DIR ?= build/docs
+docs:
+	$(GO) run ./internal/docsite/cmd/docsite gen
+	$(GO) run ./internal/docsite/cmd/docsite build --out $(DOCS_DIR)
 
 ## test: the whole suite.
 test: lint unit race wasm-test proofs e2e
@@ -104,4 +114,4 @@ bench:
 	$(BENCHSTAT) -filter '.name:(Add|Mul)' -col /impl bench.out
 
 clean:
-	rm -rf bin static
+	rm -rf bin static build
