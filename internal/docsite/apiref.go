@@ -168,8 +168,11 @@ func APIMarkdown(doc []byte, routes []RouteInfo, lim Limits, codes *CodeRegistry
 	w("  with a permission %s (401) and %s (403); with a rate limit %s (429, `Retry-After`);\n",
 		codeLinks([]string{"AUTH_001", "AUTH_002", "AUTH_003", "AUTH_004", "AUTH_005", "AUTH_006", "AUTH_009"}, known),
 		codeLinks([]string{"AUTH_007"}, known), codeLinks([]string{"RATE_001"}, known))
-	w("  with a JSON body %s; and %s (500, details in the server log) anywhere.\n\n",
+	w("  with a JSON body %s; and %s (500, details in the server log) anywhere.\n",
 		codeLinks([]string{"API_004", "API_005"}, known), codeLinks([]string{"API_011"}, known))
+	w("- **Examples:** `$EBIOS` is the base URL and `$TOKEN` an access token (from\n")
+	w("  [`POST /api/v1/auth/login`](#post-apiv1authlogin)). Capitals in a path are placeholders,\n")
+	w("  and so are `\"…\"` and `0` in a body made from its schema.\n\n")
 
 	w("## Permissions\n\n")
 	w("| permission | roles | endpoints |\n|---|---|---|\n")
@@ -380,6 +383,7 @@ func writeEndpoint(b *bytes.Buffer, d *openAPI, e endpoint, lim Limits, known ma
 			}
 		}
 	}
+	w("**Example request**\n\n```sh\n%s\n```\n\n", exampleCurl(d, e))
 	w("**Responses**\n\n| status | meaning | body |\n|---|---|---|\n")
 	for _, st := range sortedKeys(op.Responses) {
 		resp := op.Responses[st]
@@ -440,6 +444,108 @@ func writeEndpoint(b *bytes.Buffer, d *openAPI, e endpoint, lim Limits, known ma
 		}
 	}
 	w("**Errors of every such endpoint:** %s.\n\n", codeLinks(rest, known))
+	return nil
+}
+
+// pathParamRE matches a path parameter: {name} or {name...}.
+var pathParamRE = regexp.MustCompile(`\{([A-Za-z_]+)(\.\.\.)?\}`)
+
+// exampleCurl is a curl command for an endpoint: the path with its
+// parameters in capitals, the required query parameters, the token when
+// one is needed, and a body made from the request's example or schema.
+func exampleCurl(d *openAPI, e endpoint) string {
+	p := pathParamRE.ReplaceAllStringFunc(e.path, func(m string) string {
+		return strings.ToUpper(pathParamRE.FindStringSubmatch(m)[1])
+	})
+	var q []string
+	for _, par := range e.op.Parameters {
+		if par.In == "query" && par.Required {
+			q = append(q, par.Name+"="+strings.ToUpper(par.Name))
+		}
+	}
+	if len(q) > 0 {
+		p += "?" + strings.Join(q, "&")
+	}
+	cmd := "curl"
+	if e.method != "GET" {
+		cmd += " -X " + e.method
+	}
+	cmd += ` "$EBIOS` + p + `"`
+	if (e.route != nil && e.route.Permission != "") || len(e.op.Security) > 0 {
+		cmd += ` -H "Authorization: Bearer $TOKEN"`
+	}
+	if rb := e.op.RequestBody; rb != nil {
+		if mt := rb.Content["application/json"]; mt != nil {
+			ex := mt.Example
+			if len(ex) == 0 && mt.Schema != nil {
+				ex = resolve(d, mt.Schema).Example
+			}
+			var body []byte
+			if len(ex) > 0 {
+				var v any
+				if json.Unmarshal(ex, &v) == nil {
+					body, _ = json.Marshal(v)
+				}
+			} else if mt.Schema != nil {
+				body, _ = json.Marshal(sampleValue(d, mt.Schema, 0))
+			}
+			cmd += " \\\n  -H 'Content-Type: application/json' -d '" + string(body) + "'"
+		}
+	}
+	return cmd
+}
+
+// sampleValue is a placeholder value of a schema: an enum's first value,
+// the default, or by type "…", 0, false, one array item, and an object's
+// required members (or, when none is required, its first member).
+func sampleValue(d *openAPI, s *schema, depth int) any {
+	s = resolve(d, s)
+	var ex any
+	switch {
+	case s == nil || depth > 4:
+		return nil
+	case len(s.Example) > 0 && json.Unmarshal(s.Example, &ex) == nil:
+		return ex
+	case len(s.OneOf) > 0:
+		return sampleValue(d, s.OneOf[0], depth+1)
+	case len(s.Enum) > 0:
+		return s.Enum[0]
+	case s.Default != nil:
+		return s.Default
+	}
+	switch s.Type {
+	case "string":
+		return "…"
+	case "number", "integer":
+		return 0
+	case "boolean":
+		return false
+	case "array":
+		if s.Items == nil {
+			return []any{}
+		}
+		n := 1
+		if s.MinItems != nil && *s.MinItems > 1 {
+			n = *s.MinItems
+		}
+		out := make([]any, n)
+		for i := range out {
+			out[i] = sampleValue(d, s.Items, depth+1)
+		}
+		return out
+	case "object":
+		m := map[string]any{}
+		names := s.Required
+		if len(names) == 0 && len(s.Properties) > 0 {
+			names = sortedKeys(s.Properties)[:1]
+		}
+		for _, n := range names {
+			if p := s.Properties[n]; p != nil {
+				m[n] = sampleValue(d, p, depth+1)
+			}
+		}
+		return m
+	}
 	return nil
 }
 
