@@ -93,8 +93,9 @@ func ServerRoutes() ([]RouteInfo, Limits, error) {
 // isCost reports whether a route class is the price of a heavy route.
 func isCost(class string) bool { return slices.Contains(ratelimit.CostNames, class) }
 
-// noPolicies stands in for the policy store: the route table only needs
-// one to register the policy endpoints.
+// noPolicies stands in for the policy store (api.Policies): the route
+// table only needs one to register the policy endpoints. Its methods are
+// never called.
 type noPolicies struct{}
 
 func (noPolicies) Judge(nu.Value) api.Judgement { return api.Judgement{} }

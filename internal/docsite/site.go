@@ -34,6 +34,7 @@ type Problem struct {
 	link string // the link, for a problem of CheckLinks
 }
 
+// String is "file:line: message" (without the line when it is unknown).
 func (p Problem) String() string {
 	if p.Line > 0 {
 		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
@@ -44,6 +45,7 @@ func (p Problem) String() string {
 // Problems is the error of a build that found problems.
 type Problems []Problem
 
+// Error lists every problem, one a line.
 func (ps Problems) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d problem(s) in the documentation:", len(ps))

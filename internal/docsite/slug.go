@@ -33,6 +33,7 @@ func Slug(text string) string {
 // GitHub id (Slug of its text; a repeated id gets "-1", "-2", ...).
 type headingIDs struct{}
 
+// Transform implements parser.ASTTransformer.
 func (headingIDs) Transform(doc *ast.Document, reader text.Reader, _ parser.Context) {
 	used := map[string]bool{"main-content": true} // the page template's own id
 	src := reader.Source()
