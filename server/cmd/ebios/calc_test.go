@@ -186,7 +186,7 @@ func TestCalcAnalysis(t *testing.T) {
 			[]string{"50215 ± 32  (gum)", "u_c = 31.67, ν_eff = 16", "dt      0  16.6  1  16.6     2   27.5 %", "k = t_99(16) = 2.921"}},
 		{[]string{"calc", "--k", "2", "(10 ± 0.5) * (20 ± 1)"}, 0, []string{"k = 2 given"}},
 		{[]string{"calc", "--mc", "20000", "--seed", "3", "--shortest", "x = 1 ± 0.1 triangular; exp(x)"}, 0,
-			[]string{"monte carlo: 20000 draws, seed 3:", "(shortest)", "inputs: x triangular", "first order:"}},
+			[]string{"monte carlo: 20000 draws, seed 3:", "(shortest)", "inputs: x (triangular)", "first order:"}},
 		{[]string{"calc", "--mc", "0", "--adaptive", "--seed", "9", "x = 2 ± 0.1; x^2"}, 0, []string{"adaptive:", "stable to 2 significant digits"}},
 		{[]string{"calc", "--k", "2", "--p", "0.95", "1 ± 0.1"}, 2, []string{"give --k or --p, not both"}},
 		{[]string{"calc", "--seed", "4", "1 ± 0.1"}, 2, []string{"need --mc N"}},
