@@ -185,7 +185,13 @@ func at(err error, col int) error {
 type valueAlg struct{ m nu.Mode }
 
 func (a valueAlg) literal(l *lit) (nu.Value, error) {
-	v, err := nu.New(l.n, l.u)
+	u := l.u
+	if a.m == nu.ModeInterval && l.bounded() {
+		// An interval encloses the whole support: half-width u√3 or u√6,
+		// rounded up so that [lo, hi] is inside.
+		u = math.Nextafter(math.Max(l.n-l.lo, l.hi-l.n), math.Inf(1))
+	}
+	v, err := nu.New(l.n, u)
 	if err != nil && l.ucol > 0 && (l.u < 0 || l.u != l.u) {
 		return v, at(err, l.ucol)
 	}
@@ -260,10 +266,11 @@ func (e *Expr) evalGUM() (nu.Value, error) {
 type gumAlg struct {
 	c       *gum.Context
 	inputs  map[int]gum.Value // variables defined by a literal, by slot
+	lits    []*lit            // the literal of each input of c, by index
 	corrCol int               // column of the last correlation statement
 }
 
-func (a *gumAlg) literal(l *lit) (gum.Value, error) { return a.input(-1, "", l) }
+func (a *gumAlg) literal(l *lit) (gum.Value, error) { return a.input(-1, l.text, l) }
 
 func (a *gumAlg) input(slot int, name string, l *lit) (gum.Value, error) {
 	if _, err := (valueAlg{nu.ModeGUM}).literal(l); err != nil {
@@ -275,8 +282,11 @@ func (a *gumAlg) input(slot int, name string, l *lit) (gum.Value, error) {
 			Remediation: "compute in nu or interval mode"}, l.ucol)
 	}
 	v, err := a.c.Input(name, l.n, l.u)
-	if err == nil && slot >= 0 {
-		a.inputs[slot] = v
+	if err == nil {
+		a.lits = append(a.lits, l)
+		if slot >= 0 {
+			a.inputs[slot] = v
+		}
 	}
 	return v, at(err, l.col)
 }

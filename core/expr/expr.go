@@ -107,31 +107,49 @@ func (e *Expr) Variables() []string { return append([]string(nil), e.vars...) }
 // of a result through catch().
 func (e *Expr) Inputs() []nu.Value {
 	var out []nu.Value
-	var walk func(n node)
-	walk = func(n node) {
-		switch x := n.(type) {
-		case *lit:
+	e.walk(func(n node) bool {
+		if x, ok := n.(*lit); ok {
 			if v, err := nu.New(x.n, x.u); err == nil {
 				out = append(out, v)
 			}
+		}
+		return false
+	})
+	return out
+}
+
+// walk calls f on every node of the program in source order until f
+// returns true, and returns that node (nil if none).
+func (e *Expr) walk(f func(node) bool) node {
+	var visit func(n node) node
+	visit = func(n node) node {
+		if f(n) {
+			return n
+		}
+		var kids []node
+		switch x := n.(type) {
 		case *neg:
-			walk(x.x)
+			kids = []node{x.x}
 		case *bin:
-			walk(x.l)
-			walk(x.r)
+			kids = []node{x.l, x.r}
 		case *call:
-			for _, a := range x.args {
-				walk(a)
+			kids = x.args
+		}
+		for _, k := range kids {
+			if m := visit(k); m != nil {
+				return m
 			}
 		}
+		return nil
 	}
 	for _, s := range e.stmts {
 		if s.x != nil {
-			walk(s.x)
+			if m := visit(s.x); m != nil {
+				return m
+			}
 		}
 	}
-	walk(e.root)
-	return out
+	return visit(e.root)
 }
 
 // Eval evaluates the program in mode m.
@@ -143,11 +161,16 @@ func (e *Expr) Eval(m nu.Mode) (nu.Value, error) {
 	} else {
 		v, err = run[nu.Value](e, valueAlg{m})
 	}
+	return v, e.columns(err)
+}
+
+// columns turns the byte offset in an error's Column (nodes record offset
+// + 1) into a character column.
+func (e *Expr) columns(err error) error {
 	if ne, ok := err.(*nu.Error); ok && ne.Column > 0 {
-		// Nodes record byte offsets (+1); report characters.
 		c := *ne
 		c.Column = utf8.RuneCountInString(e.src[:min(ne.Column-1, len(e.src))]) + 1
-		return v, &c
+		return &c
 	}
-	return v, err
+	return err
 }

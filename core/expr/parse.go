@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ebios/ebios/core/coverage"
+	"github.com/ebios/ebios/core/mc"
 	"github.com/ebios/ebios/core/nu"
 )
 
@@ -16,6 +18,44 @@ type node interface{}
 type lit struct {
 	n, u      float64
 	col, ucol int // byte offset + 1 of the nominal and of the uncertainty
+	// The distribution Monte Carlo draws it from (mc.Normal by default),
+	// with the bounds of a uniform or triangular one and the degrees of
+	// freedom of a t one (0 when not given: infinite).
+	dist   mc.Kind
+	lo, hi float64
+	dof    float64
+	text   string // as written, for budgets and messages
+}
+
+// bounded reports whether l has a uniform or triangular distribution.
+func (l *lit) bounded() bool { return l.dist == mc.Uniform || l.dist == mc.Triangular }
+
+// exact reports whether l has no uncertainty.
+func (l *lit) exact() bool { return l.u == 0 && (!l.bounded() || l.lo == l.hi) }
+
+// dofs returns l's degrees of freedom, +Inf when none were given.
+func (l *lit) dofs() float64 {
+	if l.dof == 0 {
+		return math.Inf(1)
+	}
+	return l.dof
+}
+
+// negate folds a unary minus into l.
+func (l *lit) negate() {
+	l.n = -l.n
+	l.lo, l.hi = -l.hi, -l.lo
+}
+
+// distribution returns l's distribution for Monte Carlo.
+func (l *lit) distribution() mc.Dist {
+	switch l.dist {
+	case mc.Uniform, mc.Triangular:
+		return mc.Dist{Kind: l.dist, N: l.n, U: l.u, Lo: l.lo, Hi: l.hi, DoF: math.Inf(1)}
+	case mc.StudentT:
+		return mc.NewStudentT(l.n, l.u, l.dof)
+	}
+	return mc.NewNormal(l.n, l.u)
 }
 
 // ref is a use of a variable.
@@ -43,6 +83,8 @@ const (
 	bCompose
 	bFlip
 	bCatch
+	bUniform    // uniform(a, b), also u(a, b): a literal, made by the parser
+	bTriangular // triangular(a, b)
 )
 
 type call struct {
@@ -99,6 +141,8 @@ var Functions = []FuncInfo{
 	{"compose", "(a, b)", "combine two estimates of one quantity"},
 	{"flip", "(a)", "negate the nominal, keep u"},
 	{"catch", "(a[, d])", "an invalid result becomes d ± inf (d = 0 by default)"},
+	{"uniform", "(a, b)", "a value uniformly distributed between a and b (also u(a, b)); n ± u uniform is the same with half-width u√3"},
+	{"triangular", "(a, b)", "a value with a symmetric triangular distribution on [a, b]; n ± u triangular has half-width u√6"},
 	{"pi", "", "the constant π"},
 	{"e", "", "the constant e"},
 }
@@ -489,7 +533,7 @@ func (p *parser) unary() (node, error) {
 			return x, err
 		}
 		if l, ok := x.(*lit); ok { // fold -5 into the literal
-			l.n = -l.n
+			l.negate()
 			return l, nil
 		}
 		return &neg{x}, nil
@@ -542,11 +586,15 @@ func (p *parser) primary() (node, error) {
 }
 
 func (p *parser) literal() (node, error) {
+	start := p.tok.pos
 	l := &lit{n: p.tok.lit.N, u: p.tok.lit.U, col: p.tok.pos + 1}
 	hasU := p.tok.lit.HasU
 	p.next()
 	if !p.isOp('~') {
-		return l, nil
+		if p.tok.kind == tName && isDist(p.tok.text) && !hasU {
+			return nil, synErr(p.col(p.tok.pos), "a distribution needs an uncertainty, as in 5 ± 0.1 "+p.tok.text)
+		}
+		return l, p.distribution(l, start, hasU)
 	}
 	if hasU {
 		return nil, synErr(p.col(p.tok.pos), "a value in concise notation such as 5.0(1) already has its uncertainty")
@@ -572,7 +620,87 @@ func (p *parser) literal() (node, error) {
 		l.u = percentOf(l.n, l.u)
 		p.next()
 	}
-	return l, nil
+	return l, p.distribution(l, start, true)
+}
+
+// isDist reports whether name is a distribution written after a value.
+func isDist(name string) bool {
+	k, ok := mc.KindByName(strings.ToLower(name))
+	return ok && (k != mc.StudentT || name == "t" || name == "T")
+}
+
+// distribution parses the optional distribution after a value n ± u:
+// normal, uniform, triangular or t(ν). A uniform or triangular value has
+// standard uncertainty u, so its half-width is u√3 or u√6. It sets l.text
+// to the literal as written.
+func (p *parser) distribution(l *lit, start int, hasU bool) error {
+	defer func() { l.text = strings.TrimSpace(p.src[start:p.tok.pos]) }()
+	if p.tok.kind != tName || !hasU {
+		return nil
+	}
+	name := strings.ToLower(p.tok.text)
+	k, ok := mc.KindByName(name)
+	if !ok {
+		return synErr(p.col(p.tok.pos), "unknown distribution "+strconv.Quote(p.tok.text)+" after a value: write normal, uniform, triangular or t(ν), or an operator")
+	}
+	l.dist = k
+	p.next()
+	switch k {
+	case mc.Uniform, mc.Triangular:
+		w := l.u * mc.Sqrt3
+		if k == mc.Triangular {
+			w = l.u * mc.Sqrt6
+		}
+		l.lo, l.hi = l.n-w, l.n+w
+	case mc.StudentT:
+		if !p.isOp('(') {
+			return p.unexpected(`"(" and the degrees of freedom, as in 5 ± 0.1 t(9)`)
+		}
+		p.next()
+		dof, col, err := p.number()
+		if err != nil {
+			return err
+		}
+		if err := coverage.CheckDoF(dof); err != nil {
+			return at(err, col)
+		}
+		l.dof = dof
+		if !p.isOp(')') {
+			return p.unexpected(`")"`)
+		}
+		p.next()
+	}
+	return nil
+}
+
+// bounds parses the arguments of uniform(a, b) or triangular(a, b) after
+// the name, up to and including ")", into a literal.
+func (p *parser) bounds(k mc.Kind, start, col int) (node, error) {
+	p.next() // "("
+	a, _, err := p.number()
+	if err != nil {
+		return nil, err
+	}
+	if !p.isOp(',') {
+		return nil, p.unexpected(`"," and the upper bound`)
+	}
+	p.next()
+	b, bcol, err := p.number()
+	if err != nil {
+		return nil, err
+	}
+	if !p.isOp(')') {
+		return nil, p.unexpected(`")"`)
+	}
+	if !(a <= b) || math.IsInf(b/2-a/2, 0) {
+		return nil, synErr(p.col(bcol-1), "the upper bound must not be below the lower one, and their distance must be finite")
+	}
+	p.next()
+	d := mc.NewUniform(a, b)
+	if k == mc.Triangular {
+		d = mc.NewTriangular(a, b)
+	}
+	return &lit{n: d.N, u: d.U, col: col, dist: k, lo: a, hi: b, text: strings.TrimSpace(p.src[start:p.tok.pos])}, nil
 }
 
 // percentOf returns |n|·p/100 rounded once to the nearest float64 (NaN and
@@ -616,7 +744,7 @@ func (p *parser) name() (node, error) {
 func isFunc(name string) bool {
 	_, ok1 := nu.FuncByName(name)
 	_, ok2 := nu.Func2ByName(name)
-	return ok1 || ok2 || name == "compose" || name == "flip" || name == "catch"
+	return ok1 || ok2 || name == "compose" || name == "flip" || name == "catch" || name == "uniform" || name == "triangular"
 }
 
 func (p *parser) call() (node, error) {
@@ -635,6 +763,13 @@ func (p *parser) call() (node, error) {
 			c.builtin, arity = bFlip, [2]int{1, 1}
 		case "catch":
 			c.builtin, arity = bCatch, [2]int{1, 2}
+		case "uniform", "u", "triangular":
+			k := mc.Uniform
+			if name == "triangular" {
+				k = mc.Triangular
+			}
+			p.next() // the name
+			return p.bounds(k, pos, pos+1)
 		}
 	}
 	if arity[0] == 0 {

@@ -12,17 +12,20 @@ import (
 // families names each family of codes (the prefix) for docs/errors.md.
 // A prefix without an entry is titled by its packages.
 var families = map[string]string{
-	"NUCORE": "Values and the algebra",
-	"GUM":    "Correlated (GUM) propagation",
-	"LEDGER": "The signed ledger and its store",
-	"POLICY": "Policies and the policy store",
-	"GUARD":  "The guard",
-	"AUTH":   "Authentication and users",
-	"API":    "Requests to the HTTP API",
-	"RATE":   "Rate limits",
-	"KEY":    "Key files",
-	"PROOFS": "Proof attestation",
-	"EBIOS":  "The command line",
+	"NUCORE":   "Values and the algebra",
+	"GUM":      "Correlated (GUM) propagation",
+	"MC":       "Monte Carlo (GUM Supplement 1)",
+	"COVER":    "Coverage factors and degrees of freedom",
+	"ANALYSIS": "Uncertainty analysis",
+	"LEDGER":   "The signed ledger and its store",
+	"POLICY":   "Policies and the policy store",
+	"GUARD":    "The guard",
+	"AUTH":     "Authentication and users",
+	"API":      "Requests to the HTTP API",
+	"RATE":     "Rate limits",
+	"KEY":      "Key files",
+	"PROOFS":   "Proof attestation",
+	"EBIOS":    "The command line",
 }
 
 // ErrorsMarkdown renders docs/errors.md from the registry: every code,

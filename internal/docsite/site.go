@@ -66,6 +66,7 @@ var navOrder = []string{
 	"docs/errors.md",
 	"docs/security.md",
 	"docs/algebra.md",
+	"docs/analysis.md",
 	"docs/policies.md",
 	"docs/ledger-format.md",
 	"docs/log-engine.md",

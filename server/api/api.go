@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ebios/ebios/core/analysis"
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/core/strictjson"
@@ -33,6 +34,9 @@ import (
 const (
 	DefaultMaxBody  = 1 << 20 // bytes of a request body
 	DefaultMaxBatch = 1000    // operations in one batch
+	// DefaultMaxDraws bounds the Monte Carlo draws of one request (all the
+	// operations of a batch together): about a quarter of a second of CPU.
+	DefaultMaxDraws = 1_000_000
 )
 
 // Config wires the API to the rest of the server.
@@ -61,6 +65,9 @@ type Config struct {
 	// MaxBody and MaxBatch bound requests (defaults above).
 	MaxBody  int64
 	MaxBatch int
+	// MaxDraws bounds the Monte Carlo draws of one request (default
+	// DefaultMaxDraws); an adaptive run counts as its limit.
+	MaxDraws int
 	// Index is the read index of Store (trace, guard events, query); nil
 	// makes one that catches up when read (serve feeds it from OnCommit).
 	Index *ledgerindex.Index
@@ -93,6 +100,9 @@ type Route struct {
 func New(cfg Config) *Server {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxDraws <= 0 {
+		cfg.MaxDraws = DefaultMaxDraws
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = DefaultMaxBatch
@@ -379,8 +389,10 @@ type opResponse struct {
 	// Guard holds the events the active policy raised about the result
 	// (also in its ledger entry).
 	Guard []ledger.GuardEvent `json:"guard,omitempty"`
-	Entry entryRef            `json:"entry"`
-	Proof *proofJSON          `json:"inclusion_proof,omitempty"`
+	// Analysis is what the request's "analysis" asked for (operation expr).
+	Analysis *analysis.Report `json:"analysis,omitempty"`
+	Entry    entryRef         `json:"entry"`
+	Proof    *proofJSON       `json:"inclusion_proof,omitempty"`
 }
 
 type entryRef struct {
@@ -399,7 +411,8 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	c, err := compute(&req, -1)
+	budget := s.cfg.MaxDraws
+	c, err := compute(r.Context(), &req, -1, &budget)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -416,7 +429,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := opResponse{Result: c.value, Mode: c.mode, RelativeUncertainty: c.draft.Coverage, Coverage: c.draft.Coverage, Operation: c.draft.Operation,
-		Guard: c.draft.Guard, Entry: ref(e)}
+		Guard: c.draft.Guard, Analysis: c.analysis, Entry: ref(e)}
 	if req.Proof || wantProof(r) {
 		if resp.Proof, _, err = s.proveEntry(e); err != nil {
 			writeError(w, err)
@@ -449,11 +462,12 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	}
 	// Compute everything first: one bad operation refuses the whole batch
 	// and nothing is written.
-	haltAt := -1 // the first operation the policy refuses
+	haltAt := -1             // the first operation the policy refuses
+	budget := s.cfg.MaxDraws // Monte Carlo draws, for the whole batch
 	cs := make([]*computed, len(req.Operations))
 	ds := make([]ledger.Draft, len(req.Operations))
 	for i := range req.Operations {
-		c, err := compute(&req.Operations[i], i)
+		c, err := compute(r.Context(), &req.Operations[i], i, &budget)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -478,7 +492,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	out := make([]opResponse, len(es))
 	for i, e := range es {
 		out[i] = opResponse{Result: cs[i].value, Mode: cs[i].mode, RelativeUncertainty: cs[i].draft.Coverage, Coverage: cs[i].draft.Coverage, Operation: cs[i].draft.Operation,
-			Guard: cs[i].draft.Guard, Entry: ref(e)}
+			Guard: cs[i].draft.Guard, Analysis: cs[i].analysis, Entry: ref(e)}
 		if req.Operations[i].Proof {
 			if out[i].Proof, _, err = s.proveEntry(e); err != nil {
 				writeError(w, err)

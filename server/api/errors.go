@@ -30,6 +30,7 @@ const (
 	CodeInternal    = "API_011" // an unexpected error; the server log has it
 	CodeJobState    = "API_012" // a verify job is running, or not in the state the request needs
 	CodeIndexing    = "API_013" // the read index is still being built (503, Retry-After)
+	CodeTooMuchWork = "API_014" // an analysis asks for more Monte Carlo draws than the server allows
 )
 
 func apiErr(code, msg, details, remedy string) *nu.Error {
@@ -64,7 +65,9 @@ func status(e *nu.Error) int {
 		return http.StatusConflict
 	case e.Category == nu.CategoryOperation:
 		return http.StatusUnprocessableEntity
-	case strings.HasPrefix(c, "NUCORE_") || strings.HasPrefix(c, "API_") || c == ledger.CodeInvalidEntry || c == ledger.CodeQuery:
+	case strings.HasPrefix(c, "NUCORE_") || strings.HasPrefix(c, "API_") || strings.HasPrefix(c, "GUM_") ||
+		strings.HasPrefix(c, "COVER_") || strings.HasPrefix(c, "MC_") || strings.HasPrefix(c, "ANALYSIS_") ||
+		c == ledger.CodeInvalidEntry || c == ledger.CodeQuery:
 		return http.StatusBadRequest
 	}
 	return http.StatusInternalServerError

@@ -23,9 +23,9 @@ func writeOp(w http.ResponseWriter, resp *opResponse) {
 
 // appendOpJSON appends resp as encoding/json writes it (with a newline),
 // or returns false for what it does not handle (a proof, a string that
-// would need escaping, a number JSON cannot hold).
+// would need escaping, a number JSON cannot hold, an analysis).
 func appendOpJSON(b []byte, resp *opResponse) ([]byte, bool) {
-	if resp.Proof != nil || len(resp.Guard) > 0 {
+	if resp.Proof != nil || len(resp.Guard) > 0 || resp.Analysis != nil {
 		return nil, false
 	}
 	var ok bool

@@ -2,13 +2,16 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
 
+	"github.com/ebios/ebios/core/analysis"
 	"github.com/ebios/ebios/core/expr"
 	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/mc"
 	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/core/strictjson"
 	"github.com/ebios/ebios/server/ledgerstore"
@@ -41,6 +44,9 @@ type OpRequest struct {
 	ParentOpID string `json:"parent_op_id,omitempty"`
 	// Proof asks for the inclusion proof of the new entry.
 	Proof bool `json:"proof,omitempty"`
+	// Analysis asks, for operation expr, for the uncertainty budget, an
+	// expanded uncertainty and a Monte Carlo run (core/analysis).
+	Analysis *analysis.Request `json:"analysis,omitempty"`
 }
 
 // Input is one operand: [n, u] or {"n": n, "u": u}. It is kept raw until the
@@ -164,9 +170,10 @@ func badInput(msg string) error {
 
 // computed is the outcome of one operation, ready to be logged.
 type computed struct {
-	draft ledger.Draft
-	value nu.Value
-	mode  nu.Mode
+	draft    ledger.Draft
+	value    nu.Value
+	mode     nu.Mode
+	analysis *analysis.Report
 }
 
 // arity of each operation: minimum and maximum number of inputs (-1: any).
@@ -190,8 +197,10 @@ func Operations() []string {
 }
 
 // compute validates and evaluates one request without touching the ledger.
-// index is the request's position in a batch (-1 for a single execute).
-func compute(r *OpRequest, index int) (*computed, error) {
+// index is the request's position in a batch (-1 for a single execute);
+// draws is what is left of the request's Monte Carlo draws, which an
+// analysis takes from; ctx cancels a Monte Carlo run.
+func compute(ctx context.Context, r *OpRequest, index int, draws *int) (*computed, error) {
 	at := func(err error) error {
 		if index < 0 {
 			return err
@@ -229,13 +238,15 @@ func compute(r *OpRequest, index int) (*computed, error) {
 		return nil, at(&nu.Error{Code: CodeArity, Category: CategoryAPI,
 			Message: fmt.Sprintf("%s takes %s inputs, got %d", op, want, n), Remediation: "send the right number of inputs"})
 	}
-	if (r.Factor != nil) != (op == "scale") || (r.Default != nil && op != "catch") || (r.Expression != "") != (op == "expr") {
+	if (r.Factor != nil) != (op == "scale") || (r.Default != nil && op != "catch") || (r.Expression != "") != (op == "expr") ||
+		(r.Analysis != nil && op != "expr") {
 		return nil, at(&nu.Error{Code: CodeBadField, Category: CategoryAPI,
-			Message: "field not valid for operation " + op, Details: "factor is for scale, default for catch, expression for expr",
+			Message: "field not valid for operation " + op, Details: "factor is for scale, default for catch, expression and analysis for expr",
 			Remediation: "send only the fields of the operation"})
 	}
 	d := ledger.Draft{OpID: r.OpID, ParentOpID: r.ParentOpID, Operation: op, Mode: mode.String(), Invariant: ledger.Invariant{OK: true}}
 	var v nu.Value
+	var rep *analysis.Report
 	switch op {
 	case "catch":
 		def := 0.0
@@ -265,6 +276,11 @@ func compute(r *OpRequest, index int) (*computed, error) {
 			return nil, at(err)
 		}
 		d.Expression, d.Inputs = r.Expression, e.Inputs()
+		if r.Analysis != nil {
+			if rep, err = analyse(ctx, e, mode, v, r.Analysis, draws); err != nil {
+				return nil, at(err)
+			}
+		}
 	default:
 		ins := make([]nu.Value, len(r.Inputs))
 		for i, in := range r.Inputs {
@@ -290,7 +306,33 @@ func compute(r *OpRequest, index int) (*computed, error) {
 	if err := d.Validate(); err != nil {
 		return nil, at(err)
 	}
-	return &computed{draft: d, value: v, mode: mode}, nil
+	return &computed{draft: d, value: v, mode: mode, analysis: rep}, nil
+}
+
+// analyse runs an analysis request, its Monte Carlo draws taken from
+// *draws (an adaptive run takes its limit, by default all that is left).
+func analyse(ctx context.Context, e *expr.Expr, mode nu.Mode, v nu.Value, req *analysis.Request, draws *int) (*analysis.Report, error) {
+	q := *req
+	if mcq := q.MonteCarlo; mcq != nil {
+		c := *mcq
+		n := c.Draws
+		switch {
+		case n == 0 && c.Adaptive:
+			n = *draws
+		case n == 0:
+			n = mc.DefaultDraws
+		}
+		if n > *draws {
+			return nil, &nu.Error{Code: CodeTooMuchWork, Category: CategoryAPI,
+				Message:     "the analysis asks for more Monte Carlo draws than this server allows in one request",
+				Details:     fmt.Sprintf("%d draws asked, %d left of the request's limit", n, *draws),
+				Remediation: "ask for fewer draws, or run the analysis with ebios calc --mc (or in the browser), which have no such limit"}
+		}
+		*draws -= n
+		c.Draws = n
+		q.MonteCarlo = &c
+	}
+	return analysis.Run(e, mode, v, q, func(int, int) bool { return ctx.Err() == nil })
 }
 
 func apply(op string, m nu.Mode, in []nu.Value, factor *float64) (nu.Value, error) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ebios/ebios/core/analysis"
 	"github.com/ebios/ebios/core/expr"
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
@@ -51,6 +52,28 @@ Modes:
   gum       first-order propagation as the GUM describes it (Python's
             "uncertainties" package computes the same), with correlations.
 
+Distributions and Monte Carlo: a value may name its distribution,
+  5 ± 0.1 normal (the default), 5 ± 0.1 uniform (half-width 0.1·√3),
+  5 ± 0.1 triangular (half-width 0.1·√6), 5 ± 0.1 t(9) (a Type A mean with 9
+  degrees of freedom: 5 + 0.1·T, T Student-t), uniform(a, b), triangular(a, b).
+u is always the standard uncertainty; nu and gum modes use only n and u (and
+t's degrees of freedom), interval mode the whole support of a bounded one.
+--mc N propagates the distributions by Monte Carlo (GUM Supplement 1) with N
+draws (--mc 0: 1000000) from --seed S (random when not given; printed, so the
+run can be repeated bit for bit); --adaptive stops when the results are
+stable to --mc-digits significant digits (GUM-S1 7.9); --shortest gives the
+shortest coverage interval instead of the symmetric one. Correlated inputs
+must be normal. The Monte Carlo result is compared with the first-order one
+(GUM-S1 8): "agree" when both interval ends are within the numerical
+tolerance.
+
+Budget and expanded uncertainty: --budget prints each input's value,
+standard uncertainty, sensitivity coefficient, contribution and share of the
+variance (gum mode's linearisation). --k 2 gives U = 2u; --p 0.95 derives k
+from the Student t distribution with the Welch–Satterthwaite effective
+degrees of freedom ν_eff (GUM G.4, truncated to an integer), and is also the
+Monte Carlo interval's probability.
+
 Output: u to --digits significant digits (2), n rounded to match, or by the
 Particle Data Group rule with --pdg; --notation auto (fixed for moderate
 magnitudes, 1.230e-4 ± 2.0e-6 otherwise), fixed, sci or concise (1.230(20)e-4).
@@ -61,6 +84,8 @@ Examples:
   ebios calc 'sqrt(2 ± 0.1) * sin(pi/6 ± 1%)'
   ebios calc --mode gum 'x = 3 ± 0.1; y = 2 ± 0.2; corr(x, y) = 0.5; x*y - x'
   ebios calc 'compose(10.1 ± 0.2, 9.9 ± 0.1)'
+  ebios calc --mode gum --budget --p 0.95 'l = 50 ± 0.025 t(18); d = 0.215 ± 0.0097 t(25); l + d'
+  ebios calc --mc 1000000 --seed 1 'x = 1.2 ± 0.1 uniform; y = 3 ± 0.2; x * y^2'
 
 With --log the computation is recorded as a signed entry in the ledger in
 --data-dir DIR, signed with the key in --key FILE (see "ebios key generate");
@@ -80,7 +105,10 @@ type calcOutput struct {
 	RelativeUncertainty nu.Float `json:"relative_uncertainty"`
 	Coverage            nu.Float `json:"coverage"`
 	Text                string   `json:"text"`
-	Entry               *logged  `json:"entry,omitempty"`
+	// Analysis holds the budget, expanded uncertainty and Monte Carlo run
+	// asked for with --budget, --k, --p and --mc.
+	Analysis *analysis.Report `json:"analysis,omitempty"`
+	Entry    *logged          `json:"entry,omitempty"`
 }
 
 // logged names the ledger entry of a computation.
@@ -90,7 +118,7 @@ type logged struct {
 }
 
 func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("calc", "[--mode nu|interval|gum] [--json] [--full] [--pdg] [--notation N] [--log --data-dir DIR --key FILE [--parent OPID]] EXPRESSION", calcHelpText(), stderr)
+	fs := newFlags("calc", "[--mode nu|interval|gum] [--json] [--full] [--pdg] [--notation N] [--budget] [--k K | --p P] [--mc N [--seed S] [--adaptive] [--shortest]] [--log --data-dir DIR --key FILE [--parent OPID]] EXPRESSION", calcHelpText(), stderr)
 	modeName := fs.String("mode", "nu", "algebra: nu, interval or gum")
 	asJSON := fs.Bool("json", false, `print {"n":…,"u":…,"mode":…} (an infinite u is "+Inf")`)
 	full := fs.Bool("full", false, "print n and u at full precision instead of u to 2 significant digits")
@@ -101,6 +129,14 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	dataDir := dataDirFlag(fs, "data", "data directory of the ledger (with --log)")
 	keyFile := fs.String("key", "", "signer key file of the ledger (with --log)")
 	parent := fs.String("parent", "", "op id of the computation this one derives from (with --log)")
+	budget := fs.Bool("budget", false, "print the uncertainty budget: each input's share of the variance")
+	k := fs.Float64("k", 0, "coverage factor of an expanded uncertainty U = k·u")
+	p := fs.Float64("p", 0, "coverage probability: k from the t distribution with ν_eff, and the Monte Carlo interval's")
+	draws := fs.Int("mc", -1, "Monte Carlo with N draws (0: 1000000; with --adaptive, at most N)")
+	seed := fs.Uint64("seed", 0, "Monte Carlo seed (random when not given)")
+	adaptive := fs.Bool("adaptive", false, "Monte Carlo: stop when stable (GUM-S1 7.9)")
+	shortest := fs.Bool("shortest", false, "Monte Carlo: the shortest coverage interval instead of the symmetric one")
+	mcDigits := fs.Int("mc-digits", 2, "Monte Carlo with --adaptive: significant digits of u to stabilise")
 	args, marked := exprArgs(fs, args)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -109,6 +145,26 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	for i, p := range pos {
 		if marked[p] {
 			pos[i] = p[1:]
+		}
+	}
+	if *k != 0 && *p != 0 {
+		fmt.Fprintln(stderr, "ebios calc: give --k or --p, not both")
+		return exitError{exitUsage}
+	}
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+	if (seedSet || *adaptive || *shortest) && *draws < 0 {
+		fmt.Fprintln(stderr, "ebios calc: --seed, --adaptive and --shortest need --mc N")
+		return exitError{exitUsage}
+	}
+	req := analysis.Request{Budget: *budget, K: *k, P: *p}
+	if *draws >= 0 {
+		if !seedSet {
+			*seed = randomSeed()
+		}
+		req.MonteCarlo = &analysis.MonteCarlo{Draws: *draws, Seed: *seed, Adaptive: *adaptive, Shortest: *shortest}
+		if *adaptive {
+			req.MonteCarlo.Digits = *mcDigits
 		}
 	}
 	if *log && *keyFile == "" {
@@ -153,6 +209,13 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	out := calcOutput{N: nu.Float(v.N()), U: nu.Float(v.U()), Mode: mode,
 		RelativeUncertainty: nu.Float(v.RelativeUncertainty()), Coverage: nu.Float(v.RelativeUncertainty()), Text: text}
+	if req.Any() {
+		rep, err := analysis.Run(parsed, mode, v, req, progressTo(ctx, stderr))
+		if err != nil {
+			return reportErr(stdout, stderr, *asJSON, src, err)
+		}
+		out.Analysis = rep
+	}
 	if *log {
 		e, err := logCalc(ctx, *dataDir, *keyFile, *parent, parsed, mode, v)
 		if err != nil {
@@ -164,6 +227,9 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return writeJSON(stdout, out)
 	}
 	fmt.Fprintf(stdout, "%s  (%s)\n", text, mode)
+	if out.Analysis != nil {
+		printAnalysis(stdout, out.Analysis, v, mode, style)
+	}
 	if out.Entry != nil {
 		fmt.Fprintf(stdout, "logged as entry %d, op id %s\n", out.Entry.Index, out.Entry.OpID)
 	}

@@ -172,3 +172,58 @@ func TestCalcFormulas(t *testing.T) {
 		}
 	}
 }
+
+// TestCalcAnalysis: --budget, --k, --p and --mc print the analysis, and a
+// seed repeats a Monte Carlo run bit for bit.
+func TestCalcAnalysis(t *testing.T) {
+	const h1 = "ls = 50000 ± 25 t(18); d = 215 ± 9.7 t(25.6); da = 0 ± 2.9 t(50); dt = 0 ± 16.6 t(2); ls + d + da + dt"
+	cases := []struct {
+		args []string
+		code int
+		want []string // substrings of stdout (code 0) or stderr
+	}{
+		{[]string{"calc", "--mode", "gum", "--budget", "--p", "0.99", h1}, 0,
+			[]string{"50215 ± 32  (gum)", "u_c = 31.67, ν_eff = 16", "dt      0  16.6  1  16.6     2   27.5 %", "k = t_99(16) = 2.921"}},
+		{[]string{"calc", "--k", "2", "(10 ± 0.5) * (20 ± 1)"}, 0, []string{"k = 2 given"}},
+		{[]string{"calc", "--mc", "20000", "--seed", "3", "--shortest", "x = 1 ± 0.1 triangular; exp(x)"}, 0,
+			[]string{"monte carlo: 20000 draws, seed 3:", "(shortest)", "inputs: x (triangular)", "first order:"}},
+		{[]string{"calc", "--mc", "0", "--adaptive", "--seed", "9", "x = 2 ± 0.1; x^2"}, 0, []string{"adaptive:", "stable to 2 significant digits"}},
+		{[]string{"calc", "--k", "2", "--p", "0.95", "1 ± 0.1"}, 2, []string{"give --k or --p, not both"}},
+		{[]string{"calc", "--seed", "4", "1 ± 0.1"}, 2, []string{"need --mc N"}},
+		{[]string{"calc", "--p", "1.5", "1 ± 0.1"}, 1, []string{"COVER_001"}},
+		{[]string{"calc", "--mode", "interval", "--budget", "1 ± 0.1"}, 1, []string{"ANALYSIS_001"}},
+		{[]string{"calc", "--mc", "1000", "x = 0.1 ± 1; sqrt(x)"}, 1, []string{"MC_004", "undefined at draw"}},
+		{[]string{"calc", "--mc", "1000", "compose(1 ± 1, 2 ± 1)"}, 1, []string{"MC_006", "^ column 1"}},
+	}
+	for _, c := range cases {
+		stdout, stderr, code := runCLI(t, "", c.args...)
+		out := stdout
+		if c.code != 0 {
+			out = stderr
+		}
+		if code != c.code {
+			t.Errorf("%q: exit %d, want %d; stdout %q, stderr %q", c.args, code, c.code, stdout, stderr)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%q: output lacks %q:\n%s", c.args, w, out)
+			}
+		}
+	}
+	run := func(seed string) string {
+		stdout, stderr, code := runCLI(t, "", "calc", "--json", "--mc", "50000", "--seed", seed, "x = 1 ± 0.1 uniform; y = 2 ± 0.3 t(5); x / y")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var out struct{ Analysis json.RawMessage }
+		if err := json.Unmarshal([]byte(stdout), &out); err != nil || len(out.Analysis) == 0 {
+			t.Fatalf("%v: %s", err, stdout)
+		}
+		return string(out.Analysis)
+	}
+	a, b, other := run("18446744073709551615"), run("18446744073709551615"), run("1")
+	if a != b || a == other || !strings.Contains(a, `"seed":"18446744073709551615"`) {
+		t.Errorf("seeded runs: %s\n%s\n%s", a, b, other)
+	}
+}
