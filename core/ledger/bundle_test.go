@@ -61,14 +61,14 @@ func TestBundleReaderStrict(t *testing.T) {
 	good := string(bundleBytes(t, mustBundle(t, newTestLog(t, s, 2))))
 	for _, tc := range []struct{ name, from, to string }{
 		{"wrong format", `"ebios-ledger-bundle"`, `"something-else"`},
-		{"version 3", `"version": 2`, `"version": 3`},
-		{"version 0", `"version": 2`, `"version": 0`},
-		{"members out of order", `"format": "ebios-ledger-bundle",` + "\n" + `"version": 2,`, `"version": 2,` + "\n" + `"format": "ebios-ledger-bundle",`},
+		{"version 4", `"version": 3`, `"version": 4`},
+		{"version 0", `"version": 3`, `"version": 0`},
+		{"members out of order", `"format": "ebios-ledger-bundle",` + "\n" + `"version": 3,`, `"version": 3,` + "\n" + `"format": "ebios-ledger-bundle",`},
 		{"unknown member", `"origin"`, `"extra": 1, "origin"`},
 		{"entries not an array", `"entries": [`, `"entries": {`},
 		{"member after entries", "]\n}", `], "x": 1}`},
 		{"not an object", "{\n", "[\n"},
-		{"version as string", `"version": 2`, `"version": "2"`},
+		{"version as string", `"version": 3`, `"version": "3"`},
 	} {
 		bad := strings.Replace(good, tc.from, tc.to, 1)
 		if bad == good {
