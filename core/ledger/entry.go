@@ -10,9 +10,11 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Limits on entry fields. They bound the size of one entry (well under
-// 1 MiB) so that readers can bound their memory; entries beyond them are
-// invalid everywhere: they cannot be appended and they fail verification.
+// Limits on entry fields. They bound the size of one entry (under 2.5 MiB
+// besides the origin, about half of it for a full [Analysis]) so that
+// readers can bound their memory; entries beyond them are invalid
+// everywhere: they cannot be appended and they fail verification. A [Log]
+// also refuses entries longer than [MaxBundleEntry].
 const (
 	MaxOpIDLen       = 256  // bytes of an op id or parent op id
 	MaxOperationLen  = 128  // bytes of an operation name
