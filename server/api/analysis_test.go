@@ -76,3 +76,20 @@ func TestAnalysisErrorStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestExecuteAnalysisLogged: the entry of an expr with a Monte Carlo
+// analysis records it, as the answer gave it.
+func TestExecuteAnalysisLogged(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/api/v1/operations/execute", e.tokens[auth.RoleOperator],
+		`{"operation":"expr","mode":"gum","expression":"x = 1 ± 0.1 triangular; x^2","analysis":{"k":2,"monte_carlo":{"draws":5000,"seed":"77"}}}`)
+	if r.code != 200 {
+		t.Fatalf("%d %s", r.code, r.body)
+	}
+	r = e.do("GET", "/api/v1/ledger/entries/0", e.tokens[auth.RoleAuditor], nil)
+	body := string(r.body)
+	if r.code != 200 || !strings.Contains(body, `"analysis":{"inputs":[{"name":"x","dist":"triangular"`) ||
+		!strings.Contains(body, `"seed":"77"`) || !strings.Contains(body, `"expanded":{"k":2,`) {
+		t.Fatalf("entry: %d %s", r.code, body)
+	}
+}
