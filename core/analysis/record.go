@@ -65,7 +65,9 @@ func Matches(r *Report, a *ledger.Analysis) bool {
 	return equal(got.MonteCarlo, a.MonteCarlo) && equal(got.Expanded, a.Expanded)
 }
 
-func equal[T comparable](a, b *T) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+func equal[T comparable](a, b *T) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
 
 // clip cuts s to at most n bytes at a character boundary, ending in "…".
 func clip(s string, n int) string {
