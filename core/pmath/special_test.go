@@ -36,8 +36,10 @@ func lookup(name string) *fn {
 
 // TestSpecialValues checks the table in testdata/special.txt (the special
 // cases documented by Go's math package, overflow, underflow and domain
-// errors) against both pmath and math: the two must give exactly the listed
-// bits, so pmath's special-value behaviour is math's.
+// errors) against pmath and, where math is a reference (mathComparable),
+// math: the two must give exactly the listed bits, so pmath's special-value
+// behaviour is math's. (math's s390x assembly, for one, gives
+// Atan2(-5e-324, MaxFloat64) = +0 instead of -0.)
 func TestSpecialValues(t *testing.T) {
 	f, err := os.Open("testdata/special.txt")
 	if err != nil {
@@ -81,7 +83,7 @@ func TestSpecialValues(t *testing.T) {
 		if !same(got, want) {
 			t.Errorf("special.txt:%d: pmath.%s = %v (%#x), want %v", line, call, got, math.Float64bits(got), want)
 		}
-		if !same(mathGot, want) && !mathWrong(name, args[0], args[1]) {
+		if !same(mathGot, want) && mathComparable() && !mathWrong(name, args[0], args[1]) {
 			t.Errorf("special.txt:%d: math.%s = %v, want %v (the table is wrong)", line, call, mathGot, want)
 		}
 		n++
