@@ -99,6 +99,7 @@ fuzz:
 	$(GO) test ./core/gum -run '^$$' -fuzz FuzzOps -fuzztime $(FUZZTIME)
 	$(GO) test ./core/expr -run '^$$' -fuzz FuzzEval -fuzztime $(FUZZTIME)
 	$(GO) test ./core/expr -run '^$$' -fuzz FuzzMonteCarlo -fuzztime $(FUZZTIME)
+	$(GO) test ./core/pmath -run '^$$' -fuzz FuzzFunctions -fuzztime $(FUZZTIME)
 	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME)
 	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzParseLeaf -fuzztime $(FUZZTIME)
 	$(GO) test ./core/strictjson -run '^$$' -fuzz FuzzUnmarshal -fuzztime $(FUZZTIME)
