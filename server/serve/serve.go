@@ -129,8 +129,12 @@ func Run(ctx context.Context, args []string, o Options) error {
 	if err != nil {
 		return err
 	}
+	failures := cfg.Auth.LoginFailures
+	if failures == 0 {
+		failures = -1 // no per-account limit
+	}
 	as, err := auth.New(users, auth.Options{Secret: secret, AccessTTL: cfg.Auth.AccessTTL, RefreshTTL: cfg.Auth.RefreshTTL,
-		OnFailure: m.AuthFailed})
+		LoginFailures: failures, LoginWindow: cfg.Auth.LoginWindow, OnFailure: m.AuthFailed})
 	if err != nil {
 		return err
 	}
