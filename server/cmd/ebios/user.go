@@ -42,6 +42,9 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return groupUsage(stderr, args, "Usage: ebios user <command> ...\n\n"+userHelp)
 	}
 	sub := args[0]
+	// users.db holds password hashes: what BuntDB makes when it rewrites it
+	// (a shrink) must be private too.
+	defer serve.RestrictUmask()()
 	fs := newFlags("user "+sub, "[flags]", userHelp, stderr)
 	dataDir := fs.String("data-dir", "", "data directory (default ./data)")
 	usersDB := fs.String("users-db", "", "users database (default DATA/users.db)")
