@@ -308,8 +308,9 @@ func plan(rows *Rows, log Log) (items []*item, order []*item) {
 	for _, it := range items {
 		it.refused = len(it.problems) > 0
 	}
-	// A refused parent refuses its descendants (walk up to the first
-	// decided ancestor; cycles are refused already, so the walk ends).
+	// A refused parent refuses its descendants that are not in the log
+	// yet (walk up to the first decided ancestor; cycles are refused
+	// already, so the walk ends).
 	decided := make(map[*item]bool, len(items))
 	for _, start := range items {
 		var path []*item
@@ -321,11 +322,16 @@ func plan(rows *Rows, log Log) (items []*item, order []*item) {
 		bad := it != nil && it.refused
 		for k := len(path) - 1; k >= 0; k-- {
 			c := path[k]
-			if bad {
+			switch {
+			case bad && !c.inLog:
 				p := parentOf(c)
 				c.refuse("parent_id", KindParent, fmt.Sprintf("its parent (row %d, op_id %s) is refused", p.row.Num, strconv.Quote(trunc(p.opID))),
 					"fix the parent's row first: this row can only follow it")
 				c.refused = true
+			default:
+				// A row in the log already keeps its place, and so do
+				// its descendants.
+				bad = false
 			}
 			decided[c] = true
 		}

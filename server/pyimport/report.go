@@ -13,15 +13,15 @@ func (rep *Report) Print(w io.Writer) {
 		verb = "to import (dry run)"
 	}
 	fmt.Fprintf(w, "import from %s: %d rows\n", rep.Source, rep.Rows)
-	fmt.Fprintf(w, "  %-18s %d", verb+":", rep.Imported)
+	fmt.Fprintf(w, "  %-20s %d", verb+":", rep.Imported)
 	if rep.FirstIndex != nil {
 		fmt.Fprintf(w, " (log entries %d to %d)", *rep.FirstIndex, *rep.LastIndex)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "  %-18s %d\n", "already imported:", rep.AlreadyImported)
-	fmt.Fprintf(w, "  %-18s %d\n", "refused:", rep.Refused)
-	fmt.Fprintf(w, "  %-18s %d (signatures of the Python eBIOS: none can be checked, see below)\n", "unverifiable:", rep.Unverifiable)
-	fmt.Fprintf(w, "  %-18s %d\n", "verified:", rep.Verified)
+	fmt.Fprintf(w, "  %-20s %d\n", "already imported:", rep.AlreadyImported)
+	fmt.Fprintf(w, "  %-20s %d\n", "refused:", rep.Refused)
+	fmt.Fprintf(w, "  %-20s %d (signatures of the Python eBIOS: none can be checked, see below)\n", "unverifiable:", rep.Unverifiable)
+	fmt.Fprintf(w, "  %-20s %d\n", "verified:", rep.Verified)
 	for _, r := range rep.Refusals {
 		fmt.Fprintf(w, "REFUSED row %d%s, %s: %s\n  fix: %s\n", r.Row, opSuffix(r.OpID), r.Field, r.Problem, r.Fix)
 	}
