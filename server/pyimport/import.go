@@ -19,6 +19,7 @@ const (
 	CodeSource      = "IMPORT_002" // the source (SQLite file, PostgreSQL table or JSON export) cannot be read
 	CodeSchema      = "IMPORT_003" // the source's table lacks a column of the Python eBIOS's ledger table
 	CodeInterrupted = "IMPORT_004" // the import stopped after some batches were written; running it again finishes it
+	CodeTarget      = "IMPORT_005" // the data directory's ledger.db is a SQLite file (the Python eBIOS's), not an eBIOS ledger
 )
 
 func importErr(code, msg, details, remedy string) *nu.Error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -110,6 +111,29 @@ func sqliteValue(v any) any {
 	return v
 }
 
+// sqliteMagic starts every SQLite 3 database file.
+const sqliteMagic = "SQLite format 3\x00"
+
+// CheckTarget refuses an eBIOS ledger path (DIR/ledger.db) that holds a
+// SQLite database: the Python eBIOS kept its ledger under the same name
+// (/var/lib/ebios/ledger.db), and opening it as an eBIOS store would
+// report it as damaged. It must be moved aside and imported from.
+func CheckTarget(storePath string) error {
+	f, err := os.Open(storePath)
+	if err != nil {
+		return nil // missing: a new ledger; unreadable: the store says so
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteMagic))
+	if n, _ := io.ReadFull(f, head); n == len(head) && string(head) == sqliteMagic {
+		dir := filepath.Dir(storePath)
+		return importErr(CodeTarget, storePath+" is a SQLite database, not an eBIOS ledger",
+			"the Python eBIOS kept its ledger in a SQLite file of the same name (db_path = /var/lib/ebios/ledger.db); this eBIOS keeps its own ledger there",
+			"stop the Python eBIOS, copy its database out of the way with sqlite3 (which takes its -wal file along): sqlite3 "+storePath+" \".backup "+filepath.Join(dir, "ledger.sqlite")+"\", move the original and its -wal and -shm files out of "+dir+", and import the copy: ebios import --sqlite "+filepath.Join(dir, "ledger.sqlite")+" --data-dir "+dir+" --key KEYFILE (never truncate the old file: it may be the only copy of the old ledger)")
+	}
+	return nil
+}
+
 // checkColumns normalises the names of the plan's columns to lower case
 // and refuses a table that lacks one, or has one twice.
 func checkColumns(src, table string, cols []string) error {
@@ -134,9 +158,9 @@ func checkColumns(src, table string, cols []string) error {
 		}
 	}
 	if len(missing) > 0 {
-		fix := "import the Python eBIOS's ledger table, whose columns are those of its release plan v0.2.0 (" + strings.Join(Columns, ", ") + "); --table names the table when it is not called ledger"
 		return importErr(CodeSchema, fmt.Sprintf("table %s of %s lacks the column(s) %s: nothing was imported", table, src, strings.Join(missing, ", ")),
-			"its columns are "+strings.Join(cols, ", "), fix)
+			"its columns are "+strings.Join(cols, ", "),
+			"import the Python eBIOS's ledger table, whose columns are those of its release plan v0.2.0 ("+strings.Join(Columns, ", ")+"); --table names the table when it is not called ledger")
 	}
 	if len(twice) > 0 {
 		return importErr(CodeSchema, fmt.Sprintf("table %s of %s has the column(s) %s twice", table, src, strings.Join(twice, ", ")),

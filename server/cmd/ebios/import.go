@@ -114,6 +114,9 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return reportErr(stdout, stderr, *asJSON, "", err)
 	}
 
+	if err := pyimport.CheckTarget(storePath(*dataDir)); err != nil {
+		return reportErr(stdout, stderr, *asJSON, "", err)
+	}
 	var log pyimport.Log
 	if *dryRun {
 		l, closeLog, err := dryRunLog(*dataDir, *keyFile)

@@ -111,6 +111,22 @@ func TestImportCommand(t *testing.T) {
 		t.Errorf("other file: exit %d %q", code, stderr)
 	}
 
+	// A data directory whose ledger.db is the Python eBIOS's SQLite file
+	// (both used the name): refused before anything opens it, unchanged.
+	same := filepath.Join(dir, "same")
+	os.Mkdir(same, 0o700)
+	pyebios.MakeSQLite(t, filepath.Join(same, "ledger.db"), pyebios.Schema+string(good))
+	sqliteBytes, _ := os.ReadFile(filepath.Join(same, "ledger.db"))
+	for _, dry := range []string{"--dry-run=false", "--dry-run"} {
+		_, stderr, code = runCLI(t, "", "import", "--sqlite", filepath.Join(same, "ledger.db"), "--data-dir", same, "--key", key, dry)
+		if code != 1 || !strings.Contains(stderr, "IMPORT_005") || !strings.Contains(stderr, ".backup") {
+			t.Errorf("ledger.db is SQLite (%s): exit %d %q", dry, code, stderr)
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(same, "ledger.db")); string(after) != string(sqliteBytes) {
+		t.Error("the old SQLite ledger.db was changed")
+	}
+
 	// Usage errors.
 	for _, c := range []struct {
 		args []string
