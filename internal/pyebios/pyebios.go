@@ -147,6 +147,28 @@ func (p *Postgres) SQL(t testing.TB, sql string) {
 	}
 }
 
+// Query runs one query with psql and returns its unaligned, tuples-only
+// output (psql -At).
+func (p *Postgres) Query(t testing.TB, sql string) string {
+	t.Helper()
+	out, err := p.cmd("psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", strconv.Itoa(p.port), "-U", "ebios", "-d", "postgres", "-c", sql).Output()
+	if err != nil {
+		t.Fatalf("psql -c %q: %v", sql, err)
+	}
+	return string(out)
+}
+
+// SQLiteJSON returns the rows of a table as sqlite3 -json prints them (an
+// independent reading of the file, to compare with).
+func SQLiteJSON(t testing.TB, path, table string) string {
+	t.Helper()
+	out, err := exec.Command(SQLite3(t), "-json", path, "SELECT * FROM \""+table+"\" ORDER BY rowid").Output()
+	if err != nil {
+		t.Fatalf("sqlite3 -json %s: %v", path, err)
+	}
+	return string(out)
+}
+
 func (p *Postgres) cmd(name string, args ...string) *exec.Cmd {
 	argv := append(append(append([]string(nil), p.as...), filepath.Join(p.bin, name)), args...)
 	cmd := exec.Command(argv[0], argv[1:]...)

@@ -3,6 +3,7 @@ package pyimport
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -103,7 +104,7 @@ const (
 // commit). It returns the report; the error is the report's Error (as a
 // *nu.Error) when the import did not complete.
 func Import(ctx context.Context, rows *Rows, log Log, opts Options) (*Report, error) {
-	rep := &Report{Source: rows.Source, DryRun: opts.DryRun, Rows: len(rows.Rows), Refusals: []Refusal{}, Warnings: []Warning{}}
+	rep := &Report{Source: rows.Source, DryRun: opts.DryRun, Rows: rows.Len(), Refusals: []Refusal{}, Warnings: []Warning{}}
 	rep.Notes = append(append(rep.Notes, rows.Notes...), NoteSignatures, NoteEntryHash, NoteMode, NoteUsers)
 	items, order := plan(rows, log)
 	for _, it := range items {
@@ -192,14 +193,16 @@ func refusalSummary(rs []Refusal) string {
 	return strings.Join(parts, "; ")
 }
 
-// plan converts and checks every row and returns the items in source order
-// and the ones to append, parents first.
+// plan checks every row (converted when it was read) against the others
+// and the log, and returns the items in source order and the ones to
+// append, parents first. It runs once per Rows: the items keep its
+// verdicts.
 func plan(rows *Rows, log Log) (items []*item, order []*item) {
-	items = make([]*item, len(rows.Rows))
+	items = rows.items
 	byOp := map[string][]*item{}
-	for i := range rows.Rows {
-		it := convert(&rows.Rows[i])
-		items[i] = it
+	for _, it := range items {
+		it.problems = slices.Clip(it.conv) // appends copy: conv stays as it is
+		it.inLog, it.index = false, 0
 		if it.opID != "" {
 			byOp[it.opID] = append(byOp[it.opID], it)
 		}
@@ -211,7 +214,7 @@ func plan(rows *Rows, log Log) (items []*item, order []*item) {
 		}
 		nums := make([]string, len(its))
 		for i, it := range its {
-			nums[i] = strconv.Itoa(it.row.Num)
+			nums[i] = strconv.Itoa(it.num)
 		}
 		for _, it := range its {
 			it.refuse("op_id", KindDuplicate, "op_id "+strconv.Quote(trunc(op))+" appears in rows "+strings.Join(nums, ", "),
@@ -326,7 +329,7 @@ func plan(rows *Rows, log Log) (items []*item, order []*item) {
 			switch {
 			case bad && !c.inLog:
 				p := parentOf(c)
-				c.refuse("parent_id", KindParent, fmt.Sprintf("its parent (row %d, op_id %s) is refused", p.row.Num, strconv.Quote(trunc(p.opID))),
+				c.refuse("parent_id", KindParent, fmt.Sprintf("its parent (row %d, op_id %s) is refused", p.num, strconv.Quote(trunc(p.opID))),
 					"fix the parent's row first: this row can only follow it")
 				c.refused = true
 			default:

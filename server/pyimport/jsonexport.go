@@ -71,10 +71,11 @@ func ReadJSON(path string, stdin io.Reader) (*Rows, error) {
 	for i, x := range list {
 		o, ok := x.(*object)
 		if !ok {
-			out.Rows = append(out.Rows, Row{Num: i + 1, Cols: &object{vals: map[string]any{}}, notObject: describe(x)})
+			out.add(row{num: i + 1, cols: &object{vals: map[string]any{}}, notObject: describe(x)})
 			continue
 		}
-		out.Rows = append(out.Rows, Row{Num: i + 1, Cols: o})
+		out.add(row{num: i + 1, cols: o})
+		list[i] = nil // converted: let the collector have it
 	}
 	return out, nil
 }

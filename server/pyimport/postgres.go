@@ -81,7 +81,7 @@ func ReadPostgres(ctx context.Context, conn, table string) (*Rows, error) {
 			o.keys = append(o.keys, c)
 			o.vals[c] = pgValue(fds[i].DataTypeOID, raw[i])
 		}
-		out.Rows = append(out.Rows, Row{Num: len(out.Rows) + 1, Cols: o})
+		out.add(row{num: out.Len() + 1, cols: o})
 	}
 	if err := rs.Err(); err != nil {
 		return nil, importErr(CodeSource, "cannot read table "+table+" at "+where, err.Error(), "check the connection and run the import again")

@@ -22,26 +22,37 @@ var Columns = []string{
 	"coverage", "invariant_passed", "parent_id", "entry_hash", "signature",
 }
 
-// Row is one row of an old ledger as its source gave it.
-type Row struct {
-	// Num is the row's 1-based position in the source's order (SQLite:
+// row is one row of an old ledger as its source gave it, on its way to
+// conversion.
+type row struct {
+	// num is the row's 1-based position in the source's order (SQLite:
 	// rowid order; PostgreSQL: timestamp, then op_id; JSON: array order).
-	Num int
-	// Cols holds every column of the row by name (lower case for the
+	num int
+	// cols holds every column of the row by name (lower case for the
 	// columns of the plan). Values are nil (NULL), bool, string, int64,
 	// float64, []any or *object (the last two only from a JSON export).
-	Cols *object
+	cols *object
 	// notObject, in a JSON export, describes an element of the array
 	// that is not an object.
 	notObject string
 }
 
-// Rows is what a source reader returns: the rows in source order, a name
-// for the source, and notes about how it was read.
+// Rows is what a source reader returns: the rows, converted as they were
+// read (so that only the entries they make are kept in memory, about 1 KB
+// a row, not their columns), a name for the source, and notes about how
+// it was read.
 type Rows struct {
-	Source string   // "sqlite FILE", "postgres TABLE", "json FILE"
-	Rows   []Row    // in source order
+	Source string   // "sqlite FILE", "postgres TABLE at ...", "json FILE"
 	Notes  []string // what the reader wants the report to say
+	items  []*item  // in source order
+}
+
+// Len returns the number of rows read.
+func (rs *Rows) Len() int { return len(rs.items) }
+
+// add converts the next row.
+func (rs *Rows) add(r row) {
+	rs.items = append(rs.items, convert(&r))
 }
 
 // Problem kinds: the reason a row is refused, for scripts (the report's
@@ -84,11 +95,12 @@ type Warning struct {
 
 // item is one row on its way to the ledger.
 type item struct {
-	row      *Row
+	num      int // the row's number in the source
 	opID     string
 	parent   string
 	draft    ledger.Draft
-	problems []Refusal
+	conv     []Refusal // the problems of the row itself (convert)
+	problems []Refusal // conv and those plan found (with the others, the log)
 	warnings []Warning
 	refused  bool // problems, or a refused parent
 	inLog    bool // already imported (identical evidence)
@@ -96,7 +108,7 @@ type item struct {
 }
 
 func (it *item) refuse(field, kind, problem, fix string) {
-	it.problems = append(it.problems, Refusal{Row: it.row.Num, OpID: it.opID, Field: field, Kind: kind, Problem: problem, Fix: fix})
+	it.problems = append(it.problems, Refusal{Row: it.num, OpID: it.opID, Field: field, Kind: kind, Problem: problem, Fix: fix})
 }
 
 func (it *item) has(kind string) bool {
@@ -109,7 +121,7 @@ func (it *item) has(kind string) bool {
 }
 
 func (it *item) warn(field, msg string) {
-	it.warnings = append(it.warnings, Warning{Row: it.row.Num, OpID: it.opID, Field: field, Message: msg})
+	it.warnings = append(it.warnings, Warning{Row: it.num, OpID: it.opID, Field: field, Message: msg})
 }
 
 // OperationImport is the operation of every entry the import appends.
@@ -118,15 +130,15 @@ const OperationImport = "import"
 const fixSource = "correct the row in the Python eBIOS's database or export (or leave it out of a JSON export) and run the import again"
 
 // convert turns a row into a draft, recording every problem it finds.
-func convert(r *Row) *item {
-	it := &item{row: r}
+func convert(r *row) *item {
+	it := &item{num: r.num}
 	if r.notObject != "" {
 		it.refuse("row", KindType, "the row is "+r.notObject+", not an object of columns", fixSource)
-		it.refused = true
+		it.conv, it.refused = it.problems, true
 		return it
 	}
 	get := func(col string) (any, bool) {
-		v, ok := r.Cols.get(col)
+		v, ok := r.cols.get(col)
 		if !ok {
 			it.refuse(col, KindMissing, "the row has no column "+col,
 				"give every column of the Python eBIOS's ledger table ("+strings.Join(Columns, ", ")+"); "+fixSource)
@@ -239,7 +251,7 @@ func convert(r *Row) *item {
 	it.draft.ParentOpID = it.parent
 	it.draft.Operation = OperationImport
 	// The evidence: the whole original row, canonical.
-	ev, err := canonicalJSON(r.Cols)
+	ev, err := canonicalJSON(r.cols)
 	switch {
 	case err != nil && !it.has(KindType):
 		it.refuse("row", KindType, "the row cannot be written as JSON: "+err.Error(), fixSource)
@@ -255,6 +267,7 @@ func convert(r *Row) *item {
 			it.refuse("row", KindBadValue, "the entry it would make is invalid: "+err.Error(), fixSource)
 		}
 	}
+	it.conv = it.problems
 	it.refused = len(it.problems) > 0
 	return it
 }

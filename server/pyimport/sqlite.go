@@ -84,14 +84,14 @@ func ReadSQLite(ctx context.Context, path, table string) (*Rows, error) {
 	}
 	for rs.Next() {
 		if err := rs.Scan(ptrs...); err != nil {
-			return nil, importErr(CodeSource, fmt.Sprintf("cannot read row %d of table %s", len(out.Rows)+1, table), err.Error(), "check the file with `sqlite3 "+path+" .dump`")
+			return nil, importErr(CodeSource, fmt.Sprintf("cannot read row %d of table %s", out.Len()+1, table), err.Error(), "check the file with `sqlite3 "+path+" .dump`")
 		}
 		o := &object{vals: make(map[string]any, len(cols))}
 		for i, c := range cols {
 			o.keys = append(o.keys, c)
 			o.vals[c] = sqliteValue(vals[i+1])
 		}
-		out.Rows = append(out.Rows, Row{Num: len(out.Rows) + 1, Cols: o})
+		out.add(row{num: out.Len() + 1, cols: o})
 	}
 	if err := rs.Err(); err != nil {
 		return nil, importErr(CodeSource, "cannot read table "+table+" of "+path, err.Error(), "check the file with `sqlite3 "+path+" .dump`")
