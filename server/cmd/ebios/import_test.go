@@ -2,12 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ebios/ebios/internal/pyebios"
+	"github.com/ebios/ebios/server/ledgerstore"
 )
 
 // TestImportCommand runs `ebios import` as an operator would: a dry run,
@@ -142,5 +146,79 @@ func TestImportCommand(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d %q, want %d and %q", c.args, code, stderr, exitUsage, c.want)
 		}
+	}
+}
+
+// TestImportKilled kills `ebios import` (SIGKILL) while it appends a long
+// parent chain in small batches, then runs it again: the killed run left a
+// valid prefix of the import (parents first), and the second run skips it
+// and appends the rest; the log verifies.
+func TestImportKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "ebios")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	const n = 30000
+	old := filepath.Join(dir, "old.db")
+	pyebios.MakeSQLite(t, old, pyebios.Schema+fmt.Sprintf(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < %d)
+INSERT INTO ledger SELECT 'op-' || i, 'add', '2025-10-29T12:00:00Z', '[[' || i || '.0, 0.5]]', '[' || i || '.0, 0.5]', 0.5 / i, 1,
+  CASE WHEN i > 1 THEN 'op-' || (i - 1) END, printf('%%064x', i), printf('%%0128x', i) FROM c;`, n))
+	key := filepath.Join(dir, "signer.key")
+	data := filepath.Join(dir, "data")
+	vkey, _, code := runCLI(t, "", "key", "generate", "--out", key, "--name", "kill.example/log")
+	if code != 0 {
+		t.Fatal("key generate failed")
+	}
+	cmd := exec.Command(bin, "import", "--sqlite", old, "--data-dir", data, "--key", key, "--batch", "50")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill it once the store has grown past its first commits.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if fi, err := os.Stat(filepath.Join(data, "ledger.db")); err == nil && fi.Size() > 200_000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the import wrote nothing in 60 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	st, err := ledgerstore.OpenReadOnly(filepath.Join(data, "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := st.Len()
+	st.Close()
+	if done == 0 || done >= n {
+		t.Fatalf("the killed import left %d of %d entries: the kill came too early or too late to show a partial import", done, n)
+	}
+	t.Logf("killed after %d of %d entries", done, n)
+
+	out, stderr, code := runCLI(t, "", "import", "--sqlite", old, "--data-dir", data, "--key", key, "--json")
+	var rep struct{ Imported, AlreadyImported int }
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil || code != 0 {
+		t.Fatalf("re-run: exit %d %v\n%s%s", code, err, out, stderr)
+	}
+	rep.Imported, rep.AlreadyImported = int(m["imported"].(float64)), int(m["already_imported"].(float64))
+	if rep.AlreadyImported != int(done) || rep.Imported != n-int(done) {
+		t.Errorf("re-run: imported %d, already imported %d; want %d and %d", rep.Imported, rep.AlreadyImported, n-int(done), done)
+	}
+	bundle := filepath.Join(dir, "bundle.json")
+	if _, stderr, code := runCLI(t, "", "ledger", "export", "--data-dir", data, "--out", bundle); code != 0 {
+		t.Fatalf("export: %s", stderr)
+	}
+	out, _, code = runCLI(t, "", "ledger", "verify", bundle, "--key", strings.TrimSpace(vkey))
+	if code != 0 || !strings.HasPrefix(out, fmt.Sprintf("OK: %d entries", n)) {
+		t.Fatalf("verify: exit %d %q", code, out)
 	}
 }
