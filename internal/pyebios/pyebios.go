@@ -36,7 +36,9 @@ func install(t testing.TB, why string, pkgs ...string) {
 		t.Fatalf("%s: run (as root) apt-get install -y %s", why, strings.Join(pkgs, " "))
 	}
 	run := func(args ...string) ([]byte, error) {
-		cmd := exec.Command("apt-get", args...)
+		// Test packages run in parallel: wait for another apt-get's lock
+		// instead of failing on it.
+		cmd := exec.Command("apt-get", append([]string{"-o", "DPkg::Lock::Timeout=600"}, args...)...)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		return cmd.CombinedOutput()
 	}
