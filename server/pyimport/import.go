@@ -195,8 +195,8 @@ func refusalSummary(rs []Refusal) string {
 
 // plan checks every row (converted when it was read) against the others
 // and the log, and returns the items in source order and the ones to
-// append, parents first. It runs once per Rows: the items keep its
-// verdicts.
+// append, parents first. It may run again on the same Rows (a dry run,
+// then the import): each run starts from the rows' own problems.
 func plan(rows *Rows, log Log) (items []*item, order []*item) {
 	items = rows.items
 	byOp := map[string][]*item{}
