@@ -25,6 +25,7 @@ var families = map[string]string{
 	"RATE":     "Rate limits",
 	"KEY":      "Key files",
 	"PROOFS":   "Proof attestation",
+	"IMPORT":   "Import from the Python eBIOS",
 	"EBIOS":    "The command line",
 }
 

@@ -61,6 +61,7 @@ var navOrder = []string{
 	"README.md",
 	"docs/quickstart.md",
 	"docs/deployment.md",
+	"docs/migration.md",
 	"docs/config.md",
 	"docs/api.md",
 	"docs/errors.md",
