@@ -20,7 +20,7 @@ func TestExecuteAnalysis(t *testing.T) {
 		want []string
 	}{
 		{"budget and p", `{"operation":"expr","mode":"gum","expression":"` + src + `","analysis":{"budget":true,"p":0.95}}`, 200,
-			[]string{`"budget":{`, `"dof":5`, `"expanded":{"k":`, `"terms":[{"name":"x"`}},
+			[]string{`"budget":{`, `"dof":5`, `"expanded":{"k":`, `"terms":[{"input":0,"name":"x"`}},
 		{"monte carlo", `{"operation":"expr","mode":"gum","expression":"` + src + `","analysis":{"monte_carlo":{"draws":20000,"seed":"18446744073709551615"}}}`, 200,
 			[]string{`"monte_carlo":{"draws":20000,"seed":"18446744073709551615"`, `"validation":{`, `"inputs":[{"name":"x","dist":"uniform"`}},
 		{"too many draws", `{"operation":"expr","expression":"1 ± 0.1","analysis":{"monte_carlo":{"draws":2000000,"seed":"1"}}}`, 400,
