@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run test lint unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench
+.PHONY: all build wasm static run test lint unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs
 
 all: build
 
@@ -32,6 +32,16 @@ static: build wasm
 ## to create the first admin. Stop it with Ctrl-C.
 run: build wasm
 	./bin/ebios serve --dev --data-dir ./data
+
+## docs: the documentation site in DOCS_DIR (default build/docs; open
+## build/docs/index.html): regenerates docs/api.md (from the OpenAPI document
+## and the route table) and docs/errors.md (from the code's error-code
+## constants), renders README.md and docs/*.md with goldmark, and fails on a
+## broken link or anchor (internal/docsite).
+DOCS_DIR ?= build/docs
+docs:
+	$(GO) run ./internal/docsite/cmd/docsite gen
+	$(GO) run ./internal/docsite/cmd/docsite build --out $(DOCS_DIR)
 
 ## test: the whole suite.
 test: lint unit race wasm-test proofs e2e
@@ -90,6 +100,8 @@ fuzz:
 	$(GO) test ./core/nu -run '^$$' -fuzz FuzzFormatStyle -fuzztime $(FUZZTIME)
 	$(GO) test ./core/gum -run '^$$' -fuzz FuzzOps -fuzztime $(FUZZTIME)
 	$(GO) test ./core/expr -run '^$$' -fuzz FuzzEval -fuzztime $(FUZZTIME)
+	$(GO) test ./core/expr -run '^$$' -fuzz FuzzMonteCarlo -fuzztime $(FUZZTIME)
+	$(GO) test ./core/pmath -run '^$$' -fuzz FuzzFunctions -fuzztime $(FUZZTIME)
 	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME)
 	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzParseLeaf -fuzztime $(FUZZTIME)
 	$(GO) test ./core/strictjson -run '^$$' -fuzz FuzzUnmarshal -fuzztime $(FUZZTIME)
@@ -106,4 +118,4 @@ bench:
 	$(BENCHSTAT) -filter '.name:(Add|Mul)' -col /impl bench.out
 
 clean:
-	rm -rf bin static
+	rm -rf bin static build

@@ -56,20 +56,9 @@ type Budget struct {
 }
 
 // BudgetTerm is one line of a Budget: an input's or a correlation's part
-// of the variance (see gum.Term for the fields).
-type BudgetTerm struct {
-	Name         string   `json:"name"`
-	Pair         bool     `json:"pair,omitempty"`
-	WithName     string   `json:"with_name,omitempty"`
-	R            float64  `json:"r,omitempty"`
-	N            float64  `json:"n"`
-	U            float64  `json:"u"`
-	Sensitivity  float64  `json:"sensitivity"`
-	Contribution float64  `json:"contribution"`
-	Variance     float64  `json:"variance"`
-	Share        float64  `json:"share"`
-	DoF          nu.Float `json:"dof,omitempty"`
-}
+// of the variance (see gum.Term for the fields), with the input's degrees
+// of freedom.
+type BudgetTerm = expr.BudgetTerm
 
 // Expanded is an expanded uncertainty U = k·u of the result in its mode,
 // with the coverage interval n ± U.
@@ -205,16 +194,7 @@ func expand(dof float64, v nu.Value, k, p float64) (*Expanded, error) {
 }
 
 func budgetOf(b *expr.Budget) *Budget {
-	out := &Budget{N: nu.Float(b.Value.N()), U: nu.Float(b.Value.U()), DoF: nu.Float(b.DoF), Correlated: b.Correlated,
-		Terms: make([]BudgetTerm, len(b.Terms))}
-	for i, t := range b.Terms {
-		out.Terms[i] = BudgetTerm{Name: t.Name, Pair: t.Pair, WithName: t.WithName, R: t.R, N: t.N, U: t.U,
-			Sensitivity: t.Sensitivity, Contribution: t.Contribution, Variance: t.Variance, Share: t.Share}
-		if !t.Pair {
-			out.Terms[i].DoF = nu.Float(t.DoF)
-		}
-	}
-	return out
+	return &Budget{N: nu.Float(b.Value.N()), U: nu.Float(b.Value.U()), DoF: nu.Float(b.DoF), Correlated: b.Correlated, Terms: b.Terms}
 }
 
 // CodeMode is the error code of an analysis that the mode cannot give.

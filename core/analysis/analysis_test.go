@@ -8,6 +8,7 @@ import (
 
 	"github.com/ebios/ebios/core/coverage"
 	"github.com/ebios/ebios/core/expr"
+	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/mc"
 	"github.com/ebios/ebios/core/nu"
 )
@@ -108,5 +109,55 @@ func TestRequestJSON(t *testing.T) {
 	b, _ := json.Marshal(r)
 	if !strings.Contains(string(b), `"seed":"18446744073709551615"`) {
 		t.Errorf("%s", b)
+	}
+}
+
+// TestRecordReplay: what the ledger records of an analysis repeats it bit
+// for bit, and the record passes the ledger's own checks.
+func TestRecordReplay(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		mode nu.Mode
+		req  Request
+	}{
+		{"x = 1 ± 0.1 uniform; y = 2 ± 0.3 t(5); corr_free = 3 ± 0.1 triangular; x / y + corr_free", nu.ModeGUM,
+			Request{P: 0.99, MonteCarlo: &MonteCarlo{Draws: 30_000, Seed: math.MaxUint64, Shortest: true}}},
+		{"a = 1 ± 0.1; b = 2 ± 0.2; corr(a, b) = -0.5; a * b", nu.ModeGUM, Request{K: 2, MonteCarlo: &MonteCarlo{Adaptive: true, Draws: 50_000, Seed: 7, Digits: 3}}},
+		{"(2 ± 0.1) * (3 ± 0.2)", nu.ModeNU, Request{P: 0.95}},
+	} {
+		e, _ := expr.Parse(tc.src)
+		v, err := e.Eval(tc.mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Run(e, tc.mode, v, tc.req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := r.Record()
+		d := ledger.Draft{OpID: "x", Operation: "calc", Mode: tc.mode.String(), Expression: tc.src, Output: &v, Analysis: rec}
+		if err := d.Validate(); err != nil {
+			t.Fatalf("%s: the record is refused: %v", tc.src, err)
+		}
+		again, err := Run(e, tc.mode, v, Replay(rec), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !Matches(again, rec) {
+			t.Errorf("%s: the replay differs:\n%+v\n%+v", tc.src, again.Record(), rec)
+		}
+		// A changed bit is noticed.
+		if rec.MonteCarlo != nil {
+			rec.MonteCarlo.Mean = nu.Float(math.Nextafter(float64(rec.MonteCarlo.Mean), 10))
+			if Matches(again, rec) {
+				t.Errorf("%s: a changed mean still matches", tc.src)
+			}
+		}
+	}
+	if (&Report{Budget: &Budget{}}).Record() != nil {
+		t.Error("a budget alone is recorded")
+	}
+	if got := clip(strings.Repeat("é", 200), 256); len(got) > 256 || !strings.HasSuffix(got, "…") {
+		t.Errorf("clip: %d bytes %q", len(got), got[len(got)-8:])
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ebios/ebios/core/mc"
 	"github.com/ebios/ebios/core/nu"
 )
 
@@ -73,4 +74,25 @@ func BenchmarkEvalModes(b *testing.B) {
 			}
 		})
 	}
+}
+
+// mcProgram5 is the 5-input formula of the Monte Carlo benchmarks: every
+// distribution, a correlation and a few functions.
+const mcProgram5 = "a = 1.2 ± 0.1; b = 3 ± 0.2; corr(a, b) = 0.4; c = 0.5 ± 0.05 uniform; d = 2 ± 0.1 triangular; " +
+	"f = 10 ± 0.3 t(9); a * b^2 / d + exp(c) - sqrt(f)"
+
+// BenchmarkMonteCarlo5 is one run of 10⁶ draws of mcProgram5; ns/draw is
+// the figure docs/benchmarks.md records, natively and under wasm.
+func BenchmarkMonteCarlo5(b *testing.B) {
+	e, err := Parse(mcProgram5)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const draws = 1_000_000
+	for b.Loop() {
+		if _, err := e.MonteCarlo(mc.Options{Draws: draws, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/draws, "ns/draw")
 }

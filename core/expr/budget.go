@@ -27,10 +27,11 @@ type Budget struct {
 }
 
 // BudgetTerm is a gum.Term with the input's degrees of freedom (+Inf, the
-// default, for an input written without t(ν); 0 in a correlation term).
+// default, for an input written without t(ν), "+Inf" in JSON; 0 and absent
+// in a correlation term).
 type BudgetTerm struct {
 	gum.Term
-	DoF float64 `json:"-"`
+	DoF nu.Float `json:"dof,omitempty"`
 }
 
 // Budget computes the program's first-order budget in gum mode. The names
@@ -65,7 +66,7 @@ func (e *Expr) Budget() (Budget, error) {
 			continue
 		}
 		dof := alg.lits[t.Input].dofs()
-		b.Terms = append(b.Terms, BudgetTerm{Term: t, DoF: dof})
+		b.Terms = append(b.Terms, BudgetTerm{Term: t, DoF: nu.Float(dof)})
 		contrib = append(contrib, t.Contribution)
 		dofs = append(dofs, dof)
 	}

@@ -68,7 +68,7 @@ func TestDistributionErrors(t *testing.T) {
 		{"5 uniform", nu.CodeSyntax, 3},
 		{"5 ± 1 gaussian", nu.CodeSyntax, 7},
 		{"5 ± 1 t", nu.CodeSyntax, 8},
-		{"5 ± 1 t(0.5)", "COVER_002", 10},
+		{"5 ± 1 t(0.5)", nu.CodeSyntax, 9},
 		{"uniform(3, 1)", nu.CodeSyntax, 12},
 		{"uniform(1)", nu.CodeSyntax, 10},
 		{"uniform(1, x)", nu.CodeSyntax, 12},
@@ -295,4 +295,36 @@ func TestBudget(t *testing.T) {
 	if len(b.Terms) != 4 || b.Terms[2].Name != "1 ± 0.5" || !b.Terms[3].Pair || !b.Correlated || !math.IsInf(b.DoF, 1) {
 		t.Errorf("budget %+v", b)
 	}
+}
+
+// FuzzMonteCarlo: whatever the program, a short Monte Carlo run either
+// succeeds with finite figures or fails with a structured error that points
+// into the text or names the run.
+func FuzzMonteCarlo(f *testing.F) {
+	for _, s := range []string{"x = 1 ± 0.1 uniform; y = 2 ± 0.3 t(5); x / y", "uniform(1, 2) * triangular(-1, 1)",
+		"a = 1 ± 0.1; b = 2 ± 0.2; corr(a, b) = 0.5; a * b", "5 ± 1 t(1)", "-u(3, 4) ^ 2", "x = 0.1 ± 1; sqrt(x)",
+		"5 ± 10% triangular", "x = 1 ± 0.1 normal; x - x"} {
+		f.Add(s, uint64(1))
+	}
+	f.Fuzz(func(t *testing.T, s string, seed uint64) {
+		e, err := Parse(s)
+		if err != nil {
+			return
+		}
+		r, err := e.MonteCarlo(mc.Options{Draws: 100, Seed: seed, P: 0.9})
+		if err != nil {
+			if ne, ok := nu.AsError(err); !ok || ne.Column < 0 || ne.Column > len([]rune(s))+1 {
+				t.Fatalf("MonteCarlo(%q): %#v: want a structured error", s, err)
+			}
+			return
+		}
+		for _, x := range []float64{r.Mean, r.U, r.Lo, r.Hi} {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				t.Fatalf("MonteCarlo(%q) = %+v: not finite", s, r)
+			}
+		}
+		if r.Draws != 100 || !(r.Lo <= r.Hi) || !(r.U >= 0) {
+			t.Fatalf("MonteCarlo(%q) = %+v", s, r)
+		}
+	})
 }

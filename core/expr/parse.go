@@ -7,7 +7,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/ebios/ebios/core/coverage"
 	"github.com/ebios/ebios/core/mc"
 	"github.com/ebios/ebios/core/nu"
 )
@@ -661,8 +660,8 @@ func (p *parser) distribution(l *lit, start int, hasU bool) error {
 		if err != nil {
 			return err
 		}
-		if err := coverage.CheckDoF(dof); err != nil {
-			return at(err, col)
+		if !(dof >= 1) {
+			return synErr(p.col(col-1), "a t distribution needs at least 1 degree of freedom, as in 5 ± 0.1 t(9)")
 		}
 		l.dof = dof
 		if !p.isOp(')') {

@@ -13,11 +13,13 @@ import (
 
 // Bundle format identification. Writers write BundleVersion; readers read
 // every version from MinBundleVersion to BundleVersion. Version 2 adds the
-// entry mode "gum" (docs/ledger-format.md, §7); the entries' encoding is
-// the same in both, so every version-1 bundle still verifies.
+// entry mode "gum" (docs/ledger-format.md, §7); version 3 adds the entry
+// member "analysis" ([Analysis]), encoded at the end of the canonical body
+// of the entries that have one. The entries without one are encoded as in
+// versions 1 and 2, so every version-1 and version-2 bundle still verifies.
 const (
 	BundleFormat     = "ebios-ledger-bundle"
-	BundleVersion    = 2
+	BundleVersion    = 3
 	MinBundleVersion = 1
 )
 
@@ -173,7 +175,7 @@ func NewBundleReader(r io.Reader) (*BundleReader, error) {
 		if err := br.key(f.k); err != nil {
 			return nil, err
 		}
-		if f.v == nil { // version: exactly the integer 1
+		if f.v == nil { // version: an integer from MinBundleVersion to BundleVersion
 			v, err := d.ReadValue()
 			if err != nil {
 				return nil, br.errf("member \"version\": %s", reason(br.r.jsonErr(err)))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -61,14 +62,14 @@ func TestBundleReaderStrict(t *testing.T) {
 	good := string(bundleBytes(t, mustBundle(t, newTestLog(t, s, 2))))
 	for _, tc := range []struct{ name, from, to string }{
 		{"wrong format", `"ebios-ledger-bundle"`, `"something-else"`},
-		{"version 3", `"version": 2`, `"version": 3`},
-		{"version 0", `"version": 2`, `"version": 0`},
-		{"members out of order", `"format": "ebios-ledger-bundle",` + "\n" + `"version": 2,`, `"version": 2,` + "\n" + `"format": "ebios-ledger-bundle",`},
+		{"version 4", `"version": 3`, `"version": 4`},
+		{"version 0", `"version": 3`, `"version": 0`},
+		{"members out of order", `"format": "ebios-ledger-bundle",` + "\n" + `"version": 3,`, `"version": 3,` + "\n" + `"format": "ebios-ledger-bundle",`},
 		{"unknown member", `"origin"`, `"extra": 1, "origin"`},
 		{"entries not an array", `"entries": [`, `"entries": {`},
 		{"member after entries", "]\n}", `], "x": 1}`},
 		{"not an object", "{\n", "[\n"},
-		{"version as string", `"version": 2`, `"version": "2"`},
+		{"version as string", `"version": 3`, `"version": "3"`},
 	} {
 		bad := strings.Replace(good, tc.from, tc.to, 1)
 		if bad == good {
@@ -92,6 +93,13 @@ func FuzzReadBundle(f *testing.F) {
 	for _, n := range []int{0, 1, 3} {
 		f.Add(bundleBytes(f, mustBundle(f, newTestLog(f, s, n))))
 	}
+	al := newTestLog(f, s, 1)
+	for i, tc := range analysisCases()[:3] {
+		if _, err := al.Append(analysisDraft(fmt.Sprint("op-a", i), tc.a)); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Add(bundleBytes(f, mustBundle(f, al)))
 	f.Add([]byte(`{"format":"ebios-ledger-bundle","version":1,"origin":"o","key":"k","checkpoint":"c","entries":[{}]}`))
 	corpus, _ := filepath.Glob(filepath.Join(strictDir, "*.json"))
 	for _, name := range corpus {
@@ -138,8 +146,6 @@ func FuzzReadBundle(f *testing.F) {
 	})
 }
 
-// FuzzParseLeaf: the canonical decoder never panics and accepts only
-// canonical encodings (decode → encode gives back the input).
 func TestLeafOpID(t *testing.T) {
 	s := newSigner(t, testOrigin)
 	l := newTestLog(t, s, 8)
@@ -160,9 +166,16 @@ func TestLeafOpID(t *testing.T) {
 	}
 }
 
+// FuzzParseLeaf: the canonical decoder never panics and accepts only
+// canonical encodings (decode → encode gives back the input).
 func FuzzParseLeaf(f *testing.F) {
 	s := newSigner(f, testOrigin)
 	l := newTestLog(f, s, 8)
+	for i, tc := range analysisCases()[:7] {
+		if _, err := l.Append(analysisDraft(fmt.Sprint("op-a", i), tc.a)); err != nil {
+			f.Fatal(err)
+		}
+	}
 	for i := range l.Len() {
 		e, _ := l.Get(i)
 		f.Add(e.Leaf(testOrigin))

@@ -47,6 +47,18 @@ const SignatureSize = 64
 //	u8  policy hash present (0 or 1; 1 iff the hash is not all zero),
 //	    then [32] policy_hash if 1
 //
+// and then, only for an entry with an [Analysis] (format version 3 on;
+// without one the body ends here, as in versions 1 and 2):
+//
+//	u8  1 (analysis present)
+//	u32 number of analysis inputs, then each as
+//	    str name ‖ str dist ‖ f64 n ‖ f64 u ‖ f64 lo ‖ f64 hi ‖ f64 dof
+//	u8  monte carlo present (0 or 1), then if 1
+//	    u64 draws ‖ u64 seed ‖ f64 p ‖ u8 shortest ‖ u8 adaptive ‖
+//	    u32 digits ‖ u8 converged ‖ f64 mean ‖ f64 u ‖ f64 lo ‖ f64 hi
+//	u8  expanded present (0 or 1), then if 1
+//	    f64 k ‖ f64 p ‖ f64 dof ‖ f64 u
+//
 // docs/ledger-format.md is the full specification with a worked example.
 // AppendBody does not validate e; [Seal] and the verifier do.
 func (e *Entry) AppendBody(dst []byte, origin string) []byte {
@@ -86,6 +98,51 @@ func (e *Entry) AppendBody(dst []byte, origin string) []byte {
 	if e.PolicyHash != (tlog.Hash{}) {
 		b = append(b, 1)
 		b = append(b, e.PolicyHash[:]...)
+	} else {
+		b = append(b, 0)
+	}
+	if e.Analysis != nil {
+		b = e.Analysis.appendBody(b)
+	}
+	return b
+}
+
+// appendBody appends the analysis section of a canonical body.
+func (a *Analysis) appendBody(b []byte) []byte {
+	b = append(b, 1)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(a.Inputs)))
+	for i := range a.Inputs {
+		in := &a.Inputs[i]
+		b = appendStr(b, in.Name)
+		b = appendStr(b, in.Dist)
+		b = appendF64(b, float64(in.N))
+		b = appendF64(b, float64(in.U))
+		b = appendF64(b, float64(in.Lo))
+		b = appendF64(b, float64(in.Hi))
+		b = appendF64(b, float64(in.DoF))
+	}
+	if m := a.MonteCarlo; m != nil {
+		b = append(b, 1)
+		b = binary.BigEndian.AppendUint64(b, m.Draws)
+		b = binary.BigEndian.AppendUint64(b, uint64(m.Seed))
+		b = appendF64(b, float64(m.P))
+		b = appendBool(b, m.Shortest)
+		b = appendBool(b, m.Adaptive)
+		b = binary.BigEndian.AppendUint32(b, m.Digits)
+		b = appendBool(b, m.Converged)
+		b = appendF64(b, float64(m.Mean))
+		b = appendF64(b, float64(m.U))
+		b = appendF64(b, float64(m.Lo))
+		b = appendF64(b, float64(m.Hi))
+	} else {
+		b = append(b, 0)
+	}
+	if x := a.Expanded; x != nil {
+		b = append(b, 1)
+		b = appendF64(b, float64(x.K))
+		b = appendF64(b, float64(x.P))
+		b = appendF64(b, float64(x.DoF))
+		b = appendF64(b, float64(x.U))
 	} else {
 		b = append(b, 0)
 	}
@@ -151,7 +208,9 @@ func appendBool(b []byte, ok bool) []byte {
 
 // ParseLeaf decodes Merkle leaf data (canonical body ‖ signature) of the log
 // origin into an entry. It is strict: every length, count, boolean and float
-// must be in range and nothing may follow the signature. It checks neither
+// must be in range and nothing may follow the signature. The analysis
+// section is there when more than the signature follows the policy hash;
+// it must then start with the byte 1. It checks neither
 // the signature nor the field rules; see [Entry.Verify] and [Draft.Validate].
 func ParseLeaf(origin string, leaf []byte) (*Entry, error) {
 	e := new(Entry)
@@ -314,6 +373,12 @@ func parseLeaf(e *Entry, origin string, leaf []byte) error {
 			r.fail("policy hash present but all zero")
 		}
 	}
+	if len(r.b) > SignatureSize { // more than the signature: an analysis section
+		if r.u8("analysis present") != 1 {
+			r.fail("analysis present is not 1 (the body must end after the policy hash or continue with an analysis)")
+		}
+		e.Analysis = r.analysis()
+	}
 	copy(e.Signature[:], r.take(SignatureSize, "signature"))
 	if r.err != "" {
 		return errMalformed("%s", r.err)
@@ -322,6 +387,57 @@ func parseLeaf(e *Entry, origin string, leaf []byte) error {
 		return errMalformed("%d bytes after the signature", len(r.b))
 	}
 	return nil
+}
+
+// analysis reads the analysis section after its presence byte.
+func (r *reader) analysis() *Analysis {
+	const minInput = 4 + 4 + 5*8 // an input with an empty name and dist
+	a := new(Analysis)
+	if n := r.u32("analysis inputs count"); n > MaxInputs {
+		r.fail("more than " + itoa(MaxInputs) + " analysis inputs")
+	} else if int(n)*minInput > len(r.b) {
+		r.fail("truncated in analysis.inputs")
+	} else if n > 0 {
+		a.Inputs = make([]InputDist, n)
+		for i := range a.Inputs {
+			in := &a.Inputs[i]
+			in.Name = r.str("name", MaxInputNameLen)
+			in.Dist = r.str("dist", 16)
+			in.N = nu.Float(r.f64("n"))
+			in.U = nu.Float(r.f64("u"))
+			in.Lo = nu.Float(r.f64("lo"))
+			in.Hi = nu.Float(r.f64("hi"))
+			in.DoF = nu.Float(r.f64("dof"))
+			if r.err != "" {
+				r.err = "analysis.inputs[" + itoa(i) + "]: " + r.err
+				return a
+			}
+		}
+	}
+	if r.bool("analysis.monte_carlo present") {
+		m := new(MonteCarlo)
+		m.Draws = r.u64("analysis.monte_carlo.draws")
+		m.Seed = Seed(r.u64("analysis.monte_carlo.seed"))
+		m.P = nu.Float(r.f64("analysis.monte_carlo.p"))
+		m.Shortest = r.bool("analysis.monte_carlo.shortest")
+		m.Adaptive = r.bool("analysis.monte_carlo.adaptive")
+		m.Digits = r.u32("analysis.monte_carlo.digits")
+		m.Converged = r.bool("analysis.monte_carlo.converged")
+		m.Mean = nu.Float(r.f64("analysis.monte_carlo.mean"))
+		m.U = nu.Float(r.f64("analysis.monte_carlo.u"))
+		m.Lo = nu.Float(r.f64("analysis.monte_carlo.lo"))
+		m.Hi = nu.Float(r.f64("analysis.monte_carlo.hi"))
+		a.MonteCarlo = m
+	}
+	if r.bool("analysis.expanded present") {
+		x := new(Expanded)
+		x.K = nu.Float(r.f64("analysis.expanded.k"))
+		x.P = nu.Float(r.f64("analysis.expanded.p"))
+		x.DoF = nu.Float(r.f64("analysis.expanded.dof"))
+		x.U = nu.Float(r.f64("analysis.expanded.u"))
+		a.Expanded = x
+	}
+	return a
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

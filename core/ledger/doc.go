@@ -9,7 +9,9 @@
 //   - An [Entry] records one computation: index, hash of the previous
 //     entry, op id and parent op id (the causal chain), operation, mode,
 //     inputs, output, coverage, invariant result, [GuardEvent]s, hash of the
-//     active policy, key id and an informational timestamp.
+//     active policy, key id and an informational timestamp, and optionally
+//     an [Analysis] of the output's uncertainty (input distributions, Monte
+//     Carlo run, expanded uncertainty; bundle format version 3 on).
 //   - Its canonical body ([Entry.AppendBody]) is a length-prefixed binary
 //     encoding that starts with "ebios-ledger-entry", 0x00 and a version
 //     byte and includes the log origin. The Ed25519 signature covers the

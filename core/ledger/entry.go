@@ -10,9 +10,11 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Limits on entry fields. They bound the size of one entry (well under
-// 1 MiB) so that readers can bound their memory; entries beyond them are
-// invalid everywhere: they cannot be appended and they fail verification.
+// Limits on entry fields. They bound the size of one entry (under 2.5 MiB
+// besides the origin, about half of it for a full [Analysis]) so that
+// readers can bound their memory; entries beyond them are invalid
+// everywhere: they cannot be appended and they fail verification. A [Log]
+// also refuses entries longer than [MaxBundleEntry].
 const (
 	MaxOpIDLen       = 256  // bytes of an op id or parent op id
 	MaxOperationLen  = 128  // bytes of an operation name
@@ -108,6 +110,11 @@ type Draft struct {
 	// PolicyHash is the SHA-256 of the active policy, or all zero when no
 	// policy was active.
 	PolicyHash tlog.Hash
+	// Analysis records how the output's uncertainty was analysed (input
+	// distributions, Monte Carlo run, expanded uncertainty), or is nil.
+	// Entries with one need bundle format version 3; they must have an
+	// Output.
+	Analysis *Analysis
 }
 
 // Entry is one signed ledger entry. The signature covers the canonical body
@@ -149,7 +156,8 @@ func (s *Signature) UnmarshalText(b []byte) error {
 }
 
 // Validate checks the field rules of a draft (the limits above, valid UTF-8,
-// known mode and levels, coverage ≥ 0, op id not its own parent). It returns
+// known mode and levels, coverage ≥ 0, op id not its own parent, and those
+// of the [Analysis], naming fields such as "analysis.inputs[2].dist"). It returns
 // a *nu.Error with code [CodeInvalidEntry] naming the first bad field.
 func (d *Draft) Validate() error {
 	if f := d.validate(); f != nil {
@@ -205,6 +213,9 @@ func (d *Draft) validate() *invalidField {
 		if !okFloat(float64(g.Value)) || !okFloat(float64(g.Threshold)) {
 			return &invalidField{"guard.value", "guard value and threshold must not be NaN or -Inf"}
 		}
+	}
+	if d.Analysis != nil {
+		return d.Analysis.validate(d.Output != nil)
 	}
 	return nil
 }

@@ -74,6 +74,10 @@ func TestFormatExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e2, err := l.Append(exampleAnalysisDraft())
+	if err != nil {
+		t.Fatal(err)
+	}
 	cp, err := l.Checkpoint()
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +90,7 @@ func TestFormatExample(t *testing.T) {
 	p("Key (public seed, example only): Ed25519 seed = SHA-256(\"ebios ledger-format example key\") =\n`%s`\n\n", seed)
 	p("Verifier key (note format):\n\n```\n%s\n```\n\n", s.VerifierKey())
 	p("Key id = note key hash = `%s`.\n\n", KeyID(s.KeyHash()))
-	for _, e := range []*Entry{e0, e1} {
+	for _, e := range []*Entry{e0, e1, e2} {
 		j, _ := e.MarshalJSON()
 		p("### Entry %d\n\nJSON form (as in a bundle):\n\n```json\n%s\n```\n\n", e.Index, j)
 		p("Canonical body, field by field (hex):\n\n```\n%s```\n\n", dumpBody(t, e, exampleOrigin))
@@ -97,10 +101,10 @@ func TestFormatExample(t *testing.T) {
 		p("Leaf data = body ‖ signature (%d bytes). Entry hash = SHA-256(0x00 ‖ leaf data) =\n`%s` (base64 `%s`).\n\n",
 			len(body)+64, hex.EncodeToString(h[:]), h)
 	}
-	root, _ := l.TreeHash(2)
-	p("### Tree and checkpoint\n\nRoot of the 2-entry tree = SHA-256(0x01 ‖ hash(entry 0) ‖ hash(entry 1)) =\n`%s` (base64 `%s`).\n\n", hex.EncodeToString(root[:]), root)
-	if root != tlog.NodeHash(e0.Hash(exampleOrigin), e1.Hash(exampleOrigin)) {
-		t.Fatal("root is not the node hash of the two leaves")
+	root, _ := l.TreeHash(3)
+	p("### Tree and checkpoint\n\nRoot of the 3-entry tree = SHA-256(0x01 ‖ SHA-256(0x01 ‖ hash(entry 0) ‖ hash(entry 1)) ‖ hash(entry 2)) =\n`%s` (base64 `%s`).\n\n", hex.EncodeToString(root[:]), root)
+	if root != tlog.NodeHash(tlog.NodeHash(e0.Hash(exampleOrigin), e1.Hash(exampleOrigin)), e2.Hash(exampleOrigin)) {
+		t.Fatal("root is not the node hash of the three leaves")
 	}
 	p("Signed checkpoint:\n\n```\n%s```\n\n", cp)
 	var bb bytes.Buffer
@@ -142,6 +146,34 @@ func TestFormatExample(t *testing.T) {
 	if !bytes.Contains(doc, []byte(beginMark+got+endMark)) {
 		t.Fatalf("the worked example in %s is stale; run go test ./core/ledger -run TestFormatExample -update", docPath)
 	}
+}
+
+// exampleAnalysisDraft is the third entry of the worked example: x*y + c
+// with an analysis (a normal, a uniform and a Student-t input, a Monte
+// Carlo run and an expanded uncertainty with k = 2). Its Monte Carlo
+// summary is illustrative: written here, not computed.
+func exampleAnalysisDraft() Draft {
+	uy := 0.5 / math.Sqrt(3) // uniform on [1.5, 2.5]
+	x, y, c := nu.MustNew(3, 0.1), nu.MustNew(2, uy), nu.MustNew(0.5, 0.05)
+	// First order: u² = (y·u_x)² + (x·u_y)² + u_c².
+	ux, uyy, uc := 2*0.1, 3*uy, 0.05
+	out := nu.MustNew(6.5, math.Sqrt(ux*ux+uyy*uyy+uc*uc))
+	u := out.U()
+	// Welch–Satterthwaite: u⁴ / Σ u_i⁴/ν_i; only c has finite degrees of freedom (9).
+	nuEff := u * u * u * u / (uc * uc * uc * uc / 9)
+	return Draft{OpID: "op-3", ParentOpID: "op-1", Operation: "expr", Mode: ModeGUM, Expression: "x * y + c",
+		Inputs: []nu.Value{x, y, c}, Output: &out, Coverage: nu.Float(out.RelativeUncertainty()),
+		Invariant: Invariant{OK: true},
+		Analysis: &Analysis{
+			Inputs: []InputDist{
+				{Name: "x", Dist: DistNormal, N: 3, U: 0.1, DoF: nu.Float(math.Inf(1))},
+				{Name: "y", Dist: DistUniform, N: 2, U: nu.Float(uy), Lo: 1.5, Hi: 2.5, DoF: nu.Float(math.Inf(1))},
+				{Name: "c", Dist: DistT, N: 0.5, U: 0.05, DoF: 9},
+			},
+			MonteCarlo: &MonteCarlo{Draws: 1_000_000, Seed: 12345678901234567890, P: 0.95,
+				Mean: 6.50021, U: 0.88893, Lo: 4.9637, Hi: 8.0358},
+			Expanded: &Expanded{K: 2, P: 0, DoF: nu.Float(nuEff), U: nu.Float(2 * u)},
+		}}
 }
 
 // dumpBody restates the canonical layout field by field and checks that it
@@ -202,6 +234,40 @@ func dumpBody(t *testing.T, e *Entry, origin string) string {
 	field("policy hash present", bit(e.PolicyHash != tlog.Hash{}))
 	if e.PolicyHash != (tlog.Hash{}) {
 		field("policy_hash", e.PolicyHash[:])
+	}
+	if a := e.Analysis; a != nil {
+		field("analysis present", []byte{1})
+		field("analysis inputs count", u32(uint32(len(a.Inputs))))
+		for i, in := range a.Inputs {
+			field(fmt.Sprintf("a.inputs[%d] name", i), str(in.Name))
+			field(fmt.Sprintf("a.inputs[%d] dist", i), str(in.Dist))
+			field(fmt.Sprintf("a.inputs[%d] n", i), f64(float64(in.N)))
+			field(fmt.Sprintf("a.inputs[%d] u", i), f64(float64(in.U)))
+			field(fmt.Sprintf("a.inputs[%d] lo", i), f64(float64(in.Lo)))
+			field(fmt.Sprintf("a.inputs[%d] hi", i), f64(float64(in.Hi)))
+			field(fmt.Sprintf("a.inputs[%d] dof", i), f64(float64(in.DoF)))
+		}
+		field("monte carlo present", bit(a.MonteCarlo != nil))
+		if m := a.MonteCarlo; m != nil {
+			field("mc draws", u64(m.Draws))
+			field("mc seed", u64(uint64(m.Seed)))
+			field("mc p", f64(float64(m.P)))
+			field("mc shortest", bit(m.Shortest))
+			field("mc adaptive", bit(m.Adaptive))
+			field("mc digits", u32(m.Digits))
+			field("mc converged", bit(m.Converged))
+			field("mc mean", f64(float64(m.Mean)))
+			field("mc u", f64(float64(m.U)))
+			field("mc lo", f64(float64(m.Lo)))
+			field("mc hi", f64(float64(m.Hi)))
+		}
+		field("expanded present", bit(a.Expanded != nil))
+		if x := a.Expanded; x != nil {
+			field("expanded k", f64(float64(x.K)))
+			field("expanded p", f64(float64(x.P)))
+			field("expanded dof", f64(float64(x.DoF)))
+			field("expanded u", f64(float64(x.U)))
+		}
 	}
 	if !bytes.Equal(all, e.AppendBody(nil, origin)) {
 		t.Fatalf("the documented layout differs from AppendBody:\n%x\n%x", all, e.AppendBody(nil, origin))

@@ -29,6 +29,7 @@ type entryJSON struct {
 	Invariant  Invariant    `json:"invariant"`
 	Guard      []GuardEvent `json:"guard,omitempty"`
 	PolicyHash *tlog.Hash   `json:"policy_hash,omitempty"`
+	Analysis   *Analysis    `json:"analysis,omitempty"`
 	Signature  Signature    `json:"signature"`
 }
 
@@ -65,6 +66,13 @@ func (w *entryJSON) fromEntry(e *Entry) {
 		h := e.PolicyHash
 		w.PolicyHash = &h
 	}
+	if e.Analysis != nil {
+		a := *e.Analysis
+		if a.Inputs == nil {
+			a.Inputs = []InputDist{} // "inputs":[], not null
+		}
+		w.Analysis = &a
+	}
 }
 
 // MarshalJSON writes the JSON form of e, as in export bundles and API
@@ -75,9 +83,17 @@ func (w *entryJSON) fromEntry(e *Entry) {
 //	 "parent_op_id":"...","operation":"add","mode":"nu",
 //	 "inputs":[{"n":1,"u":0.1}],"output":{"n":..,"u":..},"coverage":0.1,
 //	 "invariant":{"ok":true},"guard":[...],"policy_hash":"<base64>",
+//	 "analysis":{"inputs":[{"name":"x","dist":"normal","n":1.5,"u":0.1,
+//	   "lo":0,"hi":0,"dof":"+Inf"}],
+//	  "monte_carlo":{"draws":1000000,"seed":"42","p":0.95,"mean":..,
+//	   "u":..,"lo":..,"hi":..},
+//	  "expanded":{"k":2,"p":0,"dof":"+Inf","u":..}},
 //	 "signature":"<base64>"}
 //
-// parent_op_id, mode, output, guard and policy_hash are omitted when empty.
+// parent_op_id, mode, output, guard, policy_hash and analysis are omitted
+// when empty, and so are monte_carlo, expanded and the monte_carlo members
+// shortest, adaptive, digits and converged. The seed is a string of decimal
+// digits ([Seed]).
 func (e Entry) MarshalJSON() ([]byte, error) {
 	var w entryJSON
 	w.fromEntry(&e)

@@ -52,13 +52,14 @@ const (
 	mInvariant
 	mGuard
 	mPolicyHash
+	mAnalysis
 	mSignature
 
 	mRequired = mIndex | mPrevHash | mKeyID | mTimestamp | mOpID | mOperation | mInputs | mCoverage | mInvariant | mSignature
 )
 
 var entryMembers = [...]string{"index", "prev_hash", "key_id", "timestamp", "op_id", "parent_op_id", "operation",
-	"mode", "expression", "inputs", "output", "coverage", "invariant", "guard", "policy_hash", "signature"}
+	"mode", "expression", "inputs", "output", "coverage", "invariant", "guard", "policy_hash", "analysis", "signature"}
 
 // readErr is a decoding error with the JSON pointer where it happened.
 func (r *entryReader) errf(format string, args ...any) error {
@@ -475,6 +476,8 @@ func (r *entryReader) member(bit int, e *Entry, inputs *[]nu.Value, guard *[]Gua
 		if e.PolicyHash, err = r.hash("policy_hash"); err == nil && e.PolicyHash == (tlog.Hash{}) {
 			return r.errf("policy_hash is all zero; omit it when no policy was active")
 		}
+	case mAnalysis:
+		e.Analysis, err = r.analysis()
 	case mSignature:
 		var s []byte
 		if s, err = r.str("signature"); err != nil {
@@ -550,6 +553,201 @@ func (r *entryReader) guardEvent(g *GuardEvent) error {
 	if err == nil && seen != 15 {
 		return r.errf("a guard event must have the members rule, level, value and threshold")
 	}
+	return err
+}
+
+// members reads an object whose members are among names, each at most
+// once, calling read with the position of each member in names to read
+// its value. It returns the set of members seen (bit i for names[i]) and
+// fails when a member of required (a set of the same kind) is missing.
+func (r *entryReader) members(what string, names []string, required uint32, read func(i int) error) (uint32, error) {
+	var seen uint32
+	err := r.object(what, func(name []byte) error {
+		for i, m := range names {
+			if string(name) == m {
+				if seen&(1<<i) != 0 {
+					return r.errf("duplicate member %q", name)
+				}
+				seen |= 1 << i
+				return read(i)
+			}
+		}
+		return r.unknown(name)
+	})
+	if err != nil {
+		return seen, err
+	}
+	if missing := required &^ seen; missing != 0 {
+		for i, m := range names {
+			if missing&(1<<i) != 0 {
+				return seen, r.errf("%s: missing member %q", what, m)
+			}
+		}
+	}
+	return seen, nil
+}
+
+// boolean reads true or false.
+func (r *entryReader) boolean(what string) (bool, error) {
+	switch r.d.PeekKind() {
+	case 't', 'f':
+		tok, err := r.d.ReadToken()
+		if err != nil {
+			return false, r.jsonErr(err)
+		}
+		return tok.Bool(), nil
+	}
+	return false, r.expect('t', what)
+}
+
+// trueOnly reads a boolean member that is omitted when false.
+func (r *entryReader) trueOnly(what string) (bool, error) {
+	b, err := r.boolean(what)
+	if err == nil && !b {
+		return false, r.errf("%s is false; omit the member instead", what)
+	}
+	return b, err
+}
+
+// uint reads a plain decimal integer of at most bits bits.
+func (r *entryReader) uint(what string, bits int) (uint64, error) {
+	v, err := r.raw('0', what)
+	if err != nil {
+		return 0, err
+	}
+	x, err := strconv.ParseUint(transient(v), 10, bits)
+	if err != nil {
+		return 0, r.errf("%s must be an integer from 0 to 2^%d-1 written in decimal digits, got %s", what, bits, truncate(string(v), 40))
+	}
+	return x, nil
+}
+
+// floatInto reads a float (see float) into *x.
+func (r *entryReader) floatInto(x *nu.Float, what string) error {
+	f, err := r.float(what)
+	*x = nu.Float(f)
+	return err
+}
+
+var (
+	analysisMembers   = []string{"inputs", "monte_carlo", "expanded"}
+	inputDistMembers  = []string{"name", "dist", "n", "u", "lo", "hi", "dof"}
+	monteCarloMembers = []string{"draws", "seed", "p", "shortest", "adaptive", "digits", "converged", "mean", "u", "lo", "hi"}
+	expandedMembers   = []string{"k", "p", "dof", "u"}
+)
+
+// analysis reads the analysis member: {"inputs":[...]} with the optional
+// monte_carlo and expanded. It checks the JSON form only; the verifier
+// checks the field rules.
+func (r *entryReader) analysis() (*Analysis, error) {
+	a := new(Analysis)
+	_, err := r.members("analysis", analysisMembers, 1, func(i int) error {
+		switch i {
+		case 0:
+			return r.array("analysis.inputs", func() error {
+				if len(a.Inputs) >= MaxInputs {
+					return r.errf("more than %d analysis inputs", MaxInputs)
+				}
+				a.Inputs = append(a.Inputs, InputDist{})
+				return r.inputDist(&a.Inputs[len(a.Inputs)-1])
+			})
+		case 1:
+			a.MonteCarlo = new(MonteCarlo)
+			return r.monteCarlo(a.MonteCarlo)
+		default:
+			a.Expanded = new(Expanded)
+			return r.expanded(a.Expanded)
+		}
+	})
+	if len(a.Inputs) == 0 {
+		a.Inputs = nil
+	}
+	return a, err
+}
+
+func (r *entryReader) inputDist(in *InputDist) error {
+	_, err := r.members("analysis input", inputDistMembers, 1<<len(inputDistMembers)-1, func(i int) error {
+		var err error
+		switch i {
+		case 0:
+			in.Name, err = r.text("analysis.inputs.name")
+		case 1:
+			in.Dist, err = r.text("analysis.inputs.dist")
+		case 2:
+			err = r.floatInto(&in.N, "analysis.inputs.n")
+		case 3:
+			err = r.floatInto(&in.U, "analysis.inputs.u")
+		case 4:
+			err = r.floatInto(&in.Lo, "analysis.inputs.lo")
+		case 5:
+			err = r.floatInto(&in.Hi, "analysis.inputs.hi")
+		case 6:
+			err = r.floatInto(&in.DoF, "analysis.inputs.dof")
+		}
+		return err
+	})
+	return err
+}
+
+func (r *entryReader) monteCarlo(m *MonteCarlo) error {
+	const required = 1<<0 | 1<<1 | 1<<2 | 1<<7 | 1<<8 | 1<<9 | 1<<10 // all but the four omitted when empty
+	_, err := r.members("analysis.monte_carlo", monteCarloMembers, required, func(i int) error {
+		var err error
+		switch i {
+		case 0:
+			m.Draws, err = r.uint("analysis.monte_carlo.draws", 64)
+		case 1:
+			var s []byte
+			if s, err = r.str("analysis.monte_carlo.seed"); err != nil {
+				return err
+			}
+			v, ok := seedOf(s)
+			if !ok {
+				return r.errf("analysis.monte_carlo.seed must be a string of decimal digits from \"0\" to \"18446744073709551615\" without sign or leading zeros, got %s", truncate(strconv.Quote(string(s)), 40))
+			}
+			m.Seed = Seed(v)
+		case 2:
+			err = r.floatInto(&m.P, "analysis.monte_carlo.p")
+		case 3:
+			m.Shortest, err = r.trueOnly("analysis.monte_carlo.shortest")
+		case 4:
+			m.Adaptive, err = r.trueOnly("analysis.monte_carlo.adaptive")
+		case 5:
+			var d uint64
+			d, err = r.uint("analysis.monte_carlo.digits", 32)
+			if err == nil && d == 0 {
+				return r.errf("analysis.monte_carlo.digits is 0; omit the member instead")
+			}
+			m.Digits = uint32(d)
+		case 6:
+			m.Converged, err = r.trueOnly("analysis.monte_carlo.converged")
+		case 7:
+			err = r.floatInto(&m.Mean, "analysis.monte_carlo.mean")
+		case 8:
+			err = r.floatInto(&m.U, "analysis.monte_carlo.u")
+		case 9:
+			err = r.floatInto(&m.Lo, "analysis.monte_carlo.lo")
+		case 10:
+			err = r.floatInto(&m.Hi, "analysis.monte_carlo.hi")
+		}
+		return err
+	})
+	return err
+}
+
+func (r *entryReader) expanded(x *Expanded) error {
+	_, err := r.members("analysis.expanded", expandedMembers, 1<<len(expandedMembers)-1, func(i int) error {
+		switch i {
+		case 0:
+			return r.floatInto(&x.K, "analysis.expanded.k")
+		case 1:
+			return r.floatInto(&x.P, "analysis.expanded.p")
+		case 2:
+			return r.floatInto(&x.DoF, "analysis.expanded.dof")
+		default:
+			return r.floatInto(&x.U, "analysis.expanded.u")
+		}
+	})
 	return err
 }
 

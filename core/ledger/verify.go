@@ -413,6 +413,9 @@ func (cv *chainVerifier) check(e *Entry) *Failure {
 	if e.Mode == ModeGUM && cv.version < 2 {
 		return failure(i, CheckFields, errInvalid("entry %d: mode: \"gum\" needs bundle version 2, and this bundle says version %d", i, cv.version))
 	}
+	if e.Analysis != nil && cv.version < 3 {
+		return failure(i, CheckFields, errInvalid("entry %d: analysis: an entry with an analysis needs bundle version 3, and this bundle says version %d", i, cv.version))
+	}
 	if e.Index != uint64(i) {
 		what := "an entry is missing or the entries are out of order"
 		if e.Index < uint64(i) {

@@ -478,8 +478,8 @@ func ExampleVerifyBundle() {
 	// from anywhere.
 	skey, vkey, _ := GenerateKey(crypto_rand.Reader, "ebios.example/log")
 	_ = skey
-	bundle := strings.NewReader(`{"format":"ebios-ledger-bundle","version":3}`)
+	bundle := strings.NewReader(`{"format":"ebios-ledger-bundle","version":4}`)
 	rep, err := VerifyBundleKey(bundle, vkey, nil)
 	fmt.Println(rep.OK, rep.FirstBad.Check, err)
-	// Output: false format LEDGER_016: bundle version 3 is not supported (this reader knows versions 1 to 2)
+	// Output: false format LEDGER_016: bundle version 4 is not supported (this reader knows versions 1 to 3)
 }

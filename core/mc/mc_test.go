@@ -252,3 +252,32 @@ func TestAdaptive(t *testing.T) {
 		t.Errorf("capped run: %+v, %v", c, err)
 	}
 }
+
+func TestSortFloats(t *testing.T) {
+	for _, n := range []int{0, 1, 5, 1 << 14, 100_003} {
+		s := newStream(9, n)
+		ys := make([]float64, n)
+		for i := range ys {
+			switch i % 7 {
+			case 0:
+				ys[i] = s.normal() * 1e300
+			case 1:
+				ys[i] = -s.uniform() * 1e-300
+			case 2:
+				ys[i] = 0
+			case 3:
+				ys[i] = math.Copysign(0, -1)
+			default:
+				ys[i] = s.normal()
+			}
+		}
+		want := slices.Clone(ys)
+		slices.Sort(want)
+		sortFloats(ys)
+		for i := range ys {
+			if ys[i] != want[i] {
+				t.Fatalf("n = %d: index %d is %v, want %v", n, i, ys[i], want[i])
+			}
+		}
+	}
+}

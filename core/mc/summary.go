@@ -2,7 +2,6 @@ package mc
 
 import (
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -56,7 +55,7 @@ func meanSD(ys []float64) (mean, sd float64) {
 func summarise(ys []float64, o Options) Result {
 	res := Result{Draws: len(ys), Seed: o.Seed, P: o.P, Shortest: o.Shortest}
 	res.Mean, res.U = meanSD(ys)
-	slices.Sort(ys)
+	sortFloats(ys)
 	res.Min, res.Max = ys[0], ys[len(ys)-1]
 	res.Lo, res.Hi = Interval(ys, o.P, o.Shortest)
 	res.Histogram = histogram(ys, o.Bins, res.Lo, res.Hi)

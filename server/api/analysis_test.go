@@ -20,7 +20,7 @@ func TestExecuteAnalysis(t *testing.T) {
 		want []string
 	}{
 		{"budget and p", `{"operation":"expr","mode":"gum","expression":"` + src + `","analysis":{"budget":true,"p":0.95}}`, 200,
-			[]string{`"budget":{`, `"dof":5`, `"expanded":{"k":`, `"terms":[{"name":"x"`}},
+			[]string{`"budget":{`, `"dof":5`, `"expanded":{"k":`, `"terms":[{"input":0,"name":"x"`}},
 		{"monte carlo", `{"operation":"expr","mode":"gum","expression":"` + src + `","analysis":{"monte_carlo":{"draws":20000,"seed":"18446744073709551615"}}}`, 200,
 			[]string{`"monte_carlo":{"draws":20000,"seed":"18446744073709551615"`, `"validation":{`, `"inputs":[{"name":"x","dist":"uniform"`}},
 		{"too many draws", `{"operation":"expr","expression":"1 ± 0.1","analysis":{"monte_carlo":{"draws":2000000,"seed":"1"}}}`, 400,
@@ -74,5 +74,22 @@ func TestAnalysisErrorStatus(t *testing.T) {
 		if r := e.do("POST", "/api/v1/operations/execute", op, tc.body); r.code != tc.code {
 			t.Errorf("%s: %d %s, want %d", tc.body, r.code, r.body, tc.code)
 		}
+	}
+}
+
+// TestExecuteAnalysisLogged: the entry of an expr with a Monte Carlo
+// analysis records it, as the answer gave it.
+func TestExecuteAnalysisLogged(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("POST", "/api/v1/operations/execute", e.tokens[auth.RoleOperator],
+		`{"operation":"expr","mode":"gum","expression":"x = 1 ± 0.1 triangular; x^2","analysis":{"k":2,"monte_carlo":{"draws":5000,"seed":"77"}}}`)
+	if r.code != 200 {
+		t.Fatalf("%d %s", r.code, r.body)
+	}
+	r = e.do("GET", "/api/v1/ledger/entries/0", e.tokens[auth.RoleAuditor], nil)
+	body := string(r.body)
+	if r.code != 200 || !strings.Contains(body, `"analysis":{"inputs":[{"name":"x","dist":"triangular"`) ||
+		!strings.Contains(body, `"seed":"77"`) || !strings.Contains(body, `"expanded":{"k":2,`) {
+		t.Fatalf("entry: %d %s", r.code, body)
 	}
 }

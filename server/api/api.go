@@ -35,7 +35,8 @@ const (
 	DefaultMaxBody  = 1 << 20 // bytes of a request body
 	DefaultMaxBatch = 1000    // operations in one batch
 	// DefaultMaxDraws bounds the Monte Carlo draws of one request (all the
-	// operations of a batch together): about a quarter of a second of CPU.
+	// operations of a batch together): about 0.2 s of one core for a
+	// 5-input formula (docs/benchmarks.md, "Monte Carlo").
 	DefaultMaxDraws = 1_000_000
 )
 

@@ -303,6 +303,7 @@ func compute(ctx context.Context, r *OpRequest, index int, draws *int) (*compute
 	}
 	d.Output = &v
 	d.Coverage = nu.Float(v.RelativeUncertainty())
+	d.Analysis = rep.Record()
 	if err := d.Validate(); err != nil {
 		return nil, at(err)
 	}

@@ -63,6 +63,11 @@ type Auth struct {
 	RefreshTTL time.Duration // refresh_ttl
 	SecretFile string        // secret_file: HMAC key for tokens, made at first start
 	UsersDB    string        // users_db: BuntDB file of users and revocations
+	// LoginFailures (login_failures) is how many failed logins one account
+	// name may have in LoginWindow (login_window) before its logins are
+	// refused (AUTH_020); 0 turns the per-account limit off.
+	LoginFailures int
+	LoginWindow   time.Duration
 }
 
 // RateLimit is the rate-limiting part of the [api] section.

@@ -113,6 +113,14 @@
 //		flag -refresh-ttl, env EBIOS_AUTH_REFRESH_TTL; duration
 //		lifetime of refresh tokens (longer than access_ttl, at most 90d)
 //
+//	[auth] login_failures = 10
+//		flag -login-failures, env EBIOS_AUTH_LOGIN_FAILURES; int
+//		failed logins one account name may have in login_window; past it, its logins are refused (AUTH_020, 429) from any address until the window ends. 0: no per-account limit
+//
+//	[auth] login_window = 15m
+//		flag -login-window, env EBIOS_AUTH_LOGIN_WINDOW; duration
+//		the window of login_failures, and so the longest an account stays locked (1m to 24h)
+//
 //	[auth] secret_file = $DATA/jwt.secret
 //		flag -auth-secret-file, env EBIOS_AUTH_SECRET_FILE; string
 //		HMAC key that signs tokens; made (mode 0600) at first start if missing

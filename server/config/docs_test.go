@@ -14,7 +14,7 @@ const docsPath = "../../docs/config.md"
 const docsHead = `# Configuration
 
 ` + "`ebios serve`" + ` takes every setting from the first of: a command-line flag, an
-environment variable (EBIOS_<SECTION>_<KEY>, a few shorter aliases), the
+environment variable (` + "`EBIOS_<SECTION>_<KEY>`" + `, a few shorter aliases), the
 config file (` + "`--config FILE`" + `, EBIOS_CONFIG, else ` + "`ebios.conf`" + ` in the working
 directory), the default. The file is INI as in the seed, read strictly:
 unknown keys and sections are errors with their line numbers.

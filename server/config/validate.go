@@ -263,6 +263,12 @@ func (v *validator) auth() {
 	if a.AccessTTL < time.Minute || a.AccessTTL > 24*time.Hour {
 		v.errorf("auth.access_ttl", "must be between 1m and 24h, got %v", a.AccessTTL)
 	}
+	if a.LoginFailures < 0 || a.LoginFailures > 1000 {
+		v.errorf("auth.login_failures", "must be between 0 (no limit) and 1000, got %d", a.LoginFailures)
+	}
+	if a.LoginWindow < time.Minute || a.LoginWindow > 24*time.Hour {
+		v.errorf("auth.login_window", "must be between 1m and 24h, got %v", a.LoginWindow)
+	}
 	if a.RefreshTTL <= a.AccessTTL || a.RefreshTTL > 90*24*time.Hour {
 		v.errorf("auth.refresh_ttl", "must be longer than access_ttl (%v) and at most 90d, got %v", a.AccessTTL, a.RefreshTTL)
 	}

@@ -42,6 +42,11 @@ func Generate(rand io.Reader, path, name string, force bool) (vkey string, err e
 	if err != nil {
 		return "", err
 	}
+	// A missing directory is made, private, as DevSigner does: "ebios key
+	// generate --out data/ledger.key" before the first start must work.
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", keyErr(CodeWriteKey, "cannot create the directory of key file "+path, err.Error(), "check the path and its permissions")
+	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	if force {
 		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC

@@ -55,6 +55,19 @@ func TestGenerateLoad(t *testing.T) {
 	if _, err := ParseVerifier("nonsense"); code(err) != CodeBadKey {
 		t.Fatalf("bad verifier: %v", err)
 	}
+	// A missing directory is made, private.
+	nested := filepath.Join(dir, "data", "keys", "ledger.key")
+	if _, err := Generate(rand.Reader, nested, "example.com/log", false); err != nil {
+		t.Fatalf("into a missing directory: %v", err)
+	}
+	if fi, _ := os.Stat(filepath.Dir(nested)); fi.Mode().Perm() != 0o700 {
+		t.Errorf("made directory mode %o", fi.Mode().Perm())
+	}
+	blocker := filepath.Join(dir, "file")
+	os.WriteFile(blocker, nil, 0o600)
+	if _, err := Generate(rand.Reader, filepath.Join(blocker, "k"), "example.com/log", false); code(err) != CodeWriteKey {
+		t.Errorf("under a file: %v", err)
+	}
 }
 
 func TestLoadRefusals(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"io/fs"
 	"math/big"
 	"net"
@@ -344,5 +345,34 @@ func TestDataDirModes(t *testing.T) {
 		if !strings.Contains(out, filepath.Join(dir, f)+" was readable by other users (mode 0644): made it private (mode 0600)") {
 			t.Errorf("no notice for %s:\n%s", f, out)
 		}
+	}
+}
+
+// TestLoginFailuresConfigured: auth.login_failures and login_window set the
+// per-account limit of failed logins, and 0 turns it off.
+func TestLoginFailuresConfigured(t *testing.T) {
+	for _, tc := range []struct {
+		failures string
+		codes    []int // of successive wrong logins for the admin
+	}{
+		{"2", []int{401, 401, 429, 429}},
+		{"0", []int{401, 401, 401, 401}},
+	} {
+		r := start(t, "--dev", "--data-dir", t.TempDir(), "--rate-limit=false", "--login-failures", tc.failures, "--login-window", "10m")
+		adminToken(t, r)
+		for i, want := range tc.codes {
+			resp, m := post(t, http.DefaultClient, "http://"+r.addr+"/api/v1/auth/login", "", `{"username":"root","password":"wrong password here"}`)
+			if resp.StatusCode != want {
+				t.Fatalf("login_failures = %s, wrong login %d: %d %v, want %d", tc.failures, i+1, resp.StatusCode, m, want)
+			}
+			if want == 429 && (resp.Header.Get("Retry-After") == "" || !strings.Contains(fmt.Sprint(m), "AUTH_020")) {
+				t.Fatalf("locked answer: %v %v", resp.Header, m)
+			}
+		}
+	}
+	noEnv := func(string) string { return "" }
+	if _, ps := config.Check([]string{"--dev", "--login-window", "10s", "--login-failures", "-1"}, noEnv, os.ReadFile); !strings.Contains(fmt.Sprint(ps), "auth.login_window") ||
+		!strings.Contains(fmt.Sprint(ps), "auth.login_failures") {
+		t.Errorf("a 10 s window and -1 failures were accepted: %v", ps)
 	}
 }

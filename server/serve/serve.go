@@ -67,7 +67,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 	// 0700), also what libraries create with 0666 less the umask (BuntDB
 	// when it rewrites users.db); the stores set these modes themselves
 	// as well. The umask is put back when Run returns.
-	defer restrictUmask()()
+	defer RestrictUmask()()
 	notice := func(n string) {
 		fmt.Fprintln(o.Stdout, "files:", n)
 		logger.Warn(n)
@@ -129,8 +129,12 @@ func Run(ctx context.Context, args []string, o Options) error {
 	if err != nil {
 		return err
 	}
+	failures := cfg.Auth.LoginFailures
+	if failures == 0 {
+		failures = -1 // no per-account limit
+	}
 	as, err := auth.New(users, auth.Options{Secret: secret, AccessTTL: cfg.Auth.AccessTTL, RefreshTTL: cfg.Auth.RefreshTTL,
-		OnFailure: m.AuthFailed})
+		LoginFailures: failures, LoginWindow: cfg.Auth.LoginWindow, OnFailure: m.AuthFailed})
 	if err != nil {
 		return err
 	}

@@ -2,5 +2,5 @@
 
 package serve
 
-// restrictUmask does nothing where there is no umask.
-func restrictUmask() (restore func()) { return func() {} }
+// RestrictUmask does nothing where there is no umask.
+func RestrictUmask() (restore func()) { return func() {} }

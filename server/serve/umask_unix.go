@@ -4,9 +4,9 @@ package serve
 
 import "syscall"
 
-// restrictUmask sets the process's umask to 077 and returns what puts the
+// RestrictUmask sets the process's umask to 077 and returns what puts the
 // previous one back.
-func restrictUmask() (restore func()) {
+func RestrictUmask() (restore func()) {
 	old := syscall.Umask(0o077)
 	return func() { syscall.Umask(old) }
 }

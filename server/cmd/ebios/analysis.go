@@ -89,7 +89,10 @@ func printAnalysis(w io.Writer, r *analysis.Report, v nu.Value, mode nu.Mode, st
 		}
 		names := make([]string, len(r.Inputs))
 		for i, in := range r.Inputs {
-			names[i] = in.Name + " " + in.Dist
+			names[i] = in.Name
+			if !strings.Contains(in.Name, in.Dist) {
+				names[i] += " (" + in.Dist + ")"
+			}
 		}
 		if len(names) > 0 && len(names) <= 12 {
 			fmt.Fprintf(w, "  inputs: %s\n", strings.Join(names, ", "))

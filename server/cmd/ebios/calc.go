@@ -90,6 +90,9 @@ Examples:
 With --log the computation is recorded as a signed entry in the ledger in
 --data-dir DIR, signed with the key in --key FILE (see "ebios key generate");
 the entry's index and op id are printed. Failed computations are not logged.
+A Monte Carlo run and an expanded uncertainty are recorded in the entry
+(distributions, draws, seed, options, summary; k, p and ν_eff), so anyone can
+repeat them from it bit for bit.
 
 Errors print the structured error (code, category, message, remediation) and
 exit with status 1; with --json it is printed as {"error": {...}} on stdout.
@@ -217,7 +220,7 @@ func runCalc(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		out.Analysis = rep
 	}
 	if *log {
-		e, err := logCalc(ctx, *dataDir, *keyFile, *parent, parsed, mode, v)
+		e, err := logCalc(ctx, *dataDir, *keyFile, *parent, parsed, mode, v, out.Analysis)
 		if err != nil {
 			return reportErr(stdout, stderr, *asJSON, "", err)
 		}
@@ -326,7 +329,7 @@ func exprArgs(fs *flag.FlagSet, args []string) (out []string, marked map[string]
 func isFlagStart(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
 
 // logCalc appends the computation to the ledger in dataDir.
-func logCalc(ctx context.Context, dataDir, keyFile, parent string, e *expr.Expr, mode nu.Mode, v nu.Value) (*ledger.Entry, error) {
+func logCalc(ctx context.Context, dataDir, keyFile, parent string, e *expr.Expr, mode nu.Mode, v nu.Value, rep *analysis.Report) (*ledger.Entry, error) {
 	if len(e.String()) > ledger.MaxExpressionLen {
 		return nil, &nu.Error{Code: ledger.CodeInvalidEntry, Category: ledger.CategoryLedger,
 			Message:     fmt.Sprintf("expression is longer than %d bytes and cannot be logged", ledger.MaxExpressionLen),
@@ -340,15 +343,20 @@ func logCalc(ctx context.Context, dataDir, keyFile, parent string, e *expr.Expr,
 	return st.Append(ctx, ledger.Draft{
 		OpID: ledgerstore.NewOpID(), ParentOpID: parent, Operation: "calc", Mode: mode.String(), Expression: e.String(),
 		Inputs: e.Inputs(), Output: &v, Coverage: nu.Float(v.RelativeUncertainty()), Invariant: ledger.Invariant{OK: true},
+		Analysis: rep.Record(),
 	})
 }
+
+// codeInternal is the code of an error that carries no eBIOS code of its
+// own (an I/O error of the command, say); its message is the error's text.
+const codeInternal = "EBIOS_001" // an error without a code of its own: the message says what failed
 
 // reportErr prints err as a structured error (JSON on stdout with asJSON)
 // and returns exitError{exitFail}. src, when given, is shown with a caret.
 func reportErr(stdout, stderr io.Writer, asJSON bool, src string, err error) error {
 	e, ok := nu.AsError(err)
 	if !ok {
-		e = &nu.Error{Code: "EBIOS_001", Category: "internal", Message: err.Error()}
+		e = &nu.Error{Code: codeInternal, Category: "internal", Message: err.Error()}
 	}
 	if asJSON {
 		writeJSON(stdout, map[string]*nu.Error{"error": e})

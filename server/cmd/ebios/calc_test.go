@@ -1,9 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ebios/ebios/core/analysis"
+	"github.com/ebios/ebios/core/expr"
+	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/nu"
 )
 
 // TestCalcLeadingMinus: an expression may start with "-" without being taken
@@ -186,7 +195,7 @@ func TestCalcAnalysis(t *testing.T) {
 			[]string{"50215 ± 32  (gum)", "u_c = 31.67, ν_eff = 16", "dt      0  16.6  1  16.6     2   27.5 %", "k = t_99(16) = 2.921"}},
 		{[]string{"calc", "--k", "2", "(10 ± 0.5) * (20 ± 1)"}, 0, []string{"k = 2 given"}},
 		{[]string{"calc", "--mc", "20000", "--seed", "3", "--shortest", "x = 1 ± 0.1 triangular; exp(x)"}, 0,
-			[]string{"monte carlo: 20000 draws, seed 3:", "(shortest)", "inputs: x triangular", "first order:"}},
+			[]string{"monte carlo: 20000 draws, seed 3:", "(shortest)", "inputs: x (triangular)", "first order:"}},
 		{[]string{"calc", "--mc", "0", "--adaptive", "--seed", "9", "x = 2 ± 0.1; x^2"}, 0, []string{"adaptive:", "stable to 2 significant digits"}},
 		{[]string{"calc", "--k", "2", "--p", "0.95", "1 ± 0.1"}, 2, []string{"give --k or --p, not both"}},
 		{[]string{"calc", "--seed", "4", "1 ± 0.1"}, 2, []string{"need --mc N"}},
@@ -225,5 +234,53 @@ func TestCalcAnalysis(t *testing.T) {
 	a, b, other := run("18446744073709551615"), run("18446744073709551615"), run("1")
 	if a != b || a == other || !strings.Contains(a, `"seed":"18446744073709551615"`) {
 		t.Errorf("seeded runs: %s\n%s\n%s", a, b, other)
+	}
+}
+
+// TestCalcLogAnalysis: a logged Monte Carlo analysis is in the signed
+// entry, the exported bundle verifies, the record repeats the run bit for
+// bit, and a changed bit of it fails verification.
+func TestCalcLogAnalysis(t *testing.T) {
+	dir := t.TempDir()
+	key, data, bundle := filepath.Join(dir, "k"), filepath.Join(dir, "data"), filepath.Join(dir, "b.json")
+	vkey, stderr, code := runCLI(t, "", "key", "generate", "--out", key, "--name", "test.example/log")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	const src = "x = 1 ± 0.1 uniform; y = 2 ± 0.3 t(5); x / y"
+	if _, stderr, code := runCLI(t, "", "calc", "--log", "--data-dir", data, "--key", key, "--mode", "gum",
+		"--mc", "20000", "--seed", "5", "--p", "0.95", src); code != 0 {
+		t.Fatal(stderr)
+	}
+	if _, stderr, code := runCLI(t, "", "ledger", "export", "--data", data, "--out", bundle); code != 0 {
+		t.Fatal(stderr)
+	}
+	if out, _, code := runCLI(t, "", "ledger", "verify", bundle, "--key", strings.TrimSpace(vkey)); code != 0 {
+		t.Fatalf("verify: %s", out)
+	}
+	b, _ := os.ReadFile(bundle)
+	bd, err := ledger.ReadBundle(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := bd.Entries[0]
+	if e.Analysis == nil || e.Analysis.MonteCarlo == nil || e.Analysis.MonteCarlo.Seed != 5 || e.Analysis.Expanded == nil ||
+		len(e.Analysis.Inputs) != 2 || e.Analysis.Inputs[1].Dist != "t" {
+		t.Fatalf("entry's analysis: %+v", e.Analysis)
+	}
+	parsed, _ := expr.Parse(e.Expression)
+	mode, _ := nu.ParseMode(e.Mode)
+	rep, err := analysis.Run(parsed, mode, *e.Output, analysis.Replay(e.Analysis), nil)
+	if err != nil || !analysis.Matches(rep, e.Analysis) {
+		t.Fatalf("the replay does not match the record: %v", err)
+	}
+	mean := strconv.FormatFloat(float64(e.Analysis.MonteCarlo.Mean), 'g', -1, 64)
+	bad := strings.Replace(string(b), `"mean":`+mean, `"mean":`+strconv.FormatFloat(float64(e.Analysis.MonteCarlo.Mean)+1e-9, 'g', -1, 64), 1)
+	if bad == string(b) {
+		t.Fatalf("mean %s not found in the bundle", mean)
+	}
+	os.WriteFile(bundle, []byte(bad), 0o644)
+	if out, _, code := runCLI(t, "", "ledger", "verify", bundle, "--key", strings.TrimSpace(vkey)); code != 1 {
+		t.Fatalf("a changed mean verified: %s", out)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/server/keyfile"
 	"github.com/ebios/ebios/server/ledgerstore"
+	"github.com/ebios/ebios/server/serve"
 	"golang.org/x/mod/sumdb/tlog"
 	"golang.org/x/term"
 )
@@ -70,7 +71,12 @@ func runLedger(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 func storePath(dataDir string) string { return filepath.Join(dataDir, "ledger.db") }
 
 // openStore opens the ledger in dataDir for appending with the key in keyFile.
+//
+// It sets the process's umask to 077 for good (the command ends with the
+// store): what BuntDB makes when it rewrites the file (a shrink writes a
+// new file and renames it) is then private, as the store itself is.
 func openStore(dataDir, keyFile string) (*ledgerstore.Store, error) {
+	serve.RestrictUmask()
 	s, err := keyfile.LoadSigner(keyFile)
 	if err != nil {
 		return nil, err

@@ -69,6 +69,7 @@ func commands() []command {
 		{"config", "check the server configuration", runConfig},
 		{"key", "generate the log's signing key", runKey},
 		{"ledger", "export, verify, trace and prove entries of the signed ledger", runLedger},
+		{"import", "import the Python eBIOS's ledger (SQLite, PostgreSQL or JSON export)", runImport},
 		{"policy", "validate, sign, verify and show guard policies", runPolicy},
 		{"proofs", "attest and verify the machine-checked proofs", runProofs},
 		{"static", "write the browser app as a static website (--out DIR [--api URL])", runStatic},

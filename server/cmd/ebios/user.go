@@ -24,6 +24,7 @@ const userHelp = `Manage users (the server must be stopped: it holds the users d
   ebios user disable NAME          ends the user's sessions
   ebios user enable NAME
   ebios user reset-password NAME   ends the user's sessions
+  ebios user delete NAME           ends the user's sessions; the ledger keeps what it recorded
 
 Common flags: --data-dir DIR (default ./data), --users-db FILE, --config FILE.
 There are no default users or passwords: the first admin is made here or with
@@ -31,7 +32,7 @@ the one-time setup token the server prints at first start.
 `
 
 func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	subs := map[string]int{"add": 1, "list": 0, "set-role": 2, "disable": 1, "enable": 1, "reset-password": 1}
+	subs := map[string]int{"add": 1, "list": 0, "set-role": 2, "disable": 1, "enable": 1, "reset-password": 1, "delete": 1}
 	var nargs int
 	var ok bool
 	if len(args) > 0 {
@@ -41,6 +42,9 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return groupUsage(stderr, args, "Usage: ebios user <command> ...\n\n"+userHelp)
 	}
 	sub := args[0]
+	// users.db holds password hashes: what BuntDB makes when it rewrites it
+	// (a shrink) must be private too.
+	defer serve.RestrictUmask()()
 	fs := newFlags("user "+sub, "[flags]", userHelp, stderr)
 	dataDir := fs.String("data-dir", "", "data directory (default ./data)")
 	usersDB := fs.String("users-db", "", "users database (default DATA/users.db)")
@@ -139,6 +143,12 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		if u, err = as.Enable(ctx, pos[0]); err != nil {
 			return reportErr(stdout, stderr, false, "", err)
 		}
+	case "delete":
+		if u, err = as.DeleteUser(ctx, pos[0]); err != nil {
+			return reportErr(stdout, stderr, false, "", err)
+		}
+		fmt.Fprintf(stdout, "user %s (role %s) deleted\n", u.Name, u.Role)
+		return nil
 	}
 	fmt.Fprintf(stdout, "user %s: role %s, disabled %v\n", u.Name, u.Role, u.Disabled)
 	return nil

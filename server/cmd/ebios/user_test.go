@@ -57,6 +57,20 @@ func TestUserCommands(t *testing.T) {
 	if out, _, _ := run("", "user", "list"); !strings.Contains(out, "NAME") || !strings.Contains(out, "bob") {
 		t.Fatalf("list table: %q", out)
 	}
+	// delete: bob goes; alice, the last admin, stays (AUTH_019); an unknown
+	// name is AUTH_014.
+	if out, stderr, code := run("", "user", "delete", "bob"); code != 0 || !strings.Contains(out, "user bob (role auditor) deleted") {
+		t.Fatalf("delete: %d %q %q", code, out, stderr)
+	}
+	if _, stderr, code := run("", "user", "delete", "alice"); code != 1 || !strings.Contains(stderr, "AUTH_019") {
+		t.Fatalf("delete the last admin: %d %q", code, stderr)
+	}
+	if _, stderr, code := run("", "user", "delete", "bob"); code != 1 || !strings.Contains(stderr, "AUTH_014") {
+		t.Fatalf("delete twice: %d %q", code, stderr)
+	}
+	if out, _, _ := run("", "user", "list"); strings.Contains(out, "bob") || !strings.Contains(out, "alice") {
+		t.Fatalf("list after delete: %q", out)
+	}
 }
 
 func TestConfigCheck(t *testing.T) {

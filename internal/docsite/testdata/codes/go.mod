@@ -1,0 +1,3 @@
+module example.org/codes
+
+go 1.26

@@ -1,0 +1,4 @@
+package src
+
+// Thing is linked from the guide.
+const Thing = 1
