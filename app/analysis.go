@@ -61,6 +61,7 @@ type analysisPanel struct {
 	draws, seed        string
 	adaptive, shortest bool
 	formErr            string
+	copied             string // what Copy JSON did
 
 	worker        *mcWorker
 	gen           int // the worker's generation: messages of a terminated one are ignored
@@ -180,7 +181,7 @@ func (c *Calculator) onRunAnalysis(ctx app.Context, e app.Event) {
 			return
 		}
 	}
-	a.job, a.res = job, nil
+	a.job, a.res, a.copied = job, nil, ""
 	a.running, a.done, a.planned = true, 0, 0
 	if req.MonteCarlo != nil {
 		a.planned = req.MonteCarlo.Draws
@@ -332,11 +333,14 @@ func (c *Calculator) onCopyJSON(ctx app.Context, e app.Event) {
 		return
 	}
 	clip := app.Window().Get("navigator").Get("clipboard")
-	if !clip.Truthy() {
-		c.copied = "The browser does not allow copying here: select the text instead."
+	if !clip.Truthy() { // only secure contexts (https, localhost) have it
+		c.ana.copied = "The browser does not allow copying here: select the text instead."
 		return
 	}
-	clip.Call("writeText", r.JSON)
+	c.ana.copied = ""
+	clip.Call("writeText", r.JSON).Then(func(app.Value) {
+		ctx.Dispatch(func(app.Context) { c.ana.copied = "Copied." })
+	})
 }
 
 // checkbox is an input of type checkbox with its label; only a checked
@@ -497,6 +501,7 @@ func (c *Calculator) renderAnalysisResult() app.UI {
 			app.Summary().Text("Report as JSON"),
 			app.Div().Class("actions").Body(
 				app.Button().ID("an-copy-json").Type("button").Text("Copy JSON").OnClick(c.onCopyJSON),
+				app.Span().ID("an-copied").Class("hint").Aria("live", "polite").Text(c.ana.copied),
 			),
 			app.Pre().ID("an-json-text").Class("json").TabIndex(0).Aria("label", "The analysis report as JSON").Text(r.JSON),
 		),

@@ -91,10 +91,10 @@ func sharesSVG(b *analysis.Budget) string {
 	// Ticks at 0 %, the largest share and the most negative one, leaving
 	// out one that would overlap a tick already written.
 	var placed []float64
-	for _, t := range []float64{0, hi, lo} {
+	for i, t := range []float64{0, hi, lo} {
 		x := scale(t)
 		w := float64(sharesCharW * len([]rune(pct(t))))
-		if t == lo && lo == 0 || slices.ContainsFunc(placed, func(p float64) bool { return math.Abs(p-x) < w+8 }) {
+		if i == 2 && lo == 0 || slices.ContainsFunc(placed, func(p float64) bool { return math.Abs(p-x) < w+8 }) {
 			continue
 		}
 		placed = append(placed, x)

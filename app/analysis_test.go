@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -175,6 +176,11 @@ func TestCharts(t *testing.T) {
 	if !strings.Contains(svg, `class="bar pair"`) || !strings.Contains(svg, "r(x, y)") || !strings.Contains(svg, "−") && !strings.Contains(svg, "-") {
 		t.Errorf("shares chart: %s", svg)
 	}
+	for _, want := range []string{">0 %<", ">" + pct(rep.Budget.Terms[0].Share) + "<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("shares chart lacks the tick %s: %s", want, svg)
+		}
+	}
 	h := app.HTMLString(renderBudget(rep.Budget))
 	if !strings.Contains(h, `class="pair"`) || !strings.Contains(h, "r(x, y)") || !strings.Contains(h, ">-0.5<") {
 		t.Errorf("budget table: %s", h)
@@ -222,5 +228,28 @@ func TestWorkerResources(t *testing.T) {
 		if !strings.Contains(w.Body.String(), want) {
 			t.Errorf("app-worker.js does not cache %s", want)
 		}
+	}
+}
+
+// TestMCWorkerBuilds: the analysis worker's main is js-only, so native
+// builds and vet never see it; build it here.
+func TestMCWorkerBuilds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the wasm worker")
+	}
+	gotool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go tool not found")
+	}
+	out := filepath.Join(t.TempDir(), "mcworker.wasm")
+	cmd := exec.Command(gotool, "build", "-o", out, "github.com/ebios/ebios/wasm/mcworker")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("wasm build: %v\n%s", err, b)
+	}
+	cmd = exec.Command(gotool, "vet", "github.com/ebios/ebios/wasm/mcworker")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("vet: %v\n%s", err, b)
 	}
 }

@@ -24,6 +24,12 @@ const ROOT = resolve(here, '..'); // the server serves ./web from here
 const PASSWORD = 'a long e2e passphrase';
 const BENCH_RUNS = Number(process.env.MC_BENCH_RUNS || 3);
 
+// The 5-input formula of core/expr's BenchmarkMonteCarlo5 (two correlated
+// normals, a uniform, a triangular and a t input), timed here in the
+// browser's worker as it is natively and under node (docs/benchmarks.md).
+const BENCH = 'a = 1.2 ± 0.1; b = 3 ± 0.2; corr(a, b) = 0.4; c = 0.5 ± 0.05 uniform; d = 2 ± 0.1 triangular; ' +
+  'f = 10 ± 0.3 t(9); a * b^2 / d + exp(c) - sqrt(f)';
+
 // Five inputs, five distributions, a model curved enough that the
 // first-order interval fails GUM-S1 §8's validation.
 const FIVE = 'a = 1.2 ± 0.1 uniform; b = 3 ± 0.2 t(8); c = 2 ± 0.05 triangular; d = uniform(0.9, 1.1); f = 0.5 ± 0.02; a * b^2 / c + d * f';
@@ -119,10 +125,12 @@ async function progress(page) {
 test('budget table, expanded uncertainty and histogram for five distributions; screenshots, axe, 10^6 draws timed',
   { timeout: 300_000 }, () => browser.run('analysis', async (page) => {
     await page.setViewportSize({ width: 1280, height: 900 });
-    await open(page, FIVE);
+    await open(page, BENCH);
     assert.match(await page.locator('#an-seed').inputValue(), /^\d+$/, 'a random seed is shown');
     assert.equal(await page.locator('#an-draws').inputValue(), '1000000', 'default draws');
 
+    // The benchmark: 10^6 draws (with the budget and U, as the panel asks
+    // by default), BENCH_RUNS times in the same worker.
     const walls = [], workers = [];
     for (let i = 0; i < BENCH_RUNS; i++) {
       const t0 = Date.now();
@@ -135,6 +143,13 @@ test('budget table, expanded uncertainty and histogram for five distributions; s
     }
     timings['10^6 draws of the 5-input formula in the worker (ms, each run)'] = workers.join(', ');
     timings['Run analysis to result on the page (ms, each run; the first starts the worker)'] = walls.join(', ');
+    // Its budget has a correlation term of its own.
+    const pair = await page.locator('#an-budget-table tbody tr.pair').innerText();
+    assert.match(pair, /^r\(a, b\)\s+0\.4\s+correlation term\s+24\.4 %$/, pair);
+    await shot(page, 'analysis-correlated-1280');
+
+    await open(page, FIVE);
+    assert.match(await run(page, { seed: 20261207 }), /^Done in /);
 
     // The budget: five inputs with value, u, c, c·u, ν and share.
     const rows = await page.locator('#an-budget-table tbody tr').allInnerTexts();
@@ -142,6 +157,7 @@ test('budget table, expanded uncertainty and histogram for five distributions; s
     assert.match(rows[0], /^a\s+1\.2\s+0\.1\s+4\.5\s+0\.45\s+∞\s+27\.4 %$/, rows[0]);
     assert.match(rows[1], /^b\s+3\s+0\.2\s+3\.6\s+0\.72\s+8\s+70 %$/, rows[1]);
     assert.equal(await page.locator('svg.shares rect.bar').count(), 5, 'a bar per input');
+    assert.deepEqual(await page.locator('svg.shares text.tick').allTextContents(), ['0 %', '70 %'], 'the share axis');
     // The expanded uncertainty: k from p and ν_eff.
     const U = (await page.locator('#an-expanded-u').innerText()).replace(/\s+/g, ' ');
     assert.match(U, /^U = 1\.824 \(k = t ?95 ?\(16\) = 2\.12\)$/, U);
