@@ -343,12 +343,15 @@ func (c *Calculator) onCopyJSON(ctx app.Context, e app.Event) {
 	})
 }
 
-// checkbox is an input of type checkbox with its label; only a checked
-// one carries the attribute (see modeRadio).
+// checkbox is an input of type checkbox with its label. In the browser it
+// always says whether it is checked: go-app sets the checked property, and
+// once set, removing the attribute would not clear it (interval mode
+// unchecks the budget). Prerendered, only a checked one carries the
+// attribute (see modeRadio).
 func checkbox(id, label string, on bool, disabled bool, h app.EventHandler) app.UI {
 	in := app.Input().Type("checkbox").ID(id).OnChange(h)
-	if on {
-		in = in.Checked(true)
+	if on || app.IsClient {
+		in = in.Checked(on)
 	}
 	if disabled {
 		in = in.Disabled(true)
@@ -360,8 +363,8 @@ func (c *Calculator) expandRadio(value, label string, disabled bool) app.UI {
 	id := "an-expand-" + value
 	in := app.Input().Type("radio").ID(id).Name("an-expand").Value(value).
 		OnChange(func(ctx app.Context, e app.Event) { c.ana.expand = value })
-	if c.ana.expand == value {
-		in = in.Checked(true)
+	if on := c.ana.expand == value; on || app.IsClient {
+		in = in.Checked(on) // see checkbox
 	}
 	if disabled {
 		in = in.Disabled(true)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -251,5 +252,25 @@ func TestMCWorkerBuilds(t *testing.T) {
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("vet: %v\n%s", err, b)
+	}
+}
+
+// TestAnalysisAdaptive: an adaptive run says how many rounds it made and
+// whether it became stable; a shortest interval says so.
+func TestAnalysisAdaptive(t *testing.T) {
+	c := runPanel(t, "x = 1 ± 0.1; y = 2 ± 0.1 uniform; x * y", nu.ModeGUM,
+		analysis.Request{MonteCarlo: &analysis.MonteCarlo{Draws: 400_000, Seed: 3, Adaptive: true, Shortest: true}})
+	m := c.ana.res.Report.MonteCarlo
+	if m == nil || !m.Adaptive || m.Rounds == 0 {
+		t.Fatalf("%+v", c.ana.res)
+	}
+	if c.ana.done != m.Draws || c.ana.planned != m.Draws {
+		t.Errorf("progress %d of %d after %d draws", c.ana.done, c.ana.planned, m.Draws)
+	}
+	h := app.HTMLString(c.renderAnalysisResult())
+	for _, want := range []string{"Adaptive", strconv.Itoa(m.Rounds) + " rounds", "significant digits of u", "(shortest)"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("the result lacks %q:\n%s", want, h)
+		}
 	}
 }
