@@ -24,7 +24,7 @@ const (
 	sharesLabelMin        = 40
 	sharesLabelMax        = 170
 	sharesCharW           = 12 // a character at the largest font the CSS gives (20 px on phones)
-	sharesPctW            = 84
+	sharesPctW            = 100
 	sharesRowH, sharesTop = 26, 8
 	sharesAxisH           = 26
 	sharesBarH            = 14.0
