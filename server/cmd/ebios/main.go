@@ -71,6 +71,7 @@ func commands() []command {
 		{"ledger", "export, verify, trace and prove entries of the signed ledger", runLedger},
 		{"policy", "validate, sign, verify and show guard policies", runPolicy},
 		{"proofs", "attest and verify the machine-checked proofs", runProofs},
+		{"certify", "attest and verify the certification evidence bundle (make certify)", runCertify},
 		{"static", "write the browser app as a static website (--out DIR [--api URL])", runStatic},
 		{"version", "print the version", runVersion},
 	}
