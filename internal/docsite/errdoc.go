@@ -25,6 +25,7 @@ var families = map[string]string{
 	"RATE":     "Rate limits",
 	"KEY":      "Key files",
 	"PROOFS":   "Proof attestation",
+	"CERTIFY":  "Certification evidence bundle",
 	"EBIOS":    "The command line",
 }
 
