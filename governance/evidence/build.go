@@ -387,7 +387,11 @@ func (b *bundle) matrix() (md, tsv []byte) {
 	n := 0
 	for _, q := range reqs {
 		if len(q.Benchmarks.Refs) > 0 {
-			fmt.Fprintf(&w, "- %s: %s\n", q.ID, refsCell(q.Benchmarks, nil))
+			var names []string
+			for _, r := range q.Benchmarks.Refs {
+				names = append(names, "`"+r.Text+"`")
+			}
+			fmt.Fprintf(&w, "- %s: %s\n", q.ID, strings.Join(names, ", "))
 			n++
 		}
 	}
@@ -406,7 +410,7 @@ func (b *bundle) results() (md, tsv []byte) {
 		fmt.Fprintf(&w, " (exit status %d)", b.o.TestExit)
 	}
 	fmt.Fprintf(&w, ", from %s to %s (%s).\n\n", b.run.Start.UTC().Format(time.RFC3339), b.run.End.UTC().Format(time.RFC3339), b.run.End.Sub(b.run.Start).Round(time.Second))
-	fmt.Fprintf(&w, "- packages: %d (%d with tests)\n", len(b.run.Packages), countPkgs(b.run, func(p *PackageResult) bool { return !p.NoTestFiles }))
+	fmt.Fprintf(&w, "- packages: %d (%d with tests)\n", len(b.run.Packages), countPkgs(b.run, func(p *PackageResult) bool { return !p.NoTests }))
 	fmt.Fprintf(&w, "- top-level tests: %d passed, %d failed, %d skipped\n", c[ResultPass], c[ResultFail], c[ResultSkip])
 	fmt.Fprintf(&w, "- subtests: %d passed, %d failed, %d skipped\n", sc[ResultPass], sc[ResultFail], sc[ResultSkip])
 	if strings.Contains(b.o.TestCommand, "-short") {
@@ -436,8 +440,8 @@ func (b *bundle) results() (md, tsv []byte) {
 		}
 		res := p.Result
 		switch {
-		case p.NoTestFiles:
-			res = "no test files"
+		case p.NoTests && res != ResultFail:
+			res = "no tests"
 		case p.BuildFailed:
 			res = "**build failed**"
 		case res == ResultFail:
@@ -638,8 +642,8 @@ func (b *bundle) readme() []byte {
 	if b.run.Failed() || b.o.TestExit > 0 {
 		status = "**FAILED**"
 	}
-	fmt.Fprintf(&w, "- Tests: the run %s: %d top-level tests passed, %d failed, %d skipped, in %d packages (tests/results.md).\n",
-		status, c[ResultPass], c[ResultFail], c[ResultSkip], len(b.run.Packages))
+	fmt.Fprintf(&w, "- Tests: the run %s: %d top-level tests passed, %d failed, %d skipped, in %d packages, %d of them with tests (tests/results.md).\n",
+		status, c[ResultPass], c[ResultFail], c[ResultSkip], len(b.run.Packages), countPkgs(b.run, func(p *PackageResult) bool { return !p.NoTests }))
 	fmt.Fprintf(&w, "- Statement coverage: %.1f %% of %d statements (coverage/packages.md).\n", b.total.Percent(), b.total.Statements)
 	fmt.Fprintf(&w, "- Requirements: %d, of which %d met, %d partly met, %d not met (requirements/matrix.md).\n",
 		len(b.src.Requirements), count[StatusMet], count[StatusPartlyMet], count[StatusNotMet])

@@ -321,7 +321,7 @@ func TestParseTestJSON(t *testing.T) {
 	}
 	r := readRun(t, string(b))
 	if len(r.Packages) != 2 || r.Packages[0].Coverage != "33.3% of statements" || r.Packages[0].Result != ResultPass ||
-		!r.Packages[1].NoTestFiles || r.Packages[1].Result != ResultSkip {
+		!r.Packages[1].NoTests || r.Packages[0].NoTests || r.Packages[1].Result != ResultSkip {
 		t.Fatalf("packages %+v %+v", r.Packages[0], r.Packages[1])
 	}
 	add := r.Test("github.com/ebios/ebios/core/fake", "TestAdd")
@@ -459,16 +459,16 @@ func TestBuildFixture(t *testing.T) {
 		file string
 		want []string
 	}{
-		{"README.md", []string{"# eBIOS evidence bundle ebios-evidence-v0.0.1-test", "commit `0123456789abcdef`", "2 top-level tests passed, 0 failed, 1 skipped",
+		{"README.md", []string{"# eBIOS evidence bundle ebios-evidence-v0.0.1-test", "commit `0123456789abcdef`", "2 top-level tests passed, 0 failed, 1 skipped, in 2 packages, 1 of them with tests",
 			"16.7 % of 6 statements", "3, of which 1 met, 1 partly met, 1 not met", "2 Coq theorems", "highest RPN 54 (FM-01, Wrong sum)",
 			"4 items: 1 hold, 1 partly, 1 do not hold, 1 not applicable", "| [tests/results.md](tests/results.md) |", "What this bundle does not claim"}},
 		{"requirements/matrix.md", []string{"3 requirements: 1 met, 1 partly met, 1 not met",
 			"| REQ-01 | Adding works | met | `docs/page.md#design-of-add`<br>`docs/page.md#design-of-add-1` | `core/fake.Add`<br>`core/fake.T.M`<br>`core/fake.Limit` | `core/fake.TestAdd` pass<br>`core/fake.FuzzAdd` pass | `A.v:a_one` | core/fake 33.3 % |",
 			"| REQ-02 | Large inputs work | partly met: only in the long run |", "`core/fake.TestSkipped` *skipped*",
-			"- REQ-02: `core/fake.TestSkipped` *skipped*", "- REQ-03: no test: nothing to test", "- REQ-01: `core/fake.BenchmarkAdd`"}},
+			"- REQ-02: `core/fake.TestSkipped` *skipped*", "- REQ-03: no test: nothing to test", "- REQ-01: `core/fake.BenchmarkAdd`\n"}},
 		{"requirements/matrix.tsv", []string{"REQ-01\tmet\ttest\tcore/fake.TestAdd\tpass\n", "REQ-03\tnot met\ttest\tnone: nothing to test\t\n", "REQ-01\tmet\tproof\tA.v:a_one\texists\n"}},
 		{"tests/results.md", []string{"from 2026-03-01T10:00:00Z to 2026-03-01T10:00:12Z (13s)", "2 passed, 0 failed, 1 skipped", "subtests: 1 passed, 0 failed, 1 skipped",
-			"| core/fake | pass | 2 | 0 | 1 | 2 | 0.4 | 33.3% of statements |", "| core/none | no test files |", "## Failed tests\n\nNone.", "- `core/fake.TestSkipped`\n\n  ```\n  fake_test.go:7: needs a large input\n  ```"}},
+			"| core/fake | pass | 2 | 0 | 1 | 2 | 0.4 | 33.3% of statements |", "| core/none | no tests |", "- packages: 2 (1 with tests)", "## Failed tests\n\nNone.", "- `core/fake.TestSkipped`\n\n  ```\n  fake_test.go:7: needs a large input\n  ```"}},
 		{"tests/results.tsv", []string{"core/fake\tTestAdd\tpass\t0.01\t1\t0\t1\n", "core/fake\tTestSkipped\tskip\t0.00\t0\t0\t0\n"}},
 		{"coverage/packages.md", []string{"Total: 1 of 6 statements, **16.7 %**.", "| core/fake | 3 | 1 | 33.3 % |", "| core/none | 3 | 0 | 0.0 % |"}},
 		{"coverage/packages.tsv", []string{"core/fake\t3\t1\t33.3\n"}},

@@ -36,10 +36,13 @@ type TestResult struct {
 
 // PackageResult is the outcome of one package.
 type PackageResult struct {
-	Package     string
-	Result      string // pass, fail, or skip for a package without tests
-	Elapsed     float64
-	NoTestFiles bool
+	Package string
+	Result  string // pass, fail, or skip for a package without tests
+	Elapsed float64
+	// NoTests is true when no test of the package ran: it has no test
+	// files, or (with -coverprofile, which runs such packages for their
+	// coverage) none with a test function.
+	NoTests     bool
 	BuildFailed bool
 	// Coverage is what go test printed ("87.3% of statements"), or "".
 	Coverage string
@@ -124,9 +127,6 @@ func ParseTestJSON(r io.Reader) (*Run, error) {
 				if m := coverageRE.FindStringSubmatch(ev.Output); m != nil {
 					p.Coverage = m[1]
 				}
-				if strings.Contains(ev.Output, "[no test files]") {
-					p.NoTestFiles = true
-				}
 				p.Output = appendLimited(p.Output, ev.Output)
 			case ResultPass, ResultFail, ResultSkip:
 				p.Result, p.Elapsed = ev.Action, ev.Elapsed
@@ -161,7 +161,12 @@ func ParseTestJSON(r io.Reader) (*Run, error) {
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
+	withTests := map[string]bool{}
+	for _, t := range run.Tests {
+		withTests[t.Package] = true
+	}
 	for _, p := range pkgs {
+		p.NoTests = !withTests[p.Package]
 		if p.Result == "" {
 			p.Result = ResultFail // the package never finished: a crash or a timeout
 			p.Output = append(p.Output, "(no final event: the test binary did not finish)")
