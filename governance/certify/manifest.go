@@ -57,15 +57,15 @@ func errBundle(format string, args ...any) *nu.Error {
 
 // File is a file of the bundle and the SHA-256 of its bytes (lower-case hex).
 type File struct {
-	Path   string `json:"path"`
-	SHA256 string `json:"sha256"`
+	Path   string `json:"path"`   // relative to the bundle, "/"-separated
+	SHA256 string `json:"sha256"` // of the file's bytes, lower-case hex
 }
 
 // Manifest is the content of a bundle's manifest.json (see the package
 // documentation for the format).
 type Manifest struct {
-	Format  string `json:"format"`
-	Version int    `json:"version"`
+	Format  string `json:"format"`  // always [Format]
+	Version int    `json:"version"` // always [Version]
 	// Bundle is the bundle's name, ebios-evidence-VERSION.
 	Bundle string `json:"bundle"`
 	// Files are sorted by path; manifest.json itself is not among them.
@@ -297,6 +297,7 @@ type Problem struct {
 	Detail string `json:"detail"`
 }
 
+// String returns "kind: path: detail".
 func (p Problem) String() string { return p.Kind + ": " + p.Path + ": " + p.Detail }
 
 func joinProblems(ps []Problem) string {

@@ -17,12 +17,12 @@ import (
 // check that ran passed; Ledger is nil when no ledger bundle was given, and
 // then no attestation was checked (String says so).
 type Report struct {
-	OK  bool   `json:"ok"`
-	Dir string `json:"dir"`
+	OK  bool   `json:"ok"`  // every check that ran passed
+	Dir string `json:"dir"` // the bundle directory
 	// Manifest facts, valid when the manifest could be loaded.
-	Bundle string `json:"bundle,omitempty"`
-	Root   string `json:"root,omitempty"`
-	Files  int    `json:"files"`
+	Bundle string `json:"bundle,omitempty"` // the bundle's name
+	Root   string `json:"root,omitempty"`   // the manifest's root, lower-case hex
+	Files  int    `json:"files"`            // the number of files the manifest lists
 	// ManifestError is why the manifest could not be loaded, or "".
 	ManifestError string `json:"manifest_error,omitempty"`
 	// Problems are the differences between the directory and the manifest.

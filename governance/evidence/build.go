@@ -44,10 +44,10 @@ type Options struct {
 
 // Result is what [Build] made.
 type Result struct {
-	Dir      string
-	Manifest *certify.Manifest
-	Run      *Run
-	Total    PackageCoverage
+	Dir      string            // the bundle directory
+	Manifest *certify.Manifest // its manifest, as written
+	Run      *Run              // the test run it records
+	Total    PackageCoverage   // the run's statement coverage over all packages
 	// TestsFailed is true when a package or test failed or the test command
 	// exited non-zero: the bundle is written, but `make certify` fails.
 	TestsFailed bool
@@ -175,8 +175,11 @@ func Build(o Options) (*Result, error) {
 }
 
 // SourcesError lists the problems of the governance sources.
-type SourcesError struct{ Problems []string }
+type SourcesError struct {
+	Problems []string // each prefixed by its file and line
+}
 
+// Error lists the problems, one a line.
 func (e *SourcesError) Error() string {
 	return fmt.Sprintf("the governance sources have %d problems:\n  %s", len(e.Problems), strings.Join(e.Problems, "\n  "))
 }

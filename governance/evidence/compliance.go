@@ -19,10 +19,10 @@ const (
 // ComplianceItem is one row of a checklist table of
 // governance/compliance.md.
 type ComplianceItem struct {
-	Line      int
+	Line      int    // the row's line in compliance.md
 	Table     string // the heading above the table
 	Ref       string // the item's number in the standard's table
-	Objective string
+	Objective string // the technique, measure or objective, as the standard names it
 	Status    string // one of the Compliance* constants
 	Evidence  string // the evidence, and what is missing
 }

@@ -45,7 +45,7 @@ var (
 
 // Ref is a parsed reference.
 type Ref struct {
-	Kind string
+	Kind string // one of the Ref* constants
 	Text string // as written
 	// Dir and Name of a Go reference (Name is "Type.Method" for a method).
 	Dir, Name string
@@ -89,7 +89,7 @@ type goNames struct {
 // Index answers whether the names the governance sources cite exist in the
 // repository at Root. It reads each package, proof list and document once.
 type Index struct {
-	Root     string
+	Root     string // the repository
 	pkgs     map[string]*goNames
 	theorems map[string]bool
 	thmErr   error

@@ -23,9 +23,9 @@ const (
 
 // TestResult is the outcome of one top-level test function.
 type TestResult struct {
-	Package string // import path
-	Name    string
-	Result  string
+	Package string  // import path
+	Name    string  // the test function's name
+	Result  string  // pass, fail or skip
 	Elapsed float64 // seconds
 	// Subtests counts its subtests by result.
 	Subtests map[string]int

@@ -35,8 +35,10 @@ func main() {
 	}
 }
 
+// usageError is a wrong command line: exit status 2.
 type usageError struct{}
 
+// Error implements error; the usage was printed already.
 func (usageError) Error() string { return "usage" }
 
 const usage = `Usage:
