@@ -30,12 +30,12 @@ type Options struct {
 	// Version names the bundle (git describe); Commit and Dirty say what
 	// source tree it was built from.
 	Version, Commit string
-	Dirty           bool
+	Dirty           bool // the tree had uncommitted changes
 	// TestJSON and CoverProfile are the files of the `go test -json
 	// -coverprofile` run; TestCommand is its command line and TestExit its
 	// exit status (-1 when unknown).
 	TestJSON, CoverProfile, TestCommand string
-	TestExit                            int
+	TestExit                            int // exit status of the run, -1 when unknown
 	// GoVersion is the toolchain's version (`go env GOVERSION`).
 	GoVersion string
 	// Now is the build time (time.Now when zero).

@@ -12,17 +12,17 @@ import (
 
 // FailureMode is one failure mode of governance/fmea.md.
 type FailureMode struct {
-	Line  int
+	Line  int    // the heading's line in fmea.md
 	ID    string // FM-01
-	Title string
+	Title string // the failure mode, as the heading names it
 	Item  string // the part of the system that fails
 	// Effect, Cause, Mitigation and Residual are prose.
 	Effect, Cause, Mitigation, Residual string
 	// Severity, Occurrence and Detection are 1 to 10 (10: worst,
 	// most frequent, least detectable).
 	Severity, Occurrence, Detection int
-	Code                            refList
-	Tests                           refList
+	Code                            refList // the code of the mitigation
+	Tests                           refList // the tests that show the mitigation works
 	// Requirements are the ids of the requirements that ask for the mitigation.
 	Requirements []string
 }

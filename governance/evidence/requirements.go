@@ -15,9 +15,9 @@ const (
 
 // Requirement is one requirement of governance/requirements.md.
 type Requirement struct {
-	Line   int
+	Line   int    // the heading's line in requirements.md
 	ID     string // REQ-01
-	Title  string
+	Title  string // the requirement, as the heading states it
 	Source string // where it comes from: the seed and its criterion, or the FMEA item it is derived from
 	Status string // one of the Status* constants
 	// StatusNote is what follows the status after a colon.
@@ -27,7 +27,7 @@ type Requirement struct {
 	Tests      refList // test functions
 	Benchmarks refList // benchmark functions (optional)
 	Proofs     refList // theorems
-	Note       string
+	Note       string  // anything else the requirement says
 }
 
 var reqIDRE = regexp.MustCompile(`^REQ-[0-9]{2,3}[a-z]?$`)

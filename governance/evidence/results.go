@@ -36,14 +36,14 @@ type TestResult struct {
 
 // PackageResult is the outcome of one package.
 type PackageResult struct {
-	Package string
-	Result  string // pass, fail, or skip for a package without tests
-	Elapsed float64
+	Package string  // import path
+	Result  string  // pass, fail, or skip for a package without tests
+	Elapsed float64 // seconds
 	// NoTests is true when no test of the package ran: it has no test
 	// files, or (with -coverprofile, which runs such packages for their
 	// coverage) none with a test function.
 	NoTests     bool
-	BuildFailed bool
+	BuildFailed bool // the package or its test binary did not compile
 	// Coverage is what go test printed ("87.3% of statements"), or "".
 	Coverage string
 	// Output is the package-level output of a failed package (build errors,
@@ -245,7 +245,7 @@ func (r *Run) Failed() bool {
 // PackageCoverage is the statement coverage of one package in a profile.
 type PackageCoverage struct {
 	Package           string // import path
-	Statements, Cover int
+	Statements, Cover int    // statements in the profile, and those covered
 }
 
 // Percent is the covered share of the statements, in percent (0 when the

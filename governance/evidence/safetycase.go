@@ -19,10 +19,10 @@ const (
 // Node is one node of governance/safety-case.md, a "### ID (type): text"
 // section.
 type Node struct {
-	Line int
-	ID   string
-	Type string
-	Text string
+	Line int    // the heading's line in safety-case.md
+	ID   string // G1, S2, Sn3 ...
+	Type string // one of the Node* constants
+	Text string // the claim, strategy, context ... of the heading
 	// SupportedBy are the goals, strategies and solutions that support a
 	// goal or a strategy; InContextOf its contexts, assumptions and
 	// justifications.
@@ -32,12 +32,12 @@ type Node struct {
 	// Evidence are the files of the evidence bundle a solution points at;
 	// Tests the test functions it names.
 	Evidence []string
-	Tests    refList
+	Tests    refList // test functions a solution names (optional)
 }
 
 // SafetyCase is the parsed argument; Nodes[0] is the top goal.
 type SafetyCase struct {
-	Nodes []Node
+	Nodes []Node // in the order of the file
 	byID  map[string]int
 }
 

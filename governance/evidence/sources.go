@@ -18,10 +18,10 @@ const (
 
 // Sources are the parsed governance sources.
 type Sources struct {
-	Requirements []Requirement
-	FMEA         []FailureMode
-	SafetyCase   *SafetyCase
-	Compliance   []ComplianceItem
+	Requirements []Requirement    // of requirements.md, in order
+	FMEA         []FailureMode    // of fmea.md, in order
+	SafetyCase   *SafetyCase      // of safety-case.md
+	Compliance   []ComplianceItem // of compliance.md, in order
 	// Raw holds each source's bytes, by path.
 	Raw map[string][]byte
 }
