@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run test lint unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs
+.PHONY: all build wasm static run test lint unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
 
 all: build
 
@@ -42,6 +42,25 @@ DOCS_DIR ?= build/docs
 docs:
 	$(GO) run ./internal/docsite/cmd/docsite gen
 	$(GO) run ./internal/docsite/cmd/docsite build --out $(DOCS_DIR)
+
+## certify: the certification evidence bundle in CERTIFY_DIR/ebios-evidence-VERSION
+## (docs/certification.md): checks the governance sources, runs every test
+## with coverage (CERTIFY_TESTFLAGS=-short for the short suite; the bundle
+## then lists what was skipped), and writes and seals the bundle. It fails,
+## after writing the bundle, when a test failed. Not part of `make test`.
+CERTIFY_DIR ?= build/certify
+CERTIFY_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+CERTIFY_TESTFLAGS ?=
+CERTIFY_RUN := $(CERTIFY_DIR)/run-$(CERTIFY_VERSION)
+certify:
+	@scripts/need-python.sh
+	$(GO) run ./governance/evidence/cmd/evidence check
+	@rm -rf $(CERTIFY_RUN) && mkdir -p $(CERTIFY_RUN)
+	$(GO) test -count=1 -json -coverprofile=$(CERTIFY_RUN)/cover.out $(CERTIFY_TESTFLAGS) ./... > $(CERTIFY_RUN)/go-test.json; \
+		echo $$? > $(CERTIFY_RUN)/exit-status
+	$(GO) run ./governance/evidence/cmd/evidence build --out $(CERTIFY_DIR) --version $(CERTIFY_VERSION) \
+		--test-json $(CERTIFY_RUN)/go-test.json --cover $(CERTIFY_RUN)/cover.out --test-exit-file $(CERTIFY_RUN)/exit-status \
+		--test-command "$(strip go test -count=1 -json -coverprofile=cover.out $(CERTIFY_TESTFLAGS) ./...)"
 
 ## test: the whole suite.
 test: lint unit race wasm-test proofs e2e

@@ -26,6 +26,7 @@ var families = map[string]string{
 	"KEY":      "Key files",
 	"PROOFS":   "Proof attestation",
 	"IMPORT":   "Import from the Python eBIOS",
+	"CERTIFY":  "Certification evidence bundle",
 	"EBIOS":    "The command line",
 }
 

@@ -225,7 +225,7 @@ func TestRun(t *testing.T) {
 
 // testRefRE finds the tests the documentation names, written
 // `dir/of/package.TestName` (or FuzzName; `app.TestName` for app/).
-var testRefRE = regexp.MustCompile("`((?:core|server|proofs|internal|wasm)/[a-z0-9/]+|app)\\.((?:Test|Fuzz)[A-Za-z0-9_]*)`")
+var testRefRE = regexp.MustCompile("`((?:core|server|proofs|internal|wasm|governance)/[a-z0-9/]+|app)\\.((?:Test|Fuzz)[A-Za-z0-9_]*)`")
 
 // TestDocsNameRealTests: every test the documentation names as evidence
 // exists in the package it names.

@@ -72,6 +72,7 @@ var navOrder = []string{
 	"docs/ledger-format.md",
 	"docs/log-engine.md",
 	"docs/traceability.md",
+	"docs/certification.md",
 	"docs/benchmarks.md",
 }
 

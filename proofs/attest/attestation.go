@@ -167,28 +167,41 @@ type Found struct {
 	Last *ledger.Entry
 }
 
+// ScanAttestations is the loop of [FindAttestation], for any kind of
+// attestation entry: it scans entries, and for every entry whose operation
+// is op calls check, keeping the last entry check accepts (nil error) in
+// Found.Entry. lastErr is what check said of the last entry of operation op
+// when that entry was refused; err is an error of the iterator, returned as
+// it is. Memory stays bounded: it keeps two entries. governance/certify
+// scans for "certify.attest" entries with it.
+func ScanAttestations(entries iter.Seq2[*ledger.Entry, error], op string, check func(*ledger.Entry) error) (f *Found, lastErr, err error) {
+	f = new(Found)
+	for e, err := range entries {
+		if err != nil {
+			return f, lastErr, err
+		}
+		f.Scanned++
+		if e.Operation != op {
+			continue
+		}
+		f.Attestations++
+		f.Last = e
+		if lastErr = check(e); lastErr == nil {
+			f.Entry = e
+		}
+	}
+	return f, lastErr, nil
+}
+
 // FindAttestation scans entries and returns the last entry that attests m
 // (see [VerifyAttestation]). Memory stays bounded: it keeps two entries.
 // When none attests m the error says why, naming the last attestation seen
 // and what is wrong with it; an error of the iterator is returned as it is.
 func FindAttestation(entries iter.Seq2[*ledger.Entry, error], m *Manifest) (*Found, error) {
-	f := new(Found)
-	var lastErr error
-	for e, err := range entries {
-		if err != nil {
-			return f, err
-		}
-		f.Scanned++
-		if e.Operation != Operation {
-			continue
-		}
-		f.Attestations++
-		f.Last = e
-		if lastErr = VerifyAttestation(e, m); lastErr == nil {
-			f.Entry = e
-		}
-	}
+	f, lastErr, err := ScanAttestations(entries, Operation, func(e *ledger.Entry) error { return VerifyAttestation(e, m) })
 	switch {
+	case err != nil:
+		return f, err
 	case f.Entry != nil:
 		return f, nil
 	case f.Attestations == 0:

@@ -64,7 +64,9 @@
 // golang.org/x/mod/sumdb/tlog: RecordHash, StoredHashes, TreeHash). An
 // inclusion proof of one record can be made with tlog.ProveRecord over the
 // same leaves ([Manifest.Records]). [Parse] rejects a manifest whose root is
-// not the root of its records.
+// not the root of its records. [MerkleRoot] computes the root of any list of
+// records; the evidence bundles of governance/certify (`make certify`) have
+// their root computed by it too, over records of the same shape.
 //
 // # Attestation entry
 //

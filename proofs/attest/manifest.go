@@ -210,23 +210,31 @@ func (s memHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-// computeRoot returns the RFC 6962 root of m's records.
-func (m *Manifest) computeRoot() tlog.Hash {
+// MerkleRoot returns the RFC 6962 root of records taken as leaves in the
+// order given: leaf hash SHA-256(0x00 ‖ record), interior hash
+// SHA-256(0x01 ‖ left ‖ right), computed with golang.org/x/mod/sumdb/tlog.
+// [Manifest.ComputeRoot] is MerkleRoot of [Manifest.Records]; the evidence
+// bundles of governance/certify use it over their own records, so that
+// both manifests have their root computed one way. The root of no records
+// is SHA-256 of the empty string, as RFC 6962 defines it.
+func MerkleRoot(records [][]byte) tlog.Hash {
 	var s memHashes
-	rs := m.Records()
-	for i, r := range rs {
+	for i, r := range records {
 		hs, err := tlog.StoredHashes(int64(i), r, s)
 		if err != nil {
 			panic(err) // cannot happen: s holds every hash StoredHashes asks for
 		}
 		s = append(s, hs...)
 	}
-	h, err := tlog.TreeHash(int64(len(rs)), s)
+	h, err := tlog.TreeHash(int64(len(records)), s)
 	if err != nil {
 		panic(err)
 	}
 	return h
 }
+
+// computeRoot returns the RFC 6962 root of m's records.
+func (m *Manifest) computeRoot() tlog.Hash { return MerkleRoot(m.Records()) }
 
 // ComputeRoot returns the Merkle root of m's records. It is m.Root for every
 // manifest returned by [Build], [Parse] or [Load].

@@ -3,6 +3,7 @@ package attest
 import (
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 	"time"
 
@@ -84,49 +85,61 @@ func (rep *Report) verifyLedger(m *Manifest, bundle io.Reader, pinnedKey string)
 		return newErr(CodeLedger, "no pinned key to verify the ledger bundle with", "",
 			"give the ledger's public key (note verifier format), obtained from a trusted source, not from the bundle")
 	}
-	// The bundle streams once through the verifier; a tee feeds the same
-	// bytes to a second reader that looks for the attestation.
-	pr, pw := io.Pipe()
-	type result struct {
-		f   *Found
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		var res result
-		br, err := ledger.NewBundleReader(pr)
-		if err != nil {
-			res.err = err
-		} else {
-			res.f, res.err = FindAttestation(BundleEntries(br), m)
-		}
-		io.Copy(io.Discard, pr) // never block the verifier
-		done <- res
-	}()
-	lrep, lerr := ledger.VerifyBundleKey(io.TeeReader(bundle, pw), pinnedKey, nil)
-	pw.Close()
-	res := <-done
+	var f *Found
+	lrep, lerr, serr := VerifyBundleScan(bundle, pinnedKey, func(entries iter.Seq2[*ledger.Entry, error]) error {
+		var err error
+		f, err = FindAttestation(entries, m)
+		return err
+	})
 	rep.Ledger = lrep
 	if lerr != nil {
 		rep.AttestationError = "not checked: the ledger bundle does not verify"
 		return newErr(CodeLedger, "the ledger bundle does not verify: "+errMessage(lerr), "",
 			"export the ledger again and check that the pinned key is the ledger's key")
 	}
-	if res.err != nil {
-		rep.AttestationError = errMessage(res.err)
-		if ne, ok := nu.AsError(res.err); ok && ne.Details != "" {
+	if serr != nil {
+		rep.AttestationError = errMessage(serr)
+		if ne, ok := nu.AsError(serr); ok && ne.Details != "" {
 			rep.AttestationError += " (" + ne.Details + ")"
 		}
-		return res.err
+		return serr
 	}
-	if res.f.Scanned != lrep.Entries {
-		rep.AttestationError = fmt.Sprintf("scanned %d entries but %d were verified", res.f.Scanned, lrep.Entries)
+	if f.Scanned != lrep.Entries {
+		rep.AttestationError = fmt.Sprintf("scanned %d entries but %d were verified", f.Scanned, lrep.Entries)
 		return newErr(CodeLedger, "the ledger bundle was read inconsistently: "+rep.AttestationError, "", "")
 	}
-	e := res.f.Entry
+	e := f.Entry
 	rep.Attestation = &AttestationInfo{Index: e.Index, OpID: e.OpID, KeyID: e.KeyID.String(),
-		Timestamp: time.Unix(0, e.Timestamp).UTC(), Expression: e.Expression, Attestations: res.f.Attestations}
+		Timestamp: time.Unix(0, e.Timestamp).UTC(), Expression: e.Expression, Attestations: f.Attestations}
 	return nil
+}
+
+// VerifyBundleScan verifies the ledger bundle read from bundle against
+// pinnedKey (note verifier format) with [ledger.VerifyBundleKey] and, as the
+// same bytes stream in, hands its entries to scan (for example a
+// [FindAttestation] or [ScanAttestations] loop). The bundle is read once, in
+// bounded memory. lrep and lerr are the verifier's report and error; serr
+// is scan's error, or the error of reading the bundle's header. A scan's
+// result counts only when lerr is nil: an entry of a bundle that does not
+// verify proves nothing. `ebios proofs verify` and `ebios certify verify`
+// both check their attestation this way.
+func VerifyBundleScan(bundle io.Reader, pinnedKey string, scan func(iter.Seq2[*ledger.Entry, error]) error) (lrep *ledger.Report, lerr, serr error) {
+	// A tee feeds the bytes the verifier reads to a second reader that
+	// gives the entries to scan.
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		br, err := ledger.NewBundleReader(pr)
+		if err == nil {
+			err = scan(BundleEntries(br))
+		}
+		io.Copy(io.Discard, pr) // never block the verifier
+		done <- err
+	}()
+	lrep, lerr = ledger.VerifyBundleKey(io.TeeReader(bundle, pw), pinnedKey, nil)
+	pw.Close()
+	serr = <-done
+	return lrep, lerr, serr
 }
 
 func errMessage(err error) string {

@@ -72,6 +72,7 @@ func commands() []command {
 		{"import", "import the Python eBIOS's ledger (SQLite, PostgreSQL or JSON export)", runImport},
 		{"policy", "validate, sign, verify and show guard policies", runPolicy},
 		{"proofs", "attest and verify the machine-checked proofs", runProofs},
+		{"certify", "attest and verify the certification evidence bundle (make certify)", runCertify},
 		{"static", "write the browser app as a static website (--out DIR [--api URL])", runStatic},
 		{"version", "print the version", runVersion},
 	}

@@ -104,7 +104,7 @@ func TestCalcErrors(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"--help"}, {"help", "calc"}, {"calc", "--help"}, {"version", "--help"},
-		{"key", "--help"}, {"ledger", "--help"}, {"proofs", "--help"}, {"user", "--help"}, {"config", "--help"}, {"serve", "--help"},
+		{"key", "--help"}, {"ledger", "--help"}, {"proofs", "--help"}, {"certify", "--help"}, {"certify", "attest", "--help"}, {"certify", "verify", "--help"}, {"user", "--help"}, {"config", "--help"}, {"serve", "--help"},
 		{"ledger", "export", "--help"}, {"ledger", "verify", "--help"}, {"import", "--help"}, {"user", "add", "--help"}, {"key", "generate", "--help"}} {
 		stdout, stderr, code := runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(stdout+stderr, "Usage") {
