@@ -281,3 +281,31 @@ func TestSortFloats(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryHugeValues: outputs near the float64 range give finite
+// figures (a fuzz case: 100 draws of 9.7e172 made the variance overflow).
+func TestSummaryHugeValues(t *testing.T) {
+	for _, ys := range [][]float64{
+		slices.Repeat([]float64{9.7009181709198e+172}, 100),
+		{math.MaxFloat64, -math.MaxFloat64, math.MaxFloat64, -math.MaxFloat64, 0},
+		{1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308},
+		{5e-324, 0, -5e-324, 1e-320, 0},
+	} {
+		r := summarise(slices.Clone(ys), Options{P: 0.5, Bins: 10})
+		for _, x := range []float64{r.Mean, r.U, r.Lo, r.Hi, r.Histogram.Lo, r.Histogram.Hi} {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				t.Fatalf("%v: %+v", ys[:3], r)
+			}
+		}
+		n := r.Histogram.Below + r.Histogram.Above
+		for _, c := range r.Histogram.Counts {
+			n += c
+		}
+		if n != len(ys) || r.U < 0 {
+			t.Errorf("%v: %+v", ys[:3], r)
+		}
+	}
+	if _, u := meanSD(slices.Repeat([]float64{3}, 10)); u != 0 {
+		t.Errorf("equal values: sd %v", u)
+	}
+}

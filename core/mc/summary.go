@@ -21,34 +21,59 @@ type Histogram struct {
 func sum(xs []float64) float64 {
 	var s, c float64
 	for _, x := range xs {
-		t := s + x
-		if math.Abs(s) >= math.Abs(x) {
-			c += (s - t) + x
-		} else {
-			c += (x - t) + s
-		}
-		s = t
+		s, c = neumaier(s, c, x)
 	}
 	return s + c
 }
 
 // meanSD returns the mean and the standard deviation (with M−1, GUM-S1
-// 7.6) of ys, in two passes.
+// 7.6) of ys, in two passes. Neither overflows for finite ys: a sum that
+// would is taken over ys scaled by 2⁻⁶⁴ (exactly), and the squares of the
+// deviations are scaled by the largest deviation.
 func meanSD(ys []float64) (mean, sd float64) {
 	m := float64(len(ys))
 	mean = sum(ys) / m
+	if math.IsInf(mean, 0) || math.IsNaN(mean) {
+		var s, c float64
+		for _, y := range ys {
+			s, c = neumaier(s, c, y*0x1p-64)
+		}
+		mean = (s + c) / m * 0x1p64
+	}
 	if len(ys) < 2 {
 		return mean, 0
 	}
+	var big float64
+	for _, y := range ys {
+		big = math.Max(big, math.Abs(y-mean))
+	}
+	if big == 0 {
+		return mean, 0
+	}
+	if math.IsInf(big, 0) { // y − mean overflows: scale before subtracting
+		big = 0
+		for _, y := range ys {
+			big = math.Max(big, math.Abs(y/2-mean/2))
+		}
+		big *= 2
+	}
 	var s, c float64
 	for _, y := range ys {
-		d := y - mean
-		x := float64(d * d)
-		t := s + x
-		c += (s - t) + x // s ≥ x ≥ 0 after the first term, as Neumaier needs
-		s = t
+		d := (y/2 - mean/2) / (big / 2)
+		s, c = neumaier(s, c, float64(d*d))
 	}
-	return mean, math.Sqrt((s + c) / (m - 1))
+	return mean, big * math.Sqrt((s+c)/(m-1))
+}
+
+// neumaier adds x to the compensated sum s + c.
+func neumaier(s, c, x float64) (float64, float64) {
+	t := s + x
+	if math.Abs(s) >= math.Abs(x) {
+		c += (s - t) + x
+	} else {
+		c += (x - t) + s
+	}
+	return t, c
 }
 
 // summarise computes a Result from the output values (it sorts ys).
@@ -95,15 +120,15 @@ func histogram(ys []float64, bins int, lo, hi float64) Histogram {
 	m := len(ys)
 	a, b := ys[m/1000], ys[m-1-m/1000]
 	a, b = math.Min(a, lo), math.Max(b, hi)
-	pad := (b - a) / 20
-	h := Histogram{Lo: a - pad, Hi: b + pad, Counts: make([]int, bins)}
+	pad := b/20 - a/20 // halves: b − a may overflow
+	h := Histogram{Lo: clampFinite(a - pad), Hi: clampFinite(b + pad), Counts: make([]int, bins)}
 	if !(h.Hi > h.Lo) { // every value equal
 		h.Lo, h.Hi = a-0.5, a+0.5
 		if a != 0 {
 			h.Lo, h.Hi = a-math.Abs(a)/2, a+math.Abs(a)/2
 		}
 	}
-	w := (h.Hi - h.Lo) / float64(bins)
+	w := (h.Hi/2 - h.Lo/2) / float64(bins) // half a bin's width
 	for _, y := range ys {
 		switch {
 		case y < h.Lo:
@@ -111,11 +136,14 @@ func histogram(ys []float64, bins int, lo, hi float64) Histogram {
 		case y >= h.Hi:
 			h.Above++
 		default:
-			h.Counts[min(int((y-h.Lo)/w), bins-1)]++
+			h.Counts[min(int((y/2-h.Lo/2)/w), bins-1)]++
 		}
 	}
 	return h
 }
+
+// clampFinite returns x, or ±MaxFloat64 for ±Inf.
+func clampFinite(x float64) float64 { return math.Max(-math.MaxFloat64, math.Min(math.MaxFloat64, x)) }
 
 // Tolerance returns the numerical tolerance of u to the given significant
 // digits (GUM-S1 7.9.2): with u written c × 10^l where c has that many
