@@ -290,6 +290,8 @@ func TestSummaryHugeValues(t *testing.T) {
 		{math.MaxFloat64, -math.MaxFloat64, math.MaxFloat64, -math.MaxFloat64, 0},
 		{1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308, 1e308},
 		{5e-324, 0, -5e-324, 1e-320, 0},
+		{0, 0, 0, 5e-324, 0, 0, 1e-322},
+		append(slices.Repeat([]float64{0}, 99), 5e-324), // a fuzz case: u(0,1)^557000
 	} {
 		r := summarise(slices.Clone(ys), Options{P: 0.5, Bins: 10})
 		for _, x := range []float64{r.Mean, r.U, r.Lo, r.Hi, r.Histogram.Lo, r.Histogram.Hi} {

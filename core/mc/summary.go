@@ -50,19 +50,26 @@ func meanSD(ys []float64) (mean, sd float64) {
 	if big == 0 {
 		return mean, 0
 	}
-	if math.IsInf(big, 0) { // y − mean overflows: scale before subtracting
+	half := math.IsInf(big, 0) // y − mean overflows: halve before subtracting
+	if half {
 		big = 0
 		for _, y := range ys {
 			big = math.Max(big, math.Abs(y/2-mean/2))
 		}
-		big *= 2
 	}
 	var s, c float64
 	for _, y := range ys {
-		d := (y/2 - mean/2) / (big / 2)
+		d := (y - mean) / big
+		if half {
+			d = (y/2 - mean/2) / big
+		}
 		s, c = neumaier(s, c, float64(d*d))
 	}
-	return mean, big * math.Sqrt((s+c)/(m-1))
+	sd = big * math.Sqrt((s+c)/(m-1))
+	if half {
+		sd *= 2
+	}
+	return mean, sd
 }
 
 // neumaier adds x to the compensated sum s + c.
@@ -122,13 +129,14 @@ func histogram(ys []float64, bins int, lo, hi float64) Histogram {
 	a, b = math.Min(a, lo), math.Max(b, hi)
 	pad := b/20 - a/20 // halves: b − a may overflow
 	h := Histogram{Lo: clampFinite(a - pad), Hi: clampFinite(b + pad), Counts: make([]int, bins)}
-	if !(h.Hi > h.Lo) { // every value equal
-		h.Lo, h.Hi = a-0.5, a+0.5
-		if a != 0 {
-			h.Lo, h.Hi = a-math.Abs(a)/2, a+math.Abs(a)/2
-		}
-	}
 	w := (h.Hi/2 - h.Lo/2) / float64(bins) // half a bin's width
+	if !(w > 0) {
+		// Every value equal, or a range too narrow to split into bins (a
+		// few subnormals apart): the range around a that holds them all.
+		r := math.Max(math.Abs(a)/2, 0.5)
+		h.Lo, h.Hi = a-r, a+r
+		w = (h.Hi/2 - h.Lo/2) / float64(bins)
+	}
 	for _, y := range ys {
 		switch {
 		case y < h.Lo:
@@ -136,7 +144,7 @@ func histogram(ys []float64, bins int, lo, hi float64) Histogram {
 		case y >= h.Hi:
 			h.Above++
 		default:
-			h.Counts[min(int((y/2-h.Lo/2)/w), bins-1)]++
+			h.Counts[min(max(int((y/2-h.Lo/2)/w), 0), bins-1)]++
 		}
 	}
 	return h
