@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run test lint unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs
+.PHONY: all build wasm static run test lint gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs
 
 all: build
 
@@ -44,11 +44,42 @@ docs:
 ## test: the whole suite.
 test: lint unit race wasm-test proofs e2e
 
-## lint: gofmt, go vet and staticcheck (honnef.co/go/tools, pinned in go.mod as a tool).
+## lint: gofmt, go vet, staticcheck (honnef.co/go/tools, pinned in go.mod as a
+## tool) and gosec (make gosec).
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	$(MAKE) --no-print-directory gosec
+
+## gosec: github.com/securego/gosec/v2, pinned as a tool in tools/gosec.mod (a
+## go.mod of its own, so that gosec's dependencies stay out of the server's
+## module graph; tools/gosec.sum fixes their hashes). It fails on any finding,
+## and on a #nosec that does not name its rules or give a reason after "--".
+## Test files are not scanned (no -tests). .gosec.json holds the G104
+## allowlist; docs/security.md#static-analysis gives the reasons.
+## GOSEC_PKGS=./server/api/... scans some packages only.
+GOSEC_PKGS ?= ./...
+# testdata/ is not Go code of the project (go vet and staticcheck skip it too),
+# and internal/staticanalysis/testdata holds the planted defects that
+# TestGosecFailsOnPlantedDefect feeds to this target.
+GOSEC_EXCLUDE := -exclude-dir='(^|/)testdata(/|$$)'
+# TODO(gosec): app/, wasm/, web/, governance/ and server/cmd/ebios/certify*.go are
+# being changed on other branches and are not scanned yet. Their findings, with
+# the fix or suppression each needs, are listed in the gosec branch's report;
+# drop these two lines once they are done.
+GOSEC_EXCLUDE += -exclude-dir='^(app|wasm|web|governance)(/|$$)'
+GOSEC_EXCLUDE += -exclude-rules='server/cmd/ebios/certify[^/]*\.go$$:*'
+gosec:
+	$(GO) tool -modfile=tools/gosec.mod gosec -conf .gosec.json -nosec-require-rules \
+		-nosec-require-justification -fmt text -color=false -terse $(GOSEC_EXCLUDE) $(GOSEC_PKGS)
+
+## vulncheck: govulncheck (golang.org/x/vuln v1.9.0, pinned as a tool in
+## tools/govulncheck.mod) over the module's packages. It downloads its
+## vulnerability database from vuln.go.dev, so it is not part of make test
+## (this workplace cannot reach it); run it where the database can be reached.
+vulncheck:
+	$(GO) tool -modfile=tools/govulncheck.mod govulncheck ./...
 
 unit:
 	@scripts/need-python.sh
