@@ -347,7 +347,8 @@ func (st *TileState) FullTiles(l int) int64 {
 // to write appended: the level-0 tile and the tiles of higher levels it
 // completes. The entry bundle is the caller's.
 func (st *TileState) Add(ws []TileWrite, k int64, hashes []byte) ([]TileWrite, error) {
-	if uint64(k)*TileWidth != st.size { // #nosec G115 -- a negative k becomes a huge number that fails this very check
+	first := uint64(k) * TileWidth // #nosec G115 -- a negative k becomes a huge number, which fails the check below
+	if first != st.size {
 		return ws, errStore("sealing", fmt.Errorf("sealing tile %d after %d entries", k, st.size))
 	}
 	ws = append(ws, TileWrite{FullTile(0, k), hashes})

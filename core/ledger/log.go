@@ -49,8 +49,9 @@ func NewLog(origin string, s *Signer, now func() time.Time) (*Log, error) {
 // whose last entry has link hash last.
 func (l *Log) restart(last tlog.Hash) {
 	_, n := l.store.Head()
-	l.seq = NewSequencer(l.origin, KeyID(l.signer.KeyHash()), uint64(n), last) // #nosec G115 -- a tree size is never negative
-	l.tree, _ = NewTree(n, l.store)                                            // the hashes are in memory
+	// #nosec G115 -- a tree size is never negative
+	l.seq = NewSequencer(l.origin, KeyID(l.signer.KeyHash()), uint64(n), last)
+	l.tree, _ = NewTree(n, l.store) // the hashes are in memory
 }
 
 // Origin returns the log's origin.

@@ -157,8 +157,9 @@ func (m *MemStorage) ReadTile(t tlog.Tile) ([]byte, error) {
 		return tlog.ReadTileData(t, m)
 	}
 	first := uint64(t.N) * TileWidth // #nosec G115 -- t.N is a tile index, never negative
+	end := first + uint64(t.W)       // #nosec G115 -- t.W is a tile width, 1 to TileWidth
 	var bundle []byte
-	err := m.ReadLeaves(first, first+uint64(t.W), func(_ uint64, leaf []byte) (err error) { // #nosec G115 -- t.W is a tile width, 1 to TileWidth
+	err := m.ReadLeaves(first, end, func(_ uint64, leaf []byte) (err error) {
 		bundle, err = AppendBundleEntry(bundle, leaf)
 		return err
 	})

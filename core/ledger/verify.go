@@ -416,9 +416,10 @@ func (cv *chainVerifier) check(e *Entry) *Failure {
 	if e.Analysis != nil && cv.version < 3 {
 		return failure(i, CheckFields, errInvalid("entry %d: analysis: an entry with an analysis needs bundle version 3, and this bundle says version %d", i, cv.version))
 	}
-	if e.Index != uint64(i) { // #nosec G115 -- i is an entry's position in a bundle, never negative
+	at := uint64(i) // #nosec G115 -- i is an entry's position in a bundle, never negative
+	if e.Index != at {
 		what := "an entry is missing or the entries are out of order"
-		if e.Index < uint64(i) { // #nosec G115 -- i is an entry's position in a bundle, never negative
+		if e.Index < at {
 			what = "it repeats an earlier index or the entries are out of order"
 		}
 		return failure(i, CheckIndex, newErr(CodeIndex, "entry at position "+itoa64(i)+" has index "+utoa(e.Index)+": "+what, "",
