@@ -75,8 +75,8 @@ gosec:
 		-nosec-require-justification -fmt text -color=false -terse $(GOSEC_EXCLUDE) $(GOSEC_PKGS)
 
 ## vulncheck: govulncheck (golang.org/x/vuln v1.9.0, pinned as a tool in
-## tools/govulncheck.mod) over the module's packages. It downloads its
-## vulnerability database from vuln.go.dev, so it is not part of make test
+## tools/govulncheck.mod) over the module's packages. It downloads
+## the Go vulnerability database each time, so it is not part of make test
 ## (this workplace cannot reach it); run it where the database can be reached.
 vulncheck:
 	$(GO) tool -modfile=tools/govulncheck.mod govulncheck ./...
