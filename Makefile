@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run test lint unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
+.PHONY: all build wasm static run test lint gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
 
 all: build
 
@@ -65,11 +65,42 @@ certify:
 ## test: the whole suite.
 test: lint unit race wasm-test proofs e2e
 
-## lint: gofmt, go vet and staticcheck (honnef.co/go/tools, pinned in go.mod as a tool).
+## lint: gofmt, go vet, staticcheck (honnef.co/go/tools, pinned in go.mod as a
+## tool) and gosec (make gosec).
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	$(MAKE) --no-print-directory gosec
+
+## gosec: github.com/securego/gosec/v2, pinned as a tool in tools/gosec.mod (a
+## go.mod of its own, so that gosec's dependencies stay out of the server's
+## module graph; tools/gosec.sum fixes their hashes; `go tool
+## -modfile=tools/gosec.mod gosec` runs it too). It fails on any finding, and
+## on a #nosec that does not name its rules or give a reason after "--". Test
+## files are not scanned (no -tests). .gosec.json holds the G104 allowlist;
+## docs/security.md#static-analysis gives the reasons. core/, app/ and wasm/ run in the
+## browser, so they are scanned again as GOOS=js GOARCH=wasm builds them.
+## GOSEC_PKGS=./server/api/... scans some packages only (GOSEC_JS_PKGS= skips
+## the second pass).
+GOSEC_PKGS ?= ./...
+GOSEC_JS_PKGS ?= ./core/... ./app/... ./wasm/...
+GOSEC_FLAGS := -conf .gosec.json -nosec-require-rules -nosec-require-justification -fmt text -color=false -terse
+# testdata/ is not Go code of the project (go vet and staticcheck skip it too),
+# and internal/staticanalysis/testdata holds the planted defects that
+# TestGosecFailsOnPlantedDefect feeds to this target.
+GOSEC_EXCLUDE := -exclude-dir='(^|/)testdata(/|$$)'
+gosec:
+	$(GO) build -modfile=tools/gosec.mod -o bin/gosec github.com/securego/gosec/v2/cmd/gosec
+	bin/gosec $(GOSEC_FLAGS) $(GOSEC_EXCLUDE) $(GOSEC_PKGS)
+	$(if $(GOSEC_JS_PKGS),GOOS=js GOARCH=wasm bin/gosec $(GOSEC_FLAGS) $(GOSEC_EXCLUDE) $(GOSEC_JS_PKGS))
+
+## vulncheck: govulncheck (golang.org/x/vuln v1.9.0, pinned as a tool in
+## tools/govulncheck.mod) over the module's packages. It downloads
+## the Go vulnerability database each time, so it is not part of make test
+## (this workplace cannot reach it); run it where the database can be reached.
+vulncheck:
+	$(GO) tool -modfile=tools/govulncheck.mod govulncheck ./...
 
 unit:
 	@scripts/need-python.sh

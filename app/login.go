@@ -19,7 +19,7 @@ const apiTimeout = 60 * time.Second
 // sessionToken returns the access token kept in session storage.
 func sessionToken(ctx app.Context) string {
 	var t string
-	ctx.SessionStorage().Get(tokenKey, &t)
+	ctx.SessionStorage().Get(tokenKey, &t) // #nosec G104 -- a missing or unreadable token reads as empty: the page acts logged out
 	return t
 }
 
@@ -29,12 +29,16 @@ func sessionToken(ctx app.Context) string {
 // token, and the new pair kept.
 func apiClient(ctx app.Context) *APIClient {
 	var refresh string
-	ctx.SessionStorage().Get(refreshKey, &refresh)
+	ctx.SessionStorage().Get(refreshKey, &refresh) // #nosec G104 -- a missing refresh token reads as empty: the session ends at its access token's expiry
 	return &APIClient{Base: APIBase(), Token: sessionToken(ctx), Refresh: refresh,
 		OnRefresh: func(access, refresh string) {
 			ctx.Dispatch(func(ctx app.Context) {
-				ctx.SessionStorage().Set(tokenKey, access)
-				ctx.SessionStorage().Set(refreshKey, refresh)
+				if err := ctx.SessionStorage().Set(tokenKey, access); err != nil {
+					app.Logf("keeping the refreshed session: %v (the page keeps it in memory until it is left)", err)
+				}
+				if err := ctx.SessionStorage().Set(refreshKey, refresh); err != nil {
+					app.Logf("keeping the refreshed session: %v (the page keeps it in memory until it is left)", err)
+				}
 			})
 		}}
 }
@@ -64,7 +68,7 @@ func (l *Login) OnNav(ctx app.Context) {
 
 // OnMount shows who is logged in.
 func (l *Login) OnMount(ctx app.Context) {
-	ctx.SessionStorage().Get(userKey, &l.user)
+	ctx.SessionStorage().Get(userKey, &l.user) // #nosec G104 -- a missing name reads as empty: no one is shown as logged in
 	if Serverless() {
 		return
 	}
@@ -143,9 +147,14 @@ func (l *Login) loggedIn(ctx app.Context, r *LoginResult, user string) {
 	if name == "" {
 		name = user
 	}
-	ctx.SessionStorage().Set(tokenKey, r.AccessToken)
-	ctx.SessionStorage().Set(refreshKey, r.RefreshToken)
-	ctx.SessionStorage().Set(userKey, name)
+	for _, kv := range [][2]string{{tokenKey, r.AccessToken}, {refreshKey, r.RefreshToken}, {userKey, name}} {
+		if err := ctx.SessionStorage().Set(kv[0], kv[1]); err != nil {
+			// Going on would land on a page that finds no session.
+			l.busy = false
+			l.err = "This browser does not let the page keep your session (session storage is blocked or full): allow storage for this site, or leave private browsing, and log in again."
+			return
+		}
+	}
 	l.user = name
 	ctx.Navigate(afterLogin(ctx.Page().URL().Query().Get("next")))
 }
@@ -226,7 +235,7 @@ func (b *UserBadge) OnMount(ctx app.Context) {
 	if c.Token == "" {
 		return
 	}
-	ctx.SessionStorage().Get(userKey, &b.name)
+	ctx.SessionStorage().Get(userKey, &b.name) // #nosec G104 -- a missing name reads as empty: the badge asks the server
 	ctx.Async(func() {
 		cx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 		defer cancel()

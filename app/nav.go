@@ -51,7 +51,7 @@ func (n *Nav) OnMount(ctx app.Context) {
 	}
 	d := tokenDigest(tok)
 	var cached navPerms
-	ctx.SessionStorage().Get(permsKey, &cached)
+	ctx.SessionStorage().Get(permsKey, &cached) // #nosec G104 -- a cache: unreadable, it misses and the server is asked
 	if cached.Token == d {
 		n.perms = cached.Perms
 		return
@@ -69,7 +69,7 @@ func (n *Nav) OnMount(ctx app.Context) {
 		}
 		ctx.Dispatch(func(ctx app.Context) {
 			n.perms = me.Permissions
-			ctx.SessionStorage().Set(permsKey, navPerms{Token: d, Perms: me.Permissions})
+			ctx.SessionStorage().Set(permsKey, navPerms{Token: d, Perms: me.Permissions}) // #nosec G104 -- a cache: if it cannot be kept, the next page asks the server again
 		})
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"math"
 	"sync"
 
 	"github.com/ebios/ebios/core/ledger"
@@ -58,12 +60,17 @@ func (c webCrypto) Check(pub ed25519.PublicKey, bodies [][]byte, sigs []ledger.S
 	for _, b := range bodies {
 		total += len(b)
 	}
+	if total > math.MaxUint32 { // the offsets below are uint32s
+		return func() ([]bool, error) {
+			return nil, fmt.Errorf("a batch of %d bytes of entry bodies is too large for one WebCrypto call", total)
+		}
+	}
 	flat := make([]byte, 0, total)
 	ends := make([]byte, 0, 4*len(bodies))
 	sigBytes := make([]byte, 0, 64*len(sigs))
 	for i, b := range bodies {
 		flat = append(flat, b...)
-		ends = binary.LittleEndian.AppendUint32(ends, uint32(len(flat)))
+		ends = binary.LittleEndian.AppendUint32(ends, uint32(len(flat))) // #nosec G115 -- len(flat) <= total <= MaxUint32, checked above
 		sigBytes = append(sigBytes, sigs[i][:]...)
 	}
 	type result struct {

@@ -22,11 +22,11 @@ func (r *Report) Record() *ledger.Analysis {
 			N: nu.Float(in.N), U: nu.Float(in.U), Lo: nu.Float(in.Lo), Hi: nu.Float(in.Hi), DoF: in.DoF})
 	}
 	if m := r.MonteCarlo; m != nil {
-		a.MonteCarlo = &ledger.MonteCarlo{Draws: uint64(m.Draws), Seed: ledger.Seed(m.Seed), P: nu.Float(m.P),
+		a.MonteCarlo = &ledger.MonteCarlo{Draws: uint64(m.Draws), Seed: ledger.Seed(m.Seed), P: nu.Float(m.P), // #nosec G115 -- a run's draws are 1 to mc.MaxDraws (10^7), checked by mc.Options
 			Shortest: m.Shortest, Adaptive: m.Adaptive, Converged: m.Converged,
 			Mean: nu.Float(m.Mean), U: nu.Float(m.U), Lo: nu.Float(m.Lo), Hi: nu.Float(m.Hi)}
 		if m.Adaptive {
-			a.MonteCarlo.Digits = uint32(m.Digits)
+			a.MonteCarlo.Digits = uint32(m.Digits) // #nosec G115 -- a run's digits are 1 to 6, checked by mc.Options
 		}
 	}
 	if x := r.Expanded; x != nil {
@@ -49,7 +49,7 @@ func Replay(a *ledger.Analysis) Request {
 	}
 	if m := a.MonteCarlo; m != nil {
 		q.P = float64(m.P)
-		q.MonteCarlo = &MonteCarlo{Draws: int(m.Draws), Seed: uint64(m.Seed), Adaptive: m.Adaptive,
+		q.MonteCarlo = &MonteCarlo{Draws: int(m.Draws), Seed: uint64(m.Seed), Adaptive: m.Adaptive, // #nosec G115 -- a recorded analysis has 1 to ledger.MaxDraws draws and 0 to ledger.MaxDigits digits (Analysis.validate)
 			Shortest: m.Shortest, Digits: int(m.Digits)}
 	}
 	return q

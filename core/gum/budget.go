@@ -75,7 +75,7 @@ func (c *Context) Budget(v Value) ([]Term, error) {
 	}
 	// The pairs with a nonzero term, sorted, in c.pbuf.
 	ps := c.pbuf[:0]
-	n := int32(len(g))
+	n := int32(len(g)) // #nosec G115 -- a gradient has one slot per input, and Input keeps inputs below maxInputs (MaxInt32)
 	for _, p := range c.pairs {
 		if p.j < n && s[p.i] != 0 && s[p.j] != 0 {
 			ps = append(ps, p)

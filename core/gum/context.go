@@ -76,7 +76,7 @@ func (c *Context) Input(name string, n, u float64) (Value, error) {
 	c.u = append(c.u, u)
 	g := c.alloc(i + 1) // fresh slab memory is zero
 	g[i] = 1
-	return Value{n: n, g: g, c: c, in: int32(i + 1)}, nil
+	return Value{n: n, g: g, c: c, in: int32(i + 1)}, nil // #nosec G115 -- range checked above: i < maxInputs (MaxInt32)
 }
 
 // Const returns the exact constant k: a Value with no sensitivity to any
@@ -136,7 +136,7 @@ func (c *Context) setPair(i, j int, r float64) {
 	if i > j {
 		i, j = j, i
 	}
-	key := uint64(i)<<32 | uint64(j)
+	key := uint64(i)<<32 | uint64(j) // #nosec G115 -- i and j are indices of existing inputs: 0 <= i, j < maxInputs (MaxInt32)
 	k, ok := c.where[key]
 	switch {
 	case ok && r != 0:
@@ -146,7 +146,7 @@ func (c *Context) setPair(i, j int, r float64) {
 		if k != last {
 			p := c.pairs[last]
 			c.pairs[k] = p
-			c.where[uint64(p.i)<<32|uint64(p.j)] = k
+			c.where[uint64(p.i)<<32|uint64(p.j)] = k // #nosec G115 -- pair indices are input indices: 0 <= i, j < maxInputs (MaxInt32)
 		}
 		c.pairs = c.pairs[:last]
 		delete(c.where, key)
@@ -155,7 +155,7 @@ func (c *Context) setPair(i, j int, r float64) {
 			c.where = make(map[uint64]int)
 		}
 		c.where[key] = len(c.pairs)
-		c.pairs = append(c.pairs, pair{int32(i), int32(j), r})
+		c.pairs = append(c.pairs, pair{int32(i), int32(j), r}) // #nosec G115 -- i and j are indices of existing inputs: 0 <= i, j < maxInputs (MaxInt32)
 	}
 }
 

@@ -37,7 +37,7 @@ func (c *Context) quad(s []float64) (v, abs float64) {
 	for _, x := range s {
 		sq += x * x
 	}
-	n := int32(len(s))
+	n := int32(len(s)) // #nosec G115 -- a gradient has one slot per input, and Input keeps inputs below maxInputs (MaxInt32)
 	for _, p := range c.pairs {
 		if p.j < n { // i < j
 			t := p.r * s[p.i] * s[p.j]
@@ -174,7 +174,7 @@ func (c *Context) covNorm(ga, gb []float64) (sa, sb []float64, ma, mb, cn float6
 		sb[i] /= mb
 		sum += sa[i] * sb[i]
 	}
-	m := int32(n)
+	m := int32(n) // #nosec G115 -- n is a gradient's length: one slot per input, below maxInputs (MaxInt32)
 	for _, p := range c.pairs {
 		if p.j < m {
 			cross += p.r * (sa[p.i]*sb[p.j] + sa[p.j]*sb[p.i])

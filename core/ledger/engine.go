@@ -292,7 +292,7 @@ func NewTileState(size uint64, read func(t tlog.Tile) ([]byte, error)) (*TileSta
 		for len(st.upper) <= l {
 			st.upper = append(st.upper, nil)
 		}
-		count := int64(size>>(TileHeight*l)) % TileWidth
+		count := int64(size>>(TileHeight*l)) % TileWidth // #nosec G115 -- size is a tree size, below 2^63 (tlog sizes are int64)
 		start := st.FullTiles(l) * TileWidth
 		for m := start; m < start+count; m++ {
 			data, err := read(FullTile(l-1, m))
@@ -339,7 +339,7 @@ func (st *TileState) FullTiles(l int) int64 {
 	if shift >= 64 {
 		return 0
 	}
-	return int64(st.size >> shift)
+	return int64(st.size >> shift) // #nosec G115 -- size is a tree size, below 2^63 (tlog sizes are int64)
 }
 
 // Add seals the level-0 tile k, whose hashes (the record hashes of its
@@ -347,7 +347,8 @@ func (st *TileState) FullTiles(l int) int64 {
 // to write appended: the level-0 tile and the tiles of higher levels it
 // completes. The entry bundle is the caller's.
 func (st *TileState) Add(ws []TileWrite, k int64, hashes []byte) ([]TileWrite, error) {
-	if uint64(k)*TileWidth != st.size {
+	first := uint64(k) * TileWidth // #nosec G115 -- a negative k becomes a huge number, which fails the check below
+	if first != st.size {
 		return ws, errStore("sealing", fmt.Errorf("sealing tile %d after %d entries", k, st.size))
 	}
 	ws = append(ws, TileWrite{FullTile(0, k), hashes})

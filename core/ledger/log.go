@@ -49,6 +49,7 @@ func NewLog(origin string, s *Signer, now func() time.Time) (*Log, error) {
 // whose last entry has link hash last.
 func (l *Log) restart(last tlog.Hash) {
 	_, n := l.store.Head()
+	// #nosec G115 -- a tree size is never negative
 	l.seq = NewSequencer(l.origin, KeyID(l.signer.KeyHash()), uint64(n), last)
 	l.tree, _ = NewTree(n, l.store) // the hashes are in memory
 }
@@ -87,7 +88,7 @@ func (l *Log) AppendBatch(ds []Draft) ([]*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Batch{First: uint64(l.tree.Size()), Entries: ps, Hashes: make([][]tlog.Hash, len(ps))}
+	b := &Batch{First: uint64(l.tree.Size()), Entries: ps, Hashes: make([][]tlog.Hash, len(ps))} // #nosec G115 -- a tree size is never negative
 	for i := range ps {
 		if err = ps[i].Sign(l.signer); err != nil {
 			break
@@ -106,7 +107,7 @@ func (l *Log) AppendBatch(ds []Draft) ([]*Entry, error) {
 		l.restart(last)
 		return nil, err
 	}
-	l.seq.Forget(uint64(l.tree.Size()))
+	l.seq.Forget(uint64(l.tree.Size())) // #nosec G115 -- a tree size is never negative
 	es := make([]*Entry, len(ps))
 	for i := range ps {
 		es[i] = ps[i].Entry
@@ -117,7 +118,7 @@ func (l *Log) AppendBatch(ds []Draft) ([]*Entry, error) {
 // Len returns the number of entries.
 func (l *Log) Len() uint64 {
 	_, n := l.store.Head()
-	return uint64(n)
+	return uint64(n) // #nosec G115 -- a tree size is never negative
 }
 
 // Get returns entry i. The entry must not be modified.
@@ -150,7 +151,7 @@ func (l *Log) TreeHash(n int64) (tlog.Hash, error) {
 // Checkpoint returns a signed checkpoint of the current tree, with the
 // optional extension lines.
 func (l *Log) Checkpoint(extensions ...string) ([]byte, error) {
-	return l.CheckpointAt(int64(l.Len()), extensions...)
+	return l.CheckpointAt(int64(l.Len()), extensions...) // #nosec G115 -- the log's length is a tree size, below 2^63 (tlog sizes are int64)
 }
 
 // CheckpointAt returns a signed checkpoint of the tree of the first n
@@ -203,7 +204,7 @@ func (l *Log) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error) {
 }
 
 func (l *Log) checkSize(n int64) error {
-	have := int64(l.Len())
+	have := int64(l.Len()) // #nosec G115 -- the log's length is a tree size, below 2^63 (tlog sizes are int64)
 	if n < 0 || n > have {
 		return newErr(CodeQuery, "tree size "+itoa64(n)+" out of range", "the log has "+itoa64(have)+" entries",
 			"ask for a tree size between 0 and the log size")

@@ -333,7 +333,7 @@ func transient(b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
-	return unsafe.String(&b[0], len(b))
+	return unsafe.String(&b[0], len(b)) // #nosec G103 -- the string is a read-only view for parsers that do not keep it; see the comment above
 }
 
 // keyIDOf parses exactly 8 lower-case hex digits.
@@ -718,7 +718,7 @@ func (r *entryReader) monteCarlo(m *MonteCarlo) error {
 			if err == nil && d == 0 {
 				return r.errf("analysis.monte_carlo.digits is 0; omit the member instead")
 			}
-			m.Digits = uint32(d)
+			m.Digits = uint32(d) // #nosec G115 -- r.uint(..., 32) bounds d to 32 bits
 		case 6:
 			m.Converged, err = r.trueOnly("analysis.monte_carlo.converged")
 		case 7:

@@ -81,5 +81,3 @@ func errSig(i uint64) error {
 func StoredHashes(n int64, h tlog.Hash, r tlog.HashReader) ([]tlog.Hash, error) {
 	return tlog.StoredHashesForRecordHash(n, h, r)
 }
-
-func utoa(i uint64) string { return itoa64(int64(i)) }

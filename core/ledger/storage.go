@@ -99,7 +99,7 @@ func (m *MemStorage) Commit(b *Batch) error {
 	for i, p := range b.Entries {
 		m.entries = append(m.entries, p.Entry)
 		m.leaves = append(m.leaves, p.Leaf())
-		m.hashes.AppendHashes(b.Hashes[i])
+		m.hashes.AppendHashes(b.Hashes[i]) // #nosec G104 -- MemHashes.AppendHashes is an append in memory and always returns nil
 		m.ops[p.Entry.OpID] = p.Entry.Index
 	}
 	m.head = b.Checkpoint
@@ -156,9 +156,10 @@ func (m *MemStorage) ReadTile(t tlog.Tile) ([]byte, error) {
 	if t.L != BundleLevel {
 		return tlog.ReadTileData(t, m)
 	}
-	first := uint64(t.N) * TileWidth
+	first := uint64(t.N) * TileWidth // #nosec G115 -- t.N is a tile index, never negative
+	end := first + uint64(t.W)       // #nosec G115 -- t.W is a tile width, 1 to TileWidth
 	var bundle []byte
-	err := m.ReadLeaves(first, first+uint64(t.W), func(_ uint64, leaf []byte) (err error) {
+	err := m.ReadLeaves(first, end, func(_ uint64, leaf []byte) (err error) {
 		bundle, err = AppendBundleEntry(bundle, leaf)
 		return err
 	})

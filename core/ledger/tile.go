@@ -80,7 +80,7 @@ func appendTileIndex(b []byte, n int64) []byte {
 			b = append(b, 'x')
 		}
 		g := groups[i]
-		b = append(b, byte('0'+g/100), byte('0'+g/10%10), byte('0'+g%10))
+		b = append(b, byte('0'+g/100), byte('0'+g/10%10), byte('0'+g%10)) // #nosec G115 -- g is a group of three decimal digits, 0 to 999: each digit fits a byte
 		if i > 0 {
 			b = append(b, '/')
 		}
@@ -159,7 +159,7 @@ func AppendBundleEntry(bundle, leaf []byte) ([]byte, error) {
 	if len(leaf) > MaxBundleEntry {
 		return bundle, errInvalid("the leaf data is %d bytes, and an entry bundle (C2SP tlog-tiles) holds at most %d", len(leaf), MaxBundleEntry)
 	}
-	bundle = binary.BigEndian.AppendUint16(bundle, uint16(len(leaf)))
+	bundle = binary.BigEndian.AppendUint16(bundle, uint16(len(leaf))) // #nosec G115 -- range checked above: len(leaf) <= MaxBundleEntry (0xFFFF)
 	return append(bundle, leaf...), nil
 }
 

@@ -309,7 +309,7 @@ func (d *deferredSigs) land() {
 	}
 	for k, ok := range oks {
 		if !ok {
-			d.bad = failure(f.first+int64(k), CheckSignature, errSig(uint64(f.first+int64(k))))
+			d.bad = failure(f.first+int64(k), CheckSignature, errSig(uint64(f.first+int64(k)))) // #nosec G115 -- an entry's position in a bundle, never negative
 			return
 		}
 	}
@@ -396,7 +396,7 @@ func (cv *chainVerifier) check(e *Entry) *Failure {
 			"the checkpoint is older than the entries: export the bundle again with a current checkpoint"))
 	}
 	if e.KeyID != cv.keyID {
-		return failure(i, CheckKeyID, errKeyID(uint64(i), e.KeyID, cv.pinned))
+		return failure(i, CheckKeyID, errKeyID(uint64(i), e.KeyID, cv.pinned)) // #nosec G115 -- i is an entry's position in a bundle, never negative
 	}
 	cv.buf = e.AppendBody(cv.buf[:0], cv.cp.Origin)
 	if cv.sigs != nil {
@@ -405,7 +405,7 @@ func (cv *chainVerifier) check(e *Entry) *Failure {
 			return cv.sigs.bad
 		}
 	} else if !cv.pinned.Verify(cv.buf, e.Signature[:]) {
-		return failure(i, CheckSignature, errSig(uint64(i)))
+		return failure(i, CheckSignature, errSig(uint64(i))) // #nosec G115 -- i is an entry's position in a bundle, never negative
 	}
 	if f := e.Draft.validate(); f != nil {
 		return failure(i, CheckFields, errInvalid("entry %d: %s: %s", i, f.field, f.reason))
@@ -416,9 +416,10 @@ func (cv *chainVerifier) check(e *Entry) *Failure {
 	if e.Analysis != nil && cv.version < 3 {
 		return failure(i, CheckFields, errInvalid("entry %d: analysis: an entry with an analysis needs bundle version 3, and this bundle says version %d", i, cv.version))
 	}
-	if e.Index != uint64(i) {
+	at := uint64(i) // #nosec G115 -- i is an entry's position in a bundle, never negative
+	if e.Index != at {
 		what := "an entry is missing or the entries are out of order"
-		if e.Index < uint64(i) {
+		if e.Index < at {
 			what = "it repeats an earlier index or the entries are out of order"
 		}
 		return failure(i, CheckIndex, newErr(CodeIndex, "entry at position "+itoa64(i)+" has index "+utoa(e.Index)+": "+what, "",

@@ -116,14 +116,14 @@ type stream struct {
 }
 
 func newStream(seed uint64, i int) *stream {
-	return &stream{r: rand.NewPCG(seed, uint64(i)^0x9e3779b97f4a7c15)}
+	return &stream{r: rand.NewPCG(seed, uint64(i)^0x9e3779b97f4a7c15)} // #nosec G115 -- i is an input's index, never negative
 }
 
 // uniform returns a float64 uniform on [0, 1) with 53 random bits.
 func (s *stream) uniform() float64 { return float64(s.r.Uint64()>>11) * 0x1p-53 }
 
 // sym returns a float64 uniform on [-1, 1).
-func (s *stream) sym() float64 { return float64(int64(s.r.Uint64())>>10) * 0x1p-53 }
+func (s *stream) sym() float64 { return float64(int64(s.r.Uint64())>>10) * 0x1p-53 } // #nosec G115 -- the random bits read as a signed number on purpose: sym is uniform on [-1, 1)
 
 // normal returns a standard normal variate by Marsaglia's polar method,
 // which needs only a logarithm and a square root.

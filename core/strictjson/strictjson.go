@@ -252,7 +252,7 @@ func (c *checker) value(t reflect.Type, nullOK bool) error {
 		return convert(err)
 	}
 	if k == 'n' && !nullOK {
-		c.d.ReadToken() // so that the pointer names the null itself
+		c.d.ReadToken() // #nosec G104 -- read so that the error's pointer names the null itself; the error returned is the one below
 		return c.errf("null is not accepted here; omit optional members instead")
 	}
 	if t == nil || custom(t) || (k != '{' && k != '[') {

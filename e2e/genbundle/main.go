@@ -85,11 +85,11 @@ func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	w := bufio.NewWriter(f)
 	if err := ledger.WriteBundle(w, bundle); err != nil {
-		f.Close()
+		f.Close() // #nosec G104 -- the write's error is the one reported
 		return err
 	}
 	if err := w.Flush(); err != nil {
-		f.Close()
+		f.Close() // #nosec G104 -- the write's error is the one reported
 		return err
 	}
 	if err := f.Close(); err != nil {

@@ -38,7 +38,7 @@ func install(t testing.TB, why string, pkgs ...string) {
 	run := func(args ...string) ([]byte, error) {
 		// Test packages run in parallel: wait for another apt-get's lock
 		// instead of failing on it.
-		cmd := exec.Command("apt-get", append([]string{"-o", "DPkg::Lock::Timeout=600"}, args...)...)
+		cmd := exec.Command("apt-get", append([]string{"-o", "DPkg::Lock::Timeout=600"}, args...)...) // #nosec G204 -- test helper: apt-get installs the fixed packages a test names
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		return cmd.CombinedOutput()
 	}
@@ -73,7 +73,7 @@ func SQLite3(t testing.TB) string {
 // (created when missing), failing the test on any error.
 func MakeSQLite(t testing.TB, path, sql string) {
 	t.Helper()
-	cmd := exec.Command(SQLite3(t), "-bail", path)
+	cmd := exec.Command(SQLite3(t), "-bail", path) // #nosec G204 -- test helper: the sqlite3 that SQLite3 found or installed, on a test's file
 	cmd.Stdin = strings.NewReader(sql)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sqlite3 %s: %v\n%s\nscript:\n%s", path, err, out, sql)
@@ -111,7 +111,7 @@ func StartPostgres(t testing.TB) *Postgres {
 		t.Fatal(err)
 	}
 	p := &Postgres{bin: bin, dir: dir}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() { os.RemoveAll(dir) }) // #nosec G104 -- test helper: removing a test's temporary directory; nothing to do on failure
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -164,7 +164,7 @@ func (p *Postgres) Query(t testing.TB, sql string) string {
 // independent reading of the file, to compare with).
 func SQLiteJSON(t testing.TB, path, table string) string {
 	t.Helper()
-	out, err := exec.Command(SQLite3(t), "-json", path, "SELECT * FROM \""+table+"\" ORDER BY rowid").Output()
+	out, err := exec.Command(SQLite3(t), "-json", path, "SELECT * FROM \""+table+"\" ORDER BY rowid").Output() // #nosec G204 -- test helper: sqlite3 on a test's file and table
 	if err != nil {
 		t.Fatalf("sqlite3 -json %s: %v", path, err)
 	}
@@ -173,7 +173,7 @@ func SQLiteJSON(t testing.TB, path, table string) string {
 
 func (p *Postgres) cmd(name string, args ...string) *exec.Cmd {
 	argv := append(append(append([]string(nil), p.as...), filepath.Join(p.bin, name)), args...)
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := exec.Command(argv[0], argv[1:]...) // #nosec G204 -- test helper: Debian's PostgreSQL binaries (p.bin), run as the postgres user when root
 	cmd.Dir = p.dir
 	return cmd
 }

@@ -53,12 +53,12 @@ func OpenBuntStore(path string) (*BuntStore, error) {
 	}
 	var cfg buntdb.Config
 	if err := db.ReadConfig(&cfg); err != nil {
-		db.Close()
+		db.Close() // #nosec G104 -- cleanup after a failed open, whose error is the one reported
 		return nil, errStore(err)
 	}
 	cfg.SyncPolicy = buntdb.Always
 	if err := db.SetConfig(cfg); err != nil {
-		db.Close()
+		db.Close() // #nosec G104 -- cleanup after a failed open, whose error is the one reported
 		return nil, errStore(err)
 	}
 	return &BuntStore{db: db, owned: true}, nil

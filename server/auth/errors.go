@@ -19,6 +19,8 @@ const CategoryAuth nu.Category = "auth"
 // Error codes. Codes are stable: clients and scripts match on them with
 // errors.Is(err, &nu.Error{Code: auth.CodeExpired}). [HTTPStatus] maps each
 // code to its HTTP status.
+//
+//gosec:disable G101 -- error codes ("AUTH_001"), not credentials: gosec takes names such as CodeMissingToken for secrets
 const (
 	CodeMissingToken   = "AUTH_001" // no bearer token in the request
 	CodeMalformedToken = "AUTH_002" // the Authorization header or the token cannot be parsed

@@ -172,7 +172,7 @@ func (h *Hasher) Verify(ctx context.Context, pw, encoded string) (bool, error) {
 	if err := h.acquire(ctx); err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Iterations, p.Memory, p.Parallelism, uint32(len(key)))
+	got := argon2.IDKey([]byte(pw), salt, p.Iterations, p.Memory, p.Parallelism, uint32(len(key))) // #nosec G115 -- decodeHash bounds the key to maxKeyLen bytes
 	h.release()
 	h.runs.Add(1)
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
@@ -200,7 +200,7 @@ func (h *Hasher) NeedsRehash(encoded string) bool {
 	}
 	q := h.params
 	return p.Memory != q.Memory || p.Iterations != q.Iterations || p.Parallelism != q.Parallelism ||
-		uint32(len(salt)) != q.SaltLen || uint32(len(key)) != q.KeyLen
+		uint32(len(salt)) != q.SaltLen || uint32(len(key)) != q.KeyLen // #nosec G115 -- decodeHash bounds the salt and key to maxSaltLen and maxKeyLen bytes
 }
 
 var b64 = base64.RawStdEncoding
@@ -250,6 +250,6 @@ func decodeHash(s string) (p Params, salt, key []byte, err error) {
 		p.Parallelism < 1 || len(salt) < 8 || len(salt) > maxSaltLen || len(key) < 16 || len(key) > maxKeyLen {
 		return p, nil, nil, errBadHash
 	}
-	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key))
+	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key)) // #nosec G115 -- range checked above: len(salt) <= maxSaltLen, len(key) <= maxKeyLen
 	return p, salt, key, nil
 }

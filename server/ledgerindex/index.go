@@ -117,6 +117,12 @@ type span struct {
 
 const otherOps = 63
 
+// maxIndexed caps the entries the index covers, so that positions in the
+// guard list fit the uint32s of its rank and rule lists (half the memory
+// of uint64s). Readers read the entries past it from the store, as they
+// read the tail not yet indexed.
+const maxIndexed = math.MaxUint32
+
 func (s *span) add(ts int64, bit uint64) {
 	s.lo, s.hi, s.ops = min(s.lo, ts), max(s.hi, ts), s.ops|bit
 }
@@ -301,14 +307,14 @@ func (x *Index) CatchUp(max int) (more bool, err error) {
 		x.started = time.Now()
 	}
 	x.mu.Unlock()
-	size := x.src.Len()
+	size := min(x.src.Len(), maxIndexed)
 	if from >= size {
 		x.mu.Lock()
 		x.caughtUp()
 		x.mu.Unlock()
 		return false, nil
 	}
-	to := min(size, from+uint64(max))
+	to := min(size, from+uint64(max)) // #nosec G115 -- max is a chunk size (Chunk); a negative one would wrap to a huge number, which min bounds by size
 	es := x.offered(from, to-from)
 	if es == nil {
 		es, err = x.read(from, to)
@@ -340,7 +346,7 @@ func (x *Index) caughtUp() {
 // error it returns the entries before the first one that failed.
 func (x *Index) read(from, to uint64) ([]*ledger.Entry, error) {
 	es := make([]*ledger.Entry, to-from)
-	workers := min(uint64(runtime.GOMAXPROCS(0)), (to-from+255)/256)
+	workers := min(uint64(runtime.GOMAXPROCS(0)), (to-from+255)/256) // #nosec G115 -- GOMAXPROCS is at least 1
 	errs := make([]error, workers)
 	bad := make([]uint64, workers)
 	var wg sync.WaitGroup
@@ -415,7 +421,7 @@ func (x *Index) opBit(op string, intern bool) uint64 {
 		return 1 << b
 	}
 	if intern && len(x.opBits) < otherOps {
-		b := uint8(len(x.opBits))
+		b := uint8(len(x.opBits)) // #nosec G115 -- range checked above: fewer than otherOps (63)
 		x.opBits[op] = b
 		return 1 << b
 	}
@@ -423,7 +429,7 @@ func (x *Index) opBit(op string, intern bool) uint64 {
 }
 
 func (x *Index) addGuard(i uint64, evs []ledger.GuardEvent) {
-	pos := uint32(len(x.guard))
+	pos := uint32(len(x.guard)) // #nosec G115 -- the index covers at most maxIndexed (MaxUint32) entries, so fewer guard positions
 	x.guard = append(x.guard, i)
 	var ranks [MaxRank + 1]bool
 	for k, ev := range evs {
@@ -440,7 +446,7 @@ func (x *Index) addGuard(i uint64, evs []ledger.GuardEvent) {
 			}
 		}
 		if !dup {
-			key := ruleRank{ev.Rule, uint8(r)}
+			key := ruleRank{ev.Rule, uint8(r)} // #nosec G115 -- a policy rank, 0 to MaxRank
 			x.byRule[key] = append(x.byRule[key], pos)
 		}
 	}
@@ -542,7 +548,8 @@ func (x *Index) SeekGuard(q *GuardFilter, i, end uint64) uint64 {
 		if !all {
 			next := len(x.guard)
 			for _, l := range lists {
-				if k, _ := slices.BinarySearch(l, uint32(p)); k < len(l) {
+				at := uint32(p) // #nosec G115 -- p < len(x.guard), at most maxIndexed (MaxUint32)
+				if k, _ := slices.BinarySearch(l, at); k < len(l) {
 					next = min(next, int(l[k]))
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"unsafe"
 
 	"github.com/ebios/ebios/core/ledger"
@@ -26,6 +27,10 @@ type driver struct {
 
 var _ ledger.Storage = (*driver)(nil)
 
+// maxRowLen is the longest batch row: its entry count and end offsets are
+// uint32s (rows.go). A variable, so that a test can lower it.
+var maxRowLen = math.MaxUint32
+
 // Head returns the latest durable checkpoint and its tree size.
 func (d *driver) Head() ([]byte, int64) { return d.s.Latest() }
 
@@ -42,10 +47,17 @@ func (d *driver) Commit(b *ledger.Batch) error {
 		total += len(p.Body) + ed25519.SignatureSize + len(b.Hashes[i])*tlog.HashSize
 		ends[i] = total - 4 - 4*len(b.Entries)
 	}
+	// A batch that does not fit the row's uint32 count and offsets is
+	// refused before anything is written (ebios import --batch 0 makes one
+	// batch of a whole import).
+	if len(b.Entries) >= rowHasCheckpoint || total+len(b.Checkpoint) > maxRowLen {
+		return fmt.Errorf("a batch of %d entries (%d bytes) does not fit in one batch row (at most %d bytes): append in smaller batches",
+			len(b.Entries), total+len(b.Checkpoint), maxRowLen)
+	}
 	row := make([]byte, 0, total+len(b.Checkpoint))
-	row = binary.BigEndian.AppendUint32(row, rowHasCheckpoint|uint32(len(b.Entries)))
+	row = binary.BigEndian.AppendUint32(row, rowHasCheckpoint|uint32(len(b.Entries))) // #nosec G115 -- range checked above: fewer than 2^31 entries
 	for _, end := range ends {
-		row = binary.BigEndian.AppendUint32(row, uint32(end))
+		row = binary.BigEndian.AppendUint32(row, uint32(end)) // #nosec G115 -- range checked above: end <= total <= maxRowLen (MaxUint32)
 	}
 	for i, p := range b.Entries {
 		if len(b.Hashes[i]) != hashesOf(b.First+uint64(i)) {
@@ -61,7 +73,7 @@ func (d *driver) Commit(b *ledger.Batch) error {
 	// the file, whole or cut off with its batch.
 	row = append(row, b.Checkpoint...)
 	err := d.s.update(func(tx *buntdb.Tx) error {
-		// row is not changed after this: the string shares its bytes.
+		// #nosec G103 -- row is not changed after this: the string shares its bytes, read only.
 		_, _, err := tx.Set(batchKey(b.First), unsafe.String(&row[0], len(row)), nil)
 		return err
 	})

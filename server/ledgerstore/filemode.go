@@ -29,6 +29,7 @@ const (
 func PrivateFile(path string) (notice string, err error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		// #nosec G304 -- path is a store file of the operator's data directory, never a request's input
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, privateFileMode)
 		if errors.Is(err, fs.ErrExist) { // made meanwhile: check it
 			return PrivateFile(path)
@@ -65,9 +66,18 @@ func privateTree(root string) []string {
 	if err != nil || !fi.IsDir() || fi.Mode().Perm()&0o077 == 0 {
 		return nil
 	}
+	// The modes change through an os.Root, so that a symbolic link put in
+	// the tree meanwhile (the tree was open to others) cannot send a chmod
+	// outside it.
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return []string{fmt.Sprintf("%s is readable by other users (mode %#o) and could not be made private: %v; chmod -R go-rwx it",
+			root, fi.Mode().Perm(), unwrapPath(err))}
+	}
+	defer r.Close()
 	n, failed := 0, 0
 	var firstErr error
-	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil // an unreadable directory: chmod what can be
 		}
@@ -75,7 +85,11 @@ func privateTree(root string) []string {
 		if err != nil || info.Mode().Perm()&0o077 == 0 || d.Type()&fs.ModeSymlink != 0 {
 			return nil
 		}
-		if err := os.Chmod(path, info.Mode().Perm()&^0o077); err != nil {
+		rel, err := filepath.Rel(root, path)
+		if err == nil {
+			err = r.Chmod(rel, info.Mode().Perm()&^0o077)
+		}
+		if err != nil {
 			failed++
 			if firstErr == nil {
 				firstErr = err
@@ -85,6 +99,12 @@ func privateTree(root string) []string {
 		n++
 		return nil
 	})
+	if err != nil { // the walk function returns nil for every path, so this is not expected
+		failed++
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
 	if failed > 0 {
 		return []string{fmt.Sprintf("%s holds %d files or directories readable by other users that could not be made private (%v); chmod -R go-rwx it",
 			root, failed, firstErr)}

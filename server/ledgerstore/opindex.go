@@ -34,7 +34,7 @@ type opIndex struct {
 	hash   func(string) uint64
 	base   []uint64
 	shift  uint
-	dir    []uint32 // dir[p]: the first key of base whose top dirBits bits are ≥ p; 1<<dirBits + 1 of them
+	dir    []int // dir[p]: the first key of base whose top dirBits bits are ≥ p; 1<<dirBits + 1 of them
 	frozen map[uint64]uint64
 	tail   map[uint64]uint64
 	whole  map[string]uint64
@@ -64,16 +64,16 @@ func shiftFor(n uint64) uint {
 func pack(h, i uint64, shift uint) uint64 { return h>>shift<<shift | i }
 
 // buildDir returns the directory of a sorted base.
-func buildDir(base []uint64, shift uint) []uint32 {
-	dir := make([]uint32, 1<<dirBits+1)
+func buildDir(base []uint64, shift uint) []int {
+	dir := make([]int, 1<<dirBits+1)
 	p := 0
 	for k, key := range base {
 		for top := int(key >> (64 - dirBits)); p <= top; p++ {
-			dir[p] = uint32(k)
+			dir[p] = k
 		}
 	}
 	for ; p < len(dir); p++ {
-		dir[p] = uint32(len(base))
+		dir[p] = len(base)
 	}
 	return dir
 }
@@ -163,7 +163,7 @@ func (x *opIndex) lookup(op string, opAt func(i uint64) (string, bool)) (uint64,
 	shift, base := x.shift, x.base
 	if len(base) > 0 {
 		p := h >> (64 - dirBits)
-		lo, hi := int(x.dir[p]), int(x.dir[p+1])
+		lo, hi := x.dir[p], x.dir[p+1]
 		want := h >> shift
 		k := lo + sortSearch(hi-lo, func(k int) bool { return base[lo+k]>>shift >= want })
 		mask := uint64(1)<<shift - 1
@@ -199,7 +199,7 @@ func sortSearch(n int, f func(int) bool) int {
 func (x *opIndex) size() (n int, baseBytes int) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.base) + len(x.tail) + len(x.frozen) + len(x.whole), 8*cap(x.base) + 4*len(x.dir)
+	return len(x.base) + len(x.tail) + len(x.frozen) + len(x.whole), 8*cap(x.base) + 8*len(x.dir)
 }
 
 // loadOpIndex indexes the op ids of the first size entries. An entry whose

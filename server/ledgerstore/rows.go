@@ -59,7 +59,7 @@ type batch struct {
 
 // next returns the index after the batch's last entry: the size of the tree
 // it ends.
-func (b *batch) next() uint64 { return b.first + uint64(b.n) }
+func (b *batch) next() uint64 { return b.first + uint64(b.n) } // #nosec G115 -- n is a row's entry count (parseBatch), never negative
 
 // has reports whether entry i is in the batch.
 func (b *batch) has(i uint64) bool { return b.n > 0 && i >= b.first && i-b.first < uint64(b.n) }
@@ -76,7 +76,7 @@ func (b *batch) end(k int) int {
 // out of order or out of the batch (only an edited file has them) comes
 // back empty, which every reader reports as damage.
 func (b *batch) row(i uint64) string {
-	k := int(i - b.first)
+	k := int(i - b.first) // #nosec G115 -- b.has(i) holds: 0 <= i-first < n
 	hdr := 4 + 4*b.n
 	start, end := b.end(k-1), b.end(k)
 	if start > end || hdr+end > len(b.data)-len(b.cp) {
@@ -116,7 +116,7 @@ func parseBatch(k, v string) (batch, error) {
 // on, in order, until f returns false.
 func forEachBatch(tx *buntdb.Tx, first uint64, f func(b *batch) bool) error {
 	var err error
-	tx.AscendGreaterOrEqual("", batchKey(first), func(k, v string) bool {
+	scan := tx.AscendGreaterOrEqual("", batchKey(first), func(k, v string) bool {
 		if !strings.HasPrefix(k, prefixBatch) {
 			return false
 		}
@@ -126,6 +126,9 @@ func forEachBatch(tx *buntdb.Tx, first uint64, f func(b *batch) bool) error {
 		}
 		return f(&b)
 	})
+	if scan != nil {
+		return scan
+	}
 	return err
 }
 
@@ -140,10 +143,13 @@ type rows struct {
 func (r *rows) row(i uint64) (string, error) {
 	if !r.b.has(i) {
 		var k, v string
-		r.tx.DescendLessOrEqual("", batchKey(i), func(key, val string) bool {
+		err := r.tx.DescendLessOrEqual("", batchKey(i), func(key, val string) bool {
 			k, v = key, val
 			return false
 		})
+		if err != nil {
+			return "", err
+		}
 		missing := damaged(fmt.Sprintf("entry %d is missing from the store", i))
 		if !strings.HasPrefix(k, prefixBatch) {
 			return "", missing
@@ -190,7 +196,7 @@ func (r *rows) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 // it: the last entry of the subtree it is the hash of.
 func (r *rows) hash(x int64) (tlog.Hash, error) {
 	level, n := tlog.SplitStoredHashIndex(x)
-	i := uint64(n+1)<<level - 1
+	i := uint64(n+1)<<level - 1 // #nosec G115 -- n is from tlog.SplitStoredHashIndex of a stored hash index, never negative
 	row, err := r.row(i)
 	_, hs, ok := splitRow(i, row)
 	if err != nil || !ok {

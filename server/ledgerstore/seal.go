@@ -227,14 +227,15 @@ func (s *Store) sealRound() (int, error) {
 		return 0, nil
 	}
 	st := s.seal.Load()
-	target := min(sealable(s.Len()), st.Size()+uint64(sealRoundTiles)*ledger.TileWidth)
+	target := min(sealable(s.Len()), st.Size()+uint64(sealRoundTiles)*ledger.TileWidth) // #nosec G115 -- sealRoundTiles is a positive tunable (64)
 	if target <= st.Size() {
 		return 0, nil
 	}
 	next := st.Clone()
 	dirty := map[string]bool{}
 	var ws []ledger.TileWrite
-	for k := int64(st.Size() / ledger.TileWidth); next.Size() < target; k++ {
+	k0 := int64(st.Size() / ledger.TileWidth) // #nosec G115 -- a tree size over TileWidth, below 2^55
+	for k := k0; next.Size() < target; k++ {
 		bundle, hashes, err := s.tileFromRows(k)
 		var tooLong *entryTooLong
 		if errors.As(err, &tooLong) {
@@ -281,7 +282,7 @@ func (s *Store) sealRound() (int, error) {
 	if err := s.maybeCompact(); err != nil {
 		return 0, err
 	}
-	return int((next.Size() - st.Size()) / ledger.TileWidth), nil
+	return int((next.Size() - st.Size()) / ledger.TileWidth), nil // #nosec G115 -- at most sealRoundTiles tiles were sealed
 }
 
 // entryTooLong is the error of an entry that does not fit in a bundle.
@@ -298,7 +299,7 @@ func (e *entryTooLong) Error() string {
 // returns their entry bundle and level-0 hash tile, after checking the
 // stored hashes against the entries.
 func (s *Store) tileFromRows(k int64) (bundle, hashes []byte, err error) {
-	first := uint64(k) * ledger.TileWidth
+	first := uint64(k) * ledger.TileWidth // #nosec G115 -- k is a tile index, never negative
 	err = s.view(func(tx *buntdb.Tx) error {
 		r := &rows{tx: tx}
 		leaves := make([][]byte, ledger.TileWidth)
@@ -311,7 +312,7 @@ func (s *Store) tileFromRows(k int64) (bundle, hashes []byte, err error) {
 			if len(leaf) > ledger.MaxBundleEntry {
 				return &entryTooLong{i, len(leaf)}
 			}
-			leaves[j] = unsafe.Slice(unsafe.StringData(leaf), len(leaf)) // read only
+			leaves[j] = unsafe.Slice(unsafe.StringData(leaf), len(leaf)) // #nosec G103 -- a read-only view of the row's bytes for SealTile, which does not change or keep it
 		}
 		var err error
 		if bundle, hashes, err = ledger.SealTile(leaves); err != nil {
@@ -319,7 +320,7 @@ func (s *Store) tileFromRows(k int64) (bundle, hashes []byte, err error) {
 		}
 		for j := range leaves {
 			i := first + uint64(j)
-			stored, err := r.hash(tlog.StoredHashIndex(0, int64(i)))
+			stored, err := r.hash(tlog.StoredHashIndex(0, int64(i))) // #nosec G115 -- i is an entry index of the store, below its size (a tree size, below 2^63)
 			if err != nil {
 				return damaged(err.Error())
 			}
@@ -386,13 +387,15 @@ func (s *Store) maybeCompact() error {
 		return nil
 	}
 	var live int64
-	s.view(func(tx *buntdb.Tx) error {
-		tx.Ascend("", func(k, v string) bool {
+	err = s.view(func(tx *buntdb.Tx) error {
+		return tx.Ascend("", func(k, v string) bool {
 			live += int64(len(k) + len(v) + 32)
 			return true
 		})
-		return nil
 	})
+	if err != nil {
+		return ioErr("read "+s.path, err)
+	}
 	if fi.Size() < compactRatio*live {
 		return nil
 	}
@@ -416,13 +419,13 @@ func (s *Store) maybeCompact() error {
 // removes the temporary one; after it, the new file holds every commit.
 func (s *Store) compact() error {
 	tmp := s.path + ".compact"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o600)
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o600) // #nosec G304 -- tmp is ledger.db.compact beside the store, in the operator's data directory
 	if err != nil {
 		return ioErr("compact "+s.path, err)
 	}
 	discard := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
+		f.Close()      // #nosec G104 -- the file is dropped: err is the error to report
+		os.Remove(tmp) // #nosec G104 -- the file is dropped: err is the error to report; open removes a leftover
 		return ioErr("compact "+s.path, err)
 	}
 	var from int64 // end of the old file when the snapshot began
@@ -440,7 +443,7 @@ func (s *Store) compact() error {
 			done = true
 			var werr error
 			n := 0
-			tx.AscendGreaterOrEqual("", pivot, func(k, v string) bool {
+			err := tx.AscendGreaterOrEqual("", pivot, func(k, v string) bool {
 				if n == 1000 {
 					pivot, done = k, false
 					return false
@@ -449,6 +452,9 @@ func (s *Store) compact() error {
 				werr = writeSet(w, k, v)
 				return werr == nil
 			})
+			if err != nil {
+				return err
+			}
 			return werr
 		})
 		if err != nil {
@@ -465,7 +471,7 @@ func (s *Store) compact() error {
 	if err == nil {
 		err = db.SetConfig(buntdb.Config{SyncPolicy: buntdb.Never, AutoShrinkDisabled: true})
 		if err != nil {
-			db.Close()
+			db.Close() // #nosec G104 -- the new file is dropped: the SetConfig error is the one reported
 		}
 	}
 	if err != nil {
@@ -515,13 +521,13 @@ func (s *Store) compact() error {
 		err = f.Sync()
 	}
 	if err != nil {
-		db.Close()
+		db.Close() // #nosec G104 -- the new file is dropped: err is the error to report
 		return discard(err)
 	}
 	// From here on a failure leaves the store without a usable handle on
 	// its file: it stops taking appends (reopening it recovers).
 	if err := os.Rename(tmp, s.path); err != nil {
-		db.Close()
+		db.Close() // #nosec G104 -- the new file is dropped: the rename's error is the one reported
 		return discard(err)
 	}
 	old, oldFile := s.db, s.file
@@ -530,9 +536,10 @@ func (s *Store) compact() error {
 	err = syncDirs(map[string]bool{filepath.Dir(s.path): true})
 	unlock()
 	// The old file is unlinked now; closing it (BuntDB fsyncs it first)
-	// need not hold up appends.
-	old.Close()
-	oldFile.Close()
+	// need not hold up appends, and its errors lose nothing: every key of
+	// it is in the new file, fsynced.
+	old.Close()     // #nosec G104 -- an unlinked file whose keys are all in the new, fsynced one
+	oldFile.Close() // #nosec G104 -- an unlinked file whose keys are all in the new, fsynced one
 	if err != nil {
 		s.mu.Lock()
 		if s.failed == nil {
@@ -610,12 +617,15 @@ func writeSet(w *bufio.Writer, k, v string) error {
 // files from a crash (see the top of this file) and publishes the sealed
 // state. size is the tree size of the checkpoint.
 func (s *Store) recoverSealed(c ledger.Checkpoint, tail fileTail) error {
-	size := uint64(c.Size)
+	size := uint64(c.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
 	var v string
-	s.view(func(tx *buntdb.Tx) error {
-		v, _ = tx.Get(keySealed)
+	err := s.view(func(tx *buntdb.Tx) error {
+		v, _ = tx.Get(keySealed) // a missing key is "": nothing sealed
 		return nil
 	})
+	if err != nil {
+		return ioErr("read "+keySealed, err)
+	}
 	var sealed uint64
 	if v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
@@ -637,7 +647,7 @@ func (s *Store) recoverSealed(c ledger.Checkpoint, tail fileTail) error {
 		}
 		return nil
 	}
-	os.Remove(s.path + ".compact")
+	os.Remove(s.path + ".compact") // #nosec G104 -- a crashed compaction's leftover, usually absent; compact truncates it anyway
 	if err := s.tiles.removeTemps(); err != nil {
 		return err
 	}
@@ -657,7 +667,7 @@ func (s *Store) recoverSealed(c ledger.Checkpoint, tail fileTail) error {
 		return err
 	}
 	// The last sealed bundle against its hash tile.
-	k := int64(st.Size()/ledger.TileWidth) - 1
+	k := int64(st.Size()/ledger.TileWidth) - 1 // #nosec G115 -- a tree size over TileWidth, below 2^55
 	b, err := s.sealedTile(ledger.FullTile(ledger.BundleLevel, k))
 	if err != nil {
 		return err
@@ -716,7 +726,7 @@ func (s *Store) rootWith(st *ledger.TileState, n int64) (root tlog.Hash, err err
 // Otherwise the bundle is the altered one, and the store is refused
 // naming it.
 func (s *Store) repairLevel0(st *ledger.TileState, c ledger.Checkpoint, why string) error {
-	last := int64(st.Size()/ledger.TileWidth) - 1
+	last := int64(st.Size()/ledger.TileWidth) - 1 // #nosec G115 -- a tree size over TileWidth, below 2^55
 	from := st.FullTiles(1) * ledger.TileWidth
 	cands := []int64{}
 	for m := from; m <= last; m++ {
@@ -866,7 +876,7 @@ func detailsOf(err error) string {
 // sealed hash tile is there, rebuilding what is missing (sealedTile); each
 // entry's leaf data goes to f. Open runs it to build the op-id index.
 func (s *Store) checkSealedFiles(st *ledger.TileState, f func(i uint64, leaf []byte)) error {
-	tiles := int64(st.Size() / ledger.TileWidth)
+	tiles := int64(st.Size() / ledger.TileWidth) // #nosec G115 -- a tree size over TileWidth, below 2^55
 	for k := range tiles {
 		b, err := s.tiles.load(ledger.FullTile(ledger.BundleLevel, k))
 		if err != nil {

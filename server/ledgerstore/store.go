@@ -301,7 +301,8 @@ func open(path string, signer *ledger.Signer, opts *Options) (*Store, error) {
 		return nil, ioErr("configure", err)
 	}
 	if path != ":memory:" {
-		if s.file, err = os.Open(path); err != nil {
+		s.file, err = os.Open(path) // #nosec G304 -- path is the store the caller opens (the ledger.db of the operator's data directory), never a request's input
+		if err != nil {
 			s.closeFiles()
 			return nil, ioErr("open "+path+" for fsync", err)
 		}
@@ -337,10 +338,11 @@ func (s *Store) update(f func(tx *buntdb.Tx) error) error {
 	return s.db.Update(f)
 }
 
+// closeFiles cleans up after a failed open, whose error is the one to report.
 func (s *Store) closeFiles() {
-	s.db.Close()
+	s.db.Close() // #nosec G104 -- cleanup after a failed open: the open's error is reported
 	if s.file != nil {
-		s.file.Close()
+		s.file.Close() // #nosec G104 -- cleanup after a failed open: the open's error is reported
 	}
 	s.unlock()
 }
@@ -385,7 +387,7 @@ func (s *Store) load(tail fileTail) error {
 			return v
 		}
 		format, origin, vkey, _ = get(keyFormat), get(keyOrigin), get(keyVerifier), get(keyCheckpoint)
-		tx.Ascend("", func(k, _ string) bool {
+		return tx.Ascend("", func(k, _ string) bool {
 			switch k {
 			case keyFormat, keyOrigin, keyVerifier, keyCheckpoint, keySealed:
 				return true
@@ -393,7 +395,6 @@ func (s *Store) load(tail fileTail) error {
 			onlyMeta = false
 			return false
 		})
-		return nil
 	})
 	if err != nil {
 		return ioErr("read metadata", err)
@@ -449,7 +450,8 @@ func (s *Store) load(tail fileTail) error {
 		if err != nil {
 			return damaged(fmt.Sprintf("the checkpoint in batch row %q does not verify: %v", batchKey(st.last.first), err))
 		}
-		if uint64(rc.Size) != st.last.next() {
+		rsize := uint64(rc.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+		if rsize != st.last.next() {
 			return damaged(fmt.Sprintf("the checkpoint in batch row %q is for tree size %d, but the row ends at %d", batchKey(st.last.first), rc.Size, st.last.next()))
 		}
 		if c.Size > rc.Size {
@@ -462,7 +464,7 @@ func (s *Store) load(tail fileTail) error {
 	if format == legacyFormat && st.hasLast && st.last.cp != "" {
 		return damaged(fmt.Sprintf("the batch row %q carries a checkpoint, which store format %s never writes", batchKey(st.last.first), legacyFormat))
 	}
-	size := uint64(c.Size)
+	size := uint64(c.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
 	if end := st.end(); end != size && format != legacyFormat && st.hasLast && st.last.cp == "" {
 		return damaged(fmt.Sprintf("the last batch row %q has no checkpoint of its own, and the stored checkpoint is for tree size %d, not %d (the row's end)", batchKey(st.last.first), size, end))
 	} else if end < size {
@@ -582,13 +584,16 @@ func (s *Store) readTail() (*storeTail, error) {
 
 // lastBatch returns the last batch row, if there is one.
 func lastBatch(tx *buntdb.Tx) (b batch, ok bool, err error) {
-	tx.DescendLessOrEqual("", prefixBatch+"\xff", func(k, v string) bool {
+	scan := tx.DescendLessOrEqual("", prefixBatch+"\xff", func(k, v string) bool {
 		if strings.HasPrefix(k, prefixBatch) {
 			b, err = parseBatch(k, v)
 			ok = err == nil
 		}
 		return false
 	})
+	if scan != nil {
+		return batch{}, false, scan
+	}
 	return b, ok, err
 }
 
@@ -599,22 +604,27 @@ func lastBatch(tx *buntdb.Tx) (b batch, ok bool, err error) {
 func (s *Store) recoverLegacy(tail fileTail) error {
 	var meta string
 	var beyond bool
-	s.view(func(tx *buntdb.Tx) error {
-		meta, _ = tx.Get(keyCheckpoint)
+	err := s.view(func(tx *buntdb.Tx) error {
+		meta, _ = tx.Get(keyCheckpoint) // a missing checkpoint is "", which does not verify below
 		return nil
 	})
+	if err != nil {
+		return ioErr("read "+keyCheckpoint, err)
+	}
 	c, err := ledger.OpenCheckpoint([]byte(meta), s.verifier, s.origin)
 	if err != nil {
 		return damaged("the stored checkpoint does not verify: " + err.Error())
 	}
-	size := uint64(c.Size)
-	s.view(func(tx *buntdb.Tx) error {
-		tx.AscendGreaterOrEqual("", batchKey(size), func(k, _ string) bool {
+	size := uint64(c.Size) // #nosec G115 -- a verified checkpoint's tree size is never negative
+	err = s.view(func(tx *buntdb.Tx) error {
+		return tx.AscendGreaterOrEqual("", batchKey(size), func(k, _ string) bool {
 			beyond = strings.HasPrefix(k, prefixBatch)
 			return false
 		})
-		return nil
 	})
+	if err != nil {
+		return ioErr("read the batch rows", err)
+	}
 	if beyond {
 		// The row without its checkpoint: the batch was never
 		// acknowledged.
@@ -648,7 +658,8 @@ func (s *Store) recoverLegacy(tail fileTail) error {
 	if err != nil {
 		return damaged(ahead + "; the checkpoint before it does not verify: " + err.Error())
 	}
-	if uint64(pc.Size) != end {
+	psize := uint64(pc.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+	if psize != end {
 		return damaged(fmt.Sprintf("%s; the checkpoint before it is for tree size %d", ahead, pc.Size))
 	}
 	err = s.view(func(tx *buntdb.Tx) error {
@@ -683,14 +694,13 @@ func (s *Store) recoverLegacy(tail fileTail) error {
 func (s *Store) dropUncommitted(size uint64) error {
 	var stale []string
 	err := s.view(func(tx *buntdb.Tx) error {
-		tx.AscendGreaterOrEqual("", batchKey(size), func(k, _ string) bool {
+		return tx.AscendGreaterOrEqual("", batchKey(size), func(k, _ string) bool {
 			if !strings.HasPrefix(k, prefixBatch) {
 				return false
 			}
 			stale = append(stale, k)
 			return true
 		})
-		return nil
 	})
 	if err != nil || len(stale) == 0 {
 		return err
@@ -720,11 +730,12 @@ func (s *Store) initEmpty() error {
 		return err
 	}
 	err = s.update(func(tx *buntdb.Tx) error {
-		tx.Set(keyFormat, storeFormat, nil)
-		tx.Set(keyOrigin, s.origin, nil)
-		tx.Set(keyVerifier, s.verifier.String(), nil)
-		_, _, err := tx.Set(keyCheckpoint, string(cp), nil)
-		return err
+		for _, kv := range [][2]string{{keyFormat, storeFormat}, {keyOrigin, s.origin}, {keyVerifier, s.verifier.String()}, {keyCheckpoint, string(cp)}} {
+			if _, _, err := tx.Set(kv[0], kv[1], nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err == nil {
 		err = s.sync()
@@ -777,7 +788,7 @@ func (s *Store) Checkpoint() []byte {
 func (s *Store) Latest() (cp []byte, size int64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.cp, int64(s.size)
+	return s.cp, int64(s.size) // #nosec G115 -- the store's size is a tree size, below 2^63 (tlog sizes are int64)
 }
 
 // Get returns entry i.
@@ -886,7 +897,8 @@ func (s *Store) TreeHash(n int64) (tlog.Hash, error) {
 }
 
 func (s *Store) checkSizes(small, big int64) error {
-	if small < 0 || small > big || big > int64(s.Len()) {
+	n := int64(s.Len()) // #nosec G115 -- the store's size is a tree size, below 2^63 (tlog sizes are int64)
+	if small < 0 || small > big || big > n {
 		return storeErr(ledger.CodeNotFound, fmt.Sprintf("no proof between sizes %d and %d", small, big),
 			fmt.Sprintf("the log has %d entries", s.Len()), "ask for sizes 0 <= old <= new <= the current tree size")
 	}
@@ -898,7 +910,7 @@ func (s *Store) checkSizes(small, big int64) error {
 // entry.
 func (s *Store) WriteBundle(w io.Writer, n int64, progress func(done, total int64)) error {
 	s.mu.RLock()
-	size, cp := int64(s.size), s.cp
+	size, cp := int64(s.size), s.cp // #nosec G115 -- the store's size is a tree size, below 2^63 (tlog sizes are int64)
 	s.mu.RUnlock()
 	if n >= 0 && n < size {
 		if s.signer == nil {
@@ -918,7 +930,8 @@ func (s *Store) WriteBundle(w io.Writer, n int64, progress func(done, total int6
 		return err
 	}
 	var n0 int64
-	err = s.leaves(0, uint64(size), func(i uint64, leaf []byte) error {
+	end := uint64(size) // #nosec G115 -- size is the store's size or 0 <= n < size
+	err = s.leaves(0, end, func(i uint64, leaf []byte) error {
 		e, err := ledger.ParseLeaf(s.origin, leaf)
 		if err != nil {
 			return damaged(err.Error())
@@ -1189,7 +1202,7 @@ func (o sequencedOps) IndexOfOp(op string) (uint64, bool) { return o.s.ops.looku
 // signLoop signs the entries of signq as they come.
 func (s *Store) signLoop(signq <-chan *job) {
 	for j := range signq {
-		j.p.Sign(s.signer) // ed25519 signing cannot fail
+		j.p.Sign(s.signer) // #nosec G104 -- s.signer is a *ledger.Signer (Ed25519 in memory), whose Sign never fails
 		if j.req.unsigned.Add(-1) == 0 {
 			close(j.req.signed)
 		}
@@ -1225,6 +1238,7 @@ func (s *Store) committer(order <-chan *job) {
 	s.mu.RLock()
 	size := s.size
 	s.mu.RUnlock()
+	// #nosec G115 -- the store's size is a tree size, below 2^63 (tlog sizes are int64)
 	tree, err := ledger.NewTree(int64(size), s.drv)
 	if err != nil { // load checked these hashes: the file changed under us
 		s.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -558,6 +559,43 @@ func TestAppendBatchAtomic(t *testing.T) {
 	}
 	if rep, err := st.Verify(nil); err != nil || !rep.OK {
 		t.Fatal(rep, err)
+	}
+}
+
+// TestBatchRowTooLong: a batch too long for one batch row (whose entry
+// count and end offsets are uint32s) is refused, and nothing of it is
+// written; the store stops appending, and a reopen finds the entries
+// before it. maxRowLen is lowered from 4 GiB to make one.
+func TestBatchRowTooLong(t *testing.T) {
+	defer func(n int) { maxRowLen = n }(maxRowLen)
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	sg := newSigner(t, "long.example/log")
+	ctx := context.Background()
+	st := openT(t, path, sg)
+	if _, err := st.Append(ctx, draft("first")); err != nil {
+		t.Fatal(err)
+	}
+	maxRowLen = 4096
+	ds := make([]ledger.Draft, 20)
+	for i := range ds {
+		ds[i] = draft(fmt.Sprintf("long-%d", i))
+	}
+	_, err := st.AppendBatch(ctx, ds)
+	if e, _ := nu.AsError(err); code(err) != CodeIO || !strings.Contains(e.Details, "does not fit in one batch row") {
+		t.Fatalf("a batch over maxRowLen: err = %v (%+v)", err, e)
+	}
+	if st.Len() != 1 {
+		t.Fatalf("Len = %d after the refused batch, want 1", st.Len())
+	}
+	st.Close()
+	maxRowLen = math.MaxUint32
+	st = openT(t, path, sg)
+	defer st.Close()
+	if rep, err := st.Verify(nil); err != nil || !rep.OK || rep.Entries != 1 {
+		t.Fatalf("verify after reopen: %+v %v", rep, err)
+	}
+	if _, err := st.AppendBatch(ctx, ds); err != nil {
+		t.Fatalf("the same batch within the limit: %v", err)
 	}
 }
 

@@ -79,9 +79,9 @@ func (s *Store) checkStoredContext(ctx context.Context, progress func(done, tota
 	size := s.size
 	s.mu.RUnlock()
 	bad := func(i uint64, check, reason string) (*ledger.Report, error) {
-		f := &ledger.Failure{Index: int64(i), Check: check, Code: CodeDamaged, Reason: reason,
+		f := &ledger.Failure{Index: int64(i), Check: check, Code: CodeDamaged, Reason: reason, // #nosec G115 -- i is an entry index of the store, below its size (a tree size, below 2^63)
 			Remediation: "the store was altered on disk; restore the data directory (ledger.db and tile/) from a backup"}
-		return &ledger.Report{FirstBad: f, Entries: int64(i)}, f.Err()
+		return &ledger.Report{FirstBad: f, Entries: int64(i)}, f.Err() // #nosec G115 -- i is an entry index of the store, below its size (a tree size, below 2^63)
 	}
 
 	// The sealed tiles, read from their files (not the cache), then the
@@ -105,14 +105,15 @@ func (s *Store) checkStoredContext(ctx context.Context, progress func(done, tota
 func (s *Store) checkTiles(ctx context.Context, rootsp *[][]byte, checked *int64, st *ledger.TileState, bad func(i uint64, check, reason string) (*ledger.Report, error), progress func(done, total int64)) (*ledger.Report, error) {
 	roots := *rootsp
 	defer func() { *rootsp = roots }()
-	total := int64(s.Len())
-	for k := *checked; k < int64(st.Size()/ledger.TileWidth); k++ {
+	total := int64(s.Len())                      // #nosec G115 -- the store's size is a tree size, below 2^63 (tlog sizes are int64)
+	tiles := int64(st.Size() / ledger.TileWidth) // #nosec G115 -- a tree size over TileWidth, below 2^55
+	for k := *checked; k < tiles; k++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		first := uint64(k) * ledger.TileWidth
+		first := uint64(k) * ledger.TileWidth // #nosec G115 -- k counts tiles from 0 up, never negative
 		if k%16 == 0 {
-			progress(int64(first), total)
+			progress(int64(first), total) // #nosec G115 -- first is an entry index of the store, below its size (a tree size, below 2^63)
 		}
 		bt, ht := ledger.FullTile(ledger.BundleLevel, k), ledger.FullTile(0, k)
 		b, err := s.tiles.load(bt)
@@ -145,7 +146,7 @@ func (s *Store) checkTiles(ctx context.Context, rootsp *[][]byte, checked *int64
 			if len(roots[l]) < ledger.TileWidth*tlog.HashSize {
 				break
 			}
-			n := int64((first+ledger.TileWidth)>>(ledger.TileHeight*(l+1))) - 1
+			n := int64((first+ledger.TileWidth)>>(ledger.TileHeight*(l+1))) - 1 // #nosec G115 -- first is an entry index of the store, below its size (a tree size, below 2^63)
 			t := ledger.FullTile(l, n)
 			c, err := s.tiles.load(t)
 			if err != nil {
@@ -184,13 +185,17 @@ func (s *Store) checkRows(ctx context.Context, st *ledger.TileState, size uint64
 		// not.
 		var from uint64
 		found := false
-		forEachBatch(tx, 0, func(b *batch) bool {
+		err := forEachBatch(tx, 0, func(b *batch) bool {
 			if b.next() <= st.Size() {
 				return true
 			}
 			from, found = b.first, true
 			return false
 		})
+		if err != nil {
+			rep, rerr = bad(st.Size(), ledger.CheckFormat, detailsOf(err))
+			return nil
+		}
 		if !found && size > st.Size() || found && from > st.Size() {
 			rep, rerr = bad(st.Size(), ledger.CheckIndex, fmt.Sprintf("entry %d is missing from the store (neither sealed nor in a batch row)", st.Size()))
 			return nil
@@ -203,7 +208,7 @@ func (s *Store) checkRows(ctx context.Context, st *ledger.TileState, size uint64
 				if rerr = ctx.Err(); rerr != nil {
 					return nil
 				}
-				progress(int64(i), int64(size))
+				progress(int64(i), int64(size)) // #nosec G115 -- i < size, the store's size: a tree size, below 2^63
 			}
 			row, err := r.row(i)
 			leaf, stored, ok := splitRow(i, row)
@@ -249,7 +254,7 @@ func (s *Store) checkRows(ctx context.Context, st *ledger.TileState, size uint64
 				}
 			}
 		}
-		progress(int64(size), int64(size))
+		progress(int64(size), int64(size)) // #nosec G115 -- the store's size is a tree size, below 2^63 (tlog sizes are int64)
 		return nil
 	})
 	if err != nil {
@@ -272,7 +277,8 @@ func (v *verifyHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for k, x := range indexes {
 		level, n := tlog.SplitStoredHashIndex(x)
-		if last := uint64(n+1)<<level - 1; last < v.from {
+		last := uint64(n+1)<<level - 1 // #nosec G115 -- n is from tlog.SplitStoredHashIndex of a stored hash index, never negative
+		if last < v.from {
 			h, err := v.st.Hash(x, v.tf.data)
 			if err != nil {
 				return nil, err
@@ -297,7 +303,8 @@ func (s *Store) checkRowCheckpoint(b *batch, hr tlog.HashReader) string {
 	if err != nil {
 		return fmt.Sprintf("the checkpoint in batch row %q does not verify: %v", batchKey(b.first), err)
 	}
-	if uint64(c.Size) != b.next() {
+	size := uint64(c.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+	if size != b.next() {
 		return fmt.Sprintf("the checkpoint in batch row %q is for tree size %d, but the row ends at %d", batchKey(b.first), c.Size, b.next())
 	}
 	root, err := tlog.TreeHash(c.Size, hr)

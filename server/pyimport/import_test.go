@@ -497,6 +497,7 @@ func TestImportSQLiteSource(t *testing.T) {
 		{noEntryHash, "", CodeSchema, "lacks the column(s) inputs_json, entry_hash"},
 		{otherTable, "", CodeSource, "has no table ledger"},
 		{otherTable, "users", CodeSchema, "lacks the column(s) op_id"},
+		{otherTable, `users" WHERE 0; DROP TABLE users; --`, CodeSource, "has no table users\" WHERE 0"}, // one quoted name
 		{notDB, "", CodeSource, "is not a SQLite database"},
 		{filepath.Join(dir, "missing.db"), "", CodeSource, "cannot read the SQLite file"},
 		{dir, "", CodeSource, "is a directory"},
@@ -509,6 +510,22 @@ func TestImportSQLiteSource(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "missing.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Error("reading a missing SQLite file created it")
+	}
+}
+
+// TestQuoteIdent: a --table name becomes quoted SQL identifiers (a table
+// name cannot be a bound parameter), whatever it holds.
+func TestQuoteIdent(t *testing.T) {
+	for in, want := range map[string]string{
+		"ledger":                       `"ledger"`,
+		"main.ledger":                  `"main"."ledger"`,
+		`le"dger`:                      `"le""dger"`,
+		`x"; DROP TABLE ledger; --`:    `"x""; DROP TABLE ledger; --"`,
+		`ledger" WHERE 0 UNION SELECT`: `"ledger"" WHERE 0 UNION SELECT"`,
+	} {
+		if got := quoteIdent(in); got != want {
+			t.Errorf("quoteIdent(%q) = %s, want %s", in, got, want)
+		}
 	}
 }
 

@@ -284,7 +284,7 @@ func (p *jsonParser) hex4() (rune, error) {
 		return 0, p.errf("bad \\u escape %q", p.b[p.i:p.i+4])
 	}
 	p.i += 4
-	return rune(v), nil
+	return rune(v), nil // #nosec G115 -- ParseUint of 4 hex digits: at most 0xFFFF
 }
 
 // number reads a JSON number: an integer that fits int64 becomes int64,

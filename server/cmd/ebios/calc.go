@@ -359,7 +359,7 @@ func reportErr(stdout, stderr io.Writer, asJSON bool, src string, err error) err
 		e = &nu.Error{Code: codeInternal, Category: "internal", Message: err.Error()}
 	}
 	if asJSON {
-		writeJSON(stdout, map[string]*nu.Error{"error": e})
+		writeJSON(stdout, map[string]*nu.Error{"error": e}) // #nosec G104 -- the command fails with exitFail either way; a failed write of the error report leaves the exit status to say it
 	} else {
 		printError(stderr, src, e)
 	}

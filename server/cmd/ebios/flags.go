@@ -1,10 +1,13 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,9 +85,10 @@ func groupUsage(stderr io.Writer, args []string, usage string) error {
 
 // writeFileAtomic writes path through a temporary file in the same
 // directory, fsynced and renamed into place, so that no half-written file is
-// ever left. write produces the content.
+// ever left. write produces the content. The file gets the mode any new
+// file gets (0666 less the umask), as if the shell had made it.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ebios-*")
+	tmp, err := createTemp(filepath.Dir(path))
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", path, err)
 	}
@@ -96,12 +100,26 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = os.Rename(tmp.Name(), path) // #nosec G703 -- path is the operator's --out flag
 	}
 	return err
+}
+
+// createTemp creates a new file .ebios-RANDOM in dir with mode 0666 less
+// the umask (os.CreateTemp makes 0600 files).
+func createTemp(dir string) (*os.File, error) {
+	for range 100 {
+		var b [8]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, err
+		}
+		// #nosec G304 G302 G703 -- a new name in the directory of the operator's --out; 0666 is what the umask is applied to, as for any file the shell makes
+		f, err := os.OpenFile(filepath.Join(dir, ".ebios-"+hex.EncodeToString(b[:])), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, errors.New("no free temporary name in " + dir)
 }
 
 // wantArgs checks the number of positional arguments.

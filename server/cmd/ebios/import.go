@@ -142,7 +142,9 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	rep, ierr := pyimport.Import(ctx, rows, log, opts)
 	if *asJSON {
-		writeJSON(stdout, rep)
+		if err := writeJSON(stdout, rep); err != nil {
+			return err
+		}
 	} else {
 		rep.Print(stdout)
 	}
@@ -171,12 +173,12 @@ func dryRunLog(dataDir, keyFile string) (pyimport.Log, func(), error) {
 		return nil, nil, err
 	}
 	if signer != nil && signer.VerifierKey() != st.VerifierKey() {
-		st.Close()
+		st.Close() // #nosec G104 -- a store opened read-only for a dry run, on an error path: nothing was written
 		return nil, nil, &nu.Error{Code: ledgerstore.CodeWrongKey, Category: ledger.CategoryLedger,
 			Message:     "the ledger in " + dataDir + " is signed by " + st.VerifierKey() + ", not by the key in " + keyFile,
 			Remediation: "give the key file of this log (the one `ebios serve` uses), or another --data-dir"}
 	}
-	return st, func() { st.Close() }, nil
+	return st, func() { st.Close() }, nil // #nosec G104 -- a store opened read-only for a dry run: nothing was written
 }
 
 // emptyLog is the log of a data directory that has none yet.

@@ -184,7 +184,7 @@ func ledgerVerify(_ context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return reportErr(stdout, stderr, *asJSON, "", err)
 		}
-		f, err := os.Open(pos[0])
+		f, err := os.Open(pos[0]) // #nosec G703 -- pos[0] is the bundle the operator names on the command line
 		if err != nil {
 			return reportErr(stdout, stderr, *asJSON, "", &nu.Error{Code: ledger.CodeBundle, Category: ledger.CategoryLedger,
 				Message: "cannot open bundle " + pos[0], Details: err.Error(), Remediation: "give the path of an exported bundle"})
@@ -193,7 +193,9 @@ func ledgerVerify(_ context.Context, args []string, stdout, stderr io.Writer) er
 		rep, _ = ledger.VerifyBundle(f, v, &ledger.VerifyOptions{Origin: *origin, Progress: progress(stderr, "verifying")})
 	}
 	if *asJSON {
-		writeJSON(stdout, rep)
+		if err := writeJSON(stdout, rep); err != nil {
+			return err
+		}
 	} else {
 		printReport(stdout, rep)
 	}
@@ -310,7 +312,7 @@ func ledgerProof(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer st.Close()
 	cp := st.Checkpoint()
-	size := int64(st.Len())
+	size := int64(st.Len()) // #nosec G115 -- the log's length is a tree size, below 2^63 (tlog sizes are int64)
 	e, err := st.Get(index)
 	if err != nil {
 		return reportErr(stdout, stderr, *asJSON, "", err)
@@ -346,7 +348,7 @@ func ledgerConsistency(_ context.Context, args []string, stdout, stderr io.Write
 	if err := wantArgs(fs, pos, 1, "one OLD_CHECKPOINT file"); err != nil {
 		return err
 	}
-	old, err := os.ReadFile(pos[0])
+	old, err := os.ReadFile(pos[0]) // #nosec G703 -- pos[0] is the checkpoint file the operator names on the command line
 	if err != nil {
 		return reportErr(stdout, stderr, *asJSON, "", &nu.Error{Code: ledger.CodeCheckpoint, Category: ledger.CategoryLedger,
 			Message: "cannot read " + pos[0], Details: err.Error(), Remediation: "give a file holding a checkpoint saved with `ebios ledger checkpoint`"})
@@ -482,7 +484,9 @@ func ledgerFsck(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		return reportErr(stdout, stderr, *asJSON, "", err)
 	}
 	if *asJSON {
-		writeJSON(stdout, rep)
+		if err := writeJSON(stdout, rep); err != nil {
+			return err
+		}
 	} else {
 		printFsck(stdout, rep)
 	}

@@ -41,7 +41,7 @@ func runPolicy(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err := wantArgs(fs, pos, 1, "one FILE"); err != nil {
 		return err
 	}
-	doc, err := os.ReadFile(pos[0])
+	doc, err := os.ReadFile(pos[0]) // #nosec G703 -- pos[0] is the policy file the operator names on the command line
 	if err != nil {
 		return reportErr(stdout, stderr, *asJSON, "", &nu.Error{Code: policy.CodeSyntax, Category: "policy",
 			Message: "cannot read " + pos[0], Details: err.Error(), Remediation: "give the path of a policy JSON file"})
@@ -53,7 +53,9 @@ func runPolicy(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 			if issues == nil {
 				issues = []policy.Issue{}
 			}
-			writeJSON(stdout, map[string]any{"ok": !policy.HasErrors(issues), "issues": issues})
+			if err := writeJSON(stdout, map[string]any{"ok": !policy.HasErrors(issues), "issues": issues}); err != nil {
+				return err
+			}
 		} else {
 			for _, i := range issues {
 				fmt.Fprintln(stdout, i)

@@ -57,7 +57,7 @@ func runProofs(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 			fmt.Fprintln(stderr, "ebios proofs verify: --bundle needs --key VKEY, the verifier key you trust")
 			return exitError{exitUsage}
 		}
-		f, err := os.Open(*bundle)
+		f, err := os.Open(*bundle) // #nosec G703 -- the operator's own --bundle flag
 		if err != nil {
 			return reportErr(stdout, stderr, *asJSON, "", &nu.Error{Code: "PROOFS_005", Category: "proofs",
 				Message: "cannot open bundle " + *bundle, Details: err.Error(), Remediation: "give the path of a bundle from `ebios ledger export`"})
@@ -70,7 +70,9 @@ func runProofs(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	rep, _ := attest.Verify(*dir, *manifest, r, *key)
 	if *asJSON {
-		writeJSON(stdout, rep)
+		if err := writeJSON(stdout, rep); err != nil {
+			return err
+		}
 	} else {
 		fmt.Fprint(stdout, rep.String())
 	}
