@@ -44,6 +44,7 @@ package mc
 import (
 	"math"
 	"slices"
+	"strconv"
 )
 
 // Limits on the work one run may be asked for.
@@ -165,6 +166,10 @@ func (o Options) normalised() (Options, error) {
 		// GUM-S1 7.2.2: M should be much larger than 1/(1−p); below it
 		// the coverage interval is the whole sample or undefined.
 		return o, errOption("too few draws for the coverage probability: at least 1/(1−p) are needed, and GUM-S1 7.2.2 advises 10⁴ times more")
+	case o.Adaptive && o.Draws < 2*adaptiveRound(o.P):
+		// Stability is judged between rounds: fewer than two cannot be.
+		return o, errOption("an adaptive run needs room for at least two rounds: at least " +
+			strconv.Itoa(2*adaptiveRound(o.P)) + " draws (0 asks for the limit)")
 	case o.Digits < 1 || o.Digits > 6:
 		return o, errOption("the significant digits of the adaptive procedure must be between 1 and 6")
 	case o.Bins < 1 || o.Bins > 1000:
@@ -224,7 +229,7 @@ func (r *runner) draw(ys []float64, n, planned int) ([]float64, error) {
 // within the numerical tolerance of the standard deviation of all draws.
 func (r *runner) adaptive() (Result, error) {
 	o := r.opt
-	m := max(10_000, int(math.Ceil(100/(1-o.P))))
+	m := adaptiveRound(o.P)
 	var ys []float64
 	var stats [4][]float64 // per round: mean, u, lo, hi
 	for {
@@ -264,6 +269,10 @@ func (r *runner) adaptive() (Result, error) {
 		}
 	}
 }
+
+// adaptiveRound is the number of draws of one round of the adaptive
+// procedure, max(10⁴, 100/(1−p)) (GUM-S1 7.9.4 a).
+func adaptiveRound(p float64) int { return max(10_000, int(math.Ceil(100/(1-p)))) }
 
 // sdOfMean returns the standard deviation of the mean of xs:
 // √(Σ(x−x̄)²/(h(h−1))), GUM-S1 7.9.4 d).

@@ -205,6 +205,7 @@ func TestErrors(t *testing.T) {
 		{"draws", one, nil, id, Options{Draws: MaxDraws + 1}, CodeOption, ""},
 		{"too few", one, nil, id, Options{Draws: 10}, CodeOption, ""},
 		{"digits", one, nil, id, Options{Adaptive: true, Digits: 9}, CodeOption, ""},
+		{"adaptive below two rounds", one, nil, id, Options{Adaptive: true, Draws: 5000}, CodeOption, ""},
 		{"negative u", []Input{{Name: "x", Dist: NewNormal(1, -1)}}, nil, id, Options{Draws: 100}, CodeInput, ""},
 		{"bounds", []Input{{Name: "x", Dist: NewUniform(2, 1)}}, nil, id, Options{Draws: 100}, CodeInput, ""},
 		{"dof", []Input{{Name: "x", Dist: NewStudentT(0, 1, 0.5)}}, nil, id, Options{Draws: 100}, CodeInput, ""},
