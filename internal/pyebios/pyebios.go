@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ebios/ebios/internal/debpkg"
 )
 
 // Schema is the ledger table of the Python eBIOS's release plan v0.2.0,
@@ -28,45 +30,10 @@ import (
 //go:embed schema.sql
 var Schema string
 
-// install installs Debian packages with apt-get, or fails the test saying
-// what to install.
-func install(t testing.TB, why string, pkgs ...string) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatalf("%s: run (as root) apt-get install -y %s", why, strings.Join(pkgs, " "))
-	}
-	run := func(args ...string) ([]byte, error) {
-		// Test packages run in parallel: wait for another apt-get's lock
-		// instead of failing on it.
-		cmd := exec.Command("apt-get", append([]string{"-o", "DPkg::Lock::Timeout=600"}, args...)...) // #nosec G204 -- test helper: apt-get installs the fixed packages a test names
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		return cmd.CombinedOutput()
-	}
-	t.Logf("installing %s with apt-get", strings.Join(pkgs, " "))
-	out, err := run(append([]string{"install", "-y", "-qq"}, pkgs...)...)
-	if err != nil {
-		if upd, uerr := run("update", "-qq"); uerr != nil {
-			t.Fatalf("%s, and apt-get update failed: %v\n%s", why, uerr, upd)
-		}
-		out, err = run(append([]string{"install", "-y", "-qq"}, pkgs...)...)
-	}
-	if err != nil {
-		t.Fatalf("%s, and apt-get install %s failed: %v\n%s", why, strings.Join(pkgs, " "), err, out)
-	}
-}
-
 // SQLite3 returns the path of Debian's sqlite3, installing it when missing.
 func SQLite3(t testing.TB) string {
 	t.Helper()
-	if p, err := exec.LookPath("sqlite3"); err == nil {
-		return p
-	}
-	install(t, "the import tests make SQLite files with Debian's sqlite3", "sqlite3")
-	p, err := exec.LookPath("sqlite3")
-	if err != nil {
-		t.Fatal("sqlite3 is installed but not on PATH")
-	}
-	return p
+	return debpkg.Program(t, "sqlite3", "the import tests make SQLite files with Debian's sqlite3", "sqlite3")
 }
 
 // MakeSQLite runs the SQL script sql with sqlite3 on the file path
@@ -99,7 +66,7 @@ func StartPostgres(t testing.TB) *Postgres {
 	t.Helper()
 	bin := pgBin()
 	if bin == "" {
-		install(t, "the PostgreSQL import test runs Debian's PostgreSQL", "postgresql")
+		debpkg.Install(t, "the PostgreSQL import test runs Debian's PostgreSQL", "postgresql")
 		if bin = pgBin(); bin == "" {
 			t.Fatal("postgresql is installed but /usr/lib/postgresql/*/bin/initdb is missing")
 		}
