@@ -142,23 +142,39 @@ MEMBENCH_N ?= 5000000
 membench:
 	$(GO) run ./e2e/membench -n $(MEMBENCH_N)
 
-## fuzz: run each fuzz target for FUZZTIME (default 30s).
+## fuzz: run each of the 22 fuzz targets for FUZZTIME (default 30s), one after
+## another. FUZZ_TARGETS lists them as package:Name; TestFuzzTargetsListed keeps
+## the list complete.
 FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	core/nu:FuzzParse \
+	core/nu:FuzzApply \
+	core/nu:FuzzFormatStyle \
+	core/nu:FuzzUnmarshalNU \
+	core/gum:FuzzOps \
+	core/expr:FuzzEval \
+	core/expr:FuzzMonteCarlo \
+	core/pmath:FuzzFunctions \
+	core/ledger:FuzzReadBundle \
+	core/ledger:FuzzParseLeaf \
+	core/strictjson:FuzzUnmarshal \
+	core/policy:FuzzParse \
+	server/ledgerstore:FuzzBatchRow \
+	server/ledgerstore:FuzzRepairTail \
+	server/api:FuzzInput \
+	server/api:FuzzExecute \
+	server/api:FuzzStrictBody \
+	server/auth:FuzzDecodeHash \
+	server/auth:FuzzBearerToken \
+	server/ratelimit:FuzzClientAddr \
+	server/ratelimit:FuzzParseRule \
+	server/config:FuzzParseINI
 fuzz:
-	$(GO) test ./core/nu -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
-	$(GO) test ./core/nu -run '^$$' -fuzz FuzzApply -fuzztime $(FUZZTIME)
-	$(GO) test ./core/nu -run '^$$' -fuzz FuzzFormatStyle -fuzztime $(FUZZTIME)
-	$(GO) test ./core/gum -run '^$$' -fuzz FuzzOps -fuzztime $(FUZZTIME)
-	$(GO) test ./core/expr -run '^$$' -fuzz FuzzEval -fuzztime $(FUZZTIME)
-	$(GO) test ./core/expr -run '^$$' -fuzz FuzzMonteCarlo -fuzztime $(FUZZTIME)
-	$(GO) test ./core/pmath -run '^$$' -fuzz FuzzFunctions -fuzztime $(FUZZTIME)
-	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME)
-	$(GO) test ./core/ledger -run '^$$' -fuzz FuzzParseLeaf -fuzztime $(FUZZTIME)
-	$(GO) test ./core/strictjson -run '^$$' -fuzz FuzzUnmarshal -fuzztime $(FUZZTIME)
-	$(GO) test ./server/ledgerstore -run '^$$' -fuzz FuzzBatchRow -fuzztime $(FUZZTIME)
-	$(GO) test ./core/policy -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
-	$(GO) test ./server/api -run '^$$' -fuzz FuzzInput -fuzztime $(FUZZTIME)
-	$(GO) test ./server/api -run '^$$' -fuzz FuzzExecute -fuzztime $(FUZZTIME)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME); \
+	done
 
 ## bench: benchmarks of the N/U core; nu vs bare float64 compared by benchstat.
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
