@@ -10,7 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -46,7 +45,7 @@ func TestACMEPebble(t *testing.T) {
 
 	// pebble's own HTTPS (its ACME API and management interface) uses a
 	// certificate from a CA made here: eBIOS trusts it by acme_ca_file.
-	caFile, certFile, keyFile := pebbleTLS(t, dir)
+	caFile, certFile, keyFile, caPool := caSigned(t, dir, "localhost", "127.0.0.1")
 	dns := dnsServer(t, acmeDomain)
 	acmeAddr, mgmtAddr, tlsAddr, httpAddr := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
 	conf, _ := json.Marshal(map[string]any{"pebble": map[string]any{
@@ -74,10 +73,6 @@ func TestACMEPebble(t *testing.T) {
 
 	// pebble's issuing root, from its management interface (it makes new
 	// ones at every start).
-	caPool, err := readPool(caFile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	mgmt := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: caPool}}}
 	var root []byte
 	for root == nil {
@@ -134,12 +129,13 @@ func TestACMEPebble(t *testing.T) {
 	}
 }
 
-// pebbleTLS writes a CA and a certificate it signs for 127.0.0.1 and
-// localhost, for pebble's HTTPS.
-func pebbleTLS(t *testing.T, dir string) (caFile, certFile, keyFile string) {
+// caSigned writes a CA (ca.pem) and a certificate it signs for names (DNS
+// names or IP addresses) with its key, and returns their files and a pool
+// of the CA.
+func caSigned(t *testing.T, dir string, names ...string) (caFile, certFile, keyFile string, roots *x509.CertPool) {
 	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "pebble HTTPS test CA"},
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "eBIOS test CA"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
@@ -148,35 +144,31 @@ func pebbleTLS(t *testing.T, dir string) (caFile, certFile, keyFile string) {
 	}
 	ca, _ := x509.ParseCertificate(caDER)
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: names[0]},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	for _, n := range names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, n)
+		}
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	kb, _ := x509.MarshalECPrivateKey(k)
-	caFile, certFile, keyFile = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "pebble-cert.pem"), filepath.Join(dir, "pebble-key.pem")
+	caFile, certFile, keyFile = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	for f, b := range map[string]*pem.Block{caFile: {Type: "CERTIFICATE", Bytes: caDER},
 		certFile: {Type: "CERTIFICATE", Bytes: der}, keyFile: {Type: "EC PRIVATE KEY", Bytes: kb}} {
 		if err := os.WriteFile(f, pem.EncodeToMemory(b), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return caFile, certFile, keyFile
-}
-
-func readPool(file string) (*x509.CertPool, error) {
-	b, err := os.ReadFile(file) // #nosec G304 -- test: a file the test wrote
-	if err != nil {
-		return nil, err
-	}
-	p := x509.NewCertPool()
-	if !p.AppendCertsFromPEM(b) {
-		return nil, fmt.Errorf("%s: no certificate", file)
-	}
-	return p, nil
+	roots = x509.NewCertPool()
+	roots.AddCert(ca)
+	return caFile, certFile, keyFile, roots
 }
 
 // dnsServer answers DNS over UDP on loopback: A 127.0.0.1 for name, an

@@ -1,0 +1,216 @@
+package serve
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ebios/ebios/internal/debpkg"
+)
+
+// proxyHost is the name the proxy examples serve.
+const proxyHost = "ebios.example.org"
+
+// nginxExample is deploy/proxy/nginx.conf with the test's ports, paths and
+// certificate: each line the test changes must be in the example, so the
+// two cannot drift apart.
+func nginxExample(t *testing.T, dir, httpsAddr, httpAddr, upstream, cert, key string) string {
+	t.Helper()
+	b, err := os.ReadFile("../../deploy/proxy/nginx.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(b)
+	for _, r := range [][2]string{
+		{"user www-data;", "user root;"},
+		{"pid /run/nginx-ebios.pid;", "pid " + filepath.Join(dir, "nginx.pid") + ";"},
+		{"error_log /var/log/nginx/ebios-error.log warn;", "error_log " + filepath.Join(dir, "error.log") + " warn;"},
+		{"access_log /var/log/nginx/ebios-access.log;", "access_log " + filepath.Join(dir, "access.log") + ";"},
+		{"/var/cache/nginx/ebios", filepath.Join(dir, "cache")},
+		{"server 127.0.0.1:8080;", "server " + upstream + ";"},
+		{"listen 80;", "listen " + httpAddr + ";"},
+		{"listen [::]:80;", ""},
+		{"listen 443 ssl http2;", "listen " + httpsAddr + " ssl http2;"},
+		{"listen [::]:443 ssl http2;", ""},
+		{"/etc/ssl/ebios/fullchain.pem", cert},
+		{"/etc/ssl/ebios/privkey.pem", key},
+	} {
+		if !strings.Contains(conf, r[0]) {
+			t.Fatalf("deploy/proxy/nginx.conf no longer has %q, which the test replaces", r[0])
+		}
+		conf = strings.ReplaceAll(conf, r[0], r[1])
+	}
+	for _, d := range []string{"client_body", "proxy"} {
+		conf = strings.Replace(conf, "http {", "http {\n    "+d+"_temp_path "+filepath.Join(dir, d)+";", 1)
+	}
+	return conf
+}
+
+// startNginx runs deploy/proxy/nginx.conf in front of the eBIOS server at
+// upstream, after nginx -t has accepted it. It returns the HTTPS and HTTP
+// addresses.
+func startNginx(t *testing.T, upstream string) (httpsAddr, httpAddr string, roots *x509.CertPool) {
+	t.Helper()
+	nginx := debpkg.Program(t, "nginx", "the reverse-proxy tests run the nginx example", "nginx")
+	dir := t.TempDir()
+	_, cert, key, roots := caSigned(t, dir, proxyHost)
+	httpsAddr, httpAddr = freeAddr(t), freeAddr(t)
+	confFile := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confFile, []byte(nginxExample(t, dir, httpsAddr, httpAddr, upstream, cert, key)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(nginx, "-t", "-p", dir, "-c", confFile).CombinedOutput(); err != nil { // #nosec G204 -- test: nginx found on PATH, the test's own config
+		t.Fatalf("nginx -t rejects deploy/proxy/nginx.conf: %v\n%s", err, out)
+	}
+	cmd := exec.Command(nginx, "-p", dir, "-c", confFile, "-g", "daemon off;") // #nosec G204 -- test: nginx found on PATH, the test's own config
+	out := &syncBuf{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting nginx: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Signal(os.Interrupt); <-exited })
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if c, err := net.Dial("tcp", httpsAddr); err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("nginx exited:\n%s\n%s", out, log)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nginx did not listen in 10 s")
+		}
+	}
+	return httpsAddr, httpAddr, roots
+}
+
+// clientFrom is an HTTP client whose connections come from the loopback
+// address from (127.0.0.2, ...) and all go to addr, whatever the URL says.
+func clientFrom(from, addr string, roots *x509.CertPool) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
+	return &http.Client{Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots},
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return d.DialContext(ctx, network, addr)
+			}}}
+}
+
+// TestNginxProxy runs deploy/proxy/nginx.conf with Debian's nginx in front
+// of a real eBIOS server, and follows the rate-limit bucket a request is
+// counted in (X-Ratelimit-Remaining of GET /api/v1/auth/setup, 10 a
+// minute per client): with [api] trusted_proxies naming the proxy, each
+// client behind it has its own bucket, found from X-Forwarded-For, and a
+// client cannot choose its bucket by sending X-Forwarded-For; without it,
+// every client behind the proxy shares the proxy's bucket. A direct
+// client's X-Forwarded-For is never believed, and X-Forwarded-Proto never
+// makes a plain request HTTPS. It also checks the example's HSTS, redirect
+// and body limit.
+func TestNginxProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: this test starts nginx and eBIOS servers on loopback")
+	}
+	type step struct {
+		from, via, xff string // client address, "proxy" or "direct", X-Forwarded-For it sends
+		remaining      string // X-Ratelimit-Remaining expected
+	}
+	for _, tc := range []struct {
+		name    string
+		trusted bool
+		steps   []step
+	}{
+		{"trusted proxy", true, []step{
+			{"127.0.0.2", "proxy", "", "9"},
+			{"127.0.0.2", "proxy", "", "8"},
+			{"127.0.0.3", "proxy", "", "9"},              // a bucket of its own
+			{"127.0.0.2", "proxy", "198.51.100.7", "7"},  // a spoofed X-Forwarded-For through the proxy: still 127.0.0.2
+			{"127.0.0.4", "direct", "198.51.100.7", "9"}, // a direct client is its own peer address...
+			{"127.0.0.4", "direct", "198.51.100.8", "8"}, // ...whatever it claims
+			{"127.0.0.4", "direct", "127.0.0.3", "7"},    // ...even another client's address
+			{"127.0.0.3", "proxy", "", "8"},
+		}},
+		{"untrusted proxy", false, []step{
+			{"127.0.0.2", "proxy", "", "9"},
+			{"127.0.0.3", "proxy", "", "8"}, // one bucket: the proxy's
+			{"127.0.0.2", "proxy", "198.51.100.7", "7"},
+			{"127.0.0.4", "direct", "198.51.100.7", "9"},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"--dev", "--data-dir", t.TempDir()}
+			if tc.trusted {
+				args = append(args, "--trusted-proxies", "127.0.0.1")
+			}
+			r := start(t, args...)
+			httpsAddr, httpAddr, roots := startNginx(t, r.addr)
+			for i, s := range tc.steps {
+				url, addr := "https://"+proxyHost+"/api/v1/auth/setup", httpsAddr
+				if s.via == "direct" {
+					url, addr = "http://"+r.addr+"/api/v1/auth/setup", r.addr
+				}
+				req, _ := http.NewRequest("GET", url, nil)
+				if s.xff != "" {
+					req.Header.Set("X-Forwarded-For", s.xff)
+				}
+				req.Header.Set("X-Forwarded-Proto", "https")
+				resp, err := clientFrom(s.from, addr, roots).Do(req)
+				if err != nil {
+					t.Fatalf("step %d %+v: %v", i, s, err)
+				}
+				resp.Body.Close()
+				hsts := resp.Header.Values("Strict-Transport-Security")
+				if got := resp.Header.Get("X-Ratelimit-Remaining"); resp.StatusCode != 200 || got != s.remaining {
+					t.Errorf("step %d %+v: status %d, X-Ratelimit-Remaining %s, want %s", i, s, resp.StatusCode, got, s.remaining)
+				}
+				// HSTS comes from the proxy, once; eBIOS behind it never
+				// sends it, X-Forwarded-Proto: https or not.
+				if want := map[string]int{"proxy": 1, "direct": 0}[s.via]; len(hsts) != want {
+					t.Errorf("step %d %+v: Strict-Transport-Security %q, want %d", i, s, hsts, want)
+				}
+			}
+			if t.Failed() {
+				return
+			}
+			c := clientFrom("127.0.0.2", httpsAddr, roots)
+			// The example refuses bodies over eBIOS's 1 MiB itself.
+			resp, err := c.Post("https://"+proxyHost+"/api/v1/auth/login", "application/json", strings.NewReader(strings.Repeat(" ", 1<<20+1)))
+			if err != nil || resp.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Errorf("a body over 1 MiB through nginx: %v %v", resp, err)
+			}
+			// Plain HTTP is redirected, to the configured name only.
+			req, _ := http.NewRequest("GET", "http://evil.example/healthz?x=1", nil)
+			resp, err = clientFrom("127.0.0.2", httpAddr, roots).Do(req)
+			if err != nil || resp.StatusCode != http.StatusPermanentRedirect || resp.Header.Get("Location") != "https://"+proxyHost+"/healthz?x=1" {
+				t.Errorf("plain HTTP to nginx: %v %v", resp, err)
+			}
+			// The API is not cached: two requests are two responses.
+			var ids []string
+			for range 2 {
+				resp, err := c.Get("https://" + proxyHost + "/api/v1/openapi.json")
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				ids = append(ids, resp.Header.Get("X-Request-Id"))
+			}
+			if ids[0] == "" || ids[0] == ids[1] {
+				t.Errorf("/api/v1/openapi.json through nginx twice: request ids %q", ids)
+			}
+		})
+	}
+}
