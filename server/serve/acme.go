@@ -1,7 +1,9 @@
 package serve
 
 import (
+	"context"
 	"crypto/tls"
+	"net"
 	"net/http"
 	"time"
 
@@ -15,8 +17,17 @@ import (
 // empty), whose own HTTPS is verified against the system's roots and those
 // of acme_ca_file.
 func acmeManager(t config.TLS) (*autocert.Manager, error) {
-	m := &autocert.Manager{Prompt: autocert.AcceptTOS, HostPolicy: autocert.HostWhitelist(t.ACMEDomains...),
-		Cache: autocert.DirCache(t.ACMECacheDir), Email: t.ACMEEmail}
+	allowed := autocert.HostWhitelist(t.ACMEDomains...)
+	m := &autocert.Manager{Prompt: autocert.AcceptTOS, Cache: autocert.DirCache(t.ACMECacheDir), Email: t.ACMEEmail,
+		// The policy also sees the Host of http-01 requests, which names a
+		// port when the CA validates on another port than 80 (a test CA):
+		// the name is what is checked.
+		HostPolicy: func(ctx context.Context, host string) error {
+			if h, _, err := net.SplitHostPort(host); err == nil {
+				host = h
+			}
+			return allowed(ctx, host)
+		}}
 	if t.ACMEDirectoryURL == "" && t.ACMECAFile == "" {
 		return m, nil
 	}

@@ -31,14 +31,22 @@ const acmeDomain = "ebios.test"
 
 // TestACMEPebble gets a certificate by ACME from a real CA: Debian's
 // pebble on loopback, which validates a real challenge against the eBIOS
-// server (tls-alpn-01 on its TLS listener, or http-01 on its redirect
-// listener: pebble's tlsPort and httpPort are those two). The certificate
-// eBIOS then serves must name the domain and chain to pebble's root.
+// server. Each case lets pebble reach one challenge only (the other port
+// is closed): tls-alpn-01 on eBIOS's TLS listener, http-01 on its redirect
+// listener. The certificate eBIOS then serves must name the domain and
+// chain to pebble's root.
 func TestACMEPebble(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: this test starts pebble (an ACME CA) and a DNS server on loopback")
 	}
 	pebble := debpkg.Program(t, "pebble", "TestACMEPebble needs the pebble ACME test server", "pebble")
+	for _, challenge := range []string{"tls-alpn-01", "http-01"} {
+		t.Run(challenge, func(t *testing.T) { acmePebble(t, pebble, challenge) })
+	}
+}
+
+// acmePebble is TestACMEPebble with pebble validating only challenge.
+func acmePebble(t *testing.T, pebble, challenge string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	dir := t.TempDir()
@@ -47,11 +55,17 @@ func TestACMEPebble(t *testing.T) {
 	// certificate from a CA made here: eBIOS trusts it by acme_ca_file.
 	caFile, certFile, keyFile, caPool := caSigned(t, dir, "localhost", "127.0.0.1")
 	dns := dnsServer(t, acmeDomain)
-	acmeAddr, mgmtAddr, tlsAddr, httpAddr := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	acmeAddr, mgmtAddr, tlsAddr, httpAddr, closed := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	// pebble validates tls-alpn-01 on tlsPort, http-01 on httpPort: the
+	// challenge not under test goes to a port where nothing listens.
+	tlsPort, httpPort := port(t, tlsAddr), port(t, closed)
+	if challenge == "http-01" {
+		tlsPort, httpPort = port(t, closed), port(t, httpAddr)
+	}
 	conf, _ := json.Marshal(map[string]any{"pebble": map[string]any{
 		"listenAddress": acmeAddr, "managementListenAddress": mgmtAddr,
 		"certificate": certFile, "privateKey": keyFile,
-		"httpPort": json.Number(port(t, httpAddr)), "tlsPort": json.Number(port(t, tlsAddr)),
+		"httpPort": json.Number(httpPort), "tlsPort": json.Number(tlsPort),
 		"ocspResponderURL": "", "externalAccountBindingRequired": false}})
 	confFile := filepath.Join(dir, "pebble.json")
 	if err := os.WriteFile(confFile, conf, 0o600); err != nil {
@@ -60,9 +74,10 @@ func TestACMEPebble(t *testing.T) {
 	log := &syncBuf{}
 	cmd := exec.CommandContext(ctx, pebble, "-config", confFile, "-dnsserver", dns) // #nosec G204 -- test: the pebble binary found on PATH, with the test's own config
 	// Validation for real (no PEBBLE_VA_ALWAYS_VALID), without pebble's
-	// random sleeps, and no nonce refused at random (autocert retries a
-	// refused nonce, but a test should not depend on chance).
-	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
+	// random sleeps, no nonce refused at random (autocert retries a
+	// refused nonce, but a test should not depend on chance), and no
+	// authorization reused between orders.
+	cmd.Env = append(os.Environ(), "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0")
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting pebble: %v", err)
