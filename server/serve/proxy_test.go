@@ -2,8 +2,10 @@ package serve
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -14,7 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/internal/debpkg"
+	"github.com/ebios/ebios/server/keyfile"
+	"github.com/ebios/ebios/server/ledgerstore"
 )
 
 // proxyHost is the name the proxy examples serve.
@@ -282,5 +288,71 @@ func TestProxies(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestNginxTileCache: deploy/proxy/nginx.conf caches a public log's
+// tiles as eBIOS's Cache-Control allows (the second request is answered
+// from the cache, with the first one's X-Request-Id), and not the
+// checkpoint, which reaches eBIOS every time. The log has 257 entries: one
+// full tile (immutable, a year) and a partial one (a minute).
+func TestNginxTileCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: this test starts nginx and an eBIOS server on loopback")
+	}
+	dir := t.TempDir()
+	fillLedger(t, dir, 257)
+	r := start(t, "--dev", "--data-dir", dir, "--log-public")
+	p := startNginx(t, r.addr)
+	c := clientFrom("127.0.0.2", p.https, p.roots)
+	for _, tc := range []struct {
+		path, cacheControl string
+		cached             bool
+	}{
+		{"/api/v1/log/tile/0/000", "public, max-age=31536000, immutable", true},
+		{"/api/v1/log/tile/entries/000", "public, max-age=31536000, immutable", true},
+		{"/api/v1/log/tile/0/001.p/1", "public, max-age=60", true},
+		{"/api/v1/log/checkpoint", "public, max-age=5", false},
+	} {
+		var ids []string
+		for range 2 {
+			resp, err := c.Get("https://" + proxyHost + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != tc.cacheControl {
+				t.Fatalf("%s through nginx: %d, Cache-Control %q, want 200, %q", tc.path, resp.StatusCode, resp.Header.Get("Cache-Control"), tc.cacheControl)
+			}
+			ids = append(ids, resp.Header.Get("X-Request-Id"))
+		}
+		if ids[0] == "" || (ids[0] == ids[1]) != tc.cached {
+			t.Errorf("%s twice through nginx: request ids %q, want cached %v", tc.path, ids, tc.cached)
+		}
+	}
+}
+
+// fillLedger appends n entries to the ledger of a --dev server's data
+// directory before it starts.
+func fillLedger(t *testing.T, dir string, n int) {
+	t.Helper()
+	sg, err := keyfile.DevSigner(rand.Reader, filepath.Join(dir, "ledger.key"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ledgerstore.Open(filepath.Join(dir, "ledger.db"), sg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var ds []ledger.Draft
+	for i := range n {
+		v := nu.MustNew(float64(i), 0.5)
+		ds = append(ds, ledger.Draft{OpID: fmt.Sprint("proxy-op-", i), Operation: "flip", Mode: ledger.ModeNU,
+			Inputs: []nu.Value{v}, Output: &v, Coverage: nu.Float(v.RelativeUncertainty()), Invariant: ledger.Invariant{OK: true}})
+	}
+	if _, err := st.AppendBatch(context.Background(), ds); err != nil {
+		t.Fatal(err)
 	}
 }
