@@ -43,15 +43,17 @@ type Config struct {
 
 // TLS is the [tls] section.
 type TLS struct {
-	CertFile      string        // cert_file: PEM certificate chain
-	KeyFile       string        // key_file: PEM private key
-	ACMEDomains   []string      // acme_domains: get certificates by ACME for these names
-	ACMEEmail     string        // acme_email: contact address for the ACME account
-	ACMECacheDir  string        // acme_cache_dir: where ACME certificates are kept
-	RedirectHTTP  string        // redirect_http: address of a plain-HTTP listener that redirects to HTTPS ("" = none)
-	RedirectHosts []string      // redirect_hosts: "name" or "name:port" the redirect may send to (nil: ACMEDomains or the certificate's names)
-	HSTS          bool          // hsts: send Strict-Transport-Security over HTTPS
-	HSTSMaxAge    time.Duration // hsts_max_age
+	CertFile         string        // cert_file: PEM certificate chain
+	KeyFile          string        // key_file: PEM private key
+	ACMEDomains      []string      // acme_domains: get certificates by ACME for these names
+	ACMEEmail        string        // acme_email: contact address for the ACME account
+	ACMECacheDir     string        // acme_cache_dir: where ACME certificates are kept
+	ACMEDirectoryURL string        // acme_directory_url: the ACME CA's directory ("" = Let's Encrypt)
+	ACMECAFile       string        // acme_ca_file: PEM CAs, besides the system's, of the ACME server's own HTTPS
+	RedirectHTTP     string        // redirect_http: address of a plain-HTTP listener that redirects to HTTPS ("" = none)
+	RedirectHosts    []string      // redirect_hosts: "name" or "name:port" the redirect may send to (nil: ACMEDomains or the certificate's names)
+	HSTS             bool          // hsts: send Strict-Transport-Security over HTTPS
+	HSTSMaxAge       time.Duration // hsts_max_age
 }
 
 // Enabled reports whether the server serves HTTPS (files or ACME).

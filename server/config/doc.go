@@ -89,6 +89,14 @@
 //		flag -acme-cache-dir, env EBIOS_TLS_ACME_CACHE_DIR; string
 //		directory where ACME keys and certificates are kept
 //
+//	[tls] acme_directory_url = ""
+//		flag -acme-directory-url, env EBIOS_TLS_ACME_DIRECTORY_URL; string
+//		directory URL (https) of the ACME certificate authority; empty for Let's Encrypt. For a private or test CA (step-ca, pebble)
+//
+//	[tls] acme_ca_file = ""
+//		flag -acme-ca-file, env EBIOS_TLS_ACME_CA_FILE; string
+//		PEM file of CA certificates, added to the system's, that sign the HTTPS certificate of acme_directory_url's server (a private or test CA); empty for the system's only
+//
 //	[tls] redirect_http = ""
 //		flag -redirect-http, env EBIOS_TLS_REDIRECT_HTTP; string
 //		host:port of a plain-HTTP listener that redirects to HTTPS (and answers ACME http-01); empty for none

@@ -1,10 +1,14 @@
 package config
 
 import (
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -232,6 +236,7 @@ func (v *validator) tls() {
 	if t.ACMEEmail != "" && !strings.Contains(t.ACMEEmail, "@") {
 		v.errorf("tls.acme_email", "%q is not an e-mail address", t.ACMEEmail)
 	}
+	v.acmeCA(t)
 	if len(t.ACMEDomains) > 0 && t.ACMECacheDir == "" {
 		v.errorf("tls.acme_cache_dir", "ACME needs a cache directory, or certificates are requested at every start")
 	}
@@ -345,4 +350,72 @@ func (v *validator) policies() {
 		}
 		seen[k] = true
 	}
+}
+
+// acmeCA checks acme_directory_url and acme_ca_file: an https URL of an
+// ACME directory, and a PEM file of CA certificates.
+func (v *validator) acmeCA(t TLS) {
+	if t.ACMEDirectoryURL != "" {
+		if err := checkDirectoryURL(t.ACMEDirectoryURL); err != nil {
+			v.errorf("tls.acme_directory_url", "%v", err)
+		}
+		if len(t.ACMEDomains) == 0 {
+			v.warnf("tls.acme_directory_url", "is set but acme_domains is empty, so ACME is not used")
+		}
+	}
+	if t.ACMECAFile != "" {
+		if _, err := ReadCAFile(t.ACMECAFile); err != nil {
+			v.errorf("tls.acme_ca_file", "%v", err)
+		}
+		if len(t.ACMEDomains) == 0 {
+			v.warnf("tls.acme_ca_file", "is set but acme_domains is empty, so ACME is not used")
+		}
+	}
+}
+
+func checkDirectoryURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a URL: %v", s, err)
+	case u.Scheme != "https" || u.Host == "" || u.User != nil || u.Fragment != "":
+		return fmt.Errorf("%q is not an https:// URL of an ACME directory (e.g. https://ca.example.org/acme/directory); ACME needs HTTPS", s)
+	}
+	return nil
+}
+
+// ReadCAFile returns the system's root certificates (none if the system
+// has no pool) with the CA certificates of the PEM file at path added: the
+// roots the ACME client trusts for the ACME server's own HTTPS
+// (tls.acme_ca_file). It fails if the file cannot be read, holds no
+// certificate, or holds one that does not parse.
+func ReadCAFile(path string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(path) // #nosec G304 -- path is the CA file the operator's configuration names (tls.acme_ca_file)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the CA file %s: %v", path, unwrapPath(err))
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	n := 0
+	for rest := data; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("the CA file %s holds a %q PEM block; want only CERTIFICATE blocks", path, b.Type)
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("the CA file %s: certificate %d does not parse: %v", path, n+1, err)
+		}
+		pool.AddCert(c)
+		n++
+	}
+	if n == 0 {
+		return nil, errors.New("the CA file " + path + " holds no PEM certificate (want -----BEGIN CERTIFICATE----- blocks)")
+	}
+	return pool, nil
 }

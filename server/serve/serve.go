@@ -36,7 +36,6 @@ import (
 	"github.com/ebios/ebios/server/metrics"
 	"github.com/ebios/ebios/server/policystore"
 	"github.com/ebios/ebios/server/ratelimit"
-	"golang.org/x/crypto/acme/autocert"
 )
 
 // Options are the process's surroundings, so that Run can be tested.
@@ -346,8 +345,10 @@ func binaryName() string {
 // http-01 challenges on the plain-HTTP listener.
 func tlsConfig(cfg *config.Config) (*tls.Config, func(http.Handler) http.Handler, error) {
 	if len(cfg.TLS.ACMEDomains) > 0 {
-		m := &autocert.Manager{Prompt: autocert.AcceptTOS, HostPolicy: autocert.HostWhitelist(cfg.TLS.ACMEDomains...),
-			Cache: autocert.DirCache(cfg.TLS.ACMECacheDir), Email: cfg.TLS.ACMEEmail}
+		m, err := acmeManager(cfg.TLS)
+		if err != nil {
+			return nil, nil, err
+		}
 		tc := m.TLSConfig()
 		tc.MinVersion = tls.VersionTLS12
 		return tc, m.HTTPHandler, nil

@@ -223,7 +223,18 @@ func TestTLS(t *testing.T) {
 		resp.Header.Get("X-Frame-Options") != "DENY" || resp.Header.Get("Strict-Transport-Security") != "" {
 		t.Fatalf("redirect: %d %s %v", resp.StatusCode, resp.Header.Get("Location"), resp.Header)
 	}
+	// X-Forwarded-Proto: https does not make a plain request HTTPS.
 	req, _ := http.NewRequest("GET", "http://"+redirectAddr+"/healthz", nil)
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, err = nc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 308 || resp.Header.Get("Location") != "https://127.0.0.1:"+port+"/healthz" {
+		t.Fatalf("plain HTTP with X-Forwarded-Proto: https: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	req, _ = http.NewRequest("GET", "http://"+redirectAddr+"/healthz", nil)
 	req.Host = "evil.example"
 	resp, err = nc.Do(req)
 	if err != nil {
