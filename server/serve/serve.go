@@ -177,7 +177,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 		metricsHandler = m.Handler()
 	}
 	a := api.New(api.Config{Store: store, Index: index, Auth: as, Limit: limit, Logger: logger, Version: o.Version, App: o.App, Policies: policies, LogPublic: cfg.Ledger.LogPublic,
-		Backups: backups,
+		Backups:        backups,
 		MetricsHandler: metricsHandler,
 		OnOperation: func(op, mode string, ok bool) {
 			m.Operation(op, mode)
