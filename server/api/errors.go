@@ -49,8 +49,6 @@ func status(e *nu.Error) int {
 		return http.StatusNotFound
 	case c == "POLICY_011" || c == "BACKUP_006": // BACKUP_006: a backup is running
 		return http.StatusConflict
-	case c == "BACKUP_007": // no backup directory configured
-		return http.StatusServiceUnavailable
 	case c == "POLICY_012":
 		return http.StatusServiceUnavailable
 	case strings.HasPrefix(c, "POLICY_"):

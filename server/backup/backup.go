@@ -22,13 +22,12 @@ import (
 
 // Error codes of this package (category "backup").
 const (
-	CodeIO         = "BACKUP_001" // a backup or restore could not read or write its files
-	CodeInvalid    = "BACKUP_002" // a backup's manifest, files or bundle do not verify
-	CodeNotEmpty   = "BACKUP_003" // restore into a data directory that is not empty
-	CodeKey        = "BACKUP_004" // the signing key given to restore is not the backup's log key
-	CodeRollback   = "BACKUP_005" // the backup's log is not a prefix of the pinned checkpoint's log
-	CodeBusy       = "BACKUP_006" // a backup is already running
-	CodeNotEnabled = "BACKUP_007" // the server has no backup directory configured
+	CodeIO       = "BACKUP_001" // a backup or restore could not read or write its files
+	CodeInvalid  = "BACKUP_002" // a backup's manifest, files or bundle do not verify
+	CodeNotEmpty = "BACKUP_003" // restore into a data directory that is not empty
+	CodeKey      = "BACKUP_004" // the signing key given to restore is not the backup's log key
+	CodeRollback = "BACKUP_005" // the backup's log is not a prefix of the pinned checkpoint's log
+	CodeBusy     = "BACKUP_006" // a backup is already running
 )
 
 // Category is the error category of this package.

@@ -205,6 +205,9 @@ func (c *client) do(ctx context.Context, method, path string, body, out any, wan
 			Error *nu.Error `json:"error"`
 		}
 		if json.Unmarshal(b, &e) == nil && e.Error != nil && e.Error.Code != "" {
+			if resp.StatusCode == http.StatusNotFound && strings.HasPrefix(path, "/api/v1/admin/backup") {
+				e.Error.Remediation = "the server takes no backups: set server.backup_dir in its configuration and restart it"
+			}
 			return e.Error
 		}
 		return fmt.Errorf("%s %s answered %s: %.200s", method, path, resp.Status, b)

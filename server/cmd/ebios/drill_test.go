@@ -106,11 +106,11 @@ func TestDisasterRecoveryDrill(t *testing.T) {
 	backupStart := time.Now()
 	out := runBin(t, bin, "backup", "--server", url, "--user", "admin", "--password-file", pw, "--json")
 	var st struct {
-		State             string    `json:"state"`
-		Path              string    `json:"path"`
-		TreeSize          int64     `json:"tree_size"`
-		Started           time.Time `json:"started"`
-		Finished          time.Time `json:"finished"`
+		State    string    `json:"state"`
+		Path     string    `json:"path"`
+		TreeSize int64     `json:"tree_size"`
+		Started  time.Time `json:"started"`
+		Finished time.Time `json:"finished"`
 	}
 	if err := json.Unmarshal(out, &st); err != nil || st.State != "done" {
 		t.Fatalf("ebios backup: %v: %s", err, out)
