@@ -432,3 +432,31 @@ func TestRunnerRetention(t *testing.T) {
 		t.Errorf("a second backup while one runs: %v, want %s", err, CodeBusy)
 	}
 }
+
+// TestSchedule: the schedule takes backups at its interval, keeps
+// backup_keep of them, and stops with its context.
+func TestSchedule(t *testing.T) {
+	f := newFixture(t, 5)
+	dir := filepath.Join(t.TempDir(), "backups")
+	obs := &countingObserver{}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := NewRunner(ctx, dir, 1, f.source(), obs, nil)
+	done := make(chan struct{})
+	go func() { r.Schedule(ctx, 50*time.Millisecond); close(done) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for obs.ok.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	r.Wait()
+	if n := obs.ok.Load(); n < 3 || obs.failed.Load() != 0 {
+		t.Fatalf("the schedule took %d backups (%d failed), want at least 3", n, obs.failed.Load())
+	}
+	if got, _ := List(dir); len(got) != 1 || got[0] != r.BackupStatus().Path {
+		t.Errorf("kept %v, want only the last backup %s", got, r.BackupStatus().Path)
+	}
+	if st := r.BackupStatus(); st.StartedBy != "schedule" {
+		t.Errorf("started by %q, want schedule", st.StartedBy)
+	}
+}

@@ -86,6 +86,10 @@ func (r *Runner) run(includeKey bool) (*Result, error) {
 	r.status.Phase = ""
 	if err != nil {
 		r.status.State, r.status.Error = "failed", err.Error()
+		if r.ctx.Err() != nil { // the server is stopping: not a failure to alert on
+			r.logger.Info("backup cancelled: the server is stopping", "dir", r.dir)
+			return nil, err
+		}
 		r.logger.Error("backup failed", "dir", r.dir, "err", err)
 		if r.obs != nil {
 			r.obs.BackupFailed()
