@@ -30,7 +30,7 @@ func OpenDataDir(dataDir, keyFile string) (src Source, close func(), err error) 
 	if err != nil {
 		return src, nil, err
 	}
-	unlock = append(unlock, func() { st.Close() })
+	unlock = append(unlock, func() { st.Close() }) // #nosec G104 -- a read-only store: closing it loses nothing
 	files := map[string]fileSnapshot{}
 	for _, name := range []string{UsersFile, PoliciesFile} {
 		path := filepath.Join(dataDir, name)
