@@ -26,8 +26,9 @@ type RestoreOptions struct {
 	Signer *ledger.Signer
 	// Pin, when not empty, is a checkpoint of the log newer than (or as
 	// new as) the backup, as `ebios ledger checkpoint` prints it, or the
-	// JSON answer of GET /api/v1/proofs/consistency (a checkpoint with
-	// the proof that an older tree is a prefix of it). See [Restore].
+	// JSON answer of GET /api/v1/proofs/consistency or of `ebios ledger
+	// consistency --json` (a checkpoint with the proof that an older tree
+	// is a prefix of it). See [Restore].
 	Pin []byte
 	// Progress, when not nil, sees the entries verified, then restored.
 	Progress func(phase string, done, total int64)
@@ -166,11 +167,13 @@ func backupKey(dir string) (*ledger.Signer, []byte, error) {
 	return s, b, nil
 }
 
-// consistencyJSON is the answer of GET /api/v1/proofs/consistency.
+// consistencyJSON is the answer of GET /api/v1/proofs/consistency (the
+// proof in hashes) or of `ebios ledger consistency --json` (in proof).
 type consistencyJSON struct {
 	OldSize    int64    `json:"old_size"`
 	NewSize    int64    `json:"new_size"`
-	Hashes     []string `json:"hashes"`
+	Hashes     []string `json:"hashes,omitempty"`
+	Proof      []string `json:"proof,omitempty"`
 	Checkpoint string   `json:"checkpoint"`
 }
 
@@ -186,7 +189,7 @@ func checkPin(pinFile []byte, v *ledger.Verifier, origin string, cp []byte, size
 				"pin a checkpoint (ebios ledger checkpoint) or that endpoint's answer")
 		}
 		text = []byte(cj.Checkpoint)
-		for _, h := range cj.Hashes {
+		for _, h := range append(cj.Hashes, cj.Proof...) {
 			raw, err := base64.StdEncoding.DecodeString(h)
 			if err != nil || len(raw) != tlog.HashSize {
 				return nil, berr(CodeRollback, "the pinned consistency proof has a hash that is not 32 bytes of base64", h, "save the endpoint's answer as it came")

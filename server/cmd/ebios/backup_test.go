@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/server/keyfile"
 )
 
@@ -55,6 +58,43 @@ func TestBackupRestoreOffline(t *testing.T) {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d and %q", c.name, code, stdout, stderr, c.code, c.want)
 		}
 	}
+	// The log grows after the backup; the proof from `ebios ledger
+	// consistency --json` lets a restore accept the rollback, counted.
+	bcp := filepath.Join(t.TempDir(), "backup-checkpoint")
+	os.WriteFile(bcp, []byte(oldCP), 0o600)
+	st, err := openStore(data, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if _, err := st.Append(context.Background(), ledger.Draft{OpID: fmt.Sprintf("later-%d", i), Operation: "note", Invariant: ledger.Invariant{OK: true}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	proof, stderr, code := runCLI(t, "", "ledger", "consistency", bcp, "--data-dir", data, "--json")
+	if code != 0 {
+		t.Fatalf("ledger consistency: %s", stderr)
+	}
+	pin := filepath.Join(t.TempDir(), "pin.json")
+	os.WriteFile(pin, []byte(proof), 0o600)
+	newCP, _, _ := runCLI(t, "", "ledger", "checkpoint", "--data-dir", data)
+	os.WriteFile(newer, []byte(newCP), 0o600)
+	for _, c := range []struct {
+		name string
+		pin  string
+		code int
+		want string
+	}{
+		{"newer pin with its proof", pin, 0, "ROLLBACK: the pinned checkpoint has 310 entries, the backup 300: 10 entries are lost"},
+		{"newer pin without a proof", newer, 1, "the backup holds 300 entries, the pinned checkpoint 310"},
+	} {
+		stdout, stderr, code := runCLI(t, "", "restore", bk, "--data-dir", filepath.Join(t.TempDir(), "r"), "--key", key, "--pin-checkpoint", c.pin)
+		if code != c.code || !strings.Contains(stdout+stderr, c.want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit %d and %q", c.name, code, stdout, stderr, c.code, c.want)
+		}
+	}
+
 	// The restored directory is the log: verify it, and it has the checkpoint.
 	if stdout, _, code := runCLI(t, "", "ledger", "verify", "--data-dir", restored); code != 0 || !strings.Contains(stdout, "OK: 300 entries") {
 		t.Errorf("ledger verify of the restored directory: exit %d, %q", code, stdout)

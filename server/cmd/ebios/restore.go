@@ -31,7 +31,8 @@ again (the token key, jwt.secret, is made anew).
 you trust (ebios ledger checkpoint, GET /api/v1/checkpoint, an auditor's).
 If it is no newer than the backup, the backup's log must contain it. If it
 is newer, the backup is older than what was published: FILE must then be
-the JSON answer of GET /api/v1/proofs/consistency?old=BACKUP_SIZE, which
+the JSON answer of GET /api/v1/proofs/consistency?old=BACKUP_SIZE (or of
+"ebios ledger consistency BACKUP/checkpoint --data-dir OLD --json"), which
 proves the backup's log is a prefix of the pinned one; restore reports
 how many entries are lost. Anything else is refused, naming both sizes.
 `
