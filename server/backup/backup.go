@@ -179,7 +179,7 @@ func Take(ctx context.Context, dir string, src Source, opts Options) (res *Resul
 	if err := syncDir(tmp); err != nil {
 		return nil, err
 	}
-	final := filepath.Join(dir, Prefix+start.UTC().Format("20060102T150405.000Z"))
+	final := filepath.Join(dir, Prefix+start.UTC().Format(backupTime))
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

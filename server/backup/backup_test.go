@@ -433,6 +433,51 @@ func TestRunnerRetention(t *testing.T) {
 	}
 }
 
+// TestScheduleFirstTurn: the first scheduled backup is due an interval
+// after the newest one in the directory, at once when there is none.
+func TestScheduleFirstTurn(t *testing.T) {
+	f := newFixture(t, 1)
+	dir := filepath.Join(t.TempDir(), "backups")
+	cases := []struct {
+		name     string
+		existing time.Duration // age of a backup already there; < 0 for none
+		interval time.Duration
+		wantRun  bool
+	}{
+		{"no backup yet", -1, time.Hour, true},
+		{"the last is older than the interval", 2 * time.Hour, time.Hour, true},
+		{"the last is recent", time.Minute, time.Hour, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			os.RemoveAll(dir)
+			os.MkdirAll(dir, 0o700)
+			if c.existing >= 0 {
+				os.Mkdir(filepath.Join(dir, Prefix+time.Now().Add(-c.existing).UTC().Format(backupTime)), 0o700)
+			}
+			obs := &countingObserver{}
+			ctx, cancel := context.WithCancel(context.Background())
+			r := NewRunner(ctx, dir, 0, f.source(), obs, nil)
+			done := make(chan struct{})
+			go func() { r.Schedule(ctx, c.interval); close(done) }()
+			wait := 300 * time.Millisecond // long enough to see a backup that should not start
+			if c.wantRun {
+				wait = 10 * time.Second // the backup itself may take a while on a busy machine
+			}
+			deadline := time.Now().Add(wait)
+			for obs.ok.Load() == 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			cancel()
+			<-done
+			r.Wait()
+			if got := obs.ok.Load() > 0; got != c.wantRun {
+				t.Errorf("a backup at start: %v, want %v", got, c.wantRun)
+			}
+		})
+	}
+}
+
 // TestSchedule: the schedule takes backups at its interval, keeps
 // backup_keep of them, and stops with its context.
 func TestSchedule(t *testing.T) {
@@ -453,10 +498,17 @@ func TestSchedule(t *testing.T) {
 	if n := obs.ok.Load(); n < 3 || obs.failed.Load() != 0 {
 		t.Fatalf("the schedule took %d backups (%d failed), want at least 3", n, obs.failed.Load())
 	}
-	if got, _ := List(dir); len(got) != 1 || got[0] != r.BackupStatus().Path {
-		t.Errorf("kept %v, want only the last backup %s", got, r.BackupStatus().Path)
+	got, _ := List(dir)
+	if len(got) != 1 {
+		t.Fatalf("kept %v, want only the last backup", got)
+	}
+	if _, _, err := Verify(context.Background(), got[0], f.signer.Verifier(), nil); err != nil {
+		t.Errorf("the backup kept does not verify: %v", err)
 	}
 	if st := r.BackupStatus(); st.StartedBy != "schedule" {
 		t.Errorf("started by %q, want schedule", st.StartedBy)
+	}
+	if des, _ := os.ReadDir(dir); len(des) != 1 {
+		t.Errorf("the backup directory holds %d entries after the schedule stopped, want 1 (nothing half-written)", len(des))
 	}
 }

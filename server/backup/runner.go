@@ -121,11 +121,17 @@ func (r *Runner) BackupStatus() api.BackupStatus {
 func (r *Runner) Wait() { r.running.Wait() }
 
 // Schedule takes a backup every interval until ctx ends; a backup that
-// fails is logged (and observed) and the schedule goes on. A backup
-// asked for through the API meanwhile is not repeated: the schedule skips
-// its turn when one is running.
+// fails is logged (and observed) and the schedule goes on. The first one
+// is due interval after the newest backup in the directory (at once if
+// there is none, or it is older), so that restarts do not put it off. A
+// turn that finds a backup running (one asked for through the API) is
+// skipped.
 func (r *Runner) Schedule(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
+	wait := time.Duration(0)
+	if newest, ok := r.newest(); ok {
+		wait = max(0, interval-time.Since(newest))
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for {
 		select {
@@ -135,8 +141,22 @@ func (r *Runner) Schedule(ctx context.Context, interval time.Duration) {
 			if _, err := r.Run("schedule", false); err != nil && ctx.Err() == nil {
 				r.logger.Debug("scheduled backup did not complete", "err", err)
 			}
+			t.Reset(interval)
 		}
 	}
+}
+
+// backupTime is the layout of the time in a backup's name.
+const backupTime = "20060102T150405.000Z"
+
+// newest returns when the newest backup in the directory was taken.
+func (r *Runner) newest() (time.Time, bool) {
+	all, err := List(r.dir)
+	if err != nil || len(all) == 0 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(backupTime, strings.TrimPrefix(filepath.Base(all[len(all)-1]), Prefix))
+	return t, err == nil
 }
 
 // List returns the paths of the finished backups in dir, oldest first.
