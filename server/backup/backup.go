@@ -172,10 +172,10 @@ func Take(ctx context.Context, dir string, src Source, opts Options) (res *Resul
 		}
 		m.KeyIncluded = true
 	}
-	if err := write(ManifestFile, m.write); err != nil {
+	// The manifest, last; it does not list itself.
+	if _, err := writeFile(filepath.Join(tmp, ManifestFile), m.write); err != nil {
 		return nil, err
 	}
-	m.Files = m.Files[:len(m.Files)-1] // the manifest does not list itself
 	if err := syncDir(tmp); err != nil {
 		return nil, err
 	}
