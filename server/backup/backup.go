@@ -109,6 +109,9 @@ func Take(ctx context.Context, dir string, src Source, opts Options) (res *Resul
 		progress = opts.Progress
 	}
 	start := now()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, berr(CodeIO, "cannot create the backup directory "+dir, err.Error(), "check the path and its permissions (backup_dir)")
 	}

@@ -434,8 +434,11 @@ func TestRunnerRetention(t *testing.T) {
 }
 
 // TestScheduleFirstTurn: the first scheduled backup is due an interval
-// after the newest one in the directory, at once when there is none.
+// after the newest one in the directory, and after StartDelay (here 0)
+// when there is none.
 func TestScheduleFirstTurn(t *testing.T) {
+	defer func(d time.Duration) { StartDelay = d }(StartDelay)
+	StartDelay = 0
 	f := newFixture(t, 1)
 	dir := filepath.Join(t.TempDir(), "backups")
 	cases := []struct {
@@ -481,6 +484,8 @@ func TestScheduleFirstTurn(t *testing.T) {
 // TestSchedule: the schedule takes backups at its interval, keeps
 // backup_keep of them, and stops with its context.
 func TestSchedule(t *testing.T) {
+	defer func(d time.Duration) { StartDelay = d }(StartDelay)
+	StartDelay = 0
 	f := newFixture(t, 5)
 	dir := filepath.Join(t.TempDir(), "backups")
 	obs := &countingObserver{}

@@ -120,16 +120,21 @@ func (r *Runner) BackupStatus() api.BackupStatus {
 // Wait waits for a running backup to end.
 func (r *Runner) Wait() { r.running.Wait() }
 
+// StartDelay is the least time from the start of the schedule to its
+// first backup, so that a server that runs only briefly (a test, a crash
+// loop) does not back up at every start. A variable for tests.
+var StartDelay = time.Minute
+
 // Schedule takes a backup every interval until ctx ends; a backup that
 // fails is logged (and observed) and the schedule goes on. The first one
-// is due interval after the newest backup in the directory (at once if
-// there is none, or it is older), so that restarts do not put it off. A
-// turn that finds a backup running (one asked for through the API) is
-// skipped.
+// is due interval after the newest backup in the directory, or after
+// StartDelay if there is none or it is older, so that restarts do not put
+// it off. A turn that finds a backup running (one asked for through the
+// API) is skipped.
 func (r *Runner) Schedule(ctx context.Context, interval time.Duration) {
-	wait := time.Duration(0)
+	wait := StartDelay
 	if newest, ok := r.newest(); ok {
-		wait = max(0, interval-time.Since(newest))
+		wait = max(StartDelay, interval-time.Since(newest))
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
