@@ -28,6 +28,7 @@ var families = map[string]string{
 	"IMPORT":   "Import from the Python eBIOS",
 	"CERTIFY":  "Certification evidence bundle",
 	"EBIOS":    "The command line",
+	"BACKUP":   "Online backups and restore",
 }
 
 // ErrorsMarkdown renders docs/errors.md from the registry: every code,

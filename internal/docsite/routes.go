@@ -68,7 +68,7 @@ func ServerRoutes() ([]RouteInfo, Limits, error) {
 	if err != nil {
 		return nil, Limits{}, err
 	}
-	srv := api.New(api.Config{Store: st, Auth: as, Policies: noPolicies{}, MetricsHandler: http.NotFoundHandler()})
+	srv := api.New(api.Config{Store: st, Auth: as, Policies: noPolicies{}, Backups: noBackups{}, MetricsHandler: http.NotFoundHandler()})
 	var out []RouteInfo
 	for _, r := range srv.Routes() {
 		ri := RouteInfo{Method: r.Method, Path: r.Path, Aliases: r.Aliases, Permission: string(r.Perm), Class: r.Class}
@@ -108,3 +108,12 @@ func (noPolicies) Deactivate(context.Context, string) (*api.PolicyInfo, *ledger.
 func (noPolicies) Activate(context.Context, []byte, string, string) (*api.PolicyInfo, *ledger.Entry, error) {
 	return nil, nil, fmt.Errorf("no policies")
 }
+
+// noBackups stands in for the backup runner (api.Backups), to register
+// the backup endpoints. Its methods are never called.
+type noBackups struct{}
+
+func (noBackups) StartBackup(string, bool) (api.BackupStatus, error) {
+	return api.BackupStatus{}, fmt.Errorf("no backups")
+}
+func (noBackups) BackupStatus() api.BackupStatus { return api.BackupStatus{} }

@@ -72,6 +72,9 @@ type Config struct {
 	// Index is the read index of Store (trace, guard events, query); nil
 	// makes one that catches up when read (serve feeds it from OnCommit).
 	Index *ledgerindex.Index
+	// Backups takes online backups (POST and GET /api/v1/admin/backup);
+	// nil means the endpoints are not registered.
+	Backups Backups
 	// LogPublic serves the log's checkpoint and tiles (/api/v1/log/...)
 	// without authentication (config log_public); see tiles.go.
 	LogPublic bool
@@ -205,6 +208,11 @@ func (s *Server) register() {
 		add(R{Method: "POST", Path: v1 + "/policies/deactivate", Aliases: []string{"/policies/deactivate"},
 			Perm: auth.PermPoliciesWrite, Class: "admin"}, s.deactivatePolicy)
 		add(R{Method: "GET", Path: v1 + "/guard/events", Perm: auth.PermGuardRead, Class: "guard_events"}, s.guardEvents)
+	}
+	// Backups (backups.go).
+	if s.cfg.Backups != nil {
+		add(R{Method: "POST", Path: v1 + "/admin/backup", Perm: auth.PermBackup, Class: "admin"}, s.startBackup)
+		add(R{Method: "GET", Path: v1 + "/admin/backup", Perm: auth.PermBackup, Class: "admin"}, s.backupStatus)
 	}
 	// Metrics.
 	add(R{Method: "GET", Path: "/metrics", Aliases: []string{v1 + "/metrics"}, Perm: auth.PermMetricsRead, Class: "admin"}, s.metrics)

@@ -65,7 +65,7 @@ func newEnvF(t testing.TB) *env {
 	t.Cleanup(func() { st.Close() })
 	as := newAuth(t)
 	e := &env{t: t, store: st, auth: as, tokens: map[auth.Role]string{}, vkey: vkey}
-	e.srv = New(Config{Store: st, Auth: as, Policies: fakePolicies{}, MetricsHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e.srv = New(Config{Store: st, Auth: as, Policies: fakePolicies{}, Backups: &fakeBackups{}, MetricsHandler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "# metrics\n")
 	})})
 	e.h = e.srv.Handler()

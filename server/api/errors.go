@@ -47,7 +47,7 @@ func status(e *nu.Error) int {
 		return http.StatusRequestEntityTooLarge
 	case c == CodeNotFound || c == ledger.CodeNotFound || c == "POLICY_010":
 		return http.StatusNotFound
-	case c == "POLICY_011":
+	case c == "POLICY_011" || c == "BACKUP_006": // BACKUP_006: a backup is running
 		return http.StatusConflict
 	case c == "POLICY_012":
 		return http.StatusServiceUnavailable

@@ -96,6 +96,7 @@ func TestOpenAPIRequestBodies(t *testing.T) {
 		{[]string{"PATCH /api/v1/users/{name}"}, reflect.TypeFor[patchUserRequest]()},
 		{[]string{"POST /api/v1/users/{name}/password"}, reflect.TypeFor[passwordRequest]()},
 		{[]string{"POST /api/v1/policies/activate", "POST /policies/activate"}, reflect.TypeFor[activateRequest]()},
+		{[]string{"POST /api/v1/admin/backup"}, reflect.TypeFor[backupRequest]()},
 	} {
 		for _, k := range b.keys {
 			bodies[k] = b.typ

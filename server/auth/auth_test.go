@@ -112,7 +112,7 @@ var expected = map[Role]map[Permission]bool{
 		PermLedgerVerify: true, PermLedgerVerifyRun: true, PermPoliciesRead: true, PermGuardRead: true},
 	RoleAdmin: {PermHealth: true, PermSelf: true, PermExecute: true, PermLedgerRead: true,
 		PermLedgerVerify: true, PermLedgerVerifyRun: true, PermPoliciesRead: true, PermPoliciesWrite: true, PermGuardRead: true,
-		PermUsersManage: true, PermMetricsRead: true},
+		PermUsersManage: true, PermMetricsRead: true, PermBackup: true},
 }
 
 func TestAllowedMatrix(t *testing.T) {

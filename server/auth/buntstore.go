@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -70,6 +71,16 @@ func (s *BuntStore) Close() error {
 		return nil
 	}
 	return s.db.Close()
+}
+
+// Snapshot writes a consistent copy of the whole store to w, in BuntDB's
+// file format (a file that OpenBuntStore opens), while the store stays in
+// use: the online backup (server/backup) keeps users this way.
+func (s *BuntStore) Snapshot(w io.Writer) error {
+	if err := s.db.Save(w); err != nil {
+		return errStore(err)
+	}
+	return nil
 }
 
 // storedUser is the on-disk form of a User, with the hash.

@@ -21,6 +21,7 @@
 //	policies:write                              x
 //	users:manage                                x
 //	metrics:read                                x
+//	backup:run                                  x
 //
 // # Passwords
 //

@@ -49,12 +49,13 @@ const (
 	PermGuardRead       Permission = "guard:read"         // read guard (invariant) events
 	PermUsersManage     Permission = "users:manage"       // list, add, change, disable, delete users
 	PermMetricsRead     Permission = "metrics:read"       // /metrics
+	PermBackup          Permission = "backup:run"         // start online backups and read their state
 )
 
 // Permissions lists every permission.
 var Permissions = []Permission{PermHealth, PermSelf, PermExecute, PermLedgerRead,
 	PermLedgerVerify, PermLedgerVerifyRun, PermPoliciesRead, PermPoliciesWrite, PermGuardRead,
-	PermUsersManage, PermMetricsRead}
+	PermUsersManage, PermMetricsRead, PermBackup}
 
 // Matrix is the permission matrix of the seed, as data:
 //

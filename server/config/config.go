@@ -35,6 +35,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix // [api] trusted_proxies
 	Ledger         Ledger
 	Policies       Policies
+	Backup         Backup
 
 	sources      map[string]Source
 	seedRequests int           // [api] rate_limit_requests
@@ -91,6 +92,13 @@ type Ledger struct {
 	// LogPublic (log_public) serves /api/v1/log/ (checkpoint and tiles)
 	// without authentication.
 	LogPublic bool
+}
+
+// Backup is the online backup part of the [server] section.
+type Backup struct {
+	Dir      string        // backup_dir: where backups are written
+	Interval time.Duration // backup_interval: time between scheduled backups, 0 for none
+	Keep     int           // backup_keep: backups kept, 0 for all
 }
 
 // Policies is the [policies] section.

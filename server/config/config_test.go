@@ -536,3 +536,32 @@ func FuzzParseINI(f *testing.F) {
 		_, _ = Load(nil, nil, files(map[string]string{"ebios.conf": s}))
 	})
 }
+
+// TestValidateBackup: the backup keys' limits, each problem naming its key.
+func TestValidateBackup(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(notDir, nil, 0o600)
+	cases := []struct {
+		args []string
+		want string // "" for no problem
+	}{
+		{nil, ""},
+		{[]string{"-backup-interval", "0"}, "warning: server.backup_interval: scheduled backups are off"},
+		{[]string{"-backup-interval", "30s"}, "server.backup_interval: must be 0 (no schedule) or at least 1m, got 30s"},
+		{[]string{"-backup-keep", "-1"}, "server.backup_keep: must be 0 (keep all) or more, got -1"},
+		{[]string{"-backup-dir", ""}, "server.backup_dir: must not be empty while backup_interval is set (1h0m0s)"},
+		{[]string{"-backup-dir", notDir}, "server.backup_dir: " + notDir + " exists and is not a directory"},
+	}
+	for _, c := range cases {
+		_, ps := Check(c.args, nil, files(nil))
+		if c.want == "" {
+			if len(ps) != 0 {
+				t.Errorf("%v: %v, want no problem", c.args, ps)
+			}
+			continue
+		}
+		if len(ps) != 1 || !strings.Contains(ps[0].String(), c.want) {
+			t.Errorf("%v: %v, want one problem containing %q", c.args, ps, c.want)
+		}
+	}
+}

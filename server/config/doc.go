@@ -61,6 +61,18 @@
 //		flag -request-timeout, env EBIOS_SERVER_REQUEST_TIMEOUT; duration
 //		longest time to read a request and write its response
 //
+//	[server] backup_dir = $DATA/backups
+//		flag -backup-dir, env EBIOS_SERVER_BACKUP_DIR; string
+//		directory the server writes its online backups into (the schedule and POST /api/v1/admin/backup); put it on another disk, and ship it off the host
+//
+//	[server] backup_interval = 1h
+//		flag -backup-interval, env EBIOS_SERVER_BACKUP_INTERVAL; duration
+//		time between scheduled backups (the recovery point objective); 0 turns the schedule off
+//
+//	[server] backup_keep = 24
+//		flag -backup-keep, env EBIOS_SERVER_BACKUP_KEEP; int
+//		how many backups to keep in backup_dir; the oldest is removed only after a new one succeeded; 0 keeps all
+//
 //	[monitoring] log_level = info
 //		flag -log-level, env EBIOS_MONITORING_LOG_LEVEL (or EBIOS_LOG_LEVEL); level
 //		debug, info, warn or error; logs are JSON lines on standard error

@@ -61,6 +61,29 @@ func (v *validator) warnf(key, format string, args ...any) {
 	v.probs = append(v.probs, Problem{Key: key, Source: v.c.sources[key], Message: fmt.Sprintf(format, args...), Warning: true})
 }
 
+// backup checks the backup keys.
+func (v *validator) backup() {
+	b := v.c.Backup
+	if b.Interval < 0 || (b.Interval > 0 && b.Interval < time.Minute) {
+		v.errorf("server.backup_interval", "must be 0 (no schedule) or at least 1m, got %v", b.Interval)
+	}
+	if b.Keep < 0 {
+		v.errorf("server.backup_keep", "must be 0 (keep all) or more, got %d", b.Keep)
+	}
+	if b.Dir == "" {
+		if b.Interval > 0 {
+			v.errorf("server.backup_dir", "must not be empty while backup_interval is set (%v); set backup_interval = 0 to turn backups off", b.Interval)
+		}
+		return
+	}
+	if fi, err := os.Stat(b.Dir); err == nil && !fi.IsDir() {
+		v.errorf("server.backup_dir", "%s exists and is not a directory", b.Dir)
+	}
+	if b.Interval == 0 {
+		v.warnf("server.backup_interval", "scheduled backups are off: nothing bounds what a lost disk loses (set an interval, or back up with `ebios backup` from cron)")
+	}
+}
+
 // hostPort checks a listen address; it returns the host.
 func (v *validator) hostPort(key, addr string) (string, bool) {
 	host, port, err := net.SplitHostPort(addr)
@@ -92,6 +115,7 @@ func (v *validator) server() {
 	if c.RequestTimeout <= 0 || c.RequestTimeout > 10*time.Minute {
 		v.errorf("server.request_timeout", "must be between 1s and 10m, got %v", c.RequestTimeout)
 	}
+	v.backup()
 	if !ok {
 		return
 	}

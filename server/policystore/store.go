@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -121,6 +122,17 @@ func (s *Store) Close() error {
 	}
 	s.lock.Unlock()
 	return err
+}
+
+// Snapshot writes a consistent copy of the policies file to w, in BuntDB's
+// file format, while the store stays in use: the online backup
+// (server/backup) keeps policies this way. A change pending in the copy
+// is logged by Open, as after a crash.
+func (s *Store) Snapshot(w io.Writer) error {
+	if err := s.db.Save(w); err != nil {
+		return perr(CodeStore, "cannot copy the policies file", err.Error(), "check the disk")
+	}
+	return nil
 }
 
 func (s *Store) get(key string) (string, error) {

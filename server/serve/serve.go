@@ -28,6 +28,7 @@ import (
 	"github.com/ebios/ebios/core/policy"
 	"github.com/ebios/ebios/server/api"
 	"github.com/ebios/ebios/server/auth"
+	"github.com/ebios/ebios/server/backup"
 	"github.com/ebios/ebios/server/config"
 	"github.com/ebios/ebios/server/filelock"
 	"github.com/ebios/ebios/server/keyfile"
@@ -160,11 +161,22 @@ func Run(ctx context.Context, args []string, o Options) error {
 		fmt.Fprintln(o.Stdout, "policies:", n)
 		logger.Warn(n)
 	}
+	var backups api.Backups // online backups: the schedule and POST /api/v1/admin/backup
+	var runner *backup.Runner
+	if cfg.Backup.Dir != "" {
+		src := backup.Source{Log: store, Users: users, Policies: policies, KeyFile: cfg.Ledger.KeyFile}
+		runner = backup.NewRunner(ctx, cfg.Backup.Dir, cfg.Backup.Keep, src, nil, logger) // the observer becomes m when server/metrics has BackupSucceeded and BackupFailed
+		backups = runner
+		if cfg.Backup.Interval > 0 {
+			go runner.Schedule(ctx, cfg.Backup.Interval)
+		}
+	}
 	var metricsHandler http.Handler
 	if cfg.Metrics {
 		metricsHandler = m.Handler()
 	}
 	a := api.New(api.Config{Store: store, Index: index, Auth: as, Limit: limit, Logger: logger, Version: o.Version, App: o.App, Policies: policies, LogPublic: cfg.Ledger.LogPublic,
+		Backups:        backups,
 		MetricsHandler: metricsHandler,
 		OnOperation: func(op, mode string, ok bool) {
 			m.Operation(op, mode)
@@ -245,6 +257,9 @@ func Run(ctx context.Context, args []string, o Options) error {
 	err = srv.Shutdown(sctx)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
+	}
+	if runner != nil {
+		runner.Wait() // a backup running now was cancelled with ctx: it removes what it wrote
 	}
 	if cerr := store.Close(); err == nil {
 		err = cerr

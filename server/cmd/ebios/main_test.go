@@ -105,7 +105,8 @@ func TestCalcErrors(t *testing.T) {
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"--help"}, {"help", "calc"}, {"calc", "--help"}, {"version", "--help"},
 		{"key", "--help"}, {"ledger", "--help"}, {"proofs", "--help"}, {"certify", "--help"}, {"certify", "attest", "--help"}, {"certify", "verify", "--help"}, {"user", "--help"}, {"config", "--help"}, {"serve", "--help"},
-		{"ledger", "export", "--help"}, {"ledger", "verify", "--help"}, {"import", "--help"}, {"user", "add", "--help"}, {"key", "generate", "--help"}} {
+		{"ledger", "export", "--help"}, {"ledger", "verify", "--help"}, {"import", "--help"}, {"user", "add", "--help"}, {"key", "generate", "--help"},
+		{"backup", "--help"}, {"backup", "verify", "--help"}, {"restore", "--help"}} {
 		stdout, stderr, code := runCLI(t, "", args...)
 		if code != 0 || !strings.Contains(stdout+stderr, "Usage") {
 			t.Errorf("%v: exit %d, output %q", args, code, stdout+stderr)
@@ -152,6 +153,9 @@ func TestRequiredFlags(t *testing.T) {
 		{[]string{"ledger", "export", "--data", t.TempDir()}, "ebios ledger export: --out BUNDLE is required"},
 		{[]string{"proofs", "attest"}, "ebios proofs attest: --key FILE is required"},
 		{[]string{"static"}, "ebios static: --out DIR is required"},
+		{[]string{"backup", "--data-dir", t.TempDir()}, "ebios backup: --out BACKUP_DIR is required"},
+		{[]string{"backup"}, "ebios backup: give --user NAME or --token-file FILE"},
+		{[]string{"restore", "somewhere"}, "ebios restore: --data-dir EMPTYDIR is required"},
 	} {
 		_, stderr, code := runCLI(t, "", c.args...)
 		if code != exitUsage || !strings.Contains(stderr, c.want) {
