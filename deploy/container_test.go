@@ -256,8 +256,9 @@ func TestContainer(t *testing.T) {
 
 	// Stopped, the data directory verifies on the host.
 	p.run(false, "stop", "-t", "30", name)
-	if out := ebios(t, bin, "", "ledger", "verify", "--data-dir", data); !strings.Contains(out, "OK") {
-		t.Errorf("ebios ledger verify: %s", out)
+	want := fmt.Sprintf("OK: %d entries", exec.Entry.Index+1)
+	if out := ebios(t, bin, "", "ledger", "verify", "--data-dir", data); !strings.HasPrefix(out, want) {
+		t.Errorf("ebios ledger verify: %s\nwant %q", out, want)
 	}
 }
 
