@@ -2,7 +2,9 @@
 # volume, a non-root user, no shell and no curl (the HEALTHCHECK is
 # `ebios health`). docs/deployment.md#container says how to build and run it.
 #
-#   podman build -t ebios .        (or docker build -t ebios .)
+#   podman build --format docker -t ebios .     (or docker build -t ebios .)
+#
+# (--format docker: podman's default OCI format drops the HEALTHCHECK.)
 #
 # Two stages. "rootfs" builds the browser app and the binary with Go and lays
 # out the image's files under /rootfs and /data; "runtime" is FROM scratch
