@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -176,6 +177,20 @@ func TestContainer(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(ctxDir, "data"), 0o700); err != nil {
 		t.Fatal(err)
 	}
+	// The build leaves the rootfs stage as an untagged image: remove the
+	// ones it adds.
+	dangling := func() []string {
+		out, _ := p.run(false, "images", "-q", "--no-trunc", "--filter", "dangling=true")
+		return strings.Fields(out)
+	}
+	before := dangling()
+	t.Cleanup(func() {
+		for _, id := range dangling() {
+			if !slices.Contains(before, id) {
+				p.run(true, "rmi", "-f", id)
+			}
+		}
+	})
 	start := time.Now()
 	// --format docker: the OCI image format has no HEALTHCHECK, and podman
 	// drops it from OCI images (its default).

@@ -23,8 +23,11 @@ func TestHealthCommand(t *testing.T) {
 			w.Write([]byte(`{"status":"ready"}`))
 		case r.URL.Path == "/readyz":
 			http.Error(w, `{"code":"LEDGER_000","message":"not ready"}`, http.StatusServiceUnavailable)
-		case r.URL.Path == "/slow/healthz":
-			time.Sleep(2 * time.Second)
+		case r.URL.Path == "/slow/healthz": // answers after the client gave up
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
 		default:
 			http.NotFound(w, r)
 		}
