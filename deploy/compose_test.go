@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,13 +67,13 @@ func TestCompose(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if got, want := sortedKeys(c.Services), []string{"ebios", "grafana", "postgres", "prometheus"}; !slices.Equal(got, want) {
+	if got, want := slices.Sorted(maps.Keys(c.Services)), []string{"ebios", "grafana", "postgres", "prometheus"}; !slices.Equal(got, want) {
 		t.Errorf("services %v, want %v", got, want)
 	}
-	if got, want := sortedKeys(c.Volumes), []string{"ebios-data", "grafana-data", "postgres-data", "prometheus-data"}; !slices.Equal(got, want) {
+	if got, want := slices.Sorted(maps.Keys(c.Volumes)), []string{"ebios-data", "grafana-data", "postgres-data", "prometheus-data"}; !slices.Equal(got, want) {
 		t.Errorf("volumes %v, want %v", got, want)
 	}
-	if got, want := sortedKeys(c.Secrets), []string{"grafana_admin_password", "jwt_secret", "ledger_key", "metrics_token", "postgres_password"}; !slices.Equal(got, want) {
+	if got, want := slices.Sorted(maps.Keys(c.Secrets)), []string{"grafana_admin_password", "jwt_secret", "ledger_key", "metrics_token", "postgres_password"}; !slices.Equal(got, want) {
 		t.Errorf("secrets %v, want %v", got, want)
 	}
 	for name, s := range c.Secrets {
@@ -92,7 +93,7 @@ func TestCompose(t *testing.T) {
 	if !slices.Contains(eb.Volumes, "ebios-data:/data:rw") {
 		t.Errorf("ebios volumes %v, want ebios-data on /data", eb.Volumes)
 	}
-	if want := "127.0.0.1:8080:" + itoa(dockerfileListenPort(t)) + "/tcp"; !slices.Equal(eb.Ports, []string{want}) {
+	if want := "127.0.0.1:8080:" + strconv.Itoa(dockerfileListenPort(t)) + "/tcp"; !slices.Equal(eb.Ports, []string{want}) {
 		t.Errorf("ebios ports %v, want [%s] (loopback by default, the image's port)", eb.Ports, want)
 	}
 	secretsOf := func(svc string) []string {
@@ -158,7 +159,7 @@ func TestCompose(t *testing.T) {
 	sc := pc.ScrapeConfigs[0]
 	if sc.JobName != "ebios" || sc.MetricsPath != "/metrics" || sc.Authorization.Type != "Bearer" ||
 		sc.Authorization.CredentialsFile != eb.Environment["EBIOS_MONITORING_METRICS_TOKEN_FILE"] ||
-		len(sc.StaticConfigs) != 1 || !slices.Equal(sc.StaticConfigs[0].Targets, []string{"ebios:" + itoa(srv.port)}) {
+		len(sc.StaticConfigs) != 1 || !slices.Equal(sc.StaticConfigs[0].Targets, []string{"ebios:" + strconv.Itoa(srv.port)}) {
 		t.Errorf("prometheus.yml scrape config %+v: want job ebios, GET /metrics of ebios:%d with the bearer token file ebios reads", sc, srv.port)
 	}
 
@@ -169,5 +170,3 @@ func TestCompose(t *testing.T) {
 		}
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -583,14 +582,4 @@ func TestApplyPatch(t *testing.T) {
 			t.Errorf("%s: %s, %v; want %s", c.ops, got, err, c.want)
 		}
 	}
-}
-
-// sortedKeys is for messages.
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
