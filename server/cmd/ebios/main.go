@@ -65,6 +65,7 @@ func commands() []command {
 	return []command{
 		{"calc", "evaluate an expression over n ± u values (--log: record it in the ledger)", runCalc},
 		{"serve", "serve the API, the dashboard and metrics", runServe},
+		{"health", "ask a running server whether it is healthy (/healthz, or /readyz with --ready)", runHealth},
 		{"user", "manage users: add, list, set-role, disable, enable, reset-password", runUser},
 		{"config", "check the server configuration", runConfig},
 		{"key", "generate the log's signing key", runKey},
