@@ -102,9 +102,13 @@ gosec:
 vulncheck:
 	$(GO) tool -modfile=tools/govulncheck.mod govulncheck ./...
 
+## unit: every package's tests, with the ones that start real programs
+## (PostgreSQL, podman, Prometheus, pebble, nginx, caddy, the DR drill);
+## -timeout 30m because deploy's container test makes a static build of its
+## own, which takes minutes when the build cache is cold.
 unit:
 	@scripts/need-python.sh
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 ## race: the server packages under the race detector. TestTornWriteSweep
 ## (one goroutine cutting a store file at every offset; about 4 minutes
