@@ -94,10 +94,11 @@ func Run(ctx context.Context, args []string, o Options) error {
 	var fed atomic.Pointer[ledgerindex.Index] // the read index, fed after every commit
 	store, err := ledgerstore.Open(dbPath, signer, &ledgerstore.Options{OnCommit: func(size uint64, es []*ledger.Entry) {
 		m.SetLedgerEntries(size)
+		m.CheckpointSigned(time.Now())
 		if x := fed.Load(); x != nil {
 			x.Offer(size-uint64(len(es)), es)
 		}
-	}})
+	}, OnWrite: m.Committed, OnSync: m.Synced})
 	if err != nil {
 		return err
 	}
@@ -106,6 +107,10 @@ func Run(ctx context.Context, args []string, o Options) error {
 		notice(n)
 	}
 	m.SetLedgerEntries(store.Len())
+	if dbPath == ":memory:" {
+		dbPath = ""
+	}
+	m.WatchStorage(cfg.DataDir, dbPath)
 	index := ledgerindex.New(store)
 	fed.Store(index)    // from now on, commits notify it
 	defer index.Close() // before the store closes
@@ -162,11 +167,22 @@ func Run(ctx context.Context, args []string, o Options) error {
 		logger.Warn(n)
 	}
 	var metricsHandler http.Handler
+	var metricsToken string
 	if cfg.Metrics {
 		metricsHandler = m.Handler()
+		if cfg.MetricsTokenFile != "" {
+			if metricsToken, err = config.ReadMetricsToken(cfg.MetricsTokenFile); err != nil {
+				return err
+			}
+		}
 	}
 	a := api.New(api.Config{Store: store, Index: index, Auth: as, Limit: limit, Logger: logger, Version: o.Version, App: o.App, Policies: policies, LogPublic: cfg.Ledger.LogPublic,
-		MetricsHandler: metricsHandler,
+		MetricsHandler: metricsHandler, MetricsToken: metricsToken,
+		OnVerify: func(scope string, ok bool) {
+			if !ok {
+				m.VerificationFailed(scope)
+			}
+		},
 		OnOperation: func(op, mode string, ok bool) {
 			m.Operation(op, mode)
 			if !ok {
