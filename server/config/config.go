@@ -33,12 +33,12 @@ type Config struct {
 	// token that may read /metrics without logging in, for Prometheus;
 	// "" means only admins' tokens may. Read it with ReadMetricsToken.
 	MetricsTokenFile string
-	TLS            TLS
-	Auth           Auth
-	RateLimit      RateLimit
-	TrustedProxies []netip.Prefix // [api] trusted_proxies
-	Ledger         Ledger
-	Policies       Policies
+	TLS              TLS
+	Auth             Auth
+	RateLimit        RateLimit
+	TrustedProxies   []netip.Prefix // [api] trusted_proxies
+	Ledger           Ledger
+	Policies         Policies
 
 	sources      map[string]Source
 	seedRequests int           // [api] rate_limit_requests
