@@ -29,16 +29,17 @@ type Config struct {
 	RequestTimeout time.Duration // [server] request_timeout
 	LogLevel       slog.Level    // [monitoring] log_level
 	Metrics        bool          // [monitoring] prometheus_enabled
+	TLS            TLS
+	Auth           Auth
+	RateLimit      RateLimit
+	TrustedProxies []netip.Prefix // [api] trusted_proxies
+	Ledger         Ledger
+	Policies       Policies
+
 	// MetricsTokenFile ([monitoring] metrics_token_file) holds a bearer
 	// token that may read /metrics without logging in, for Prometheus;
 	// "" means only admins' tokens may. Read it with ReadMetricsToken.
 	MetricsTokenFile string
-	TLS              TLS
-	Auth             Auth
-	RateLimit        RateLimit
-	TrustedProxies   []netip.Prefix // [api] trusted_proxies
-	Ledger           Ledger
-	Policies         Policies
 
 	sources      map[string]Source
 	seedRequests int           // [api] rate_limit_requests
