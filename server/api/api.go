@@ -383,7 +383,7 @@ func (s *Server) root(w http.ResponseWriter, r *http.Request) {
 
 // scrapeToken serves metrics to a request that carries the metrics token
 // (Authorization: Bearer <token>) and passes any other to next, the route
-// with its authentication, where a wrong token fails as an invalid JWT
+// with its authentication, where a wrong token fails as a bad JWT (401)
 // and is counted as an auth failure. The token is compared in constant
 // time, as SHA-256 hashes so that its length does not leak either.
 func scrapeToken(token string, metrics, next http.Handler) http.Handler {
