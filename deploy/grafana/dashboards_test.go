@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/ebios/ebios/internal/promcheck"
-	"github.com/ebios/ebios/server/serve/servetest"
+	"github.com/ebios/ebios/internal/servetest"
 )
 
 // TestCommittedJSONIsCurrent regenerates the dashboards and fails on any

@@ -14,7 +14,7 @@ import (
 
 	"github.com/ebios/ebios/internal/debpkg"
 	"github.com/ebios/ebios/internal/promcheck"
-	"github.com/ebios/ebios/server/serve/servetest"
+	"github.com/ebios/ebios/internal/servetest"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"

@@ -25,7 +25,7 @@ func TestPrometheusScrapes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Prometheus and an eBIOS server (about 10 s)")
 	}
-	prom := debpkg.Program(t, "prometheus", "the Prometheus scrape test (server/serve/servetest)", "prometheus")
+	prom := debpkg.Program(t, "prometheus", "the Prometheus scrape test (internal/servetest)", "prometheus")
 	s := Start(t)
 	target := strings.TrimPrefix(s.URL, "http://")
 	dir := t.TempDir()
