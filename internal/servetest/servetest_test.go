@@ -1,8 +1,15 @@
 package servetest
 
 import (
+	"bytes"
+	"context"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/ebios/ebios/server/serve"
 )
 
 // TestMetricsCredential: /metrics answers the metrics token and an
@@ -80,5 +87,37 @@ func TestMetricsCredential(t *testing.T) {
 	}
 	if age := value("ebios_checkpoint_age_seconds", nil); age < 0 || age > 60 {
 		t.Errorf("ebios_checkpoint_age_seconds = %v just after a commit", age)
+	}
+}
+
+// TestBadTokenFileRefused: a short or exposed token file stops the server
+// before it creates anything, with a message saying how to fix it.
+func TestBadTokenFileRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, content string
+		mode          os.FileMode
+		want          string
+	}{
+		{"short", "too short\n", 0o600, "head -c 32 /dev/urandom | base64"},
+		{"exposed", strings.Repeat("x", 40), 0o644, "chmod 600"},
+	} {
+		path := filepath.Join(dir, c.name)
+		if err := os.WriteFile(path, []byte(c.content), c.mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, c.mode); err != nil {
+			t.Fatal(err)
+		}
+		data := filepath.Join(dir, "data-"+c.name)
+		var out bytes.Buffer
+		err := serve.Run(context.Background(), []string{"--dev", "--listen", "127.0.0.1:0", "--data-dir", data, "--metrics-token-file", path},
+			serve.Options{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }, ReadFile: os.ReadFile})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s token file: %v, want an error saying %q", c.name, err, c.want)
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Errorf("%s token file: the refused start created %s", c.name, data)
+		}
 	}
 }

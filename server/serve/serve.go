@@ -63,6 +63,12 @@ func Run(ctx context.Context, args []string, o Options) error {
 		return err
 	}
 	logger := metrics.NewLogger(o.Stderr, cfg.LogLevel)
+	var metricsToken string // read before anything is created, so that a bad file changes nothing
+	if cfg.Metrics && cfg.MetricsTokenFile != "" {
+		if metricsToken, err = config.ReadMetricsToken(cfg.MetricsTokenFile); err != nil {
+			return err
+		}
+	}
 	// Everything this process creates is its own (files 0600, directories
 	// 0700), also what libraries create with 0666 less the umask (BuntDB
 	// when it rewrites users.db); the stores set these modes themselves
@@ -167,14 +173,8 @@ func Run(ctx context.Context, args []string, o Options) error {
 		logger.Warn(n)
 	}
 	var metricsHandler http.Handler
-	var metricsToken string
 	if cfg.Metrics {
 		metricsHandler = m.Handler()
-		if cfg.MetricsTokenFile != "" {
-			if metricsToken, err = config.ReadMetricsToken(cfg.MetricsTokenFile); err != nil {
-				return err
-			}
-		}
 	}
 	a := api.New(api.Config{Store: store, Index: index, Auth: as, Limit: limit, Logger: logger, Version: o.Version, App: o.App, Policies: policies, LogPublic: cfg.Ledger.LogPublic,
 		MetricsHandler: metricsHandler, MetricsToken: metricsToken,
