@@ -265,8 +265,6 @@ type server struct {
 // pendingEnv are variables the manifests set before the server reads them.
 var pendingEnv = map[string]string{
 	"EBIOS_STORE": "the PostgreSQL store's connection string, issue 12",
-	// The metrics bearer token file of the monitoring part of issue 18.
-	"EBIOS_MONITORING_METRICS_TOKEN_FILE": "[monitoring] metrics_token_file, issue 18's monitoring part",
 }
 
 func loadServer(t *testing.T) server {

@@ -12,6 +12,8 @@
 package api
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -59,6 +61,14 @@ type Config struct {
 	OnOperation func(op, mode string, invariantOK bool)
 	// MetricsHandler serves /metrics (admin only); nil means 404.
 	MetricsHandler http.Handler
+	// MetricsToken, if not empty, is a bearer token that may also read
+	// /metrics (Authorization: Bearer <token>), for a scraper such as
+	// Prometheus that cannot log in; config monitoring.metrics_token_file.
+	MetricsToken string
+	// OnVerify, if set, is told the verdict of each verification: scope
+	// "entry" (GET /api/v1/ledger/verify/{op_id}) or "log" (a whole-log
+	// verify job), ok false when it did not pass or could not run.
+	OnVerify func(scope string, ok bool)
 	// App serves the dashboard at "/" for browsers; nil shows a short page.
 	App     http.Handler
 	Logger  *slog.Logger
@@ -143,6 +153,9 @@ func (s *Server) register() {
 		var handler http.Handler = h
 		if r.Perm != "" {
 			handler = s.cfg.Auth.Authenticate(s.cfg.Auth.Require(r.Perm, handler))
+			if r.Perm == auth.PermMetricsRead && s.cfg.MetricsToken != "" {
+				handler = scrapeToken(s.cfg.MetricsToken, h, handler)
+			}
 		}
 		if s.cfg.Limit != nil && r.Class != "" {
 			handler = s.cfg.Limit(r.Class, handler)
@@ -374,6 +387,25 @@ func (s *Server) root(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.health())
+}
+
+// scrapeToken serves metrics to a request that carries the metrics token
+// (Authorization: Bearer <token>) and passes any other to next, the route
+// with its authentication, where a wrong token fails as a bad JWT (401)
+// and is counted as an auth failure. The token is compared in constant
+// time, as SHA-256 hashes so that its length does not leak either.
+func scrapeToken(token string, metrics, next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			sum := sha256.Sum256([]byte(got))
+			if subtle.ConstantTimeCompare(sum[:], want[:]) == 1 {
+				metrics.ServeHTTP(w, r)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {

@@ -214,6 +214,7 @@ func (s *Server) verifyOp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := e.Verify(s.cfg.Store.Origin(), s.verifier); err != nil {
+		s.verified("entry", false)
 		writeJSON(w, http.StatusOK, map[string]any{"verified": false, "op_id": e.OpID, "index": e.Index, "reason": err.Error()})
 		return
 	}
@@ -221,10 +222,18 @@ func (s *Server) verifyOp(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		_, err = ledger.VerifyInclusion(s.verifier, s.cfg.Store.Origin(), []byte(p.Checkpoint), e, proof)
 	}
+	s.verified("entry", err == nil)
 	if err != nil {
 		writeJSON(w, http.StatusOK, map[string]any{"verified": false, "op_id": e.OpID, "index": e.Index, "reason": err.Error()})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"verified": true, "op_id": e.OpID, "index": e.Index, "entry": e,
 		"checks": []string{"signature by the log key", "inclusion in the latest signed checkpoint"}, "inclusion_proof": p})
+}
+
+// verified reports a verification's verdict to Config.OnVerify.
+func (s *Server) verified(scope string, ok bool) {
+	if s.cfg.OnVerify != nil {
+		s.cfg.OnVerify(scope, ok)
+	}
 }

@@ -190,6 +190,7 @@ func (s *Server) runJob(ctx context.Context, j *verifyJob) {
 			j.err = err.Error()
 		}
 	}
+	s.verified("log", j.state == jobDone && rep.OK)
 	s.cfg.Logger.Info("verify job finished", "job", j.id, "state", j.state, "ok", rep != nil && rep.OK,
 		"entries", j.done.Load(), "seconds", j.finished.Sub(j.started).Seconds())
 }

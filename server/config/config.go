@@ -37,6 +37,11 @@ type Config struct {
 	Policies       Policies
 	Backup         Backup
 
+	// MetricsTokenFile ([monitoring] metrics_token_file) holds a bearer
+	// token that may read /metrics without logging in, for Prometheus;
+	// "" means only admins' tokens may. Read it with ReadMetricsToken.
+	MetricsTokenFile string
+
 	sources      map[string]Source
 	seedRequests int           // [api] rate_limit_requests
 	seedWindow   time.Duration // [api] rate_limit_window

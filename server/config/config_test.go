@@ -565,3 +565,49 @@ func TestValidateBackup(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := strings.Repeat("A", 31) + "=\n"
+	cases := []struct {
+		name, path, want string // want: "" for accepted, else part of the error
+	}{
+		{"good", write("good", good, 0o600), ""},
+		{"short", write("short", "abc\n", 0o600), "is 3 bytes, at least 32 are required; make one with: head -c 32 /dev/urandom"},
+		{"readable by others", write("open", good, 0o644), "readable by other users (mode 0644); chmod 600"},
+		{"inner space", write("space", strings.Repeat("A", 20)+" "+strings.Repeat("B", 20), 0o600), "holds a space, a control character or a non-ASCII byte at byte 20"},
+		{"missing", filepath.Join(dir, "nope"), "cannot use the metrics token file"},
+		{"directory", dir, "is not a regular file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tok, err := ReadMetricsToken(c.path)
+			if c.want == "" {
+				if err != nil || tok != strings.TrimSpace(good) {
+					t.Fatalf("ReadMetricsToken = %q, %v", tok, err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want it to say %q", err, c.want)
+			}
+			// config check reports the same problem under the key's name.
+			_, ps := Check([]string{"-data-dir", dir, "-metrics-token-file", c.path}, nil, files(nil))
+			found := false
+			for _, p := range ps {
+				found = found || p.Key == "monitoring.metrics_token_file" && !p.Warning
+			}
+			if found != (c.want != "") {
+				t.Fatalf("config check problems %v; want a metrics_token_file error: %v", ps, c.want != "")
+			}
+		})
+	}
+}

@@ -81,6 +81,10 @@
 //		flag -metrics, env EBIOS_MONITORING_PROMETHEUS_ENABLED; bool
 //		serve Prometheus metrics at /metrics (admin only)
 //
+//	[monitoring] metrics_token_file = ""
+//		flag -metrics-token-file, env EBIOS_MONITORING_METRICS_TOKEN_FILE; string
+//		file holding a bearer token (at least 32 bytes, mode 0600) that may read /metrics, for Prometheus; make one with head -c 32 /dev/urandom | base64
+//
 //	[tls] cert_file = ""
 //		flag -tls-cert, env EBIOS_TLS_CERT_FILE; string
 //		PEM certificate chain; with key_file, serve HTTPS

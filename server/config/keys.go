@@ -185,6 +185,9 @@ var keys = []key{
 	{section: "monitoring", name: "prometheus_enabled", flag: "metrics", kind: kindBool, def: "true",
 		doc: "serve Prometheus metrics at /metrics (admin only)",
 		set: boolean(func(c *Config) *bool { return &c.Metrics })},
+	{section: "monitoring", name: "metrics_token_file", flag: "metrics-token-file",
+		doc: "file holding a bearer token (at least 32 bytes, mode 0600) that may read /metrics, for Prometheus; make one with head -c 32 /dev/urandom | base64",
+		set: str(func(c *Config) *string { return &c.MetricsTokenFile })},
 
 	{section: "tls", name: "cert_file", flag: "tls-cert", doc: "PEM certificate chain; with key_file, serve HTTPS",
 		set: str(func(c *Config) *string { return &c.TLS.CertFile })},

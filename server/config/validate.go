@@ -26,6 +26,7 @@ import (
 func (c *Config) Validate() Problems {
 	v := &validator{c: c}
 	v.server()
+	v.monitoring()
 	v.tls()
 	v.auth()
 	v.rateLimits()

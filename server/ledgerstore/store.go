@@ -157,6 +157,14 @@ type Options struct {
 	// order (the last has index size-1): for metrics and the read index,
 	// which must not change the entries or hold up the caller.
 	OnCommit func(size uint64, es []*ledger.Entry)
+	// OnWrite, when set, is called by the committer after each batch row
+	// is written (before its fsync) with the number of entries in it and
+	// the time the write took, and OnSync by the syncer after each fsync
+	// of the ledger file with its duration: for latency metrics, without
+	// this package knowing of any metrics library. Both must return
+	// quickly.
+	OnWrite func(entries int, d time.Duration)
+	OnSync  func(d time.Duration)
 }
 
 // Store is a durable, append-only ledger. It is safe for concurrent use.
@@ -1307,7 +1315,11 @@ func (s *Store) write(batch []*job, size uint64, tree *ledger.Tree) (written, er
 		b.Checkpoint, root, err = tree.Checkpoint(s.origin, s.signer)
 	}
 	if err == nil {
+		start := time.Now()
 		err = s.drv.Commit(b)
+		if err == nil && s.opts.OnWrite != nil {
+			s.opts.OnWrite(len(batch), time.Since(start))
+		}
 	}
 	if err != nil {
 		// Later entries are already chained to these: stop appending.
@@ -1339,9 +1351,12 @@ func (s *Store) syncer(tosync <-chan written) {
 		err := s.failed
 		s.mu.RUnlock()
 		if err == nil {
+			start := time.Now()
 			if err = s.drv.Sync(); err != nil {
 				// After a failed fsync the file's state is unknown.
 				err = ioErr("fsync", err)
+			} else if s.opts.OnSync != nil {
+				s.opts.OnSync(time.Since(start))
 			}
 		}
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
@@ -749,4 +750,51 @@ func FuzzBatchRow(f *testing.F) {
 			t.Fatalf("checkpoint %q of a row of %d entries, %d bytes", b.cp, b.n, len(v))
 		}
 	})
+}
+
+// TestLatencyHooks checks that OnWrite sees every committed entry once, in
+// batch rows, and that OnSync runs for the fsyncs that made them durable.
+func TestLatencyHooks(t *testing.T) {
+	var mu sync.Mutex
+	var writes, entries, syncs int
+	var total time.Duration
+	opts := &Options{
+		OnWrite: func(n int, d time.Duration) {
+			mu.Lock()
+			writes, entries, total = writes+1, entries+n, total+d
+			mu.Unlock()
+		},
+		OnSync: func(d time.Duration) {
+			mu.Lock()
+			syncs, total = syncs+1, total+d
+			mu.Unlock()
+		},
+	}
+	st, err := Open(filepath.Join(t.TempDir(), "ledger.db"), newSigner(t, "hooks.example/log"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	if _, err := st.AppendBatch(ctx, []ledger.Draft{draft("h1"), draft("h2"), draft("h3")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Append(ctx, draft("h4")); err != nil {
+		t.Fatal(err)
+	}
+	// A refused append writes nothing and so reports nothing.
+	if _, err := st.Append(ctx, draft("h4")); err == nil {
+		t.Fatal("duplicate op id accepted")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if entries != 4 || writes < 1 || writes > 2 {
+		t.Errorf("OnWrite saw %d entries in %d rows, want 4 entries in 1 or 2 rows", entries, writes)
+	}
+	if syncs < 1 || syncs > writes {
+		t.Errorf("OnSync ran %d times for %d rows written, want 1 to %d", syncs, writes, writes)
+	}
+	if total <= 0 {
+		t.Errorf("the hooks measured no time at all (%v)", total)
+	}
 }

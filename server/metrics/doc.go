@@ -11,8 +11,21 @@
 //	ebios_ledger_entries_total                   gauge, the ledger's size
 //	ebios_rate_limited_total{class}              counter
 //	ebios_auth_failures_total{reason}            counter
+//	ebios_commit_duration_seconds                histogram, one batch row written
+//	ebios_fsync_duration_seconds                 histogram, one fsync of the ledger
+//	ebios_commit_batch_entries                   histogram, entries per batch row
+//	ebios_checkpoint_age_seconds                 gauge, since the last checkpoint
+//	ebios_verification_failures_total{scope}     counter, entry or log
+//	ebios_ledger_file_bytes                      gauge, the ledger's BuntDB file
+//	ebios_data_dir_free_bytes                    gauge, free in the data directory's file system
+//	ebios_data_dir_size_bytes                    gauge, that file system's size
+//	ebios_backup_last_success_timestamp_seconds  gauge, Unix time
+//	ebios_backup_runs_total{result}              counter, ok or error
 //
-// plus the Go runtime and process collectors. The seed's "endpoint" label
+// plus the Go runtime and process collectors. [Metrics.Committed] and
+// [Metrics.Synced] fit ledgerstore.Options.OnWrite and OnSync;
+// [Metrics.WatchStorage] names the files to measure; the backup scheduler
+// calls [Metrics.BackupSucceeded] and [Metrics.BackupFailed]. The seed's "endpoint" label
 // is called route here and holds the ServeMux pattern that matched
 // ("/ledger/verify/{op_id}"), never the raw path, so a client cannot create
 // series at will; for the same reason unknown methods are "OTHER".

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ebios/ebios/server/auth"
@@ -26,11 +27,29 @@ type Metrics struct {
 	ledgerEntries     prometheus.Gauge
 	rateLimited       *prometheus.CounterVec
 	authFailures      *prometheus.CounterVec
+
+	commitDuration   prometheus.Histogram
+	fsyncDuration    prometheus.Histogram
+	batchEntries     prometheus.Histogram
+	lastCheckpoint   atomic.Int64 // unix nanoseconds of the last checkpoint (or of New)
+	verifyFailures   *prometheus.CounterVec
+	backupLast       prometheus.Gauge
+	backupRuns       *prometheus.CounterVec
+	storageCollector *storageCollector
 }
 
 // DurationBuckets are the buckets of ebios_request_duration_seconds, from
 // 100 µs to 10 s: fine below 10 ms, where the latency target is.
 var DurationBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// BatchBuckets are the buckets of ebios_commit_batch_entries: powers of
+// two up to the store's largest batch (ledgerstore.Options.MaxBatch, 4096).
+var BatchBuckets = prometheus.ExponentialBuckets(1, 2, 13)
+
+// VerifyScopes are the scope label values of
+// ebios_verification_failures_total: one entry (GET
+// /api/v1/ledger/verify/{op_id}) or the whole log (a verify job).
+var VerifyScopes = []string{"entry", "log"}
 
 // New returns the metrics, registered with the Go runtime and process
 // collectors.
@@ -62,9 +81,37 @@ func New() *Metrics {
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ebios_auth_failures_total", Help: "Authentication and authorization failures by reason.",
 		}, []string{"reason"}),
+		commitDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ebios_commit_duration_seconds", Help: "Time to write one batch row of the ledger (before its fsync).",
+			Buckets: DurationBuckets,
+		}),
+		fsyncDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ebios_fsync_duration_seconds", Help: "Time of one fsync of the ledger file.",
+			Buckets: DurationBuckets,
+		}),
+		batchEntries: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ebios_commit_batch_entries", Help: "Entries committed together in one batch row.",
+			Buckets: BatchBuckets,
+		}),
+		verifyFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ebios_verification_failures_total", Help: "Verifications that did not pass, by scope (entry, log).",
+		}, []string{"scope"}),
+		backupLast: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "ebios_backup_last_success_timestamp_seconds", Help: "Unix time of the last successful backup (0: none since start).",
+		}),
+		backupRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ebios_backup_runs_total", Help: "Backups run, by result (ok, error).",
+		}, []string{"result"}),
 	}
+	m.lastCheckpoint.Store(time.Now().UnixNano())
+	checkpointAge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "ebios_checkpoint_age_seconds", Help: "Seconds since the ledger last signed a checkpoint (since the server started if it has not).",
+	}, func() float64 { return time.Since(time.Unix(0, m.lastCheckpoint.Load())).Seconds() })
+	m.storageCollector = &storageCollector{}
 	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.operations, m.invariantFailures,
 		m.ledgerEntries, m.rateLimited, m.authFailures,
+		m.commitDuration, m.fsyncDuration, m.batchEntries, checkpointAge, m.verifyFailures,
+		m.backupLast, m.backupRuns, m.storageCollector,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Known label values start at zero, so rate() and alerts work from the start.
 	for _, c := range ratelimit.Classes {
@@ -73,6 +120,11 @@ func New() *Metrics {
 	for _, r := range auth.Reasons {
 		m.authFailures.WithLabelValues(string(r))
 	}
+	for _, sc := range VerifyScopes {
+		m.verifyFailures.WithLabelValues(sc)
+	}
+	m.backupRuns.WithLabelValues("ok")
+	m.backupRuns.WithLabelValues("error")
 	return m
 }
 
@@ -106,6 +158,46 @@ func (m *Metrics) RateLimited(class string) { m.rateLimited.WithLabelValues(clas
 // AuthFailed counts an auth failure; it fits auth.Options.OnFailure.
 func (m *Metrics) AuthFailed(reason auth.Reason) {
 	m.authFailures.WithLabelValues(string(reason)).Inc()
+}
+
+// Committed records one batch row written by the ledger: how many entries
+// it holds and how long the write took. It fits
+// ledgerstore.Options.OnWrite.
+func (m *Metrics) Committed(entries int, d time.Duration) {
+	m.batchEntries.Observe(float64(entries))
+	m.commitDuration.Observe(d.Seconds())
+}
+
+// Synced records one fsync of the ledger file; it fits
+// ledgerstore.Options.OnSync.
+func (m *Metrics) Synced(d time.Duration) { m.fsyncDuration.Observe(d.Seconds()) }
+
+// CheckpointSigned records that the ledger signed a checkpoint at t, for
+// ebios_checkpoint_age_seconds.
+func (m *Metrics) CheckpointSigned(t time.Time) { m.lastCheckpoint.Store(t.UnixNano()) }
+
+// VerificationFailed counts a verification that did not pass; scope is
+// one of [VerifyScopes].
+func (m *Metrics) VerificationFailed(scope string) { m.verifyFailures.WithLabelValues(scope).Inc() }
+
+// BackupSucceeded records a backup that completed at t: it sets
+// ebios_backup_last_success_timestamp_seconds and counts
+// ebios_backup_runs_total{result="ok"}.
+func (m *Metrics) BackupSucceeded(t time.Time) {
+	m.backupLast.Set(float64(t.UnixNano()) / 1e9)
+	m.backupRuns.WithLabelValues("ok").Inc()
+}
+
+// BackupFailed counts ebios_backup_runs_total{result="error"}.
+func (m *Metrics) BackupFailed() { m.backupRuns.WithLabelValues("error").Inc() }
+
+// WatchStorage makes the metrics report the data directory's free and
+// total bytes (ebios_data_dir_free_bytes, ebios_data_dir_size_bytes) and
+// the size of the ledger file (ebios_ledger_file_bytes), read at each
+// scrape. An empty path leaves that metric out; call it once, before
+// serving.
+func (m *Metrics) WatchStorage(dataDir, ledgerFile string) {
+	m.storageCollector.set(dataDir, ledgerFile)
 }
 
 // Unmatched is the route label of requests that matched no pattern.

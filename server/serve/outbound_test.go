@@ -44,6 +44,7 @@ var allowedOutbound = map[string]map[string]string{
 // server reaches them.
 var clients = map[string]string{
 	filepath.Join("..", "cmd", "ebios", "backup.go"): "ebios backup calls the running server at the operator's --server URL",
+	filepath.Join("..", "cmd", "ebios", "health.go"): "ebios health asks the server's own /healthz or /readyz, at --url or the configured listen address",
 }
 
 // TestNoOutboundRequests reads every non-test Go file of server/ and core/

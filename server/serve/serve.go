@@ -63,6 +63,12 @@ func Run(ctx context.Context, args []string, o Options) error {
 		return err
 	}
 	logger := metrics.NewLogger(o.Stderr, cfg.LogLevel)
+	var metricsToken string // read before anything is created, so that a bad file changes nothing
+	if cfg.Metrics && cfg.MetricsTokenFile != "" {
+		if metricsToken, err = config.ReadMetricsToken(cfg.MetricsTokenFile); err != nil {
+			return err
+		}
+	}
 	// Everything this process creates is its own (files 0600, directories
 	// 0700), also what libraries create with 0666 less the umask (BuntDB
 	// when it rewrites users.db); the stores set these modes themselves
@@ -94,10 +100,11 @@ func Run(ctx context.Context, args []string, o Options) error {
 	var fed atomic.Pointer[ledgerindex.Index] // the read index, fed after every commit
 	store, err := ledgerstore.Open(dbPath, signer, &ledgerstore.Options{OnCommit: func(size uint64, es []*ledger.Entry) {
 		m.SetLedgerEntries(size)
+		m.CheckpointSigned(time.Now())
 		if x := fed.Load(); x != nil {
 			x.Offer(size-uint64(len(es)), es)
 		}
-	}})
+	}, OnWrite: m.Committed, OnSync: m.Synced})
 	if err != nil {
 		return err
 	}
@@ -106,6 +113,10 @@ func Run(ctx context.Context, args []string, o Options) error {
 		notice(n)
 	}
 	m.SetLedgerEntries(store.Len())
+	if dbPath == ":memory:" {
+		dbPath = ""
+	}
+	m.WatchStorage(cfg.DataDir, dbPath)
 	index := ledgerindex.New(store)
 	fed.Store(index)    // from now on, commits notify it
 	defer index.Close() // before the store closes
@@ -165,7 +176,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 	var runner *backup.Runner
 	if cfg.Backup.Dir != "" {
 		src := backup.Source{Log: store, Users: users, Policies: policies, KeyFile: cfg.Ledger.KeyFile}
-		runner = backup.NewRunner(ctx, cfg.Backup.Dir, cfg.Backup.Keep, src, nil, logger) // the observer becomes m when server/metrics has BackupSucceeded and BackupFailed
+		runner = backup.NewRunner(ctx, cfg.Backup.Dir, cfg.Backup.Keep, src, m, logger)
 		backups = runner
 		if cfg.Backup.Interval > 0 {
 			go runner.Schedule(ctx, cfg.Backup.Interval)
@@ -177,7 +188,12 @@ func Run(ctx context.Context, args []string, o Options) error {
 	}
 	a := api.New(api.Config{Store: store, Index: index, Auth: as, Limit: limit, Logger: logger, Version: o.Version, App: o.App, Policies: policies, LogPublic: cfg.Ledger.LogPublic,
 		Backups:        backups,
-		MetricsHandler: metricsHandler,
+		MetricsHandler: metricsHandler, MetricsToken: metricsToken,
+		OnVerify: func(scope string, ok bool) {
+			if !ok {
+				m.VerificationFailed(scope)
+			}
+		},
 		OnOperation: func(op, mode string, ok bool) {
 			m.Operation(op, mode)
 			if !ok {
