@@ -73,7 +73,7 @@ func TestCompose(t *testing.T) {
 	if got, want := slices.Sorted(maps.Keys(c.Volumes)), []string{"ebios-data", "grafana-data", "postgres-data", "prometheus-data"}; !slices.Equal(got, want) {
 		t.Errorf("volumes %v, want %v", got, want)
 	}
-	if got, want := slices.Sorted(maps.Keys(c.Secrets)), []string{"grafana_admin_password", "jwt_secret", "ledger_key", "metrics_token", "postgres_password"}; !slices.Equal(got, want) {
+	if got, want := slices.Sorted(maps.Keys(c.Secrets)), []string{"grafana_admin_password", "jwt_secret", "ledger_key", "metrics_token", "postgres_password", "prometheus_metrics_token"}; !slices.Equal(got, want) {
 		t.Errorf("secrets %v, want %v", got, want)
 	}
 	for name, s := range c.Secrets {
@@ -125,8 +125,14 @@ func TestCompose(t *testing.T) {
 			t.Errorf("prometheus volumes %v lack %s", prom.Volumes, v)
 		}
 	}
-	if !slices.Contains(secretsOf("prometheus"), "metrics_token") {
-		t.Errorf("prometheus does not get the secret metrics_token")
+	// ebios refuses a token file others can read, and Prometheus runs as
+	// another user: it gets its own copy of the token, from a file next to
+	// ebios's.
+	if !slices.Equal(secretsOf("prometheus"), []string{"prometheus_metrics_token"}) {
+		t.Errorf("prometheus gets the secrets %v, want only prometheus_metrics_token", secretsOf("prometheus"))
+	}
+	if ebf, pf := c.Secrets["metrics_token"].File, c.Secrets["prometheus_metrics_token"].File; pf != ebf+".prometheus" {
+		t.Errorf("the secret prometheus_metrics_token is the file %q, want ebios's token file %q with .prometheus", pf, ebf)
 	}
 	b, err := os.ReadFile("prometheus/prometheus.yml")
 	if err != nil {
@@ -158,9 +164,9 @@ func TestCompose(t *testing.T) {
 	}
 	sc := pc.ScrapeConfigs[0]
 	if sc.JobName != "ebios" || sc.MetricsPath != "/metrics" || sc.Authorization.Type != "Bearer" ||
-		sc.Authorization.CredentialsFile != eb.Environment["EBIOS_MONITORING_METRICS_TOKEN_FILE"] ||
+		sc.Authorization.CredentialsFile != "/run/secrets/prometheus_metrics_token" ||
 		len(sc.StaticConfigs) != 1 || !slices.Equal(sc.StaticConfigs[0].Targets, []string{"ebios:" + strconv.Itoa(srv.port)}) {
-		t.Errorf("prometheus.yml scrape config %+v: want job ebios, GET /metrics of ebios:%d with the bearer token file ebios reads", sc, srv.port)
+		t.Errorf("prometheus.yml scrape config %+v: want job ebios, GET /metrics of ebios:%d with the bearer token file of the secret prometheus_metrics_token", sc, srv.port)
 	}
 
 	gr := c.Services["grafana"]
