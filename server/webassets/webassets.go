@@ -61,6 +61,7 @@ type Assets struct {
 	names  []string
 	digest string
 	origin string
+	dir    string
 }
 
 // file is one asset and its precompressed forms.
@@ -91,7 +92,12 @@ func Embedded() (*Assets, error) {
 // Dir returns the assets in the directory dir (a web/ directory built by
 // `make wasm`). It fails, wrapping ErrNoApp, when dir has no app.wasm.
 func Dir(dir string) (*Assets, error) {
-	return load(os.DirFS(dir), dir)
+	a, err := load(os.DirFS(dir), dir)
+	if err != nil {
+		return nil, err
+	}
+	a.dir = dir
+	return a, nil
 }
 
 // Load returns the assets of fsys; origin says where they come from, for
@@ -190,6 +196,10 @@ func contentType(p string) string {
 // Origin says where the assets come from: "built into this binary" or
 // the directory they were read from.
 func (a *Assets) Origin() string { return a.origin }
+
+// Dir is the directory the assets were read from, or "" for the ones
+// built into the binary.
+func (a *Assets) Dir() string { return a.dir }
 
 // Names lists the assets' files (without their compressed forms), sorted.
 func (a *Assets) Names() []string { return append([]string(nil), a.names...) }
