@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run test lint gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
+.PHONY: all build wasm static run firstvisit test lint gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
 
 all: build
 
@@ -136,6 +136,13 @@ proofs:
 ## audit-bench: the in-browser audit of a 100,000-entry bundle in headless Chromium (ENTRIES=N to change).
 audit-bench:
 	E2E_TESTS=e2e/audit-bench.mjs scripts/e2e.sh
+
+## firstvisit: the first visit in headless Chromium with an empty profile,
+## navigation to the first computed result, at localhost and at 10 Mbps,
+## app.wasm brotli, gzip and uncompressed (RUNS=N runs each, default 3;
+## docs/benchmarks.md). Reports figures, not a test.
+firstvisit:
+	E2E_TESTS=e2e/firstvisit.mjs scripts/e2e.sh
 
 ## load: 60 s of POST /operations/execute at 64 connections against a real server (wrk).
 load:
