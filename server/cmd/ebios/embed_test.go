@@ -214,9 +214,11 @@ func TestEmbeddedBinary(t *testing.T) {
 		case "br":
 			r = brotli.NewReader(r)
 		case "gzip":
-			if r, _ = gzip.NewReader(r); r == nil {
-				t.Fatalf("%q: not gzip", tc.accept)
+			zr, err := gzip.NewReader(r)
+			if err != nil {
+				t.Fatalf("%q: not gzip: %v", tc.accept, err)
 			}
+			r = zr
 		}
 		if got, err := io.ReadAll(r); err != nil || !bytes.Equal(got, wasm) {
 			t.Errorf("%q: %s body decodes to %d bytes (%v), not app.wasm's %d", tc.accept, tc.enc, len(got), err, len(wasm))
