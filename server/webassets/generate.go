@@ -33,29 +33,35 @@ func Generate(src, out string, log io.Writer) error {
 	if err := os.MkdirAll(out, 0o755); err != nil { // #nosec G301 -- build output of public files
 		return err
 	}
+	in, err := os.OpenRoot(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	dst, err := os.OpenRoot(out)
+	if err != nil {
+		return err
+	}
+	defer dst.Close()
 	keep := map[string]bool{placeholder: true}
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(in.FS(), ".", func(rel string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !d.Type().IsRegular() {
 			return err
 		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
 		if _, ok := compressedOf(rel); ok || rel == placeholder {
 			return nil // made here, not copied
 		}
 		keep[rel] = true
-		data, err := os.ReadFile(p) // #nosec G304 -- a file of the web/ directory the build names
+		data, err := in.ReadFile(rel)
 		if err != nil {
 			return err
 		}
-		dst := filepath.Join(out, filepath.FromSlash(rel))
-		old, err := os.ReadFile(dst) // #nosec G304 -- a file of the build's output directory
+		old, err := dst.ReadFile(rel)
 		forms := compressible[path.Ext(rel)]
-		if err == nil && bytes.Equal(old, data) && (!forms || exists(dst+".br") || exists(dst+".gz")) {
-			keepForms(keep, out, rel)
+		if err == nil && bytes.Equal(old, data) && (!forms || exists(dst, rel+".br") || exists(dst, rel+".gz")) {
+			for _, ext := range []string{".br", ".gz"} {
+				keep[rel+ext] = exists(dst, rel+ext)
+			}
 			return nil
 		}
 		if forms {
@@ -70,43 +76,30 @@ func Generate(src, out string, log io.Writer) error {
 				if len(z) >= len(data) {
 					continue
 				}
-				if err := writeAtomic(dst+c.ext, z); err != nil {
+				if err := writeAtomic(dst, rel+c.ext, z); err != nil {
 					return err
 				}
 				keep[rel+c.ext] = true
 				fmt.Fprintf(log, "webassets: %s%s: %d bytes (%.1f %% of %d)\n", rel, c.ext, len(z), 100*float64(len(z))/float64(len(data)), len(data))
 			}
 		}
-		return writeAtomic(dst, data)
+		return writeAtomic(dst, rel, data)
 	})
 	if err != nil {
 		return err
 	}
 	// Remove what src no longer has.
-	return filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(out, p)
-		if err != nil || keep[filepath.ToSlash(rel)] {
+	return fs.WalkDir(dst.FS(), ".", func(rel string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || keep[rel] {
 			return err
 		}
 		fmt.Fprintf(log, "webassets: removing %s (no longer in %s)\n", rel, src)
-		return os.Remove(p)
+		return dst.Remove(rel)
 	})
 }
 
-// keepForms marks the compressed forms of rel that out already holds.
-func keepForms(keep map[string]bool, out, rel string) {
-	for _, ext := range []string{".br", ".gz"} {
-		if exists(filepath.Join(out, filepath.FromSlash(rel+ext))) {
-			keep[rel+ext] = true
-		}
-	}
-}
-
-func exists(p string) bool {
-	st, err := os.Stat(p)
+func exists(r *os.Root, name string) bool {
+	st, err := r.Stat(name)
 	return err == nil && st.Mode().IsRegular()
 }
 
@@ -139,27 +132,25 @@ func gzipBest(data []byte) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// writeAtomic writes data to name through a temporary file in the same
-// directory and a rename.
-func writeAtomic(name string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil { // #nosec G301 -- build output of public files
+// writeAtomic writes data to name in r through a temporary file in the
+// same directory and a rename.
+func writeAtomic(r *os.Root, name string, data []byte) error {
+	if err := r.MkdirAll(path.Dir(name), 0o755); err != nil { // #nosec G301 -- build output of public files
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+	tmp := fmt.Sprintf("%s/.%s.tmp%d", path.Dir(name), path.Base(name), os.Getpid())
+	f, err := r.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644) // #nosec G302 -- public web files
 	if err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()           // #nosec G104 -- the write's error is the one reported
-		os.Remove(tmp.Name()) // #nosec G104 -- best effort; the write's error is the one reported
+	if _, err := f.Write(data); err != nil {
+		f.Close()     // #nosec G104 -- the write's error is the one reported
+		r.Remove(tmp) // #nosec G104 -- best effort; the write's error is the one reported
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name()) // #nosec G104 -- best effort; the close's error is the one reported
+	if err := f.Close(); err != nil {
+		r.Remove(tmp) // #nosec G104 -- best effort; the close's error is the one reported
 		return err
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // #nosec G302 -- public web files
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
+	return r.Rename(tmp, name)
 }
