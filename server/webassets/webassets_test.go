@@ -21,7 +21,7 @@ import (
 func fakeWasm() []byte {
 	var b bytes.Buffer
 	b.WriteString("\x00asm\x01\x00\x00\x00")
-	for i := 0; i < 20000; i++ {
+	for i := 0; i < 3000; i++ {
 		fmt.Fprintf(&b, "func%d:%x;", i, i*i)
 	}
 	return b.Bytes()

@@ -26,7 +26,7 @@ import (
 func standInWasm() []byte {
 	var b bytes.Buffer
 	b.WriteString("\x00asm\x01\x00\x00\x00")
-	for i := 0; b.Len() < 300_000; i++ {
+	for i := 0; b.Len() < 60_000; i++ {
 		fmt.Fprintf(&b, "(func $f%d (result i32) i32.const %d)", i, i*7)
 	}
 	return b.Bytes()
