@@ -14,11 +14,12 @@
 // app embedded) and starts the server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, shot, waitForApp, TIMEOUT } from './lib.mjs';
+import { openBrowser, shot, waitForApp } from './lib.mjs';
 
 const BASE = process.env.EBIOS_URL;
 const RUNS = Number(process.env.RUNS || 3);
 const GOAL_MS = 3000; // at 10 Mbps
+const LIMIT = 180_000; // ms: a visit that takes longer fails
 const EXPR = '(10 ± 0.5) * (20 ± 1)';
 
 const networks = {
@@ -33,6 +34,7 @@ async function visit(network, acceptEncoding, screenshot) {
   const browser = await openBrowser();
   try {
     const page = await browser.newPage();
+    page.setDefaultTimeout(LIMIT); // a loaded machine is slow, and this reports rather than judges
     const cdp = await browser.context.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.setExtraHTTPHeaders', { headers: { 'Accept-Encoding': acceptEncoding } });
@@ -50,14 +52,14 @@ async function visit(network, acceptEncoding, screenshot) {
       Object.assign(wasm, { encoding: res.headers()['content-encoding'] || 'none', bytes: sizes.responseBodySize });
     });
     t0 = Date.now();
-    await page.goto(BASE + '/', { waitUntil: 'commit', timeout: 120_000 });
+    await page.goto(BASE + '/', { waitUntil: 'commit' });
     await waitForApp(page, 'first visit');
     const loaded = Date.now() - t0;
     const input = page.getByLabel('Expression', { exact: true });
     await input.fill(EXPR);
     await input.press('Enter');
     await page.waitForFunction(() => document.querySelector('#result .value .big output')?.textContent.trim() === '200 ± 14',
-      null, { timeout: TIMEOUT });
+      null, { timeout: LIMIT });
     const result = Date.now() - t0;
     if (screenshot) await shot(page, 'firstvisit-result');
     assert.deepEqual(page.errors, [], 'browser errors');
