@@ -100,7 +100,7 @@ func Dir(dir string) (*Assets, error) {
 	return a, nil
 }
 
-// Load returns the assets of fsys; origin says where they come from, for
+// load returns the assets of fsys; origin says where they come from, for
 // messages.
 func load(fsys fs.FS, origin string) (*Assets, error) {
 	a := &Assets{files: map[string]*file{}, origin: origin}
