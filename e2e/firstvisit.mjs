@@ -41,6 +41,13 @@ async function visit(network, acceptEncoding, screenshot) {
     if (network) await cdp.send('Network.emulateNetworkConditions', network);
     let wasm = null;
     let t0 = Date.now();
+    // Every .wasm download of the visit, the service worker's included.
+    const wasmFetches = [];
+    browser.context.on('requestfinished', async (req) => {
+      if (!req.url().endsWith('.wasm')) return;
+      const sizes = await req.sizes().catch(() => ({ responseBodySize: -1 }));
+      wasmFetches.push(`${req.url().replace(/^.*\//, '')}${req.serviceWorker() ? ' (service worker)' : ''} ${sizes.responseBodySize} B`);
+    });
     // The page's own request of app.wasm (the service worker fetches it
     // too, for its cache, in the same bandwidth).
     page.on('requestfinished', async (req) => {
@@ -69,7 +76,7 @@ async function visit(network, acceptEncoding, screenshot) {
     const result = Date.now() - t0;
     if (screenshot) await shot(page, 'firstvisit-result');
     assert.deepEqual(page.errors, [], 'browser errors');
-    return { loaded, result, wasm, downloaded: wasm?.at };
+    return { loaded, result, wasm, downloaded: wasm?.at, wasmFetches };
   } finally {
     await browser.close();
   }
@@ -100,7 +107,7 @@ test('first visit: navigation to the first computed result', { timeout: 30 * 60_
         downloaded: median(runs.map((x) => x.downloaded ?? NaN)), wasm: runs[0].wasm,
       };
       rows.push(r);
-      console.log(`FIRSTVISIT ${net} ${enc}: app.wasm downloaded ${r.downloaded} ms, app started ${r.loaded} ms, first result ${r.result} ms (runs: ${runs.map((x) => x.result).join(', ')} ms); app.wasm ${JSON.stringify(r.wasm)}`);
+      console.log(`FIRSTVISIT ${net} ${enc}: app.wasm downloaded ${r.downloaded} ms, app started ${r.loaded} ms, first result ${r.result} ms (runs: ${runs.map((x) => x.result).join(', ')} ms); app.wasm ${JSON.stringify(r.wasm)}; .wasm downloads: ${runs[0].wasmFetches.join(', ')}`);
     }
   }
   console.log(`\n| Network | app.wasm sent as | bytes over the wire | app.wasm downloaded | app started | first result |`);
