@@ -27,11 +27,18 @@ const networks = {
   '10 Mbps': { offline: false, latency: 40, downloadThroughput: 1_250_000, uploadThroughput: 625_000 },
 };
 const encodings = { br: 'br, gzip', gzip: 'gzip', none: 'identity' };
+// The throttling applies to the page's requests, not to the service
+// worker's (its install caches app.wasm and mcworker.wasm at the same time,
+// and once it controls the page it may fetch app.wasm for it, unthrottled).
+// So the last rows block the service worker: the page's download alone.
+const configs = [];
+for (const net of Object.keys(networks)) for (const enc of Object.keys(encodings)) configs.push([net, enc, 'allow']);
+for (const enc of Object.keys(encodings)) configs.push(['10 Mbps', enc, 'block']);
 
 // visit opens the calculator in a fresh profile and returns the time to
 // the first computed result and what app.wasm's answer was.
-async function visit(network, acceptEncoding, screenshot) {
-  const browser = await openBrowser();
+async function visit(network, acceptEncoding, screenshot, serviceWorkers) {
+  const browser = await openBrowser({ serviceWorkers });
   try {
     const page = await browser.newPage();
     page.setDefaultTimeout(LIMIT); // a loaded machine is slow, and this reports rather than judges
@@ -88,35 +95,35 @@ test('first visit: navigation to the first computed result', { timeout: 30 * 60_
   const rows = [];
   const failures = [];
   let first = true;
-  for (const [net, cond] of Object.entries(networks)) {
-    for (const [enc, accept] of Object.entries(encodings)) {
-      const runs = [];
-      for (let i = 0; i < RUNS; i++) {
-        try {
-          runs.push(await visit(cond, accept, first));
-          first = false;
-        } catch (e) {
-          failures.push(`${net} ${enc}: ${e.message}`);
-          console.log(`FIRSTVISIT ${net} ${enc}: FAILED: ${e.message}`);
-        }
+  for (const [net, enc, sw] of configs) {
+    const cond = networks[net];
+    const accept = encodings[enc];
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) {
+      try {
+        runs.push(await visit(cond, accept, first, sw));
+        first = false;
+      } catch (e) {
+        failures.push(`${net} ${enc} ${sw}: ${e.message}`);
+        console.log(`FIRSTVISIT ${net} ${enc} service worker ${sw}: FAILED: ${e.message}`);
       }
-      if (runs.length === 0) continue;
-      const r = {
-        network: net, encoding: enc,
-        loaded: median(runs.map((x) => x.loaded)), result: median(runs.map((x) => x.result)),
-        downloaded: median(runs.map((x) => x.downloaded ?? NaN)), wasm: runs[0].wasm,
-      };
-      rows.push(r);
-      console.log(`FIRSTVISIT ${net} ${enc}: app.wasm downloaded ${r.downloaded} ms, app started ${r.loaded} ms, first result ${r.result} ms (runs: ${runs.map((x) => x.result).join(', ')} ms); app.wasm ${JSON.stringify(r.wasm)}; .wasm downloads: ${runs[0].wasmFetches.join(', ')}`);
     }
+    if (runs.length === 0) continue;
+    const r = {
+      network: net, encoding: enc, sw,
+      loaded: median(runs.map((x) => x.loaded)), result: median(runs.map((x) => x.result)),
+      downloaded: median(runs.map((x) => x.downloaded ?? NaN)), wasm: runs[0].wasm,
+    };
+    rows.push(r);
+    console.log(`FIRSTVISIT ${net} ${enc} service worker ${sw}: app.wasm downloaded ${r.downloaded} ms, app started ${r.loaded} ms, first result ${r.result} ms (runs: ${runs.map((x) => x.result).join(', ')} ms); app.wasm ${JSON.stringify(r.wasm)}; .wasm downloads: ${runs[0].wasmFetches.join(', ')}`);
   }
-  console.log(`\n| Network | app.wasm sent as | bytes over the wire | app.wasm downloaded | app started | first result |`);
-  console.log('|---|---|---:|---:|---:|---:|');
+  console.log(`\n| Network | service worker | app.wasm asked as | app.wasm bytes over the wire | app.wasm downloaded | app started | first result |`);
+  console.log('|---|---|---|---:|---:|---:|---:|');
   const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
   for (const r of rows) {
-    console.log(`| ${r.network} | ${r.wasm?.encoding ?? '?'} | ${r.wasm?.bytes ?? '?'} | ${s(r.downloaded)} | ${s(r.loaded)} | ${s(r.result)} |`);
+    console.log(`| ${r.network} | ${r.sw === 'allow' ? 'on' : 'blocked'} | ${r.encoding} | ${r.wasm?.bytes ?? '?'} | ${s(r.downloaded)} | ${s(r.loaded)} | ${s(r.result)} |`);
   }
   assert.deepEqual(failures, [], 'visits that did not reach a result');
-  const best = rows.filter((r) => r.network === '10 Mbps').sort((a, b) => a.result - b.result)[0];
+  const best = rows.filter((r) => r.network === '10 Mbps' && r.sw === 'allow').sort((a, b) => a.result - b.result)[0];
   console.log(`\nGOAL first result within ${GOAL_MS / 1000} s at 10 Mbps: ${best.result <= GOAL_MS ? 'met' : 'NOT met'} (${(best.result / 1000).toFixed(2)} s with ${best.encoding})`);
 });
