@@ -4,7 +4,8 @@
 // (DevTools Network.emulateNetworkConditions: 1,250,000 bytes/s down,
 // 40 ms latency), with app.wasm sent brotli-compressed, gzip-compressed
 // and uncompressed (the request's Accept-Encoding set through
-// Network.setExtraHTTPHeaders). Prints a table of medians (RUNS runs each,
+// Network.setExtraHTTPHeaders), and at 10 Mbps once more with the service
+// worker blocked. Prints a table of medians (RUNS runs each,
 // default 3): when app.wasm was downloaded, the app started and the result
 // shown, and the bytes of app.wasm that came over the wire; it keeps
 // a screenshot of the calculator after the first result
