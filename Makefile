@@ -7,30 +7,38 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run test lint gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
+.PHONY: all build wasm static run firstvisit test lint gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
 
 all: build
 
-build:
-	$(GO) build -o bin/ebios ./server/cmd/ebios
+## build: bin/ebios, one self-contained binary: the browser app (make wasm)
+## is embedded (server/webassets), and VERSION (default: git describe) is
+## stamped into it (ebios --version).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+build: wasm
+	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o bin/ebios ./server/cmd/ebios
 
 ## wasm: the browser app (go-app PWA) and its analysis worker (Monte Carlo
-## in a Web Worker), served by ebios serve from ./web.
+## in a Web Worker) in ./web, then copied with web/'s styles, icons and
+## scripts into server/webassets/dist (embedded by make build) with brotli
+## and gzip forms at best compression (server/webassets/cmd/webassets; an
+## unchanged file is not compressed again).
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/app.wasm ./wasm/app
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/mcworker.wasm ./wasm/mcworker
+	$(GO) run ./server/webassets/cmd/webassets --web web --out server/webassets/dist
 
 ## static: the browser app as a static website in STATIC_DIR for any static
 ## host; API_URL=https://... points its online pages at an ebios API.
 STATIC_DIR ?= static
 API_URL ?=
-static: build wasm
+static: build
 	./bin/ebios static --out $(STATIC_DIR) $(if $(API_URL),--api $(API_URL))
 
 ## run: build and start the server on the BuntDB default under ./data (--dev
 ## makes a development ledger key on first start). It prints the URL and how
 ## to create the first admin. Stop it with Ctrl-C.
-run: build wasm
+run: build
 	./bin/ebios serve --dev --data-dir ./data
 
 ## docs: the documentation site in DOCS_DIR (default build/docs; open
@@ -133,6 +141,13 @@ proofs:
 audit-bench:
 	E2E_TESTS=e2e/audit-bench.mjs scripts/e2e.sh
 
+## firstvisit: the first visit in headless Chromium with an empty profile,
+## navigation to the first computed result, at localhost and at 10 Mbps,
+## app.wasm brotli, gzip and uncompressed (RUNS=N runs each, default 3;
+## docs/benchmarks.md). Reports figures, not a test.
+firstvisit:
+	E2E_TESTS=e2e/firstvisit.mjs scripts/e2e.sh
+
 ## load: 60 s of POST /operations/execute at 64 connections against a real server (wrk).
 load:
 	scripts/load.sh
@@ -189,3 +204,4 @@ bench:
 
 clean:
 	rm -rf bin static build
+	find server/webassets/dist -type f ! -name README.md -delete

@@ -4,6 +4,7 @@ go 1.26.7
 
 require (
 	filippo.io/torchwood v0.6.1
+	github.com/andybalholm/brotli v1.3.0
 	github.com/go-json-experiment/json v1.27.2
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/grafana/grafana-foundation-sdk/go v0.0.22

@@ -192,39 +192,16 @@ func TestCharts(t *testing.T) {
 // files when they were built, so that Monte Carlo runs offline, and the
 // app's version changes with them.
 func TestWorkerResources(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := WebDigest(dir); err == nil {
-		t.Error("a digest without app.wasm")
-	}
-	write("app.wasm", "app")
-	d1, _ := WebDigest(dir)
-	if got := workerResources(dir); got != nil {
+	if got := workerResources(testWeb(t)); got != nil {
 		t.Errorf("no worker built, yet %v", got)
 	}
-	write("mcworker.js", "js")
-	write("mcworker.wasm", "wasm")
-	if got := workerResources(dir); len(got) != 2 || got[0] != MCWorkerScript || got[1] != MCWorkerWasm {
+	web := testWeb(t, "mcworker.wasm")
+	if got := workerResources(web); len(got) != 2 || got[0] != MCWorkerScript || got[1] != MCWorkerWasm {
 		t.Errorf("worker resources %v", got)
 	}
-	d2, _ := WebDigest(dir)
-	write("mcworker.wasm", "wasm2")
-	d3, _ := WebDigest(dir)
-	if d1 == d2 || d2 == d3 || len(d3) != 12 {
-		t.Errorf("digests %s %s %s", d1, d2, d3)
-	}
-
 	// The server's handler lists them for the service worker.
-	chdirRepo(t)
-	if _, err := os.Stat("web/mcworker.wasm"); err != nil {
-		t.Skip("web/mcworker.wasm not built (make wasm)")
-	}
 	w := httptest.NewRecorder()
-	Handler("test-2").ServeHTTP(w, httptest.NewRequest("GET", "/app-worker.js", nil))
+	Handler("test-2", web).ServeHTTP(w, httptest.NewRequest("GET", "/app-worker.js", nil))
 	for _, want := range []string{`"/web/mcworker.js"`, `"/web/mcworker.wasm"`} {
 		if !strings.Contains(w.Body.String(), want) {
 			t.Errorf("app-worker.js does not cache %s", want)

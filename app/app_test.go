@@ -19,6 +19,7 @@ import (
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 
 	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/server/webassets"
 )
 
 func load(t *testing.T, c app.Composer) app.TestEngine {
@@ -224,18 +225,36 @@ func TestIntervalSVGRelative(t *testing.T) {
 	}
 }
 
-func chdirRepo(t *testing.T) {
+// testWeb returns the committed files of ../web (styles, icons, scripts)
+// with a stand-in app.wasm and the named extra files, as the handler
+// serves them.
+func testWeb(t *testing.T, extra ...string) *webassets.Assets {
 	t.Helper()
-	// go-app serves /web/* from ./web: run from the repository root.
-	t.Chdir("..")
-	if _, err := os.Stat("web/ebios.css"); err != nil {
+	dir := t.TempDir()
+	for _, name := range append([]string{"ebios.css", "ed25519.js", "icon-192.png", "icon-512.png", "icon.svg", "mcworker.js"}, extra...) {
+		b, err := os.ReadFile(filepath.Join("..", "web", name))
+		if os.IsNotExist(err) && strings.HasSuffix(name, ".wasm") {
+			b, err = []byte("\x00asm stand-in for "+name), nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "app.wasm"), []byte("\x00asm stand-in"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	web, err := webassets.Dir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return web
 }
 
 func TestHandler(t *testing.T) {
-	chdirRepo(t)
-	h := Handler("test-1")
+	h := Handler("test-1", testWeb(t))
 	get := func(path string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))

@@ -314,8 +314,7 @@ func TestAuditPage(t *testing.T) {
 }
 
 func TestHandlerServesAudit(t *testing.T) {
-	chdirRepo(t)
-	h := Handler("test-audit")
+	h := Handler("test-audit", testWeb(t))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", AuditPath, nil))
 	if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {

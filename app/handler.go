@@ -3,19 +3,19 @@
 package app
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
+	"path"
+	"strconv"
 
+	"github.com/ebios/ebios/server/webassets"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
-// Icons and styles served from web/ (relative to the server's working
-// directory, as go-app's default resource resolver requires). All local: a
-// remote icon would break the service worker's install when offline.
+// Icons and styles served under /web/ from the app's assets
+// (server/webassets: built into the binary, or a web/ directory). All
+// local: a remote icon would break the service worker's install when
+// offline.
 const (
 	IconSVG   = "/web/icon.svg"
 	Icon192   = "/web/icon-192.png"
@@ -27,20 +27,21 @@ const (
 )
 
 // Handler returns the go-app handler that serves the browser app: the
-// prerendered pages, app.js, the service worker, the manifest and the files
-// under ./web (including web/app.wasm built from wasm/app). version must
-// change whenever the app changes: it names the service worker cache, so a
-// new version is picked up as an update and a restart with the same version
-// is not. It registers the routes (see [Routes]).
-func Handler(version string) http.Handler {
-	return &styledNotFound{appHandler(version)}
+// prerendered pages, app.js, the service worker, the manifest and, under
+// /web/, the files of web (including app.wasm built from wasm/app),
+// precompressed where they can be. version must change whenever the app
+// changes: it names the service worker cache, so a new version is picked
+// up as an update and a restart with the same version is not. It registers
+// the routes (see [Routes]).
+func Handler(version string, web *webassets.Assets) http.Handler {
+	return &styledNotFound{appHandler(version, web)}
 }
 
 // appHandler is go-app's handler of the app, which Handler wraps and a
 // static build uses as it is.
-func appHandler(version string) *app.Handler {
+func appHandler(version string, web *webassets.Assets) *app.Handler {
 	Routes()
-	cacheable := append([]string{IconSVG}, workerResources("web")...)
+	cacheable := append([]string{IconSVG}, workerResources(web)...)
 	for _, p := range Pages {
 		if p != "/" { // go-app always caches "/"
 			cacheable = append(cacheable, p)
@@ -67,43 +68,27 @@ func appHandler(version string) *app.Handler {
 		Scripts:            []string{Ed25519Script},
 		CacheableResources: cacheable,
 		Version:            version,
+		Resources:          web,
+		// The loading bar counts the decompressed bytes it reads, so its
+		// total is app.wasm's own size, not the Content-Length of the
+		// compressed answer.
+		WasmContentLength: strconv.FormatInt(web.Size(webassets.AppWasm), 10),
 	}
 }
 
 // workerResources lists the analysis worker's files (web/mcworker.js and
 // web/mcworker.wasm, built by `make wasm`) for the service worker to cache,
-// so that Monte Carlo runs offline: both when webDir holds the wasm, and
-// none when it does not (a missing file would make the service worker's
-// whole install fail, and with it the offline app; the Analysis panel then
-// says the worker could not start).
-func workerResources(webDir string) []string {
+// so that Monte Carlo runs offline: both when web holds the wasm, and none
+// when it does not (a missing file would make the service worker's whole
+// install fail, and with it the offline app; the Analysis panel then says
+// the worker could not start).
+func workerResources(web *webassets.Assets) []string {
 	for _, f := range []string{MCWorkerScript, MCWorkerWasm} {
-		if st, err := os.Stat(filepath.Join(webDir, filepath.Base(f))); err != nil || !st.Mode().IsRegular() {
+		if !web.Has(path.Base(f)) {
 			return nil
 		}
 	}
 	return []string{MCWorkerScript, MCWorkerWasm}
-}
-
-// WebDigest returns a short digest of the browser code built into webDir:
-// app.wasm (which must be there) and, when present, the analysis worker's
-// mcworker.js and mcworker.wasm. It goes into the app's version, so that a
-// new build of any of them is picked up by browsers as an update.
-func WebDigest(webDir string) (string, error) {
-	wasm, err := os.ReadFile(filepath.Join(webDir, "app.wasm")) // #nosec G304 -- webDir is the app's build directory (web/), never a request's input
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	h.Write(wasm)
-	for _, f := range workerResources(webDir) {
-		b, err := os.ReadFile(filepath.Join(webDir, filepath.Base(f))) // #nosec G304 -- a file of the app's build directory, never a request's input
-		if err != nil {
-			return "", err
-		}
-		h.Write(b)
-	}
-	return hex.EncodeToString(h.Sum(nil)[:6]), nil
 }
 
 // styledNotFound answers what its handler does not know (404) with a page

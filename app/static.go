@@ -5,13 +5,12 @@ package app
 import (
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/ebios/ebios/server/webassets"
 	"github.com/maxence-charriere/go-app/v10/pkg/app"
 )
 
@@ -19,10 +18,10 @@ import (
 type StaticOptions struct {
 	// Dir is the directory the site is written to (created if missing).
 	Dir string
-	// WebDir holds the app's assets (ebios.css, the icons, and app.wasm and
-	// the analysis worker's mcworker.wasm built by `make wasm`); its files
-	// are copied to Dir/web.
-	WebDir string
+	// Web holds the app's assets (ebios.css, the icons, and app.wasm and
+	// the analysis worker's mcworker.wasm built by `make wasm`); its files,
+	// with their .br and .gz forms, are copied to Dir/web.
+	Web *webassets.Assets
 	// Version names the service worker's cache: change it with every build
 	// so that browsers pick the new one up as an update.
 	Version string
@@ -54,13 +53,13 @@ func CheckAPIURL(s string) (string, error) {
 // the .html files that every static host serves (go-app writes /calc as
 // calc.html; not every host maps /calc to it, and one missing file would
 // make the worker's install fail).
-func staticHandler(version, apiURL, webDir string) *app.Handler {
-	h := appHandler(version)
+func staticHandler(version, apiURL string, web *webassets.Assets) *app.Handler {
+	h := appHandler(version, web)
 	h.Env = map[string]string{StaticEnv: "1"}
 	if apiURL != "" {
 		h.Env[APIURLEnv] = apiURL
 	}
-	cacheable := append([]string{IconSVG}, workerResources(webDir)...)
+	cacheable := append([]string{IconSVG}, workerResources(web)...)
 	for _, p := range Pages {
 		if p != "/" { // go-app always caches "/" (index.html)
 			cacheable = append(cacheable, p+".html")
@@ -73,7 +72,7 @@ func staticHandler(version, apiURL, webDir string) *app.Handler {
 // GenerateStatic writes the browser app as a static website into o.Dir:
 // index.html and one name.html per page (go-app's static generation),
 // app.js, app-worker.js, app.css, wasm_exec.js, manifest.webmanifest, and
-// a copy of o.WebDir in web/. o.WebDir must hold app.wasm.
+// a copy of o.Web in web/.
 func GenerateStatic(o StaticOptions) error {
 	if o.Dir == "" {
 		return errors.New("no output directory")
@@ -85,62 +84,24 @@ func GenerateStatic(o StaticOptions) error {
 	if err != nil {
 		return err
 	}
-	if st, err := os.Stat(filepath.Join(o.WebDir, "app.wasm")); err != nil || !st.Mode().IsRegular() {
-		return fmt.Errorf("%s not found: build it first with `make wasm`", filepath.Join(o.WebDir, "app.wasm"))
+	if o.Web == nil {
+		return errors.New("no web assets: build them with `make wasm`")
 	}
 	// Refuse to write into the assets themselves (copying web/ into web/web).
-	if absOut, err1 := filepath.Abs(o.Dir); err1 == nil {
-		if absWeb, err2 := filepath.Abs(o.WebDir); err2 == nil {
-			if rel, err := filepath.Rel(absWeb, absOut); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
-				return fmt.Errorf("output directory %s is inside %s", o.Dir, o.WebDir)
+	if webDir := o.Web.Dir(); webDir != "" {
+		if absOut, err1 := filepath.Abs(o.Dir); err1 == nil {
+			if absWeb, err2 := filepath.Abs(webDir); err2 == nil {
+				if rel, err := filepath.Rel(absWeb, absOut); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
+					return fmt.Errorf("output directory %s is inside %s", o.Dir, webDir)
+				}
 			}
 		}
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil { // #nosec G301 -- a static website for any host: world-readable on purpose
 		return err
 	}
-	if err := app.GenerateStaticWebsite(o.Dir, staticHandler(o.Version, api, o.WebDir)); err != nil {
+	if err := app.GenerateStaticWebsite(o.Dir, staticHandler(o.Version, api, o.Web)); err != nil {
 		return err
 	}
-	return copyTree(o.WebDir, filepath.Join(o.Dir, "web"))
-}
-
-// copyTree copies the regular files under src into dst, keeping the
-// directory structure; symbolic links are followed, other files skipped.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755) // #nosec G301 -- a static website for any host: world-readable on purpose
-		}
-		st, err := os.Stat(path)
-		if err != nil || !st.Mode().IsRegular() {
-			return err
-		}
-		return copyFile(path, target)
-	})
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src) // #nosec G304 -- src is a file of the built web/ directory
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst) // #nosec G304 -- dst is under the operator's --out directory
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close() // #nosec G104 -- the copy's error is the one reported
-		return err
-	}
-	return out.Close()
+	return o.Web.CopyTo(filepath.Join(o.Dir, "web"))
 }

@@ -38,7 +38,7 @@ func TestAPIBase(t *testing.T) {
 // TestHTMLRoutes checks that every page is also routed as NAME.html (the
 // file a static build writes), and that other .html paths are not.
 func TestHTMLRoutes(t *testing.T) {
-	h := Handler("t")
+	h := Handler("t", testWeb(t))
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
@@ -58,7 +58,7 @@ func TestHTMLRoutes(t *testing.T) {
 // that links to the app's pages (HEAD: the status only); known pages and
 // files are unchanged.
 func TestNotFoundPage(t *testing.T) {
-	h := Handler("test")
+	h := Handler("test", testWeb(t))
 	tests := []struct {
 		method, path string
 		code         int

@@ -15,8 +15,9 @@ export const TIMEOUT = 20_000; // every wait on a page
 mkdirSync(OUT, { recursive: true });
 
 // openBrowser launches Chromium with a fresh persistent profile (service
-// workers allowed); close() removes the profile.
-export async function openBrowser() {
+// workers allowed unless serviceWorkers is 'block'); close() removes the
+// profile.
+export async function openBrowser({ serviceWorkers = 'allow' } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'ebios-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -24,7 +25,7 @@ export async function openBrowser() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--no-first-run'],
     viewport: { width: 900, height: 1000 },
-    serviceWorkers: 'allow',
+    serviceWorkers,
     timeout: 30_000,
   });
   context.setDefaultTimeout(TIMEOUT);

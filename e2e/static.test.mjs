@@ -3,7 +3,7 @@
 // (audit.html). The site must offer no page that needs a server, link every
 // page by a file the host serves, and reload every page both online and,
 // after the first visit, offline from the service worker's cache.
-//   EBIOS_BIN  the ebios binary (scripts/e2e.sh builds it; web/app.wasm too)
+//   EBIOS_BIN  the ebios binary (scripts/e2e.sh builds it with make build: the app embedded)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -14,7 +14,6 @@ import { createServer } from 'node:net';
 import { here, openBrowser, poll, shot, waitForApp, waitForCache } from './lib.mjs';
 
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
-const ROOT = resolve(here, '..');
 
 // Every page of the offline site, its file, and what shows it is ready.
 const PAGES = [
@@ -34,7 +33,8 @@ function freePort() {
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ebios-static-'));
-  execFileSync(EBIOS, ['static', '--out', join(dir, 'site'), '--web', join(ROOT, 'web')], { stdio: 'inherit' });
+  // From the app built into the binary (make build), in a directory without web/.
+  execFileSync(EBIOS, ['static', '--out', join(dir, 'site')], { stdio: 'inherit', cwd: dir });
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   host = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', join(dir, 'site')],

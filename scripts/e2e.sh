@@ -5,13 +5,14 @@
 # driven by npm playwright-core against Debian's chromium; playwright never
 # downloads a browser). Installs what is missing (Debian chromium and nodejs,
 # e2e/node_modules by `npm ci` from the lock file) and fails with a clear
-# message when it cannot; builds bin/ebios, web/app.wasm and web/mcworker.wasm, starts a real
+# message when it cannot; builds bin/ebios with the app embedded (make build:
+# web/app.wasm, web/mcworker.wasm and their brotli and gzip forms), starts a real
 # server on a free loopback port with a throwaway data directory, runs the
 # tests, always stops the server. Screenshots are kept in e2e/out/.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), E2E_OUT (default e2e/out),
 # E2E_TESTS (the test files, default the five above; make audit-bench sets
-# e2e/audit-bench.mjs).
+# e2e/audit-bench.mjs, make firstvisit e2e/firstvisit.mjs).
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -61,10 +62,8 @@ fi
 
 # --- build -------------------------------------------------------------------
 t0=$(date +%s)
-go build -o bin/ebios ./server/cmd/ebios || die "go build of bin/ebios failed"
-GOOS=js GOARCH=wasm go build -trimpath -o web/app.wasm ./wasm/app || die "wasm build of web/app.wasm failed"
-GOOS=js GOARCH=wasm go build -trimpath -o web/mcworker.wasm ./wasm/mcworker || die "wasm build of web/mcworker.wasm failed"
-echo "e2e: built bin/ebios, web/app.wasm ($(wc -c < web/app.wasm) bytes) and web/mcworker.wasm ($(wc -c < web/mcworker.wasm) bytes) in $(( $(date +%s) - t0 )) s"
+make --no-print-directory build >/dev/null || die "make build (bin/ebios with the app embedded) failed"
+echo "e2e: built bin/ebios with the app embedded: web/app.wasm ($(wc -c < web/app.wasm) bytes) and web/mcworker.wasm ($(wc -c < web/mcworker.wasm) bytes) in $(( $(date +%s) - t0 )) s"
 
 # --- server ------------------------------------------------------------------
 DIR=$(mktemp -d)

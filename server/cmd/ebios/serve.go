@@ -18,7 +18,16 @@ import (
 	"github.com/ebios/ebios/server/serve"
 )
 
+// buildVersion is the version stamped into the binary by make build
+// (-ldflags "-X main.buildVersion=$(git describe --tags --always --dirty)").
+var buildVersion string
+
+// version is the binary's version: the stamped one, else the VCS revision
+// (12 hex digits) go build records, else the module version.
 func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
@@ -108,16 +117,11 @@ Flags:
 		defer trace.Stop()
 	}
 	var ui http.Handler
-	if digest, err := webapp.WebDigest("web"); err == nil {
+	if web := webAssets(stderr, "serve", "web"); web != nil {
 		// The app's version names the service worker's cache: derive it from
-		// the wasm itself so that every new build is picked up as an update
-		// and a restart with the same build is not.
-		ui = webapp.Handler(version() + "-" + digest)
-		if _, err := os.Stat("web/mcworker.wasm"); err != nil {
-			fmt.Fprintln(stderr, "ebios serve: web/mcworker.wasm not found: the calculator's analyses (Monte Carlo) will not run in the browser (build it with `make wasm`)")
-		}
-	} else {
-		fmt.Fprintln(stderr, "ebios serve: web/app.wasm not found here: serving the API without the browser app (build it with `make wasm`, and run from the directory that holds web/)")
+		// the assets themselves so that every new build is picked up as an
+		// update and a restart with the same build is not.
+		ui = webapp.Handler(version()+"-"+web.Digest(), web)
 	}
 	err := serve.Run(ctx, args, serve.Options{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile, Version: version(), App: ui})
 	if err == nil || errors.Is(err, flag.ErrHelp) {

@@ -4,19 +4,21 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	webapp "github.com/ebios/ebios/app"
+	"github.com/ebios/ebios/server/webassets"
 )
 
 const staticHelp = `Write the browser app as a static website that any static host can serve.
 
 DIR gets index.html (the calculator) and one NAME.html per page, app.js,
 app-worker.js (the service worker), app.css, wasm_exec.js,
-manifest.webmanifest and a copy of --web (default ./web), which must hold
-app.wasm and, for the calculator's analyses (Monte Carlo in a Web Worker),
-mcworker.wasm: build them first with ` + "`make wasm`" + `. Serve DIR at the
+manifest.webmanifest and, in DIR/web, the app's files with their .br and
+.gz forms: app.wasm, mcworker.wasm (the calculator's analyses, Monte Carlo
+in a Web Worker), styles and icons. They come from --web DIR when given,
+else from this binary (make build embeds them), else from ./web built by
+` + "`make wasm`" + `. Serve DIR at the
 root of a host (for a try: python3 -m http.server -d DIR); the host should
 send .wasm files as application/wasm.
 
@@ -28,8 +30,8 @@ not offer them. An API on another origin must allow the site's origin
 proxy sending /api/ to ebios serve) and give that origin as --api.
 
 --version names the service worker's cache; by default it is derived from
-this binary's version, app.wasm and mcworker.wasm, so every new build is picked up by the
-browsers as an update.
+this binary's version and the app's files, so every new build is picked up
+by the browsers as an update.
 `
 
 func runStatic(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -37,7 +39,7 @@ func runStatic(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	out := fs.String("out", "", "directory to write the site to (required)")
 	api := fs.String("api", "", "base URL of the eBIOS API for the online pages, as in https://ebios.example.org (default: none, an offline-only site)")
 	ver := fs.String("version", "", "app version naming the service worker cache (default: derived from the binary and app.wasm)")
-	web := fs.String("web", "web", "directory holding app.wasm, the icons and ebios.css")
+	webDir := fs.String("web", "", "directory holding app.wasm, the icons and ebios.css (default: the app built into this binary, else ./web)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -53,19 +55,22 @@ func runStatic(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "ebios static: --api: %v\n", err)
 		return exitError{exitUsage}
 	}
-	digest, err := webapp.WebDigest(*web)
-	if err != nil {
-		fmt.Fprintf(stderr, "ebios static: %s not found: build it first with `make wasm` (and run from the directory that holds web/, or pass --web)\n", filepath.Join(*web, "app.wasm"))
-		return exitError{exitFail}
+	var web *webassets.Assets
+	if *webDir == "" {
+		web = webAssets(stderr, "static", "web")
+	} else if web, err = webassets.Dir(*webDir); err != nil {
+		fmt.Fprintf(stderr, "ebios static: --web: %v\n", err)
+	} else if !web.Has("mcworker.wasm") {
+		fmt.Fprintf(stderr, "ebios static: %s not found: the calculator's analyses (Monte Carlo) will not run in the browser (build it with `make wasm`)\n", filepath.Join(*webDir, "mcworker.wasm"))
 	}
-	if _, err := os.Stat(filepath.Join(*web, "mcworker.wasm")); err != nil {
-		fmt.Fprintf(stderr, "ebios static: %s not found: the calculator's analyses (Monte Carlo) will not run in the browser (build it with `make wasm`)\n", filepath.Join(*web, "mcworker.wasm"))
+	if web == nil {
+		return exitError{exitFail}
 	}
 	v := *ver
 	if v == "" {
-		v = version() + "-" + digest
+		v = version() + "-" + web.Digest()
 	}
-	if err := webapp.GenerateStatic(webapp.StaticOptions{Dir: *out, WebDir: *web, Version: v, APIURL: base}); err != nil {
+	if err := webapp.GenerateStatic(webapp.StaticOptions{Dir: *out, Web: web, Version: v, APIURL: base}); err != nil {
 		return reportErr(stdout, stderr, false, "", err)
 	}
 	pages := "offline-only: the calculator and the audit page (give --api URL for the online pages)"

@@ -8,7 +8,7 @@ import (
 )
 
 func runVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("version", "", "Print the module version and VCS revision of this binary.", stderr)
+	fs := newFlags("version", "", "Print the version of this binary (stamped by make build from git describe, else\nthe module version) and the VCS revision it was built from. `ebios --version` does the same.", stderr)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -20,6 +20,9 @@ func runVersion(_ context.Context, args []string, _ io.Reader, stdout, stderr io
 				rev = " " + s.Value
 			}
 		}
+	}
+	if buildVersion != "" {
+		v = buildVersion
 	}
 	fmt.Fprintf(stdout, "ebios %s%s\n", v, rev)
 	return nil
