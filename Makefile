@@ -11,12 +11,13 @@ WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCAC
 
 all: build
 
-## build: bin/ebios, one self-contained binary: the browser app (make wasm)
-## is embedded (server/webassets), and VERSION (default: git describe) is
-## stamped into it (ebios --version).
+## build: bin/ebios, one self-contained, static (CGO_ENABLED=0) binary: the
+## browser app (make wasm) is embedded (server/webassets), and VERSION
+## (default: git describe) is stamped into it (ebios --version). It is the
+## binary the container image takes (deploy/container/Containerfile.prebuilt).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
 build: wasm
-	$(GO) build -ldflags "-X main.buildVersion=$(VERSION)" -o bin/ebios ./server/cmd/ebios
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.buildVersion=$(VERSION)" -o bin/ebios ./server/cmd/ebios
 
 ## wasm: the browser app (go-app PWA) and its analysis worker (Monte Carlo
 ## in a Web Worker) in ./web, then copied with web/'s styles, icons and
