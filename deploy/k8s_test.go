@@ -489,7 +489,8 @@ func checkPod(t *testing.T, srv server, pod corev1.PodTemplateSpec, conf string,
 		mounts[m.MountPath] = true
 	}
 	for what, p := range map[string]string{"EBIOS_CONFIG": filepath.Dir(confPath), "data_dir": cfg.DataDir,
-		"ledger.key_file": filepath.Dir(cfg.Ledger.KeyFile), "auth.secret_file": filepath.Dir(cfg.Auth.SecretFile)} {
+		"ledger.key_file": filepath.Dir(cfg.Ledger.KeyFile), "auth.secret_file": filepath.Dir(cfg.Auth.SecretFile),
+		"monitoring.metrics_token_file": filepath.Dir(cfg.MetricsTokenFile)} {
 		if !mounts[p] {
 			t.Errorf("container ebios: %s is in %s, which is no volume mount (the root filesystem is read-only)", what, p)
 		}
