@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ebios/ebios/internal/debpkg"
+	"github.com/ebios/ebios/internal/servetest"
 )
 
 // runtimeStage returns the runtime stage of a Containerfile: from its
@@ -310,24 +310,9 @@ func login(t *testing.T, base, password string) string {
 // apiJSON sends a request and decodes its 200 answer into v.
 func apiJSON(t *testing.T, method, url, token, body string, v any) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s %s: %s: %s", method, url, resp.Status, b)
+	code, b := servetest.Request(t, method, url, token, body)
+	if code != http.StatusOK {
+		t.Fatalf("%s %s: %d: %s", method, url, code, b)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s %s: %v in %s", method, url, err, b)

@@ -109,11 +109,19 @@ func (s *Server) Admin(t testing.TB) string {
 	return m.AccessToken
 }
 
-// Do sends a request (with a JSON body if body is not empty, and a bearer
-// token if token is not empty) and returns the status and body.
+// Do sends a request to the server (see [Request]) and returns the status
+// and body.
 func (s *Server) Do(t testing.TB, method, path, token, body string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	return Request(t, method, s.URL+path, token, body)
+}
+
+// Request sends a request to url, with a JSON body if body is not empty
+// and a bearer token if token is not empty, and returns the status and
+// body; it fails the test when the server cannot be reached.
+func Request(t testing.TB, method, url, token, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,12 +133,12 @@ func (s *Server) Do(t testing.TB, method, path, token, body string) (int, []byte
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading the body: %v", method, path, err)
+		t.Fatalf("%s %s: reading the body: %v", method, url, err)
 	}
 	return resp.StatusCode, b
 }
