@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -33,9 +34,13 @@ type Config struct {
 	Auth           Auth
 	RateLimit      RateLimit
 	TrustedProxies []netip.Prefix // [api] trusted_proxies
-	Ledger         Ledger
-	Policies       Policies
-	Backup         Backup
+	// CORSOrigins ([api] cors_origins) are the web origins
+	// (scheme://host[:port]) whose pages may call the API from a browser;
+	// none by default.
+	CORSOrigins []string
+	Ledger      Ledger
+	Policies    Policies
+	Backup      Backup
 
 	// MetricsTokenFile ([monitoring] metrics_token_file) holds a bearer
 	// token that may read /metrics without logging in, for Prometheus;
@@ -497,4 +502,35 @@ func parseLevel(s string) (slog.Level, error) {
 		return slog.LevelError, nil
 	}
 	return 0, fmt.Errorf("%q is not a log level (debug, info, warn, error)", s)
+}
+
+// parseOrigins reads a comma-separated list of web origins as browsers send
+// them in the Origin header: scheme (http or https) and host, with a port
+// unless it is the scheme's default; nothing else. "*" is refused: every
+// origin that may call the API is named.
+func parseOrigins(s string) ([]string, error) {
+	var out []string
+	for _, f := range parseList(s) {
+		if f == "*" || f == "null" {
+			return nil, fmt.Errorf("%q is not allowed: name each origin whose pages may call the API (https://app.example.org)", f)
+		}
+		u, err := url.Parse(f)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+			return nil, fmt.Errorf("%q is not a web origin: give scheme and host only, such as https://app.example.org or http://localhost:8081", f)
+		}
+		host, port := strings.ToLower(u.Hostname()), u.Port()
+		if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+			port = ""
+		}
+		o := u.Scheme + "://" + host
+		if strings.Contains(host, ":") {
+			o = u.Scheme + "://[" + host + "]"
+		}
+		if port != "" {
+			o += ":" + port
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }

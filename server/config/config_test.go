@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -609,5 +610,45 @@ func TestMetricsTokenFile(t *testing.T) {
 				t.Fatalf("config check problems %v; want a metrics_token_file error: %v", ps, c.want != "")
 			}
 		})
+	}
+}
+
+// TestCORSOrigins: cors_origins takes origins as browsers send them
+// (normalised: lower-case host, no default port) and refuses anything
+// else, "*" included.
+func TestCORSOrigins(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []string
+		err  string
+	}{
+		{"", nil, ""},
+		{"https://app.example.org", []string{"https://app.example.org"}, ""},
+		{"https://App.Example.org:443/, http://localhost:8081", []string{"https://app.example.org", "http://localhost:8081"}, ""},
+		{"http://example.org:80", []string{"http://example.org"}, ""},
+		{"http://[::1]:8081", []string{"http://[::1]:8081"}, ""},
+		{"*", nil, `"*" is not allowed`},
+		{"null", nil, `"null" is not allowed`},
+		{"https://app.example.org/path", nil, "is not a web origin"},
+		{"ftp://app.example.org", nil, "is not a web origin"},
+		{"app.example.org", nil, "is not a web origin"},
+		{"https://user@app.example.org", nil, "is not a web origin"},
+		{"https://app.example.org?x=1", nil, "is not a web origin"},
+	}
+	for _, c := range cases {
+		cfg, err := Load([]string{"-cors-origins", c.in}, nil, files(nil))
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), "cors_origins") {
+				t.Errorf("%q: err %v, want one naming cors_origins and saying %q", c.in, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", c.in, err)
+			continue
+		}
+		if !slices.Equal(cfg.CORSOrigins, c.want) {
+			t.Errorf("%q: %q, want %q", c.in, cfg.CORSOrigins, c.want)
+		}
 	}
 }

@@ -221,6 +221,10 @@
 //		flag -trusted-proxies, env EBIOS_API_TRUSTED_PROXIES; CIDR list
 //		comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For is believed
 //
+//	[api] cors_origins = ""
+//		flag -cors-origins, env EBIOS_API_CORS_ORIGINS; list
+//		comma-separated web origins (https://app.example.org) whose pages may call the API from a browser (CORS); empty: none, the API answers only pages of its own origin
+//
 //	[ledger] backend = buntdb
 //		flag -ledger-backend, env EBIOS_LEDGER_BACKEND (or EBIOS_BACKEND); string
 //		buntdb (a durable file) or memory (tests and demos: nothing is kept)

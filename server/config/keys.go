@@ -286,6 +286,9 @@ var tail = []key{
 	{section: "api", name: "trusted_proxies", flag: "trusted-proxies", kind: kindPrefixes,
 		doc: "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For is believed",
 		set: func(c *Config, v string) (err error) { c.TrustedProxies, err = parsePrefixes(v); return err }},
+	{section: "api", name: "cors_origins", flag: "cors-origins", kind: kindList,
+		doc: "comma-separated web origins (https://app.example.org) whose pages may call the API from a browser (CORS); empty: none, the API answers only pages of its own origin",
+		set: func(c *Config, v string) (err error) { c.CORSOrigins, err = parseOrigins(v); return err }},
 
 	{section: "ledger", name: "backend", flag: "ledger-backend", aliases: []string{"EBIOS_BACKEND"}, def: "buntdb",
 		doc: "buntdb (a durable file) or memory (tests and demos: nothing is kept)",

@@ -205,7 +205,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 			// wraps the mux directly; ids and logs go around it.
 			return metrics.RequestID(metrics.AccessLog(logger, m.Middleware(h)))
 		}})
-	handler := secure(a.Handler(), cfg.TLS)
+	handler := secure(withCORS(cfg.CORSOrigins, a.Handler()), cfg.TLS)
 
 	srv := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.RequestTimeout, WriteTimeout: cfg.RequestTimeout + 5*time.Second,

@@ -25,9 +25,10 @@ send .wasm files as application/wasm.
 The calculator and the audit page run in the browser and work offline after
 the first visit. The online pages (log in, explorer, policies, users) call
 the API at --api URL, and without --api the site is offline-only: it does
-not offer them. An API on another origin must allow the site's origin
-(CORS), which ebios serve does not do: put both behind one origin (a reverse
-proxy sending /api/ to ebios serve) and give that origin as --api.
+not offer them. Put the site and the API behind one origin (a reverse proxy
+sending /api/ to ebios serve) and give that origin as --api; or, for an API
+on another origin, list the site's origin in that server's [api]
+cors_origins.
 
 --version names the service worker's cache; by default it is derived from
 this binary's version and the app's files, so every new build is picked up
