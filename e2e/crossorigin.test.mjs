@@ -1,0 +1,127 @@
+// End-to-end test of the browser app on another origin than the API: a
+// static build (ebios static --api URL) served by python3 -m http.server on
+// one port, ebios serve on another with that origin in [api] cors_origins.
+// In headless Chromium the site logs in, lists the log's entries and
+// re-verifies them against the pinned key, all through CORS. The same site
+// served from a third origin, which the server does not list, cannot log in
+// and says the server cannot be reached.
+//   EBIOS_BIN  the ebios binary (scripts/e2e.sh builds it with make build: the app embedded)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { here, TIMEOUT, openBrowser, poll, shot, waitForApp } from './lib.mjs';
+
+const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
+const PASSWORD = 'a long e2e passphrase';
+
+let dir, api, browser, vkey;
+const procs = [];
+const ops = [];
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
+    s.on('error', rej);
+  });
+}
+
+// start runs a program until the test ends, and waits until url answers.
+async function start(what, cmd, args, url) {
+  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', (d) => { out += d; });
+  p.on('error', (e) => { out += `cannot start ${cmd}: ${e.message}`; });
+  procs.push(p);
+  await poll(`${what} at ${url}`, 15_000, async () => {
+    if (p.exitCode !== null) throw new Error(`${what} exited:\n${out}`);
+    try { return (await fetch(url)).ok; } catch { return false; }
+  });
+  return () => out;
+}
+
+async function call(method, path, token, body) {
+  const res = await fetch(api + path, {
+    method, headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: 'Bearer ' + token } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+  return text.startsWith('{') ? JSON.parse(text) : text;
+}
+
+let site, other;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ebios-crossorigin-'));
+  const [apiPort, sitePort, otherPort] = [await freePort(), await freePort(), await freePort()];
+  api = `http://127.0.0.1:${apiPort}`;
+  site = `http://127.0.0.1:${sitePort}`;
+  other = `http://localhost:${otherPort}`; // another origin: another host name
+  const serverOut = await start('ebios serve', EBIOS, ['serve', '--dev', '--data-dir', join(dir, 'data'),
+    '--listen', `127.0.0.1:${apiPort}`, '--rate-limit-allowlist', '127.0.0.1', '--log-level', 'warn',
+    '--cors-origins', site], api + '/healthz');
+  // The first admin, through the API with the setup token the server printed.
+  const token = serverOut().match(/ebios-setup-[A-Za-z0-9_-]+/)?.[0];
+  assert.ok(token, 'the server printed no setup token:\n' + serverOut());
+  await call('POST', '/api/v1/auth/setup', '', { token, username: 'root', password: PASSWORD });
+  const { access_token } = await call('POST', '/api/v1/auth/login', '', { username: 'root', password: PASSWORD });
+  for (const e of ['(10 ± 0.5) * (20 ± 1)', '(1 ± 0.1) + (2 ± 0.2)', '1/3']) {
+    ops.push((await call('POST', '/api/v1/operations/execute', access_token, { operation: 'expr', expression: e })).entry.op_id);
+  }
+  vkey = (await call('GET', '/api/v1/ledger/key', access_token)).trim();
+
+  execFileSync(EBIOS, ['static', '--out', join(dir, 'site'), '--api', api], { stdio: 'inherit', cwd: dir });
+  for (const [url, port] of [[site, sitePort], [other, otherPort]]) {
+    await start('python3 -m http.server', 'python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1',
+      '--directory', join(dir, 'site')], url + '/index.html');
+  }
+  browser = await openBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('a static site on an origin the server lists logs in and re-verifies the entries through CORS', { timeout: 120_000 },
+  () => browser.run('crossorigin', async (page) => {
+    await page.goto(site + '/login.html', { waitUntil: 'domcontentloaded' });
+    await waitForApp(page, 'login page of the static site');
+    await page.fill('#username', 'root');
+    await page.fill('#password', PASSWORD);
+    await page.press('#password', 'Enter');
+    await page.waitForURL(/\/explorer/, { timeout: TIMEOUT });
+    await page.locator('#nav-user', { hasText: 'root' }).waitFor({ timeout: TIMEOUT });
+    await page.fill('#pinned-key', vkey);
+    await page.click('#pin');
+    await page.getByText(`${ops.length} of ${ops.length} entries on this page verified`).waitFor({ timeout: TIMEOUT });
+    const rows = await page.locator('#entries tbody tr').evaluateAll((rs) => rs.map((r) => r.innerText.replace(/\s+/g, ' ')));
+    assert.equal(rows.length, ops.length, `rows: ${rows.join(' | ')}`);
+    rows.forEach((r, i) => assert.match(r, /✓ verified/, `entry ${i} should be verified: ${r}`));
+    await shot(page, 'crossorigin-explorer');
+  }));
+
+test('the same site on an origin the server does not list cannot log in', { timeout: 60_000 },
+  () => browser.run('crossorigin-refused', async (page) => {
+    // The server answers the preflight of an unlisted origin without any
+    // CORS header, so the browser refuses the answer.
+    const pre = await fetch(api + '/api/v1/auth/login', { method: 'OPTIONS',
+      headers: { Origin: other, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' } });
+    assert.equal(pre.headers.get('access-control-allow-origin'), null, `preflight from ${other} allowed`);
+    await page.goto(other + '/login.html', { waitUntil: 'domcontentloaded' });
+    await waitForApp(page, 'login page on the unlisted origin');
+    await page.fill('#username', 'root');
+    await page.fill('#password', PASSWORD);
+    await page.press('#password', 'Enter');
+    await page.locator('#login-error').waitFor({ timeout: TIMEOUT });
+    const err = (await page.locator('#login-error').innerText()).trim();
+    assert.match(err, /reach/i, `the login error on ${other}: ${err}`);
+    assert.equal(await page.locator('#nav-user').count(), 0, 'logged in from an unlisted origin');
+    await shot(page, 'crossorigin-refused');
+  }));
