@@ -16,8 +16,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
-import { here, TIMEOUT, openBrowser, poll, shot, waitForApp, waitForCache, axeViolations } from './lib.mjs';
+import { here, TIMEOUT, openBrowser, poll, shot, waitForApp, waitForCache, axeViolations, freePort } from './lib.mjs';
 
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
 const ROOT = resolve(here, '..'); // the server serves ./web from here
@@ -37,13 +36,6 @@ const FIVE = 'a = 1.2 ± 0.1 uniform; b = 3 ± 0.2 t(8); c = 2 ± 0.05 triangula
 let work, port, server, serverOut = '', browser, token;
 const timings = {};
 const base = () => `http://127.0.0.1:${port}`;
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
-    s.on('error', rej);
-  });
-}
 
 async function startServer() {
   server = spawn(EBIOS, ['serve', '--dev', '--data-dir', work, '--listen', `127.0.0.1:${port}`,

@@ -12,8 +12,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
-import { here, TIMEOUT, openBrowser, poll, shot, waitForApp } from './lib.mjs';
+import { here, TIMEOUT, openBrowser, poll, shot, waitForApp, freePort } from './lib.mjs';
 
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
 const PASSWORD = 'a long e2e passphrase';
@@ -21,13 +20,6 @@ const PASSWORD = 'a long e2e passphrase';
 let dir, api, browser, vkey;
 const procs = [];
 const ops = [];
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
-    s.on('error', rej);
-  });
-}
 
 // start runs a program until the test ends, and waits until url answers.
 async function start(what, cmd, args, url) {

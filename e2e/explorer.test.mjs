@@ -12,9 +12,8 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
 import { chromium } from 'playwright-core';
-import { here, CHROMIUM, OUT, TIMEOUT, axeViolations } from './lib.mjs';
+import { here, CHROMIUM, OUT, TIMEOUT, axeViolations, freePort } from './lib.mjs';
 
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
 const ROOT = resolve(here, '..'); // the server serves ./web from here
@@ -22,13 +21,6 @@ const PASSWORD = 'a long e2e passphrase';
 
 let work, port, server, serverOut = '', browser, context, profile, policyKey, signedPolicy;
 const base = () => `http://127.0.0.1:${port}`;
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
-    s.on('error', rej);
-  });
-}
 
 async function startServer() {
   serverOut = '';

@@ -3,6 +3,7 @@
 // screenshots kept in E2E_OUT, and waits for the wasm app and its service
 // worker.
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,14 @@ export const here = dirname(fileURLToPath(import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const OUT = resolve(process.env.E2E_OUT || join(here, 'out'));
 export const TIMEOUT = 20_000; // every wait on a page
+
+// freePort returns a TCP port free on 127.0.0.1 for a server a test starts.
+export function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
+    s.on('error', rej);
+  });
+}
 mkdirSync(OUT, { recursive: true });
 
 // openBrowser launches Chromium with a fresh persistent profile (service

@@ -10,8 +10,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
-import { here, openBrowser, poll, shot, waitForApp, waitForCache } from './lib.mjs';
+import { here, openBrowser, poll, shot, waitForApp, waitForCache, freePort } from './lib.mjs';
 
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
 
@@ -23,13 +22,6 @@ const PAGES = [
 ];
 
 let dir, host, hostOut = '', base, browser;
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => res(p)); });
-    s.on('error', rej);
-  });
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ebios-static-'));
