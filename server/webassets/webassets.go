@@ -104,38 +104,40 @@ func Dir(dir string) (*Assets, error) {
 // messages.
 func load(fsys fs.FS, origin string) (*Assets, error) {
 	a := &Assets{files: map[string]*file{}, origin: origin}
-	raw := map[string]variant{}
+	present := map[string]bool{}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || p == placeholder {
-			return err
+		if err == nil && d.Type().IsRegular() && p != placeholder {
+			present[p] = true
 		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		v, err := openVariant(fsys, p)
-		if err != nil {
-			return err
-		}
-		raw[p] = v
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web assets %s: %w", origin, err)
 	}
-	for p, v := range raw {
-		if base, ok := compressedOf(p); ok {
-			if _, plain := raw[base]; plain {
-				continue // attached to base below
-			}
+	for p := range present {
+		if base, ok := compressedOf(p); ok && present[base] {
+			continue // a compressed form, attached to base below
+		}
+		// Only the plain file is hashed: a compressed form's ETag is the
+		// plain file's with its encoding, so it changes with it.
+		v, err := openVariant(fsys, p, true)
+		if err != nil {
+			return nil, fmt.Errorf("web assets %s: %w", origin, err)
 		}
 		f := &file{ctype: contentType(p), plain: v}
-		if br, ok := raw[p+".br"]; ok {
-			br.etag = strings.TrimSuffix(v.etag, `"`) + `-br"`
-			f.br = &br
-		}
-		if gz, ok := raw[p+".gz"]; ok {
-			gz.etag = strings.TrimSuffix(v.etag, `"`) + `-gz"`
-			f.gz = &gz
+		for _, c := range []struct {
+			ext string
+			to  **variant
+		}{{".br", &f.br}, {".gz", &f.gz}} {
+			if !present[p+c.ext] {
+				continue
+			}
+			cv, err := openVariant(fsys, p+c.ext, false)
+			if err != nil {
+				return nil, fmt.Errorf("web assets %s: %w", origin, err)
+			}
+			cv.etag = strings.TrimSuffix(v.etag, `"`) + "-" + c.ext[1:] + `"`
+			*c.to = &cv
 		}
 		a.files[p] = f
 		a.names = append(a.names, p)
@@ -153,8 +155,9 @@ func load(fsys fs.FS, origin string) (*Assets, error) {
 }
 
 // openVariant opens p in fsys for reading at any offset (embed.FS and
-// os.DirFS files both can) and computes its ETag.
-func openVariant(fsys fs.FS, p string) (variant, error) {
+// os.DirFS files both can) and, if etag, computes its ETag from its
+// content.
+func openVariant(fsys fs.FS, p string, etag bool) (variant, error) {
 	f, err := fsys.Open(p)
 	if err != nil {
 		return variant{}, err
@@ -168,11 +171,15 @@ func openVariant(fsys fs.FS, p string) (variant, error) {
 	if err != nil {
 		return variant{}, err
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(ra, 0, st.Size())); err != nil {
-		return variant{}, fmt.Errorf("reading %s: %w", p, err)
+	v := variant{data: ra, size: st.Size()}
+	if etag {
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(ra, 0, v.size)); err != nil {
+			return variant{}, fmt.Errorf("reading %s: %w", p, err)
+		}
+		v.etag = `"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`
 	}
-	return variant{data: ra, size: st.Size(), etag: `"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`}, nil
+	return v, nil
 }
 
 // compressedOf reports whether p is the precompressed form of another
