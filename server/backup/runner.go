@@ -170,6 +170,11 @@ func List(dir string) ([]string, error) {
 	if err != nil {
 		return nil, berr(CodeIO, "cannot list the backup directory "+dir, err.Error(), "check backup_dir")
 	}
+	return backupsIn(dir, des), nil
+}
+
+// backupsIn returns the backups among dir's entries des, oldest first.
+func backupsIn(dir string, des []os.DirEntry) []string {
 	var out []string
 	for _, de := range des {
 		if de.IsDir() && isBackupName(de.Name()) {
@@ -177,7 +182,7 @@ func List(dir string) ([]string, error) {
 		}
 	}
 	slices.Sort(out) // the names hold the UTC time: sorted is oldest first
-	return out, nil
+	return out
 }
 
 // Prune removes all but the newest keep backups in dir (none when keep
@@ -195,9 +200,9 @@ func Prune(dir string, keep int) (removed []string, err error) {
 			}
 		}
 	}
-	all, err := List(dir)
-	if err != nil || keep <= 0 || len(all) <= keep {
-		return nil, err
+	all := backupsIn(dir, des)
+	if keep <= 0 || len(all) <= keep {
+		return nil, nil
 	}
 	for _, p := range all[:len(all)-keep] {
 		if err := os.RemoveAll(p); err != nil {
