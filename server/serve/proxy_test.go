@@ -26,17 +26,31 @@ import (
 // proxyHost is the name the proxy examples serve.
 const proxyHost = "ebios.example.org"
 
+// exampleWith is the example deploy/proxy/name with each repl[i][0]
+// replaced by repl[i][1]: each text the test replaces must be in the
+// example, so the two cannot drift apart.
+func exampleWith(t *testing.T, name string, repl [][2]string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../../deploy/proxy", name)) // #nosec G304 -- test: an example of the repository
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := string(b)
+	for _, r := range repl {
+		if !strings.Contains(conf, r[0]) {
+			t.Fatalf("deploy/proxy/%s no longer has %q, which the test replaces", name, r[0])
+		}
+		conf = strings.ReplaceAll(conf, r[0], r[1])
+	}
+	return conf
+}
+
 // nginxExample is deploy/proxy/nginx.conf with the test's ports, paths and
 // certificate: each line the test changes must be in the example, so the
 // two cannot drift apart.
 func nginxExample(t *testing.T, dir, httpsAddr, httpAddr, upstream, cert, key string) string {
 	t.Helper()
-	b, err := os.ReadFile("../../deploy/proxy/nginx.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := string(b)
-	for _, r := range [][2]string{
+	conf := exampleWith(t, "nginx.conf", [][2]string{
 		{"user www-data;", "user root;"},
 		{"pid /run/nginx-ebios.pid;", "pid " + filepath.Join(dir, "nginx.pid") + ";"},
 		{"error_log /var/log/nginx/ebios-error.log warn;", "error_log " + filepath.Join(dir, "error.log") + " warn;"},
@@ -49,12 +63,7 @@ func nginxExample(t *testing.T, dir, httpsAddr, httpAddr, upstream, cert, key st
 		{"listen [::]:443 ssl http2;", ""},
 		{"/etc/ssl/ebios/fullchain.pem", cert},
 		{"/etc/ssl/ebios/privkey.pem", key},
-	} {
-		if !strings.Contains(conf, r[0]) {
-			t.Fatalf("deploy/proxy/nginx.conf no longer has %q, which the test replaces", r[0])
-		}
-		conf = strings.ReplaceAll(conf, r[0], r[1])
-	}
+	})
 	for _, d := range []string{"client_body", "proxy"} {
 		conf = strings.Replace(conf, "http {", "http {\n    "+d+"_temp_path "+filepath.Join(dir, d)+";", 1)
 	}
@@ -84,23 +93,12 @@ func startNginx(t *testing.T, upstream string) proxy {
 // certificate (instead of one from ACME).
 func caddyExample(t *testing.T, dir, httpsAddr, httpAddr, upstream, cert, key string) string {
 	t.Helper()
-	b, err := os.ReadFile("../../deploy/proxy/Caddyfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := string(b)
-	for _, r := range [][2]string{
+	return exampleWith(t, "Caddyfile", [][2]string{
 		{"email admin@example.org", "admin off\n\tdefault_bind 127.0.0.1\n\tskip_install_trust\n\tstorage file_system " + filepath.Join(dir, "storage") +
 			"\n\thttp_port " + port(t, httpAddr) + "\n\thttps_port " + port(t, httpsAddr)},
 		{proxyHost + " {", proxyHost + " {\n\ttls " + cert + " " + key},
 		{"127.0.0.1:8080", upstream},
-	} {
-		if !strings.Contains(conf, r[0]) {
-			t.Fatalf("deploy/proxy/Caddyfile no longer has %q, which the test replaces", r[0])
-		}
-		conf = strings.ReplaceAll(conf, r[0], r[1])
-	}
-	return conf
+	})
 }
 
 // startCaddy runs deploy/proxy/Caddyfile in front of the eBIOS server at
