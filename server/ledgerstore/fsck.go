@@ -423,7 +423,7 @@ func (c *fsckChecker) run() error {
 	c.readSealed()
 	c.checkRowLayout()
 	c.checkCheckpoint()
-	c.rootable = c.cpOK && c.sealedOK && c.rowsOK && c.rowsEnd == uint64(c.c.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+	c.rootable = c.cpOK && c.sealedOK && c.rowsOK && c.rowsEnd == treeSize(c.c.Size)
 	c.checkTiles()
 	c.scanRowEntries()
 	c.checkRowContents()
@@ -693,13 +693,13 @@ func (c *fsckChecker) checkCheckpoint() {
 			ok = false
 			c.add(FsckFinding{Kind: FindingCheckpoint, Where: rowWhere, Index: indexPtr(st.last.first),
 				What: fmt.Sprintf("the checkpoint in batch row %q does not verify: %v", batchKey(st.last.first), err), Action: restoreAction})
-		case uint64(rc.Size) != st.last.next(): // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+		case treeSize(rc.Size) != st.last.next():
 			ok = false
 			c.add(FsckFinding{Kind: FindingCheckpoint, Where: rowWhere, Index: indexPtr(st.last.first),
 				What: fmt.Sprintf("the checkpoint in batch row %q is for tree size %d, but the row ends at %d", batchKey(st.last.first), rc.Size, st.last.next()), Action: restoreAction})
 		default:
 			if st.metaErr == nil && cp.Size > rc.Size {
-				c.add(FsckFinding{Kind: FindingCheckpoint, Where: metaWhere, Index: indexPtr(uint64(rc.Size)), // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+				c.add(FsckFinding{Kind: FindingCheckpoint, Where: metaWhere, Index: indexPtr(treeSize(rc.Size)),
 					What: fmt.Sprintf("the stored checkpoint (%s, tree size %d) is ahead of the last batch row's (tree size %d): the rows of entries %d to %d are lost",
 						keyCheckpoint, cp.Size, rc.Size, rc.Size, cp.Size-1),
 					Action: restoreAction})
@@ -718,8 +718,8 @@ func (c *fsckChecker) checkCheckpoint() {
 		c.skip("what the checkpoint proves (the Merkle root, the tiles, the last entry): no checkpoint verifies")
 		return
 	}
-	c.c, c.cpOK, c.rep.Size = cp, true, uint64(cp.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
-	size, end := uint64(cp.Size), st.end()              // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+	c.c, c.cpOK, c.rep.Size = cp, true, treeSize(cp.Size)
+	size, end := treeSize(cp.Size), st.end()
 	switch {
 	case end != size && c.format != legacyFormat && st.hasLast && st.last.cp == "":
 		c.add(FsckFinding{Kind: FindingCheckpoint, Where: c.rowWhere(batchKey(st.last.first)),
@@ -1185,7 +1185,7 @@ func (c *fsckChecker) checkRowContents() {
 	}
 	size := c.rowsEnd
 	if c.cpOK {
-		size = uint64(c.c.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+		size = treeSize(c.c.Size)
 	}
 	// The tiles are whole (no finding): the partial tiles above level 0
 	// are read from them, as the store does when it opens.

@@ -617,7 +617,7 @@ func writeSet(w *bufio.Writer, k, v string) error {
 // files from a crash (see the top of this file) and publishes the sealed
 // state. size is the tree size of the checkpoint.
 func (s *Store) recoverSealed(c ledger.Checkpoint, tail fileTail) error {
-	size := uint64(c.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+	size := treeSize(c.Size)
 	var v string
 	err := s.view(func(tx *buntdb.Tx) error {
 		v, _ = tx.Get(keySealed) // a missing key is "": nothing sealed

@@ -458,7 +458,7 @@ func (s *Store) load(tail fileTail) error {
 		if err != nil {
 			return damaged(fmt.Sprintf("the checkpoint in batch row %q does not verify: %v", batchKey(st.last.first), err))
 		}
-		rsize := uint64(rc.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+		rsize := treeSize(rc.Size)
 		if rsize != st.last.next() {
 			return damaged(fmt.Sprintf("the checkpoint in batch row %q is for tree size %d, but the row ends at %d", batchKey(st.last.first), rc.Size, st.last.next()))
 		}
@@ -472,7 +472,7 @@ func (s *Store) load(tail fileTail) error {
 	if format == legacyFormat && st.hasLast && st.last.cp != "" {
 		return damaged(fmt.Sprintf("the batch row %q carries a checkpoint, which store format %s never writes", batchKey(st.last.first), legacyFormat))
 	}
-	size := uint64(c.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+	size := treeSize(c.Size)
 	if end := st.end(); end != size && format != legacyFormat && st.hasLast && st.last.cp == "" {
 		return damaged(fmt.Sprintf("the last batch row %q has no checkpoint of its own, and the stored checkpoint is for tree size %d, not %d (the row's end)", batchKey(st.last.first), size, end))
 	} else if end < size {
@@ -666,7 +666,7 @@ func (s *Store) recoverLegacy(tail fileTail) error {
 	if err != nil {
 		return damaged(ahead + "; the checkpoint before it does not verify: " + err.Error())
 	}
-	psize := uint64(pc.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+	psize := treeSize(pc.Size)
 	if psize != end {
 		return damaged(fmt.Sprintf("%s; the checkpoint before it is for tree size %d", ahead, pc.Size))
 	}
@@ -1409,4 +1409,10 @@ func (s *Store) fail(batch []*job, err error, fatal bool) {
 			j.req.reply <- reply{err: err}
 		}
 	}
+}
+
+// treeSize is a checkpoint's tree size as an entry index bound. A parsed
+// checkpoint's size is never negative (ledger.ParseCheckpoint).
+func treeSize(size int64) uint64 {
+	return uint64(size) // #nosec G115 -- never negative, see above
 }

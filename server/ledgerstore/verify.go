@@ -303,7 +303,7 @@ func (s *Store) checkRowCheckpoint(b *batch, hr tlog.HashReader) string {
 	if err != nil {
 		return fmt.Sprintf("the checkpoint in batch row %q does not verify: %v", batchKey(b.first), err)
 	}
-	size := uint64(c.Size) // #nosec G115 -- a parsed checkpoint's tree size is never negative (ledger.ParseCheckpoint)
+	size := treeSize(c.Size)
 	if size != b.next() {
 		return fmt.Sprintf("the checkpoint in batch row %q is for tree size %d, but the row ends at %d", batchKey(b.first), c.Size, b.next())
 	}
