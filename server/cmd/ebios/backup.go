@@ -81,7 +81,7 @@ func runBackup(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 		c.token = strings.TrimSpace(string(b))
 	} else {
-		pw, err := readPassword(*pwFile, stdin, stderr)
+		pw, err := readPassword(*pwFile, stdin, stderr, false) // a login: asked once
 		if err != nil {
 			return reportErr(stdout, stderr, *asJSON, "", err)
 		}

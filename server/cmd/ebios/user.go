@@ -115,7 +115,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 				return reportErr(stdout, stderr, false, "", err)
 			}
 		}
-		pw, err := readPassword(*pwFile, stdin, stderr)
+		pw, err := readPassword(*pwFile, stdin, stderr, true)
 		if err != nil {
 			return reportErr(stdout, stderr, false, "", err)
 		}
@@ -154,9 +154,10 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return nil
 }
 
-// readPassword reads a password from a file, from a terminal (twice, without
-// echo), or from the first line of standard input.
-func readPassword(file string, stdin io.Reader, stderr io.Writer) (string, error) {
+// readPassword reads a password from a file, from a terminal (without echo;
+// twice when confirm, for a new password), or from the first line of
+// standard input.
+func readPassword(file string, stdin io.Reader, stderr io.Writer, confirm bool) (string, error) {
 	if file != "" {
 		b, err := os.ReadFile(file) // #nosec G304 G703 -- the operator's own --password-file flag
 		if err != nil {
@@ -170,6 +171,9 @@ func readPassword(file string, stdin io.Reader, stderr io.Writer) (string, error
 		fmt.Fprintln(stderr)
 		if err != nil {
 			return "", err
+		}
+		if !confirm {
+			return string(a), nil
 		}
 		fmt.Fprint(stderr, "Again: ")
 		b, err := term.ReadPassword(int(f.Fd()))
