@@ -82,12 +82,34 @@ func (e *APIError) Error() string {
 }
 
 // UnreachableError is the error of a request that got no answer: the
-// browser is offline, or the server is down.
-type UnreachableError struct{ Cause string }
+// browser is offline, or the server is down. For an API on another
+// origin (a static site built with `ebios static --api URL`), the browser
+// also gives no answer when the server does not allow the page's origin.
+type UnreachableError struct {
+	Cause string
+	// Origin is the page's origin when the API is on another one, else "".
+	Origin string
+}
 
 func (e *UnreachableError) Error() string {
-	return "Cannot reach the server: you may be offline, or the server is down. " +
-		"The calculator and the audit page work offline; the explorer, policies and users need the server."
+	msg := "Cannot reach the server: you may be offline, or the server is down. "
+	if e.Origin != "" {
+		msg += "If the server is up, it does not allow this site's origin: its operator adds " +
+			e.Origin + " to [api] cors_origins. "
+	}
+	return msg + "The calculator and the audit page work offline; the explorer, policies and users need the server."
+}
+
+// crossOrigin returns page, the page's origin, when url is absolute and on
+// another origin, else "".
+func crossOrigin(page, url string) string {
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return ""
+	}
+	if url == page || strings.HasPrefix(url, page+"/") {
+		return ""
+	}
+	return page
 }
 
 // Unauthorized reports whether err is an API 401 (log in again).

@@ -28,7 +28,8 @@ func send(ctx context.Context, method, url string, hdr map[string]string, body [
 		}
 		// fetch rejects only when there is no answer at all ("TypeError:
 		// Failed to fetch"): offline, or the server is down.
-		return 0, nil, &UnreachableError{Cause: err.Error()}
+		origin := js.Global().Get("location").Get("origin").String()
+		return 0, nil, &UnreachableError{Cause: err.Error(), Origin: crossOrigin(origin, url)}
 	}
 	buf, err := await(ctx, res.Call("arrayBuffer"))
 	if err != nil {

@@ -82,3 +82,25 @@ func TestNotFoundPage(t *testing.T) {
 		}
 	}
 }
+
+func TestUnreachableNamesCORS(t *testing.T) {
+	const page = "https://site.example"
+	for _, tc := range []struct {
+		url, origin string
+	}{
+		{"/api/v1/auth/login", ""},
+		{"https://site.example/api/v1/auth/login", ""},
+		{"https://api.example/api/v1/auth/login", page},
+		{"https://site.example.evil/api/v1/auth/login", page},
+		{"http://site.example/api/v1/auth/login", page},
+	} {
+		got := crossOrigin(page, tc.url)
+		if got != tc.origin {
+			t.Errorf("crossOrigin(%q, %q) = %q, want %q", page, tc.url, got, tc.origin)
+		}
+		msg := (&UnreachableError{Origin: got}).Error()
+		if named := strings.Contains(msg, "cors_origins") && strings.Contains(msg, page); named != (tc.origin != "") {
+			t.Errorf("%s: the message names cors_origins and the origin: %v, want %v: %s", tc.url, named, tc.origin != "", msg)
+		}
+	}
+}

@@ -114,6 +114,7 @@ test('the same site on an origin the server does not list cannot log in', { time
     await page.locator('#login-error').waitFor({ timeout: TIMEOUT });
     const err = (await page.locator('#login-error').innerText()).trim();
     assert.match(err, /reach/i, `the login error on ${other}: ${err}`);
+    assert.ok(err.includes(`adds ${other} to [api] cors_origins`), `the login error on ${other} does not name cors_origins: ${err}`);
     assert.equal(await page.locator('#nav-user').count(), 0, 'logged in from an unlisted origin');
     await shot(page, 'crossorigin-refused');
   }));
