@@ -112,7 +112,8 @@
   };
   Object.defineProperty(globalThis, 'ebios', { value: Object.freeze(ebios), enumerable: true });
 
-  // ---- custom elements ----
+  // ---- custom elements (where the page has them) ----
+  if (!globalThis.customElements) return;
   const CSS = `:host{display:block;font:var(--ebios-font,inherit);color:var(--ebios-color,inherit);
 background:var(--ebios-background,transparent);border:var(--ebios-border,1px solid #8884);
 border-radius:var(--ebios-radius,6px);padding:var(--ebios-padding,.6em .8em)}
@@ -292,9 +293,7 @@ small{opacity:.75}`;
     }
   }
 
-  if (globalThis.customElements) {
-    for (const [name, cls] of [['ebios-calc', Calc], ['ebios-verify', Verify], ['ebios-result', Result]]) {
-      if (!customElements.get(name)) customElements.define(name, cls);
-    }
+  for (const [name, cls] of [['ebios-calc', Calc], ['ebios-verify', Verify], ['ebios-result', Result]]) {
+    if (!customElements.get(name)) customElements.define(name, cls);
   }
 })();
