@@ -122,6 +122,7 @@ Flags:
 		// the assets themselves so that every new build is picked up as an
 		// update and a restart with the same build is not.
 		ui = webapp.Handler(version()+"-"+web.Digest(), web)
+		ui = withWidget(stderr, "serve", web, ui)
 	}
 	err := serve.Run(ctx, args, serve.Options{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile, Version: version(), App: ui})
 	if err == nil || errors.Is(err, flag.ErrHelp) {
