@@ -44,8 +44,8 @@ type Config struct {
 	// Every other page refuses framing.
 	EmbedFrameAncestors string
 	Ledger              Ledger
-	Policies    Policies
-	Backup      Backup
+	Policies            Policies
+	Backup              Backup
 
 	// MetricsTokenFile ([monitoring] metrics_token_file) holds a bearer
 	// token that may read /metrics without logging in, for Prometheus;
