@@ -176,7 +176,7 @@ small{opacity:.75}`;
         const result = await ebios.calc(expression, { mode });
         if (n !== this.n) return;
         this.out.className = 'ok';
-        this.out.textContent = '= ' + result.text + '  (' + result.mode + ')';
+        this.out.textContent = '= ' + result.text + ' (' + result.mode + ')';
         this.inp.removeAttribute('aria-invalid');
         fire(this, 'ebios-result', { expression, mode, result });
       } catch (error) {
