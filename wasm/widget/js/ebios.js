@@ -124,10 +124,10 @@ border:1px solid var(--ebios-input-border,#888);border-radius:var(--ebios-radius
 input{flex:1 1 12em;min-width:0}
 :focus-visible{outline:2px solid var(--ebios-accent,#1f4e79);outline-offset:1px}
 label{font-weight:600}
-output,.verdict{display:block;margin-top:.4em;font-variant-numeric:tabular-nums}
+output,.verdict{display:block;margin:.4em 0 0;font-variant-numeric:tabular-nums}
 .ok{color:var(--ebios-ok,#1a7f37)}.bad{color:var(--ebios-error,#b3261e)}
 progress{width:100%;accent-color:var(--ebios-accent,#1f4e79)}
-small{opacity:.75}`;
+small{opacity:.75;overflow-wrap:anywhere;min-width:0}`;
   let sheet = null;
   const shadow = (el, html) => {
     const root = el.attachShadow({ mode: 'open' });
@@ -136,6 +136,7 @@ small{opacity:.75}`;
     root.innerHTML = (sheet ? '' : '<style>' + CSS + '</style>') + html;
     return root;
   };
+  const mark = (el, cls) => { el.classList.remove('ok', 'bad'); if (cls) el.classList.add(cls); };
   const fire = (el, type, detail) => el.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   const errText = (e) => (e.code ? e.code + ': ' : '') + e.message + (e.column ? ' (column ' + e.column + ')' : '') +
     (e.remediation ? ' — ' + e.remediation : '');
@@ -175,13 +176,13 @@ small{opacity:.75}`;
       try {
         const result = await ebios.calc(expression, { mode });
         if (n !== this.n) return;
-        this.out.className = 'ok';
+        mark(this.out, 'ok');
         this.out.textContent = '= ' + result.text + ' (' + result.mode + ')';
         this.inp.removeAttribute('aria-invalid');
         fire(this, 'ebios-result', { expression, mode, result });
       } catch (error) {
         if (n !== this.n) return;
-        this.out.className = 'bad';
+        mark(this.out, 'bad');
         this.out.textContent = errText(error);
         this.inp.setAttribute('aria-invalid', 'true');
         fire(this, 'ebios-error', { expression, mode, error });
@@ -214,7 +215,7 @@ small{opacity:.75}`;
       this.btn.textContent = 'Cancel';
       this.bar.hidden = false;
       this.bar.removeAttribute('value');
-      this.out.className = '';
+      mark(this.out, '');
       this.out.textContent = 'Verifying…';
       try {
         const report = await ebios.verifyBundle(url, key, {
@@ -228,7 +229,7 @@ small{opacity:.75}`;
         if (ctl !== this.ctl) return;
         const f = report.first_bad;
         this.setAttribute('state', report.ok ? 'ok' : 'failed');
-        this.out.className = report.ok ? 'ok' : 'bad';
+        mark(this.out, report.ok ? 'ok' : 'bad');
         this.out.textContent = report.ok
           ? '✓ Verified: ' + report.entries.toLocaleString() + ' entries of log ' + report.origin + ', Merkle root matches the signed checkpoint'
           : '✗ Failed at ' + (f.index >= 0 ? 'entry ' + f.index : 'the bundle') + ' (' + f.check + '): ' + f.code + ' ' + f.reason;
@@ -236,7 +237,7 @@ small{opacity:.75}`;
       } catch (error) {
         if (ctl !== this.ctl) return;
         this.setAttribute('state', 'error');
-        this.out.className = 'bad';
+        mark(this.out, 'bad');
         this.out.textContent = errText(error);
         fire(this, 'ebios-error', { error });
       } finally {
@@ -278,7 +279,7 @@ small{opacity:.75}`;
         this.val.textContent = (report.expression || report.operation) +
           (out ? ' = ' + await ebios.format(out, { mode: report.mode }) : '') + (report.mode ? ' (' + report.mode + ')' : '');
         this.setAttribute('state', report.ok ? 'ok' : 'failed');
-        this.out.className = report.ok ? 'ok' : 'bad';
+        mark(this.out, report.ok ? 'ok' : 'bad');
         this.out.textContent = report.ok
           ? '✓ Verified: entry ' + report.index + ' of log ' + report.origin + ', signed and included in its checkpoint'
           : '✗ Not verified (' + report.check + '): ' + errText(report.error);
@@ -286,7 +287,7 @@ small{opacity:.75}`;
       } catch (error) {
         if (n !== this.n) return;
         this.setAttribute('state', 'error');
-        this.out.className = 'bad';
+        mark(this.out, 'bad');
         this.out.textContent = errText(error);
         fire(this, 'ebios-error', { error });
       }
