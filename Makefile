@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run firstvisit test lint gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
+.PHONY: all build wasm static run firstvisit widget-bench test lint gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
 
 all: build
 
@@ -152,6 +152,12 @@ audit-bench:
 ## docs/benchmarks.md). Reports figures, not a test.
 firstvisit:
 	E2E_TESTS=e2e/firstvisit.mjs scripts/e2e.sh
+
+## widget-bench: the embeddable widget's sizes (plain, gzip, brotli) and
+## its time to the first computed result on a page of another origin, cold
+## and warm, in headless Chromium (RUNS=N, default 5; docs/benchmarks.md).
+widget-bench:
+	E2E_TESTS=e2e/widget-bench.mjs scripts/e2e.sh
 
 ## load: 60 s of POST /operations/execute at 64 connections against a real server (wrk).
 load:
