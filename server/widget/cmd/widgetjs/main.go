@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"github.com/ebios/ebios/server/widget"
 )
@@ -44,13 +43,16 @@ Flags:
 	}
 	src := fs.String("src", "wasm/widget/js", "directory of ebios.js and embed.js (the sources)")
 	out := fs.String("out", "web/widget", "directory holding widget.wasm, where the scripts are written")
-	wasmExec := fs.String("wasm-exec", filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"), "Go's wasm_exec.js, of the Go that built widget.wasm")
+	wasmExec := fs.String("wasm-exec", "", "Go's wasm_exec.js, of the Go that built widget.wasm: $(go env GOROOT)/lib/wasm/wasm_exec.js (required)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		fs.Usage()
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *wasmExec == "" {
+		return errors.New(`--wasm-exec is required: give "$(go env GOROOT)/lib/wasm/wasm_exec.js"`)
 	}
 	read := func(dir, name string) ([]byte, error) {
 		b, err := os.ReadFile(filepath.Join(dir, name)) // #nosec G304 -- build inputs named by the Makefile
