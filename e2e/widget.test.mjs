@@ -13,12 +13,12 @@
 //   EBIOS_BIN  the ebios binary (scripts/e2e.sh builds it with make build)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { here, TIMEOUT, openBrowser, poll, shot, freePort, axeViolations } from './lib.mjs';
+import { here, TIMEOUT, openBrowser, poll, shot, freePort, axeViolations, start as startProcess, apiCall } from './lib.mjs';
 
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
 const ENTRIES = 2000, BAD = 777;
@@ -26,29 +26,8 @@ const ENTRIES = 2000, BAD = 777;
 let dir, api, host, foreign, browser, bundleKey, logKey, record;
 const procs = [], servers = [];
 
-// start runs a program until the test ends, and waits until url answers.
-async function start(what, cmd, args, url) {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d) => { out += d; });
-  p.stderr.on('data', (d) => { out += d; });
-  procs.push(p);
-  await poll(`${what} at ${url}`, 15_000, async () => {
-    if (p.exitCode !== null) throw new Error(`${what} exited:\n${out}`);
-    try { return (await fetch(url)).ok; } catch { return false; }
-  });
-  return () => out;
-}
-
-async function call(method, path, token, body) {
-  const res = await fetch(api + path, {
-    method, headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: 'Bearer ' + token } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-  return text.startsWith('{') ? JSON.parse(text) : text;
-}
+const start = (...args) => startProcess(procs, ...args);
+const call = (...args) => apiCall(api, ...args);
 
 // serve answers GET path from files (path → [type, body, headers]).
 async function serve(port, files) {

@@ -25,7 +25,6 @@
 package main
 
 import (
-	"encoding/json"
 	"io"
 	"syscall/js"
 	"time"
@@ -87,17 +86,10 @@ func verifyBundle(source, key, origin, onProgress, aborted, done js.Value) {
 		if err == nil && aborted.Invoke().Truthy() { // the stream failed because it was aborted
 			err = widgetapi.Aborted()
 		}
-		if err != nil {
-			return widgetapi.ErrorJSON(err)
-		}
-		if onProgress.Type() == js.TypeFunction {
+		if err == nil && onProgress.Type() == js.TypeFunction {
 			onProgress.Invoke(rep.Entries, rep.TreeSize)
 		}
-		b, err := json.Marshal(map[string]any{"ok": rep})
-		if err != nil {
-			return widgetapi.ErrorJSON(widgetapi.Internal(err))
-		}
-		return b
+		return widgetapi.Answer(rep, err)
 	}()
 	done.Invoke(string(answer))
 }

@@ -78,18 +78,19 @@ func runStatic(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err := webapp.GenerateStatic(webapp.StaticOptions{Dir: *out, Web: web, Version: v, APIURL: base}); err != nil {
 		return reportErr(stdout, stderr, false, "", err)
 	}
+	embedded := ""
 	if w, err := widget.New(web); err != nil {
 		fmt.Fprintf(stderr, "ebios static: the embeddable widget is not in the site (%v)\n", err)
 	} else if err := w.WriteStatic(*out); err != nil {
 		return reportErr(stdout, stderr, false, "", err)
 	} else {
-		fmt.Fprintf(stdout, "wrote the embeddable widget (version %s): %s/widget/ebios.js, %s/embed/calc.html, %s/embed/verify.html\n", w.Version(), *out, *out, *out)
+		embedded = fmt.Sprintf("with the embeddable widget (version %s): %s/widget/ebios.js, %s/embed/calc.html, %s/embed/verify.html\n", w.Version(), *out, *out, *out)
 	}
 	pages := "offline-only: the calculator and the audit page (give --api URL for the online pages)"
 	if base != "" {
 		pages = "online pages call the API at " + base
 	}
-	fmt.Fprintf(stdout, "wrote the static site (version %s) to %s; %s\n", v, *out, pages)
+	fmt.Fprintf(stdout, "wrote the static site (version %s) to %s; %s\n%s", v, *out, pages, embedded)
 	fmt.Fprintf(stderr, "try it: python3 -m http.server -d %s 8080, then open http://localhost:8080/\n", *out)
 	return nil
 }

@@ -18,16 +18,21 @@ var Methods = []string{"calc", "parse", "format", "verifyEntry"}
 func Call(method string, args []byte) (answer []byte) {
 	defer func() {
 		if v := recover(); v != nil {
-			answer = errorJSON(Internal(v))
+			answer = ErrorJSON(Internal(v))
 		}
 	}()
-	res, err := dispatch(method, args)
+	return Answer(dispatch(method, args))
+}
+
+// Answer is the JSON answer of a call: {"ok": res}, or {"error": ERROR}
+// when err is not nil.
+func Answer(res any, err error) []byte {
 	if err != nil {
-		return errorJSON(err)
+		return ErrorJSON(err)
 	}
 	b, err := json.Marshal(map[string]any{"ok": res})
 	if err != nil {
-		return errorJSON(Internal(err))
+		return ErrorJSON(Internal(err))
 	}
 	return b
 }
@@ -121,9 +126,7 @@ func first(errs ...error) error {
 
 // ErrorJSON is err as {"error": ERROR}: a core error as it is, any other
 // as a [CodeInternal] one.
-func ErrorJSON(err error) []byte { return errorJSON(err) }
-
-func errorJSON(err error) []byte {
+func ErrorJSON(err error) []byte {
 	e, ok := nu.AsError(err)
 	if !ok {
 		e = Internal(err)

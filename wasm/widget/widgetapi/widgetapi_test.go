@@ -278,7 +278,7 @@ func TestVerifyEntry(t *testing.T) {
 
 // TestCallSurvivesPanic: a panic inside becomes a structured error.
 func TestCallSurvivesPanic(t *testing.T) {
-	ans := errorJSON(Internal("boom"))
+	ans := ErrorJSON(Internal("boom"))
 	var got struct{ Error nu.Error }
 	json.Unmarshal(ans, &got)
 	if got.Error.Code != CodeInternal || got.Error.Details != "boom" {
