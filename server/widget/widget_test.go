@@ -280,3 +280,24 @@ func writeTestBundles(t *testing.T, dir string) {
 		}
 	}
 }
+
+// TestWasmDeps: the widget's wasm is built from core alone: neither go-app
+// nor net/http (nor the server's packages) is linked into it.
+func TestWasmDeps(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "../../wasm/widget")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 20 {
+		t.Fatalf("go list -deps listed only %q", deps)
+	}
+	for _, d := range deps {
+		if d == "net/http" || strings.Contains(d, "go-app") || strings.HasPrefix(d, "github.com/ebios/ebios/") &&
+			!strings.HasPrefix(d, "github.com/ebios/ebios/core/") && !strings.HasPrefix(d, "github.com/ebios/ebios/wasm/widget") {
+			t.Errorf("the widget's wasm links %s", d)
+		}
+	}
+}
