@@ -67,7 +67,21 @@
     throw widgetError('WIDGET_004', 'the eBIOS widget could not load', String(e && e.message || e),
       'check that the page\'s CSP allows ' + assets.origin + ' in script-src and connect-src, with \'wasm-unsafe-eval\'');
   }));
-  const call = async (method, args) => answer((await load()).call(method, JSON.stringify(args)));
+  // enter calls into the wasm; if its instance died (a fatal error in Go),
+  // the call fails with WIDGET_003 and the next one starts a new instance.
+  const enter = (f) => {
+    try {
+      return f();
+    } catch (e) {
+      loading = null;
+      throw widgetError('WIDGET_003', 'internal error in the eBIOS widget', String(e && e.message || e),
+        'call again: the widget starts anew; report the call that caused it');
+    }
+  };
+  const call = async (method, args) => {
+    const go = await load();
+    return answer(enter(() => go.call(method, JSON.stringify(args))));
+  };
 
   // bundleInput turns what verifyBundle accepts into a Uint8Array or a
   // stream reader.
@@ -104,9 +118,11 @@
       const input = await bundleInput(bundle, signal);
       return new Promise((resolve, reject) => {
         const progress = onProgress && ((done, total) => { try { onProgress(done, total); } catch (e) { /* the caller's */ } });
-        go.verifyBundle(input, pinnedKey, origin || '', progress, () => !!(signal && signal.aborted), (json) => {
-          try { resolve(answer(json)); } catch (e) { reject(e); }
-        });
+        try {
+          enter(() => go.verifyBundle(input, pinnedKey, origin || '', progress, () => !!(signal && signal.aborted), (json) => {
+            try { resolve(answer(json)); } catch (e) { reject(e); }
+          }));
+        } catch (e) { reject(e); }
       });
     },
   };
