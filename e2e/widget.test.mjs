@@ -9,21 +9,23 @@
 //   - the JS API (window.ebios);
 //   - the iframe /embed/calc: a postMessage round trip works, and messages
 //     from a frame of a third origin are ignored.
+// The same widget from `ebios static`'s output on a static host works too,
+// and only /embed/* may be framed (by the listed site only).
 // Screenshots at desktop and phone sizes are kept in E2E_OUT.
 //   EBIOS_BIN  the ebios binary (scripts/e2e.sh builds it with make build)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { extname, join, normalize, resolve } from 'node:path';
 import { here, TIMEOUT, openBrowser, poll, shot, freePort, axeViolations, start as startProcess, apiCall } from './lib.mjs';
 
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
 const ENTRIES = 2000, BAD = 777;
 
-let dir, api, host, foreign, browser, bundleKey, logKey, record;
+let dir, api, host, foreign, site, browser, bundleKey, logKey, record;
 const procs = [], servers = [];
 
 const start = (...args) => startProcess(procs, ...args);
@@ -45,7 +47,8 @@ const esc = (s) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ebios-widget-'));
-  const [apiPort, hostPort, foreignPort] = [await freePort(), await freePort(), await freePort()];
+  const [apiPort, hostPort, foreignPort, sitePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  site = `http://127.0.0.1:${sitePort}`;
   api = `http://127.0.0.1:${apiPort}`;
   host = `http://127.0.0.1:${hostPort}`;
   foreign = `http://localhost:${foreignPort}`; // a third origin: another host name
@@ -109,7 +112,30 @@ ebios-verify[state=failed]{--ebios-border:2px solid #b3261e}`],
     '/good.json': ['application/json', good, cors],
     '/bad.json': ['application/json', bad, cors],
   });
-  await serve(foreignPort, { '/foreign.html': ['text/html', '<!DOCTYPE html><title>another site</title><p>another site</p>'] });
+  await serve(foreignPort, {
+    '/foreign.html': ['text/html', '<!DOCTYPE html><title>another site</title><p>another site</p>'],
+    // A page that takes the widget from the static site.
+    '/static.html': ['text/html', `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>static</title>
+<script src="${site}/widget/ebios.js" async></script></head><body>
+<ebios-calc expression="(10 ± 0.5) * (20 ± 1)"></ebios-calc>
+<iframe title="calc" src="${site}/embed/calc.html?expression=1%2B1"></iframe></body></html>`,
+    { 'Content-Security-Policy': `script-src ${site} 'wasm-unsafe-eval'; connect-src ${site}; frame-src ${site}` }],
+  });
+
+  // ebios static's copy of the widget, on a static host that sends the
+  // headers docs/embedding.md lists (CORS on /widget/, application/wasm).
+  execFileSync(EBIOS, ['static', '--out', join(dir, 'site')], { stdio: 'inherit', cwd: dir });
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css' };
+  const s = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    const file = join(dir, 'site', path);
+    if (path.includes('..') || !existsSync(file) || !extname(file)) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'Content-Type': types[extname(file)] || 'application/octet-stream',
+      ...(path.startsWith('/widget/') ? { 'Access-Control-Allow-Origin': '*' } : {}) });
+    res.end(readFileSync(file));
+  });
+  await new Promise((r) => s.listen(sitePort, '127.0.0.1', r));
+  servers.push(s);
   browser = await openBrowser();
 });
 
@@ -227,6 +253,19 @@ test('a page on another origin under a strict CSP embeds the widget three ways',
     await phone.locator('#frame').scrollIntoViewIfNeeded();
     await shot(phone, 'widget-phone');
     await phone.close();
+  }));
+
+test('ebios static delivers the widget too: a page of another origin loads it from a static host', { timeout: 60_000 },
+  () => browser.run('widget-static', async (page) => {
+    await page.goto(foreign + '/static.html', { waitUntil: 'domcontentloaded' });
+    await page.locator('ebios-calc output', { hasText: '200 ± 14' }).waitFor();
+    const frame = await poll('the static embed frame', TIMEOUT, () => page.frames().find((f) => f.url().startsWith(site + '/embed/calc.html')));
+    await frame.locator('ebios-calc output', { hasText: '= 2 (nu)' }).waitFor();
+    // The loader came through the unversioned alias and took the wasm from
+    // its version's directory.
+    const wasm = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.wasm')));
+    assert.equal(wasm.length, 1, wasm.join(' '));
+    assert.match(wasm[0], new RegExp(`^${site}/widget/[0-9a-f]{12}/widget\\.wasm$`));
   }));
 
 test('only /embed/* may be framed; the iframe page refuses a site not listed', { timeout: 60_000 }, async () => {
