@@ -22,6 +22,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -368,9 +369,13 @@ func etagMatch(header, etag string) bool {
 }
 
 // CopyTo writes every file, with its compressed forms, into dir (created
-// when missing), for a static website.
-func (a *Assets) CopyTo(dir string) error {
+// when missing), for a static website; except the files whose names
+// start with one of skip (a directory, as in "widget/").
+func (a *Assets) CopyTo(dir string, skip ...string) error {
 	for _, n := range a.names {
+		if slices.ContainsFunc(skip, func(prefix string) bool { return strings.HasPrefix(n, prefix) }) {
+			continue
+		}
 		if err := a.CopyFile(n, filepath.Join(dir, filepath.FromSlash(n))); err != nil {
 			return err
 		}
