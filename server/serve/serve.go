@@ -550,13 +550,11 @@ func secure(next http.Handler, t config.TLS, embedAncestors string) http.Handler
 	// The values are shared by every response (net/http copies them when
 	// it writes); the keys are already canonical.
 	csp, frames, nosniff, noReferrer, sts := []string{CSP}, []string{"DENY"}, []string{"nosniff"}, []string{"no-referrer"}, []string{hsts}
-	embedCSP := csp
-	if embedAncestors != "" && embedAncestors != "'none'" {
-		embedCSP = []string{EmbedCSP(embedAncestors)}
-	}
+	frameable := embedAncestors != "" && embedAncestors != "'none'"
+	embedCSP := []string{EmbedCSP(embedAncestors)}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		if embedCSP[0] != CSP && strings.HasPrefix(r.URL.Path, "/embed/") {
+		if frameable && strings.HasPrefix(r.URL.Path, "/embed/") {
 			h["Content-Security-Policy"] = embedCSP
 		} else {
 			h["Content-Security-Policy"] = csp

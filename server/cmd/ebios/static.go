@@ -17,12 +17,12 @@ DIR gets index.html (the calculator) and one NAME.html per page, app.js,
 app-worker.js (the service worker), app.css, wasm_exec.js,
 manifest.webmanifest and, in DIR/web, the app's files with their .br and
 .gz forms: app.wasm, mcworker.wasm (the calculator's analyses, Monte Carlo
-in a Web Worker), styles and icons. The embeddable widget goes to
-DIR/widget/VERSION/ (immutable: cache it for a year), DIR/widget/ebios.js
-(the current loader) and DIR/embed/calc.html and verify.html (the iframe
-pages); docs/embedding.md lists the headers the host should send. They come from --web DIR when given,
+in a Web Worker), styles and icons. They come from --web DIR when given,
 else from this binary (make build embeds them), else from ./web built by
-` + "`make wasm`" + `. Serve DIR at the
+` + "`make wasm`" + `. The embeddable widget goes to DIR/widget/VERSION/
+(immutable: cache it for a year), DIR/widget/ebios.js (the current loader)
+and DIR/embed/calc.html and verify.html (the iframe pages);
+docs/embedding.md lists the headers the host should send. Serve DIR at the
 root of a host (for a try: python3 -m http.server -d DIR); the host should
 send .wasm files as application/wasm.
 
