@@ -4,19 +4,24 @@
 // computed result of an <ebios-calc> on a page of another origin at
 // localhost speed, in headless Chromium: with an empty profile each time
 // (cold), and again in the same profile (warm: the versioned files come
-// from the HTTP cache). Prints medians of RUNS runs (default 5) and
-// whether the size budgets hold. Reports figures; it fails only when a
+// from the HTTP cache), and the rate of ebios.verifyBundle on a bundle of
+// ENTRIES entries (default 20,000; e2e/genbundle), single-threaded on the
+// page's thread. Prints medians of RUNS runs (default 5) and whether the
+// size budgets hold. Reports figures; it fails only when a
 // visit reaches no result. Run by scripts/e2e.sh with
 // E2E_TESTS=e2e/widget-bench.mjs, which builds bin/ebios and starts it.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { here, openBrowser, freePort } from './lib.mjs';
 
 const BASE = process.env.EBIOS_URL;
 const RUNS = Number(process.env.RUNS || 5);
+const ENTRIES = Number(process.env.ENTRIES || 20000);
 const servers = [];
 after(() => { for (const s of servers) s.close(); });
 
@@ -49,7 +54,14 @@ test('widget sizes and time to the first result', { timeout: 600_000 }, async ()
   servers.push(s);
   const host = `http://127.0.0.1:${port}/`;
 
-  const cold = [], warm = [], wire = [];
+  const work = mkdtempSync(join(tmpdir(), 'ebios-widget-bench-'));
+  const bundlePath = join(work, 'bundle.json');
+  const key = execFileSync('go', ['run', './e2e/genbundle', '-n', String(ENTRIES), '-out', bundlePath],
+    { cwd: join(here, '..'), encoding: 'utf8' }).trim();
+  const bundle = readFileSync(bundlePath);
+  rmSync(work, { recursive: true, force: true });
+
+  const cold = [], warm = [], wire = [], verify = [];
   for (let i = 0; i < RUNS; i++) {
     const browser = await openBrowser();
     try {
@@ -63,6 +75,16 @@ test('widget sizes and time to the first result', { timeout: 600_000 }, async ()
         assert.match(await p.locator('ebios-calc output').innerText(), /200 ± 14/);
         into.push(await p.evaluate(() => window.firstResult));
       }
+      // The bundle is handed over as bytes (no fetch): the time is the
+      // verification's.
+      const ms = await p.evaluate(async ({ b64, key }) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const t = performance.now();
+        const rep = await ebios.verifyBundle(bytes, key);
+        if (!rep.ok) throw new Error(JSON.stringify(rep.first_bad));
+        return performance.now() - t;
+      }, { b64: bundle.toString('base64'), key });
+      verify.push(ms);
     } finally {
       await browser.close();
     }
@@ -70,4 +92,7 @@ test('widget sizes and time to the first result', { timeout: 600_000 }, async ()
   console.log(`first computed result, median of ${RUNS} (ms from navigation): cold ${median(cold).toFixed(0)} ` +
     `(runs ${cold.map((x) => x.toFixed(0)).join(', ')}), warm ${median(warm).toFixed(0)} (runs ${warm.map((x) => x.toFixed(0)).join(', ')}); ` +
     `widget.wasm over the wire: ${median(wire)} B`);
+  const v = median(verify);
+  console.log(`ebios.verifyBundle, ${ENTRIES} entries (${bundle.length} B), median of ${RUNS}: ${(v / 1000).toFixed(2)} s, ` +
+    `${Math.round(ENTRIES / (v / 1000))} entries/s (runs ${verify.map((x) => (x / 1000).toFixed(2)).join(', ')} s)`);
 });
