@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run firstvisit test lint gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
+.PHONY: all build wasm static run firstvisit widget-bench test lint gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
 
 all: build
 
@@ -19,14 +19,17 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unkn
 build: wasm
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.buildVersion=$(VERSION)" -o bin/ebios ./server/cmd/ebios
 
-## wasm: the browser app (go-app PWA) and its analysis worker (Monte Carlo
-## in a Web Worker) in ./web, then copied with web/'s styles, icons and
+## wasm: the browser app (go-app PWA), its analysis worker (Monte Carlo
+## in a Web Worker) and the embeddable widget (wasm/widget, with its loader
+## web/widget/ebios.js built by server/widget/cmd/widgetjs) in ./web, then copied with web/'s styles, icons and
 ## scripts into server/webassets/dist (embedded by make build) with brotli
 ## and gzip forms at best compression (server/webassets/cmd/webassets; an
 ## unchanged file is not compressed again).
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/app.wasm ./wasm/app
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/mcworker.wasm ./wasm/mcworker
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o web/widget/widget.wasm ./wasm/widget
+	$(GO) run ./server/widget/cmd/widgetjs --src wasm/widget/js --out web/widget --wasm-exec "$(GOROOT)/lib/wasm/wasm_exec.js"
 	$(GO) run ./server/webassets/cmd/webassets --web web --out server/webassets/dist
 
 ## static: the browser app as a static website in STATIC_DIR for any static
@@ -128,7 +131,7 @@ race:
 
 wasm-test:
 	@scripts/need-node.sh
-	$(WASMENV) $(GO) test -count=1 -exec="$(WASMEXEC)" ./core/...
+	$(WASMENV) $(GO) test -count=1 -exec="$(WASMEXEC)" ./core/... ./wasm/widget/widgetapi
 
 ## e2e: the browser app in headless Chromium against a real server (installs
 ## Debian chromium and e2e/node_modules when missing).
@@ -149,6 +152,12 @@ audit-bench:
 ## docs/benchmarks.md). Reports figures, not a test.
 firstvisit:
 	E2E_TESTS=e2e/firstvisit.mjs scripts/e2e.sh
+
+## widget-bench: the embeddable widget's sizes (plain, gzip, brotli) and
+## its time to the first computed result on a page of another origin, cold
+## and warm, in headless Chromium (RUNS=N, default 5; docs/benchmarks.md).
+widget-bench:
+	E2E_TESTS=e2e/widget-bench.mjs scripts/e2e.sh
 
 ## load: 60 s of POST /operations/execute at 64 connections against a real server (wrk).
 load:

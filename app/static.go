@@ -103,5 +103,7 @@ func GenerateStatic(o StaticOptions) error {
 	if err := app.GenerateStaticWebsite(o.Dir, staticHandler(o.Version, api, o.Web)); err != nil {
 		return err
 	}
-	return o.Web.CopyTo(filepath.Join(o.Dir, "web"))
+	// The embeddable widget's files are written apart, under widget/
+	// (server/widget), not as app files.
+	return o.Web.CopyTo(filepath.Join(o.Dir, "web"), "widget/")
 }

@@ -8,11 +8,11 @@
 //   EBIOS_BIN  the ebios binary (scripts/e2e.sh builds it with make build: the app embedded)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { here, TIMEOUT, openBrowser, poll, shot, waitForApp, freePort } from './lib.mjs';
+import { here, TIMEOUT, openBrowser, poll, shot, waitForApp, freePort, start as startProcess, apiCall } from './lib.mjs';
 
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
 const PASSWORD = 'a long e2e passphrase';
@@ -21,30 +21,8 @@ let dir, api, browser, vkey;
 const procs = [];
 const ops = [];
 
-// start runs a program until the test ends, and waits until url answers.
-async function start(what, cmd, args, url) {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout.on('data', (d) => { out += d; });
-  p.stderr.on('data', (d) => { out += d; });
-  p.on('error', (e) => { out += `cannot start ${cmd}: ${e.message}`; });
-  procs.push(p);
-  await poll(`${what} at ${url}`, 15_000, async () => {
-    if (p.exitCode !== null) throw new Error(`${what} exited:\n${out}`);
-    try { return (await fetch(url)).ok; } catch { return false; }
-  });
-  return () => out;
-}
-
-async function call(method, path, token, body) {
-  const res = await fetch(api + path, {
-    method, headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: 'Bearer ' + token } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
-  return text.startsWith('{') ? JSON.parse(text) : text;
-}
+const start = (...args) => startProcess(procs, ...args);
+const call = (...args) => apiCall(api, ...args);
 
 let site, other;
 

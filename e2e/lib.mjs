@@ -2,7 +2,9 @@
 // through playwright-core, fresh profile), pages that record browser errors,
 // screenshots kept in E2E_OUT, and waits for the wasm app and its service
 // worker.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -138,4 +140,33 @@ export async function axeViolations(page) {
   return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.slice(0, 5).map((n) => n.target.join(' ') +
       (n.failureSummary ? ` [${n.failureSummary.replace(/\s+/g, ' ')}]` : '')).join('; ')}`);
+}
+
+// start runs a program until the test ends (it is added to procs, for the
+// test to stop), waits until url answers, and returns a function that
+// gives what the program printed so far.
+export async function start(procs, what, cmd, args, url) {
+  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  p.stderr.on('data', (d) => { out += d; });
+  p.on('error', (e) => { out += `cannot start ${cmd}: ${e.message}`; });
+  procs.push(p);
+  await poll(`${what} at ${url}`, 15_000, async () => {
+    if (p.exitCode !== null) throw new Error(`${what} exited:\n${out}`);
+    try { return (await fetch(url)).ok; } catch { return false; }
+  });
+  return () => out;
+}
+
+// apiCall calls the API at base and returns the answer (JSON, or text),
+// failing the test on an error status.
+export async function apiCall(base, method, path, token, body) {
+  const res = await fetch(base + path, {
+    method, headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: 'Bearer ' + token } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+  return text.startsWith('{') ? JSON.parse(text) : text;
 }

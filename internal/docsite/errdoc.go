@@ -28,6 +28,7 @@ var families = map[string]string{
 	"IMPORT":   "Import from the Python eBIOS",
 	"CERTIFY":  "Certification evidence bundle",
 	"EBIOS":    "The command line",
+	"WIDGET":   "The embeddable widget (ebios.js)",
 	"BACKUP":   "Online backups and restore",
 }
 

@@ -38,9 +38,14 @@ type Config struct {
 	// (scheme://host[:port]) whose pages may call the API from a browser;
 	// none by default.
 	CORSOrigins []string
-	Ledger      Ledger
-	Policies    Policies
-	Backup      Backup
+	// EmbedFrameAncestors ([embed] frame_ancestors) is the CSP
+	// frame-ancestors source list of the embeddable widget's iframe pages
+	// (/embed/*): "*" (any site, the default), origins, or "'none'".
+	// Every other page refuses framing.
+	EmbedFrameAncestors string
+	Ledger              Ledger
+	Policies            Policies
+	Backup              Backup
 
 	// MetricsTokenFile ([monitoring] metrics_token_file) holds a bearer
 	// token that may read /metrics without logging in, for Prometheus;
@@ -508,6 +513,22 @@ func parseLevel(s string) (slog.Level, error) {
 // them in the Origin header: scheme (http or https) and host, with a port
 // unless it is the scheme's default; nothing else. "*" is refused: every
 // origin that may call the API is named.
+// parseFrameAncestors reads [embed] frame_ancestors: "*", "none" (or
+// "'none'"), or origins; it returns the CSP source list.
+func parseFrameAncestors(s string) (string, error) {
+	switch f := parseList(s); {
+	case len(f) == 0 || len(f) == 1 && (f[0] == "none" || f[0] == "'none'"):
+		return "'none'", nil
+	case len(f) == 1 && f[0] == "*":
+		return "*", nil
+	}
+	o, err := parseOrigins(s)
+	if err != nil {
+		return "", fmt.Errorf("%w; or * for any site, or none", err)
+	}
+	return strings.Join(o, " "), nil
+}
+
 func parseOrigins(s string) ([]string, error) {
 	var out []string
 	for _, f := range parseList(s) {

@@ -652,3 +652,36 @@ func TestCORSOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbedFrameAncestors: [embed] frame_ancestors is * by default, and
+// takes none, or origins (normalised as cors_origins's), as a CSP source
+// list; anything else is refused with the key named.
+func TestEmbedFrameAncestors(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+		err  string
+	}{
+		{nil, "*", ""},
+		{[]string{"-embed-frame-ancestors", "*"}, "*", ""},
+		{[]string{"-embed-frame-ancestors", "none"}, "'none'", ""},
+		{[]string{"-embed-frame-ancestors", "'none'"}, "'none'", ""},
+		{[]string{"-embed-frame-ancestors", ""}, "'none'", ""},
+		{[]string{"-embed-frame-ancestors", "https://Blog.example.org:443, http://localhost:8081"}, "https://blog.example.org http://localhost:8081", ""},
+		{[]string{"-embed-frame-ancestors", "*, https://blog.example.org"}, "", "or * for any site"},
+		{[]string{"-embed-frame-ancestors", "blog.example.org"}, "", "is not a web origin"},
+		{[]string{"-embed-frame-ancestors", "https://blog.example.org; script-src *"}, "", "is not a web origin"},
+	}
+	for _, c := range cases {
+		cfg, err := Load(c.args, nil, files(nil))
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), "frame_ancestors") {
+				t.Errorf("%q: err %v, want one naming frame_ancestors and saying %q", c.args, err, c.err)
+			}
+			continue
+		}
+		if err != nil || cfg.EmbedFrameAncestors != c.want {
+			t.Errorf("%q: %q, %v; want %q", c.args, cfg.EmbedFrameAncestors, err, c.want)
+		}
+	}
+}

@@ -225,6 +225,10 @@
 //		flag -cors-origins, env EBIOS_API_CORS_ORIGINS; list
 //		comma-separated web origins (https://app.example.org) whose pages may call the API from a browser (CORS); empty: none, the API answers only pages of its own origin
 //
+//	[embed] frame_ancestors = *
+//		flag -embed-frame-ancestors, env EBIOS_EMBED_FRAME_ANCESTORS; list
+//		the sites whose pages may show the embeddable widget's iframe pages (/embed/calc, /embed/verify): * for any, comma-separated origins (https://blog.example.org), or none; every other page refuses framing
+//
 //	[ledger] backend = buntdb
 //		flag -ledger-backend, env EBIOS_LEDGER_BACKEND (or EBIOS_BACKEND); string
 //		buntdb (a durable file) or memory (tests and demos: nothing is kept)

@@ -289,6 +289,9 @@ var tail = []key{
 	{section: "api", name: "cors_origins", flag: "cors-origins", kind: kindList,
 		doc: "comma-separated web origins (https://app.example.org) whose pages may call the API from a browser (CORS); empty: none, the API answers only pages of its own origin",
 		set: func(c *Config, v string) (err error) { c.CORSOrigins, err = parseOrigins(v); return err }},
+	{section: "embed", name: "frame_ancestors", flag: "embed-frame-ancestors", kind: kindList, def: "*",
+		doc: "the sites whose pages may show the embeddable widget's iframe pages (/embed/calc, /embed/verify): * for any, comma-separated origins (https://blog.example.org), or none; every other page refuses framing",
+		set: func(c *Config, v string) (err error) { c.EmbedFrameAncestors, err = parseFrameAncestors(v); return err }},
 
 	{section: "ledger", name: "backend", flag: "ledger-backend", aliases: []string{"EBIOS_BACKEND"}, def: "buntdb",
 		doc: "buntdb (a durable file) or memory (tests and demos: nothing is kept)",

@@ -42,48 +42,68 @@ func adminToken(t *testing.T, r *running) string {
 
 // TestFraming: every response, the app's pages and the API's answers
 // alike (errors and 429s too), forbids framing: CSP frame-ancestors 'none'
-// and X-Frame-Options: DENY. No path is exempt yet (/embed/ included).
+// and X-Frame-Options: DENY. The one exception is the widget's iframe
+// pages (/embed/*), which the sites of [embed] frame_ancestors may frame
+// (any by default; none when it says none).
 func TestFraming(t *testing.T) {
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.Write([]byte("<!doctype html><title>app</title>"))
 	})
-	r := startWith(t, Options{App: app}, "--dev", "--data-dir", t.TempDir(), "--rate-limit-auth", "1/1m")
-	base := "http://" + r.addr
-	for _, tc := range []struct {
-		method, path, accept, body string
-		status                     int
+	for _, conf := range []struct {
+		flags     []string
+		ancestors string // of /embed/*; "" means not frameable
 	}{
-		{"GET", "/", "text/html", "", 200},                   // the app
-		{"GET", "/", "application/json", "", 200},            // health JSON
-		{"GET", "/users", "text/html", "", 200},              // an admin page of the app
-		{"GET", "/policies", "text/html", "", 200},           // another
-		{"GET", "/embed/widget", "text/html", "", 200},       // no exception yet
-		{"GET", "/healthz", "", "", 200},                     // API
-		{"GET", "/api/v1/openapi.json", "", "", 200},         // API document
-		{"GET", "/api/v1/status", "", "", 401},               // API error
-		{"GET", "/api/v1/nope", "", "", 404},                 // API 404
-		{"POST", "/auth/login", "", `{"username":"x"}`, 400}, // bad request
-		{"POST", "/auth/login", "", `{"username":"x"}`, 429}, // rate limited (1/1m)
-		{"DELETE", "/healthz", "", "", 404},                  // the catch-all
+		{nil, "*"},
+		{[]string{"--embed-frame-ancestors", "https://blog.example.org, http://localhost:8081"}, "https://blog.example.org http://localhost:8081"},
+		{[]string{"--embed-frame-ancestors", "none"}, ""},
 	} {
-		req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
-		if tc.accept != "" {
-			req.Header.Set("Accept", tc.accept)
-		}
-		if tc.body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		csp := resp.Header.Get("Content-Security-Policy")
-		if resp.StatusCode != tc.status || !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "'wasm-unsafe-eval'") ||
-			resp.Header.Get("X-Frame-Options") != "DENY" || len(resp.Header.Values("Content-Security-Policy")) != 1 {
-			t.Errorf("%s %s: %d (want %d), CSP %q, X-Frame-Options %q", tc.method, tc.path, resp.StatusCode, tc.status,
-				resp.Header.Values("Content-Security-Policy"), resp.Header.Get("X-Frame-Options"))
+		args := append([]string{"--dev", "--data-dir", t.TempDir(), "--rate-limit-auth", "1/1m"}, conf.flags...)
+		r := startWith(t, Options{App: app}, args...)
+		base := "http://" + r.addr
+		for _, tc := range []struct {
+			method, path, accept, body string
+			status                     int
+			embed                      bool
+		}{
+			{"GET", "/", "text/html", "", 200, false},                   // the app
+			{"GET", "/", "application/json", "", 200, false},            // health JSON
+			{"GET", "/users", "text/html", "", 200, false},              // an admin page of the app
+			{"GET", "/policies", "text/html", "", 200, false},           // another
+			{"GET", "/embed/calc", "text/html", "", 200, true},          // the widget's iframe pages
+			{"GET", "/embed/verify.html", "text/html", "", 200, true},   // also as .html
+			{"GET", "/embedded", "text/html", "", 200, false},           // not under /embed/
+			{"GET", "/widget/ebios.js", "", "", 200, false},             // the widget's script: no page
+			{"GET", "/healthz", "", "", 200, false},                     // API
+			{"GET", "/api/v1/openapi.json", "", "", 200, false},         // API document
+			{"GET", "/api/v1/status", "", "", 401, false},               // API error
+			{"GET", "/api/v1/nope", "", "", 404, false},                 // API 404
+			{"POST", "/auth/login", "", `{"username":"x"}`, 400, false}, // bad request
+			{"POST", "/auth/login", "", `{"username":"x"}`, 429, false}, // rate limited (1/1m)
+			{"DELETE", "/healthz", "", "", 404, false},                  // the catch-all
+		} {
+			req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
+			if tc.accept != "" {
+				req.Header.Set("Accept", tc.accept)
+			}
+			if tc.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			csp := resp.Header.Get("Content-Security-Policy")
+			wantFA, wantXFO := "frame-ancestors 'none'", "DENY"
+			if tc.embed && conf.ancestors != "" {
+				wantFA, wantXFO = "frame-ancestors "+conf.ancestors, ""
+			}
+			if resp.StatusCode != tc.status || !strings.HasSuffix(csp, wantFA) || !strings.Contains(csp, "'wasm-unsafe-eval'") ||
+				resp.Header.Get("X-Frame-Options") != wantXFO || len(resp.Header.Values("Content-Security-Policy")) != 1 {
+				t.Errorf("%v: %s %s: %d (want %d), CSP %q (want %q), X-Frame-Options %q (want %q)", conf.flags, tc.method, tc.path,
+					resp.StatusCode, tc.status, resp.Header.Values("Content-Security-Policy"), wantFA, resp.Header.Get("X-Frame-Options"), wantXFO)
+			}
 		}
 	}
 }
@@ -181,7 +201,7 @@ func TestRedirect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := secure(redirectHandler(hosts), config.TLS{})
+			h := secure(redirectHandler(hosts), config.TLS{}, "")
 			for _, rq := range tc.reqs {
 				r := httptest.NewRequest(rq.method, "http://placeholder"+strings.TrimPrefix(rq.uri, "*"), strings.NewReader("body"))
 				if rq.uri == "*" {

@@ -205,7 +205,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 			// wraps the mux directly; ids and logs go around it.
 			return metrics.RequestID(metrics.AccessLog(logger, m.Middleware(h)))
 		}})
-	handler := secure(withCORS(cfg.CORSOrigins, a.Handler()), cfg.TLS)
+	handler := secure(withCORS(cfg.CORSOrigins, a.Handler()), cfg.TLS, cfg.EmbedFrameAncestors)
 
 	srv := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.RequestTimeout, WriteTimeout: cfg.RequestTimeout + 5*time.Second,
@@ -232,7 +232,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 				ln.Close() // #nosec G104 -- cleanup on an error path: the error returned is the one to report
 				return err
 			}
-			redirect = &http.Server{Addr: cfg.TLS.RedirectHTTP, Handler: secure(challenge(redirectHandler(hosts)), config.TLS{}),
+			redirect = &http.Server{Addr: cfg.TLS.RedirectHTTP, Handler: secure(challenge(redirectHandler(hosts)), config.TLS{}, ""),
 				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, MaxHeaderBytes: 16 << 10,
 				ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 			rl, err := net.Listen("tcp", cfg.TLS.RedirectHTTP)
@@ -527,16 +527,22 @@ const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src
 	"img-src 'self' data:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; " +
 	"frame-ancestors 'none'"
 
+// EmbedCSP is the CSP of the embeddable widget's iframe pages (/embed/*):
+// CSP's rules, except that the verifier may fetch a bundle from wherever
+// the embedding site names (the page holds no credentials) and that the
+// sites in frameAncestors may frame it.
+func EmbedCSP(frameAncestors string) string {
+	return "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
+		"img-src 'self' data:; connect-src *; object-src 'none'; base-uri 'self'; frame-ancestors " + frameAncestors
+}
+
 // secure adds the security headers to every response: the CSP, which
 // forbids framing, and X-Frame-Options: DENY for browsers that predate
-// frame-ancestors.
-//
-// Framing hook: no response may be framed today. Embeddable widgets
-// (/embed/*, a later issue) are to be the one exception, decided here on
-// the request path: they would get a CSP whose frame-ancestors lists the
-// configured embedding origins and no X-Frame-Options (which cannot name
-// origins), and nothing else would change.
-func secure(next http.Handler, t config.TLS) http.Handler {
+// frame-ancestors. The one exception is the widget's iframe pages
+// (/embed/*): they get [EmbedCSP] with embedAncestors ([embed]
+// frame_ancestors; "" or 'none' keeps them unframeable too) and no
+// X-Frame-Options, which cannot name origins.
+func secure(next http.Handler, t config.TLS, embedAncestors string) http.Handler {
 	hsts := ""
 	if t.Enabled() && t.HSTS {
 		hsts = "max-age=" + strconv.FormatInt(int64(t.HSTSMaxAge.Seconds()), 10) + "; includeSubDomains"
@@ -544,10 +550,16 @@ func secure(next http.Handler, t config.TLS) http.Handler {
 	// The values are shared by every response (net/http copies them when
 	// it writes); the keys are already canonical.
 	csp, frames, nosniff, noReferrer, sts := []string{CSP}, []string{"DENY"}, []string{"nosniff"}, []string{"no-referrer"}, []string{hsts}
+	frameable := embedAncestors != "" && embedAncestors != "'none'"
+	embedCSP := []string{EmbedCSP(embedAncestors)}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h["Content-Security-Policy"] = csp
-		h["X-Frame-Options"] = frames
+		if frameable && strings.HasPrefix(r.URL.Path, "/embed/") {
+			h["Content-Security-Policy"] = embedCSP
+		} else {
+			h["Content-Security-Policy"] = csp
+			h["X-Frame-Options"] = frames
+		}
 		h["X-Content-Type-Options"] = nosniff
 		h["Referrer-Policy"] = noReferrer
 		if hsts != "" {

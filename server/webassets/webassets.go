@@ -22,6 +22,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -222,6 +223,19 @@ func (a *Assets) Size(name string) int64 {
 	return -1
 }
 
+// ReadFile returns the content of the file name (uncompressed).
+func (a *Assets) ReadFile(name string) ([]byte, error) {
+	f := a.files[name]
+	if f == nil {
+		return nil, fmt.Errorf("%s: %w", name, fs.ErrNotExist)
+	}
+	b := make([]byte, f.plain.size)
+	if n, err := f.plain.data.ReadAt(b, 0); err != nil && !(err == io.EOF && int64(n) == f.plain.size) {
+		return nil, err
+	}
+	return b, nil
+}
+
 // Digest is a short digest of every file's name and content: it changes
 // with any new build of the app, its worker, styles or icons.
 func (a *Assets) Digest() string { return a.digest }
@@ -249,8 +263,18 @@ func (a *Assets) Resolve(location string) string {
 // downloading again. HEAD gets the headers only; unknown names get 404.
 func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutPrefix(r.URL.Path, "/web/")
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	a.ServeFile(w, r, name, "no-cache")
+}
+
+// ServeFile serves the file name as ServeHTTP does, with the given
+// Cache-Control (the embeddable widget's versioned files are immutable).
+func (a *Assets) ServeFile(w http.ResponseWriter, r *http.Request, name, cacheControl string) {
 	f := a.files[name]
-	if !ok || f == nil {
+	if f == nil {
 		http.NotFound(w, r)
 		return
 	}
@@ -261,7 +285,7 @@ func (a *Assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", f.ctype)
-	h.Set("Cache-Control", "no-cache")
+	h.Set("Cache-Control", cacheControl)
 	h.Set(UncompressedLengthHeader, strconv.FormatInt(f.plain.size, 10))
 	if f.br != nil || f.gz != nil {
 		h.Add("Vary", "Accept-Encoding")
@@ -345,17 +369,33 @@ func etagMatch(header, etag string) bool {
 }
 
 // CopyTo writes every file, with its compressed forms, into dir (created
-// when missing), for a static website.
-func (a *Assets) CopyTo(dir string) error {
+// when missing), for a static website; except the files whose names
+// start with one of skip (a directory, as in "widget/").
+func (a *Assets) CopyTo(dir string, skip ...string) error {
 	for _, n := range a.names {
-		f := a.files[n]
-		for suffix, v := range map[string]*variant{"": &f.plain, ".br": f.br, ".gz": f.gz} {
-			if v == nil {
-				continue
-			}
-			if err := writeFile(filepath.Join(dir, filepath.FromSlash(n+suffix)), v); err != nil {
-				return err
-			}
+		if slices.ContainsFunc(skip, func(prefix string) bool { return strings.HasPrefix(n, prefix) }) {
+			continue
+		}
+		if err := a.CopyFile(n, filepath.Join(dir, filepath.FromSlash(n))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CopyFile writes the file name to the path to, and its compressed forms
+// to to.br and to.gz.
+func (a *Assets) CopyFile(name, to string) error {
+	f := a.files[name]
+	if f == nil {
+		return fmt.Errorf("%s: %w", name, fs.ErrNotExist)
+	}
+	for suffix, v := range map[string]*variant{"": &f.plain, ".br": f.br, ".gz": f.gz} {
+		if v == nil {
+			continue
+		}
+		if err := writeFile(to+suffix, v); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -274,4 +274,14 @@ func TestCopyTo(t *testing.T) {
 			t.Errorf("%s: %v, %d bytes, want %d", name, err, len(got), len(want))
 		}
 	}
+	// Names that start with a skipped prefix are left out, and only they.
+	skipped := filepath.Join(t.TempDir(), "web")
+	if err := a.CopyTo(skipped, "icon", "style.css/"); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"icon-192.png": false, "icon.svg": false, "style.css": true, "app.wasm.br": true} {
+		if _, err := os.Stat(filepath.Join(skipped, name)); (err == nil) != want {
+			t.Errorf("CopyTo skipping icon*: %s present %v, want %v", name, err == nil, want)
+		}
+	}
 }

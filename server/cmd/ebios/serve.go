@@ -46,9 +46,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 
 Serve the JSON API under /api/v1 (and the original eBIOS paths), the
 browser app at / (calculator, audit, ledger explorer, policies, users; "/"
-answers health JSON to a client that asks for application/json), health at
-/healthz and /readyz, and Prometheus metrics at
-/metrics. Every executed operation is appended, durably, to the signed ledger
+answers health JSON to a client that asks for application/json), the
+embeddable widget at /widget/ and its iframe pages at /embed/
+(docs/embedding.md), health at /healthz and /readyz, and Prometheus metrics
+at /metrics. Every executed operation is appended, durably, to the signed ledger
 in the data directory. The server needs the ledger's signing key
 (--ledger-key, default DATA/ledger.key); --dev creates one if it is missing.
 While no admin exists it prints how to create the first one.
@@ -122,6 +123,7 @@ Flags:
 		// the assets themselves so that every new build is picked up as an
 		// update and a restart with the same build is not.
 		ui = webapp.Handler(version()+"-"+web.Digest(), web)
+		ui = withWidget(stderr, "serve", web, ui)
 	}
 	err := serve.Run(ctx, args, serve.Options{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile, Version: version(), App: ui})
 	if err == nil || errors.Is(err, flag.ErrHelp) {

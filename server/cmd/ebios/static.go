@@ -8,6 +8,7 @@ import (
 
 	webapp "github.com/ebios/ebios/app"
 	"github.com/ebios/ebios/server/webassets"
+	"github.com/ebios/ebios/server/widget"
 )
 
 const staticHelp = `Write the browser app as a static website that any static host can serve.
@@ -18,7 +19,10 @@ manifest.webmanifest and, in DIR/web, the app's files with their .br and
 .gz forms: app.wasm, mcworker.wasm (the calculator's analyses, Monte Carlo
 in a Web Worker), styles and icons. They come from --web DIR when given,
 else from this binary (make build embeds them), else from ./web built by
-` + "`make wasm`" + `. Serve DIR at the
+` + "`make wasm`" + `. The embeddable widget goes to DIR/widget/VERSION/
+(immutable: cache it for a year), DIR/widget/ebios.js (the current loader)
+and DIR/embed/calc.html and verify.html (the iframe pages);
+docs/embedding.md lists the headers the host should send. Serve DIR at the
 root of a host (for a try: python3 -m http.server -d DIR); the host should
 send .wasm files as application/wasm.
 
@@ -74,11 +78,19 @@ func runStatic(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err := webapp.GenerateStatic(webapp.StaticOptions{Dir: *out, Web: web, Version: v, APIURL: base}); err != nil {
 		return reportErr(stdout, stderr, false, "", err)
 	}
+	embedded := ""
+	if w, err := widget.New(web); err != nil {
+		fmt.Fprintf(stderr, "ebios static: the embeddable widget is not in the site (%v)\n", err)
+	} else if err := w.WriteStatic(*out); err != nil {
+		return reportErr(stdout, stderr, false, "", err)
+	} else {
+		embedded = fmt.Sprintf("with the embeddable widget (version %s): %s/widget/ebios.js, %s/embed/calc.html, %s/embed/verify.html\n", w.Version(), *out, *out, *out)
+	}
 	pages := "offline-only: the calculator and the audit page (give --api URL for the online pages)"
 	if base != "" {
 		pages = "online pages call the API at " + base
 	}
-	fmt.Fprintf(stdout, "wrote the static site (version %s) to %s; %s\n", v, *out, pages)
+	fmt.Fprintf(stdout, "wrote the static site (version %s) to %s; %s\n%s", v, *out, pages, embedded)
 	fmt.Fprintf(stderr, "try it: python3 -m http.server -d %s 8080, then open http://localhost:8080/\n", *out)
 	return nil
 }

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/ebios/ebios/server/webassets"
+	"github.com/ebios/ebios/server/widget"
 )
 
 // webAssets returns the browser app's files for serve and static: those
@@ -32,4 +34,15 @@ func webAssets(stderr io.Writer, cmd, dir string) *webassets.Assets {
 		fmt.Fprintf(stderr, "ebios %s: mcworker.wasm is not in the browser app's files (%s): the calculator's analyses (Monte Carlo) will not run in the browser (build it with `make wasm`)\n", cmd, web.Origin())
 	}
 	return web
+}
+
+// withWidget serves the embeddable widget (/widget/..., /embed/...) of web
+// in front of h, or says on stderr why it cannot and returns h.
+func withWidget(stderr io.Writer, cmd string, web *webassets.Assets, h http.Handler) http.Handler {
+	w, err := widget.New(web)
+	if err != nil {
+		fmt.Fprintf(stderr, "ebios %s: the embeddable widget is not served (%v)\n", cmd, err)
+		return h
+	}
+	return w.Handler(h)
 }
