@@ -1,6 +1,6 @@
 #!/bin/sh
 # End-to-end tests of the browser app in headless Chromium (e2e/audit.test.mjs,
-# e2e/explorer.test.mjs, e2e/static.test.mjs, e2e/crossorigin.test.mjs,
+# e2e/ed25519pool.test.mjs, e2e/explorer.test.mjs, e2e/static.test.mjs, e2e/crossorigin.test.mjs,
 # e2e/analysis.test.mjs, then
 # e2e/calc.test.mjs),
 # driven by npm playwright-core against Debian's chromium; playwright never
@@ -104,7 +104,7 @@ status=0
 # explorer.test.mjs and analysis.test.mjs run a server of their own,
 # static.test.mjs a static host, crossorigin.test.mjs a server and two
 # static hosts of its own.
-for t in ${E2E_TESTS:-e2e/audit.test.mjs e2e/explorer.test.mjs e2e/static.test.mjs e2e/crossorigin.test.mjs e2e/analysis.test.mjs e2e/calc.test.mjs}; do
+for t in ${E2E_TESTS:-e2e/audit.test.mjs e2e/ed25519pool.test.mjs e2e/explorer.test.mjs e2e/static.test.mjs e2e/crossorigin.test.mjs e2e/analysis.test.mjs e2e/calc.test.mjs}; do
 	EBIOS_URL="$URL" EBIOS_SERVER_PID="$PID" EBIOS_BIN="$ROOT/bin/ebios" CHROMIUM="$CHROMIUM" E2E_OUT="$E2E_OUT" \
 		node --test --test-reporter=spec "$t" || { status=$?; break; }
 done

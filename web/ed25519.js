@@ -104,7 +104,8 @@
       return new Promise((resolve, reject) => {
         this.pending.set(id, { resolve, reject, args });
         const [pub, bodies, ends, sigs] = args;
-        w.postMessage({ id, pub, bodies, ends, sigs }, [bodies.buffer, ends.buffer, sigs.buffer]);
+        // Copied, not transferred: fail() may need them back.
+        w.postMessage({ id, pub, bodies, ends, sigs });
       });
     }
 
