@@ -12,7 +12,7 @@
 # tests, always stops the server. Screenshots are kept in e2e/out/.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), E2E_OUT (default e2e/out),
-# E2E_TESTS (the test files, default the five above; make audit-bench sets
+# E2E_TESTS (the test files, default the ones above; make audit-bench sets
 # e2e/audit-bench.mjs, make firstvisit e2e/firstvisit.mjs).
 set -eu
 cd "$(dirname "$0")/.."
