@@ -30,12 +30,13 @@
   'use strict';
 
   const here = (typeof document !== 'undefined' && document.currentScript && document.currentScript.src) ||
-    self.location.href;
+    self.location.href; // in a worker: the worker script, next to this one
 
   // A batch is split into parts of at least this many signatures.
   const minPart = 32;
 
-  // verifyHere checks a batch on the calling thread.
+  // verifyHere checks a batch on the calling thread (the workers do it
+  // too, as EbiosEd25519Pool.check).
   async function verifyHere(pub, bodies, ends, sigs) {
     const key = await crypto.subtle.importKey('raw', pub, { name: 'Ed25519' }, false, ['verify']);
     const view = new DataView(ends.buffer, ends.byteOffset, ends.byteLength);
@@ -144,6 +145,7 @@
     }
   }
 
+  EbiosEd25519Pool.check = verifyHere;
   globalThis.EbiosEd25519Pool = EbiosEd25519Pool;
 
   let pool = null;

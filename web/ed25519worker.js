@@ -16,43 +16,16 @@
 //        {id, error}  error: a string, when WebCrypto cannot check Ed25519
 //                     at all (a bad signature is never an error)
 //
-// The worker keeps the imported key of the last public key it saw. It has
-// no other state: a pool may send any batch to any worker.
+// The worker has no state: a pool may send any batch to any worker. It
+// checks with EbiosEd25519Pool.check, from ed25519.js next to it.
 'use strict';
 
-let lastPub = null;
-let lastKey = null;
-
-function samePub(a, b) {
-  if (!a || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-async function keyFor(pub) {
-  if (!samePub(lastPub, pub)) {
-    lastKey = await crypto.subtle.importKey('raw', pub, { name: 'Ed25519' }, false, ['verify']);
-    lastPub = pub.slice();
-  }
-  return lastKey;
-}
+importScripts(new URL('ed25519.js', self.location.href).href);
 
 self.onmessage = async (e) => {
   const { id, pub, bodies, ends, sigs } = e.data;
   try {
-    const key = await keyFor(pub);
-    const view = new DataView(ends.buffer, ends.byteOffset, ends.byteLength);
-    const n = ends.byteLength / 4;
-    const oks = new Uint8Array(n);
-    const checks = new Array(n);
-    let start = 0;
-    for (let i = 0; i < n; i++) {
-      const end = view.getUint32(4 * i, true);
-      checks[i] = crypto.subtle.verify('Ed25519', key, sigs.subarray(64 * i, 64 * i + 64), bodies.subarray(start, end))
-        .then((ok) => { oks[i] = ok ? 1 : 0; });
-      start = end;
-    }
-    await Promise.all(checks);
+    const oks = await EbiosEd25519Pool.check(pub, bodies, ends, sigs);
     self.postMessage({ id, oks }, [oks.buffer]);
   } catch (err) {
     self.postMessage({ id, error: String((err && err.message) || err) });
