@@ -52,7 +52,7 @@ async function audit(base, bundle, vkey, name) {
   const button = page.locator('#verify');
   await button.waitFor();
   const t1 = Date.now();
-  await button.click();
+  await button.click({ timeout: 120_000 });
   const verdict = page.locator('#audit-result .verdict');
   await verdict.waitFor({ timeout: LIMIT });
   const wall = Date.now() - t1;

@@ -122,10 +122,11 @@ type SignatureChecker interface {
 
 // sigBatch is the number of signatures handed to a SignatureChecker at
 // once (a variable for tests), and sigInFlight how many batches may be
-// checked at the same time.
+// checked at the same time: enough for the browser's Web Workers to stay
+// busy when a loaded machine is slow to schedule them.
 var sigBatch = 1024
 
-const sigInFlight = 4
+const sigInFlight = 16
 
 // VerifyBundle reads the bundle in r as it streams in and verifies it
 // against the pinned key: the bundle key is the pinned key, the checkpoint is
@@ -146,7 +147,7 @@ const sigInFlight = 4
 // report does not depend on it.
 //
 // Memory is bounded: the canonical bodies of the entries whose signatures
-// are being checked (at most 5 batches of 1024), O(log n) tree hashes, and
+// are being checked (at most 17 batches of 1024, about 7 MB), O(log n) tree hashes, and
 // 8 bytes per entry for the set of op ids seen (the set is needed to check
 // parent references; it keeps 64-bit keyed hashes of the op ids, so a
 // false match has probability about n²/2⁶⁵, per verification).
