@@ -60,7 +60,7 @@
       this.workerURL = workerURL || new URL('ed25519worker.js', here).href;
       this.workers = null; // started at the first batch
       this.broken = typeof Worker === 'undefined';
-      this.pending = new Map(); // id -> {resolve, reject, worker}
+      this.pending = new Map(); // id -> {resolve, reject, args} of a part sent to a worker
       this.nextID = 0;
       this.turn = 0;
     }
@@ -71,7 +71,7 @@
         for (let i = 0; i < this.size; i++) {
           const w = new Worker(this.workerURL);
           w.onmessage = (e) => this.answer(e.data);
-          w.onerror = (e) => { e.preventDefault(); this.fail(w); };
+          w.onerror = (e) => { e.preventDefault(); this.fail(); };
           this.workers.push(w);
         }
       } catch (e) {
