@@ -387,7 +387,7 @@ func (a *Audit) Render() app.UI {
 			a.renderResult(),
 		),
 		app.Footer().Class("foot").Body(
-			app.P().Text("Verified in this browser, by eBIOS's verifier in WebAssembly: the checkpoint signature, chain links, op ids and the RFC 6962 Merkle root. Entry signatures (Ed25519) are checked by the browser's own WebCrypto where it has Ed25519, alongside the other checks, and otherwise by the WebAssembly code."),
+			app.P().Text("Verified in this browser, by eBIOS's verifier in WebAssembly: the checkpoint signature, chain links, op ids and the RFC 6962 Merkle root. Entry signatures (Ed25519) are checked by the browser's own WebCrypto where it has Ed25519, in Web Workers alongside the other checks, and otherwise by the WebAssembly code."),
 		),
 	)
 }

@@ -22,8 +22,10 @@ const (
 	Icon512   = "/web/icon-512.png"
 	StyleFile = "/web/ebios.css"
 	// Ed25519Script defines ebiosEd25519Verify, the audit page's bridge to
-	// WebCrypto Ed25519 (see app/webcrypto_wasm.go).
+	// WebCrypto Ed25519 (see app/webcrypto_wasm.go), which checks the
+	// signatures in the Web Workers of Ed25519Worker.
 	Ed25519Script = "/web/ed25519.js"
+	Ed25519Worker = "/web/ed25519worker.js"
 )
 
 // Handler returns the go-app handler that serves the browser app: the
@@ -41,7 +43,7 @@ func Handler(version string, web *webassets.Assets) http.Handler {
 // static build uses as it is.
 func appHandler(version string, web *webassets.Assets) *app.Handler {
 	Routes()
-	cacheable := append([]string{IconSVG}, workerResources(web)...)
+	cacheable := append([]string{IconSVG, Ed25519Worker}, workerResources(web)...)
 	for _, p := range Pages {
 		if p != "/" { // go-app always caches "/"
 			cacheable = append(cacheable, p)

@@ -59,7 +59,7 @@ func staticHandler(version, apiURL string, web *webassets.Assets) *app.Handler {
 	if apiURL != "" {
 		h.Env[APIURLEnv] = apiURL
 	}
-	cacheable := append([]string{IconSVG}, workerResources(web)...)
+	cacheable := append([]string{IconSVG, Ed25519Worker}, workerResources(web)...)
 	for _, p := range Pages {
 		if p != "/" { // go-app always caches "/" (index.html)
 			cacheable = append(cacheable, p+".html")

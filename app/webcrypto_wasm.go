@@ -16,13 +16,14 @@ import (
 
 // webCrypto checks entry signatures with the browser's WebCrypto Ed25519
 // through ebiosEd25519Verify (web/ed25519.js): a second implementation,
-// independent of the Go code, which the browser runs off the main thread
-// while the Go verifier goes on with the other checks.
+// independent of the Go code, which the page's Web Workers run (one per
+// core) while the Go verifier goes on with the other checks.
 type webCrypto struct{ fn app.Value }
 
 var (
 	webCryptoOnce    sync.Once
 	webCryptoChecker ledger.SignatureChecker
+	webCryptoBy      string
 )
 
 func init() { signatureChecker = detectWebCrypto }
@@ -45,13 +46,16 @@ func detectWebCrypto() (ledger.SignatureChecker, string) {
 		bad[0] ^= 1
 		oks, err := c.Check(priv.Public().(ed25519.PublicKey), [][]byte{msg, msg}, []ledger.Signature{sig, bad})()
 		if err == nil && len(oks) == 2 && oks[0] && !oks[1] {
-			webCryptoChecker = c
+			webCryptoChecker, webCryptoBy = c, "the browser's WebCrypto Ed25519 on the page's thread"
+			if n := app.Window().Call("ebiosEd25519Workers").Int(); n > 0 {
+				webCryptoBy = fmt.Sprintf("the browser's WebCrypto Ed25519 in %d Web Workers", n)
+			}
 		}
 	})
 	if webCryptoChecker == nil {
 		return nil, "Go crypto/ed25519 (WebAssembly)"
 	}
-	return webCryptoChecker, "the browser's WebCrypto Ed25519"
+	return webCryptoChecker, webCryptoBy
 }
 
 // Check implements ledger.SignatureChecker.

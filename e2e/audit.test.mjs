@@ -182,8 +182,10 @@ async function expectOK(page, v, why) {
   assert.equal(await text(page, '#audit-origin'), ORIGIN, `${why}: origin`);
   assert.equal(await text(page, '#progress-text'), `${EXPRS.length} of ${EXPRS.length} entries checked`, `${why}: progress`);
   // Chromium has WebCrypto Ed25519: the entry signatures must have been
-  // checked by it (web/ed25519.js loaded, also offline from the cache).
-  assert.match(v.text, /checked by the browser's WebCrypto Ed25519/, `${why}: signature implementation`);
+  // checked by it, in one Web Worker per core (web/ed25519.js and
+  // web/ed25519worker.js loaded, also offline from the cache).
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  assert.match(v.text, new RegExp(`checked by the browser's WebCrypto Ed25519 in ${cores} Web Workers`), `${why}: signature implementation`);
   const rate = await text(page, '#audit-rate');
   assert.match(rate, /^\d+ entries\/s$/, `${why}: throughput`);
   return `${rate} (page: ${EXPRS.length} entries in ${await text(page, '#audit-elapsed')}; click to verdict ${v.ms} ms)`;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # End-to-end tests of the browser app in headless Chromium (e2e/audit.test.mjs,
-# e2e/explorer.test.mjs, e2e/static.test.mjs, e2e/crossorigin.test.mjs,
-# e2e/analysis.test.mjs, e2e/widget.test.mjs, then
+# e2e/ed25519pool.test.mjs, e2e/explorer.test.mjs, e2e/static.test.mjs,
+# e2e/crossorigin.test.mjs, e2e/analysis.test.mjs, e2e/widget.test.mjs, then
 # e2e/calc.test.mjs),
 # driven by npm playwright-core against Debian's chromium; playwright never
 # downloads a browser). Installs what is missing (Debian chromium and nodejs,
@@ -12,7 +12,7 @@
 # tests, always stops the server. Screenshots are kept in e2e/out/.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), E2E_OUT (default e2e/out),
-# E2E_TESTS (the test files, default the five above; make audit-bench sets
+# E2E_TESTS (the test files, default the ones above; make audit-bench sets
 # e2e/audit-bench.mjs, make firstvisit e2e/firstvisit.mjs).
 set -eu
 cd "$(dirname "$0")/.."
@@ -104,7 +104,7 @@ status=0
 # explorer.test.mjs and analysis.test.mjs run a server of their own,
 # static.test.mjs a static host, crossorigin.test.mjs a server and two
 # static hosts of its own, widget.test.mjs a server and two host pages.
-for t in ${E2E_TESTS:-e2e/audit.test.mjs e2e/explorer.test.mjs e2e/static.test.mjs e2e/crossorigin.test.mjs e2e/analysis.test.mjs e2e/widget.test.mjs e2e/calc.test.mjs}; do
+for t in ${E2E_TESTS:-e2e/audit.test.mjs e2e/ed25519pool.test.mjs e2e/explorer.test.mjs e2e/static.test.mjs e2e/crossorigin.test.mjs e2e/analysis.test.mjs e2e/widget.test.mjs e2e/calc.test.mjs}; do
 	EBIOS_URL="$URL" EBIOS_SERVER_PID="$PID" EBIOS_BIN="$ROOT/bin/ebios" CHROMIUM="$CHROMIUM" E2E_OUT="$E2E_OUT" \
 		node --test --test-reporter=spec "$t" || { status=$?; break; }
 done

@@ -100,6 +100,15 @@ type VerifyOptions struct {
 	// in entry order, whichever check found it. Used only when the pinned
 	// key is a [*Verifier].
 	Signatures SignatureChecker
+	// Workers is how many goroutines check the entry signatures when
+	// Signatures is nil and the pinned key is a [*Verifier]: 0 means one
+	// per core Go uses (runtime.GOMAXPROCS, which is 1 in WebAssembly),
+	// and 1 checks each signature on the calling goroutine, in entry
+	// order. With more than one, the calling goroutine reads and checks
+	// the entries while the others check the signatures of the batches
+	// read before; the report is the same: the first failure in entry
+	// order. Every goroutine has ended when the verification returns.
+	Workers int
 }
 
 // SignatureChecker checks Ed25519 signatures in batches. Check starts
@@ -113,10 +122,11 @@ type SignatureChecker interface {
 
 // sigBatch is the number of signatures handed to a SignatureChecker at
 // once (a variable for tests), and sigInFlight how many batches may be
-// checked at the same time.
+// checked at the same time: enough for the browser's Web Workers to stay
+// busy when a loaded machine is slow to schedule them.
 var sigBatch = 1024
 
-const sigInFlight = 4
+const sigInFlight = 16
 
 // VerifyBundle reads the bundle in r as it streams in and verifies it
 // against the pinned key: the bundle key is the pinned key, the checkpoint is
@@ -132,8 +142,13 @@ const sigInFlight = 4
 // the position of the entry and the reason. The returned error is nil when
 // the report is OK and the first failure as a *nu.Error otherwise.
 //
-// Memory is bounded: one entry at a time, O(log n) tree hashes, and 8
-// bytes per entry for the set of op ids seen (the set is needed to check
+// Signatures are checked on every core ([VerifyOptions.Workers]) while the
+// calling goroutine reads the entries and checks the rest in order; the
+// report does not depend on it.
+//
+// Memory is bounded: the canonical bodies of the entries whose signatures
+// are being checked (at most 17 batches of 1024, about 7 MB), O(log n) tree hashes, and
+// 8 bytes per entry for the set of op ids seen (the set is needed to check
 // parent references; it keeps 64-bit keyed hashes of the op ids, so a
 // false match has probability about n²/2⁶⁵, per verification).
 func VerifyBundle(r io.Reader, pinned note.Verifier, opts *VerifyOptions) (*Report, error) {
@@ -149,6 +164,7 @@ func VerifyBundle(r io.Reader, pinned note.Verifier, opts *VerifyOptions) (*Repo
 	if f != nil {
 		return rep.fail(f)
 	}
+	defer cv.close()
 	var e Entry
 	for {
 		err := br.next(&e)
@@ -160,7 +176,7 @@ func VerifyBundle(r io.Reader, pinned note.Verifier, opts *VerifyOptions) (*Repo
 			if br.tail {
 				at = -1
 			}
-			return rep.fail(failure(at, CheckFormat, err))
+			return rep.fail(cv.first(failure(at, CheckFormat, err)))
 		}
 		if f := cv.add(&e); f != nil {
 			return rep.fail(f)
@@ -196,6 +212,7 @@ func (b *Bundle) Verify(pinned note.Verifier, opts *VerifyOptions) (*Report, err
 	if f != nil {
 		return rep.fail(f)
 	}
+	defer cv.close()
 	for _, e := range b.Entries {
 		if f := cv.add(e); f != nil {
 			return rep.fail(f)
@@ -249,10 +266,23 @@ func openBundle(rep *Report, h *BundleHeader, pinned note.Verifier, opts *Verify
 	}
 	cv := newChainVerifier(c, pinned, opts.Progress, every)
 	cv.version = h.Version
-	if v, ok := pinned.(*Verifier); ok && opts.Signatures != nil {
-		cv.sigs = &deferredSigs{checker: opts.Signatures, pub: v.pub}
+	if v, ok := pinned.(*Verifier); ok {
+		switch n := workers(opts.Workers); {
+		case opts.Signatures != nil:
+			cv.sigs = &deferredSigs{checker: opts.Signatures, pub: v.pub}
+		case n > 1:
+			pool := newSigPool(n)
+			cv.sigs = &deferredSigs{checker: pool, pub: v.pub, pool: pool}
+		}
 	}
 	return cv, nil
+}
+
+// close ends the goroutines of the verification, if it started any.
+func (cv *chainVerifier) close() {
+	if cv.sigs != nil && cv.sigs.pool != nil {
+		cv.sigs.pool.stop()
+	}
 }
 
 // deferredSigs collects the signatures a SignatureChecker checks.
@@ -264,6 +294,7 @@ type deferredSigs struct {
 	sigs    []Signature
 	flying  []flight // batches handed over, oldest first
 	bad     *Failure // the first bad signature found, if any
+	pool    *sigPool // the checker, when the verification started it
 }
 
 type flight struct {
@@ -380,9 +411,17 @@ func (cv *chainVerifier) progress(final bool) {
 // another check is reported only after every earlier signature has been
 // checked, so the report names the first bad entry either way.
 func (cv *chainVerifier) add(e *Entry) *Failure {
-	f := cv.check(e)
+	return cv.first(cv.check(e))
+}
+
+// first returns f, found after every entry before the current one passed
+// its other checks, or the first bad signature when one comes before it
+// (with deferred signatures, some are still being checked): a failure at
+// an entry is reported if no earlier entry fails, and one about the whole
+// bundle (index -1) if no entry fails.
+func (cv *chainVerifier) first(f *Failure) *Failure {
 	if f != nil && cv.sigs != nil {
-		if bad := cv.sigs.settle(); bad != nil && bad.Index <= f.Index {
+		if bad := cv.sigs.settle(); bad != nil && (f.Index < 0 || bad.Index <= f.Index) {
 			return bad
 		}
 	}

@@ -50,8 +50,9 @@ verify --origin ORIGIN names the log the bundle must come from; by default it
 is the pinned key's name (the convention), so give it when the two differ.
 verify reads the bundle strictly (docs/ledger-format.md): exact member
 names, no duplicate, unknown or missing members, one spelling per field.
-verify exits 0 only when everything verifies; otherwise it names the first bad
-entry and why. Commands on --data-dir DIR need no key, but the server must not
+verify checks the entry signatures on every core (GOMAXPROCS) while it reads
+the bundle; the report is the same as on one core. It exits 0 only when
+everything verifies; otherwise it names the first bad entry and why. Commands on --data-dir DIR need no key, but the server must not
 have the store open at the same time.
 `
 
