@@ -29,7 +29,7 @@ wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/app.wasm ./wasm/app
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/mcworker.wasm ./wasm/mcworker
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o web/widget/widget.wasm ./wasm/widget
-	$(GO) run ./server/widget/cmd/widgetjs --src wasm/widget/js --out web/widget --wasm-exec "$(GOROOT)/lib/wasm/wasm_exec.js"
+	$(GO) run ./server/widget/cmd/widgetjs --src wasm/widget/js --pool web --out web/widget --wasm-exec "$(GOROOT)/lib/wasm/wasm_exec.js"
 	$(GO) run ./server/webassets/cmd/webassets --web web --out server/webassets/dist
 
 ## static: the browser app as a static website in STATIC_DIR for any static

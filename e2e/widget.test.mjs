@@ -153,6 +153,13 @@ test('a page on another origin under a strict CSP embeds the widget three ways',
     const violations = [];
     page.on('response', (r) => { if (r.status() >= 400) page.errors.push(`HTTP ${r.status()} ${r.url()}`); });
     page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+    // Count the WebCrypto Ed25519 checks: the widget checks signatures with
+    // them (on the page's thread here: the widget is on another origin).
+    await page.addInitScript(() => {
+      const verify = crypto.subtle.verify.bind(crypto.subtle);
+      globalThis.webCryptoVerifies = 0;
+      crypto.subtle.verify = (...a) => { globalThis.webCryptoVerifies++; return verify(...a); };
+    });
     const t0 = Date.now();
     await page.goto(host + '/host.html', { waitUntil: 'domcontentloaded' });
 
@@ -182,6 +189,8 @@ test('a page on another origin under a strict CSP embeds the widget three ways',
     assert.match(await text(page, '#good .verdict'), new RegExp(`Verified: ${ENTRIES.toLocaleString('en-US')} entries of log bench.example/ebios`));
     await poll('the tampered bundle to fail', 60_000, async () => (await page.locator('#bad').getAttribute('state')) === 'failed');
     assert.match(await text(page, '#bad .verdict'), new RegExp(`Failed at entry ${BAD} \\(signature\\): LEDGER_004`));
+    const verifies = await page.evaluate(() => globalThis.webCryptoVerifies);
+    assert.ok(verifies >= ENTRIES + BAD, `${verifies} WebCrypto checks for the ${ENTRIES} + ${BAD} signatures of the two bundles`);
     await poll('the signed result to verify', 20_000, async () => (await page.locator('#result').getAttribute('state')) === 'ok');
     assert.match(await text(page, '#result [part=value]'), /^\(10 ± 0\.5\) \* \(20 ± 1\) = 200 ± 14 \(nu\)$/);
     assert.match(await text(page, '#result [part=mark]'), /✓ Verified: entry \d+ of log/);

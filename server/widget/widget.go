@@ -11,6 +11,8 @@
 //	/widget/VERSION/ebios.js    the loader of that version (immutable)
 //	/widget/VERSION/widget.wasm its wasm (immutable; brotli or gzip)
 //	/widget/VERSION/embed.js    the iframe pages' script (immutable)
+//	/widget/VERSION/ed25519.js, ed25519worker.js
+//	                            WebCrypto signature checks in Web Workers (immutable)
 //	/embed/calc, /embed/verify  the iframe pages (also as NAME.html)
 //
 // Framing is decided by the server's security headers (server/serve): only
@@ -38,10 +40,15 @@ const (
 	LoaderFile  = "ebios.js"
 	WasmFile    = "widget.wasm"
 	EmbedScript = "embed.js"
+	// PoolScript and PoolWorker check Ed25519 signatures with WebCrypto in
+	// Web Workers for verifyBundle: web/ed25519.js and web/ed25519worker.js,
+	// the audit page's, copied next to the wasm.
+	PoolScript = "ed25519.js"
+	PoolWorker = "ed25519worker.js"
 )
 
 // files are the versioned files.
-var files = []string{LoaderFile, WasmFile, EmbedScript}
+var files = []string{LoaderFile, WasmFile, EmbedScript, PoolScript, PoolWorker}
 
 // Pages are the iframe pages, by name under /embed/.
 var Pages = []string{"calc", "verify"}
@@ -56,7 +63,8 @@ const Immutable = "public, max-age=31536000, immutable"
 var ErrNoWidget = errors.New("no widget built (make wasm builds web/widget)")
 
 // Version is the widget's version: a short digest of its parts (the
-// wasm, the loader's source, Go's wasm_exec.js and the iframe script).
+// wasm, the loader's source, Go's wasm_exec.js, the iframe script and the
+// signature pool's scripts).
 func Version(parts ...[]byte) string {
 	h := sha256.New()
 	for _, p := range parts {
@@ -74,10 +82,25 @@ func Loader(src, wasmExec []byte, version string) ([]byte, error) {
 		return nil, fmt.Errorf("the loader source must hold %s and %s once each", slot, ver)
 	}
 	out := []byte(header + version + " */\n")
-	src = bytes.Replace(src, []byte(ver), []byte(version), 1)
+	src = bytes.Replace(stripComments(src), []byte(ver), []byte(version), 1)
 	before, after, _ := bytes.Cut(src, []byte(slot))
 	out = append(append(append(out, before...), wasmExec...), after...)
 	return out, nil
+}
+
+// stripComments drops the lines of src that hold only a // comment: the
+// loader's source is documented at length, and its size counts (the
+// budget is 10 KB gzip). Go's wasm_exec.js, put in later, keeps its
+// copyright notice. The source has no line starting with // inside a
+// string or template literal.
+func stripComments(src []byte) []byte {
+	var out []byte
+	for line := range bytes.Lines(src) {
+		if !bytes.HasPrefix(bytes.TrimSpace(line), []byte("//")) {
+			out = append(out, line...)
+		}
+	}
+	return out
 }
 
 // Widget is a built widget in a set of web assets.

@@ -35,6 +35,7 @@ func fakeWeb(t *testing.T, src string) (*webassets.Assets, string) {
 	}
 	for name, b := range map[string][]byte{
 		"app.wasm": []byte("\x00asm app"), "widget/widget.wasm": wasm, "widget/ebios.js": js, "widget/embed.js": []byte("// embed"),
+		"widget/ed25519.js": []byte("// pool"), "widget/ed25519worker.js": []byte("// worker"),
 	} {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
@@ -163,6 +164,16 @@ func TestLoader(t *testing.T) {
 	if string(js) != want {
 		t.Errorf("loader\n%s\nwant\n%s", js, want)
 	}
+	// Lines of only a comment go; code, and comments after code, stay;
+	// wasm_exec.js is put in whole.
+	js, err = Loader([]byte("// about\n  // more\nconst V = '__EBIOS_WIDGET_VERSION__'; // v\n/*WASM_EXEC*/\nconst u = 'http://x';\n"),
+		[]byte("// Copyright\nGO();"), "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := header + "v1 */\nconst V = 'v1'; // v\n// Copyright\nGO();\nconst u = 'http://x';\n"; string(js) != want {
+		t.Errorf("loader\n%s\nwant\n%s", js, want)
+	}
 	for _, src := range []string{"no slots", "/*WASM_EXEC*/ only", "__EBIOS_WIDGET_VERSION__ /*WASM_EXEC*/ /*WASM_EXEC*/"} {
 		if _, err := Loader([]byte(src), nil, "v"); err == nil {
 			t.Errorf("%q: no error", src)
@@ -183,7 +194,8 @@ func TestWriteStatic(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"widget/" + v + "/ebios.js", "widget/" + v + "/widget.wasm", "widget/" + v + "/widget.wasm.br",
-		"widget/" + v + "/widget.wasm.gz", "widget/" + v + "/embed.js", "widget/ebios.js", "embed/calc.html", "embed/verify.html"} {
+		"widget/" + v + "/widget.wasm.gz", "widget/" + v + "/embed.js", "widget/" + v + "/ed25519.js", "widget/" + v + "/ed25519worker.js",
+		"widget/ebios.js", "embed/calc.html", "embed/verify.html"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
@@ -281,8 +293,9 @@ func writeTestBundles(t *testing.T, dir string) {
 	}
 }
 
-// TestWasmDeps: the widget's wasm is built from core alone: neither go-app
-// nor net/http (nor the server's packages) is linked into it.
+// TestWasmDeps: the widget's wasm is built from core alone (and the
+// WebCrypto bridge, wasm/webcrypto): neither go-app nor net/http (nor the
+// server's packages) is linked into it.
 func TestWasmDeps(t *testing.T) {
 	cmd := exec.Command("go", "list", "-deps", "../../wasm/widget")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
@@ -296,7 +309,8 @@ func TestWasmDeps(t *testing.T) {
 	}
 	for _, d := range deps {
 		if d == "net/http" || strings.Contains(d, "go-app") || strings.HasPrefix(d, "github.com/ebios/ebios/") &&
-			!strings.HasPrefix(d, "github.com/ebios/ebios/core/") && !strings.HasPrefix(d, "github.com/ebios/ebios/wasm/widget") {
+			!strings.HasPrefix(d, "github.com/ebios/ebios/core/") && !strings.HasPrefix(d, "github.com/ebios/ebios/wasm/widget") &&
+			d != "github.com/ebios/ebios/wasm/webcrypto" {
 			t.Errorf("the widget's wasm links %s", d)
 		}
 	}

@@ -13,8 +13,10 @@
 //
 //   - call(method, argsJSON) returns the answer's JSON, {"ok": RESULT} or
 //     {"error": ERROR} (widgetapi.Call), at once;
-//   - verifyBundle(source, pinnedKey, origin, onProgress, aborted, done)
-//     starts a verification and returns; source is a Uint8Array or a
+//   - verifyBundle(source, pinnedKey, origin, sigs, onProgress, aborted, done)
+//     starts a verification and returns; sigs, when a function, checks
+//     signatures as EbiosEd25519Pool.verify does (web/ed25519.js:
+//     WebCrypto in Web Workers); source is a Uint8Array or a
 //     ReadableStreamDefaultReader of the bundle's bytes, onProgress(done,
 //     total) is called now and then, aborted() says whether the caller's
 //     AbortSignal fired, and done(answerJSON) is called once at the end.
@@ -26,9 +28,12 @@ package main
 
 import (
 	"io"
+	"sync"
 	"syscall/js"
 	"time"
 
+	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/wasm/webcrypto"
 	"github.com/ebios/ebios/wasm/widget/widgetapi"
 )
 
@@ -44,17 +49,41 @@ func main() {
 		return string(widgetapi.Call(args[0].String(), []byte(args[1].String())))
 	}))
 	api.Set("verifyBundle", js.FuncOf(func(_ js.Value, args []js.Value) any {
-		if len(args) < 6 {
+		if len(args) < 7 {
 			return nil
 		}
-		go verifyBundle(args[0], args[1], args[2], args[3], args[4], args[5])
+		go verifyBundle(args[0], args[1], args[2], args[3], args[4], args[5], args[6])
 		return nil
 	}))
 	js.Global().Call("ebiosWidgetReady", api)
 	select {}
 }
 
-func verifyBundle(source, key, origin, onProgress, aborted, done js.Value) {
+// checked is the signature checker of the JS verify function the loader
+// passes (the same one every time), made at the first verification: its
+// self-test runs once.
+var checked struct {
+	sync.Mutex
+	fn js.Value
+	c  ledger.SignatureChecker
+}
+
+// signatureChecker returns the WebCrypto checker over fn (wasm/webcrypto),
+// or nil when fn is not a function or the browser has no WebCrypto
+// Ed25519: then Go checks the signatures.
+func signatureChecker(fn js.Value) ledger.SignatureChecker {
+	if fn.Type() != js.TypeFunction {
+		return nil
+	}
+	checked.Lock()
+	defer checked.Unlock()
+	if !checked.fn.Equal(fn) {
+		checked.fn, checked.c = fn, webcrypto.New(fn)
+	}
+	return checked.c
+}
+
+func verifyBundle(source, key, origin, sigs, onProgress, aborted, done js.Value) {
 	answer := func() (answer []byte) {
 		defer func() {
 			if v := recover(); v != nil {
@@ -73,7 +102,7 @@ func verifyBundle(source, key, origin, onProgress, aborted, done js.Value) {
 			o = origin.String()
 		}
 		last := time.Now()
-		rep, err := widgetapi.VerifyBundle(r, key.String(), o, func(n, total int64) bool {
+		rep, err := widgetapi.VerifyBundle(r, key.String(), o, signatureChecker(sigs), func(n, total int64) bool {
 			if time.Since(last) >= yieldEvery {
 				if onProgress.Type() == js.TypeFunction {
 					onProgress.Invoke(n, total)

@@ -78,6 +78,30 @@
         'call again: the widget starts anew; report the call that caused it');
     }
   };
+  // signatures: WebCrypto Ed25519 checks (ed25519.js), in Web Workers
+  // where the widget is on the page's origin (browsers start workers only
+  // from it), else on the page's thread; undefined: Go checks them.
+  let pooling = null;
+  const signatures = () => pooling || (pooling = new Promise((resolve) => {
+    if (!doc.createElement || typeof crypto === 'undefined' || !crypto.subtle) return resolve(undefined);
+    const names = ['EbiosEd25519Pool', 'ebiosEd25519Verify', 'ebiosEd25519Workers'];
+    const before = names.map((k) => [k, Object.getOwnPropertyDescriptor(globalThis, k)]);
+    const s = doc.createElement('script');
+    s.src = new URL('ed25519.js', assets).href;
+    s.async = true;
+    const done = (Pool) => {
+      s.remove();
+      for (const [k, d] of before) if (d) Object.defineProperty(globalThis, k, d); else delete globalThis[k];
+      if (!Pool) return resolve(undefined);
+      if (assets.origin !== globalThis.location.origin) return resolve(Pool.check);
+      const pool = new Pool({ workerURL: new URL('ed25519worker.js', assets).href });
+      resolve((pub, bodies, ends, sigs) => pool.verify(pub, bodies, ends, sigs));
+    };
+    s.onload = () => done(globalThis.EbiosEd25519Pool);
+    s.onerror = () => done(undefined);
+    (doc.head || doc.documentElement).appendChild(s);
+  }));
+
   const call = async (method, args) => {
     const go = await load();
     return answer(enter(() => go.call(method, JSON.stringify(args))));
@@ -114,12 +138,12 @@
     verifyEntry: (entry, checkpoint, proof, pinnedKey) => call('verifyEntry', [entry, checkpoint, proof, pinnedKey]),
     async verifyBundle(bundle, pinnedKey, { onProgress, signal, origin } = {}) {
       if (signal && signal.aborted) throw aborted();
-      const go = await load();
+      const [go, sigs] = await Promise.all([load(), signatures()]);
       const input = await bundleInput(bundle, signal);
       return new Promise((resolve, reject) => {
         const progress = onProgress && ((done, total) => { try { onProgress(done, total); } catch (e) { /* the caller's */ } });
         try {
-          enter(() => go.verifyBundle(input, pinnedKey, origin || '', progress, () => !!(signal && signal.aborted), (json) => {
+          enter(() => go.verifyBundle(input, pinnedKey, origin || '', sigs, progress, () => !!(signal && signal.aborted), (json) => {
             try { resolve(answer(json)); } catch (e) { reject(e); }
           }));
         } catch (e) { reject(e); }

@@ -166,18 +166,17 @@ type Progress func(done, total int64) bool
 // VerifyBundle verifies the bundle read from r against pinnedKey (a note
 // verifier key) with the checks and the report of `ebios ledger verify`
 // (core/ledger): the report names the first bad entry and why. origin,
-// when not empty, is the log the bundle must come from. It returns the
+// when not empty, is the log the bundle must come from. sigs, when not
+// nil, checks the entry signatures (in the browser: WebCrypto Ed25519 in
+// Web Workers, wasm/webcrypto); otherwise Go's crypto/ed25519 does, on the
+// calling goroutine. The report is the same either way. It returns the
 // [Aborted] error when progress returned false.
-//
-// This is the one place the widget verifies bundles: it runs core/ledger's
-// verifier on the calling goroutine, single-threaded; a parallel verifier
-// (Web Workers) replaces this function's body, not its callers.
-func VerifyBundle(r io.Reader, pinnedKey, origin string, progress Progress) (*ledger.Report, error) {
+func VerifyBundle(r io.Reader, pinnedKey, origin string, sigs ledger.SignatureChecker, progress Progress) (*ledger.Report, error) {
 	if strings.TrimSpace(pinnedKey) == "" {
 		return nil, BadArgument("pinnedKey", "it is empty: give the log's verifier key (name+hash+base64); a bundle's own key proves nothing")
 	}
 	stopped := false
-	opts := &ledger.VerifyOptions{Origin: origin, ProgressEvery: 256}
+	opts := &ledger.VerifyOptions{Origin: origin, ProgressEvery: 256, Signatures: sigs}
 	if progress != nil {
 		opts.Progress = func(done, total int64) {
 			if !stopped && !progress(done, total) {

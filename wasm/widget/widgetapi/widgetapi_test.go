@@ -2,6 +2,7 @@ package widgetapi
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -165,39 +166,44 @@ func TestVerifyBundle(t *testing.T) {
 		{name: "no pinned key", bundle: good, key: " ", errCode: CodeBadArgument},
 		{name: "stopped", bundle: good, key: key, errCode: CodeAborted, stopAfter: 1},
 	}
+	// The signatures checked by Go on the calling goroutine, and by a
+	// checker that answers later from another goroutine, as WebCrypto does.
+	checkers := map[string]ledger.SignatureChecker{"go": nil, "async": asyncChecker{}}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var calls int64
-			progress := func(done, total int64) bool {
-				calls++
-				return c.stopAfter == 0 || calls < c.stopAfter
-			}
-			rep, err := VerifyBundle(bytes.NewReader(c.bundle), c.key, "", progress)
-			if c.errCode != "" {
-				if e, ok := nu.AsError(err); !ok || e.Code != c.errCode || rep != nil {
-					t.Fatalf("report %+v, error %v; want error %s", rep, err, c.errCode)
+		for cname, sigs := range checkers {
+			t.Run(c.name+"/"+cname, func(t *testing.T) {
+				var calls int64
+				progress := func(done, total int64) bool {
+					calls++
+					return c.stopAfter == 0 || calls < c.stopAfter
 				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("error %v; a failed verification is a report", err)
-			}
-			want, _ := ledger.VerifyBundleKey(bytes.NewReader(c.bundle), c.key, nil)
-			gotJSON, _ := json.Marshal(rep)
-			wantJSON, _ := json.Marshal(want)
-			if !bytes.Equal(gotJSON, wantJSON) {
-				t.Errorf("report %s\nwant the CLI's %s", gotJSON, wantJSON)
-			}
-			if rep.OK != c.ok {
-				t.Fatalf("ok = %v, want %v: %+v", rep.OK, c.ok, rep.FirstBad)
-			}
-			if !c.ok && (rep.FirstBad.Index != c.badIndex || rep.FirstBad.Check != c.badCheck) {
-				t.Errorf("first bad %+v, want index %d check %s", rep.FirstBad, c.badIndex, c.badCheck)
-			}
-			if c.ok && rep.Entries != 40 {
-				t.Errorf("entries %d, want 40", rep.Entries)
-			}
-		})
+				rep, err := VerifyBundle(bytes.NewReader(c.bundle), c.key, "", sigs, progress)
+				if c.errCode != "" {
+					if e, ok := nu.AsError(err); !ok || e.Code != c.errCode || rep != nil {
+						t.Fatalf("report %+v, error %v; want error %s", rep, err, c.errCode)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("error %v; a failed verification is a report", err)
+				}
+				want, _ := ledger.VerifyBundleKey(bytes.NewReader(c.bundle), c.key, nil)
+				gotJSON, _ := json.Marshal(rep)
+				wantJSON, _ := json.Marshal(want)
+				if !bytes.Equal(gotJSON, wantJSON) {
+					t.Errorf("report %s\nwant the CLI's %s", gotJSON, wantJSON)
+				}
+				if rep.OK != c.ok {
+					t.Fatalf("ok = %v, want %v: %+v", rep.OK, c.ok, rep.FirstBad)
+				}
+				if !c.ok && (rep.FirstBad.Index != c.badIndex || rep.FirstBad.Check != c.badCheck) {
+					t.Errorf("first bad %+v, want index %d check %s", rep.FirstBad, c.badIndex, c.badCheck)
+				}
+				if c.ok && rep.Entries != 40 {
+					t.Errorf("entries %d, want 40", rep.Entries)
+				}
+			})
+		}
 	}
 }
 
@@ -284,4 +290,20 @@ func TestCallSurvivesPanic(t *testing.T) {
 	if got.Error.Code != CodeInternal || got.Error.Details != "boom" {
 		t.Fatalf("%s", ans)
 	}
+}
+
+// asyncChecker checks signatures with crypto/ed25519 on another goroutine
+// and answers when asked: the shape of the browser's WebCrypto checker.
+type asyncChecker struct{}
+
+func (asyncChecker) Check(pub ed25519.PublicKey, bodies [][]byte, sigs []ledger.Signature) func() ([]bool, error) {
+	ch := make(chan []bool, 1)
+	go func() {
+		oks := make([]bool, len(bodies))
+		for i, b := range bodies {
+			oks[i] = ed25519.Verify(pub, b, sigs[i][:])
+		}
+		ch <- oks
+	}()
+	return func() ([]bool, error) { return <-ch, nil }
 }
