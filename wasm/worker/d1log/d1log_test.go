@@ -1,0 +1,197 @@
+package d1log_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/wasm/worker/d1log"
+	"github.com/ebios/ebios/wasm/worker/d1log/sqlitedb"
+	"github.com/ebios/ebios/wasm/worker/edge"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func signer(t testing.TB) *ledger.Signer {
+	t.Helper()
+	skey, _, err := ledger.GenerateKey(rand.Reader, "test.ebios.example/worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ledger.ParseSignerKey(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func draft(i int) ledger.Draft {
+	v := nu.MustNew(float64(i), 0.5)
+	return ledger.Draft{OpID: fmt.Sprintf("op-%d", i), Operation: "add", Mode: "nu", Inputs: []nu.Value{v, v}, Output: &v,
+		Invariant: ledger.Invariant{OK: true}}
+}
+
+type fixture struct {
+	db    *sqlitedb.DB
+	s     *ledger.Signer
+	empty []byte
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "d1.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := signer(t)
+	empty, err := edge.EmptyCheckpoint(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{db, s, empty}
+}
+
+func (f *fixture) open(t *testing.T) *d1log.Store {
+	t.Helper()
+	st, err := d1log.Open(context.Background(), f.db, f.s.Verifier(), f.empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestMatchesMemory: appends through the engine to D1 (SQLite here) and to
+// ledger.Log in memory give the same checkpoints' trees, tiles and proofs;
+// every append reopens the store, as every Worker request does.
+func TestMatchesMemory(t *testing.T) {
+	f := newFixture(t)
+	mem, err := ledger.NewLog(f.s.Name(), f.s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, batch := range []int{1, 2, 3, 255, 1, 256, 7} {
+		ds := make([]ledger.Draft, batch)
+		for i := range ds {
+			ds[i] = draft(n)
+			ds[i].Timestamp = int64(n + 1)
+			n++
+		}
+		if _, err := edge.Append(f.open(t), f.s, ds, 1); err != nil {
+			t.Fatalf("append of %d: %v", batch, err)
+		}
+		if _, err := mem.AppendBatch(ds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := f.open(t)
+	cp, size := st.Head()
+	if size != int64(n) {
+		t.Fatalf("size %d, want %d", size, n)
+	}
+	c, err := ledger.OpenCheckpoint(cp, f.s.Verifier(), f.s.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := mem.TreeHash(size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Root != root {
+		t.Fatalf("D1 root %x, memory root %x", c.Root, root)
+	}
+	memStore := mem.Storage()
+	for _, tile := range []tlog.Tile{ledger.FullTile(0, 0), ledger.FullTile(0, 1), {H: 8, L: 0, N: 2, W: int(size % 256)},
+		ledger.FullTile(ledger.BundleLevel, 1), {H: 8, L: 1, N: 0, W: 2}} {
+		got, err := st.ReadTile(tile)
+		if err != nil {
+			t.Fatalf("%s: %v", ledger.TilePath(tile), err)
+		}
+		want, err := memStore.ReadTile(tile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from memory's", ledger.TilePath(tile))
+		}
+	}
+	for _, i := range []int64{0, 300, size - 1} {
+		p, err := tlog.ProveRecord(size, i, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := st.Entry(uint64(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ledger.VerifyInclusion(f.s.Verifier(), f.s.Name(), cp, e, p); err != nil {
+			t.Errorf("entry %d: %v", i, err)
+		}
+	}
+	if i, ok := st.IndexOfOp("op-300"); !ok || i != 300 {
+		t.Errorf("IndexOfOp(op-300) = %d, %v", i, ok)
+	}
+	if _, err := st.ReadTile(ledger.FullTile(0, 3)); err == nil {
+		t.Error("a tile beyond the log was read")
+	}
+	bundle, err := edge.WriteBundle(st, cp, size, f.s.Verifier().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := ledger.VerifyBundle(bytes.NewReader(bundle), f.s.Verifier(), nil); err != nil || !rep.OK {
+		t.Fatalf("export does not verify: %v %+v", err, rep)
+	}
+}
+
+// TestCommitConflict: two sequencers that start from the same head: the
+// second commit is refused with ErrConflict and stores nothing; so is a
+// batch that would leave a gap. Duplicate op ids are refused by the UNIQUE
+// index even when the sequencer did not see them.
+func TestCommitConflict(t *testing.T) {
+	f := newFixture(t)
+	a, b := f.open(t), f.open(t)
+	if _, err := edge.Append(a, f.s, []ledger.Draft{draft(1)}, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, err := edge.Append(b, f.s, []ledger.Draft{draft(2), draft(3)}, 1)
+	if !errors.Is(err, ledger.ErrConflict) {
+		t.Fatalf("second sequencer: %v, want ErrConflict", err)
+	}
+	st := f.open(t)
+	if _, size := st.Head(); size != 1 {
+		t.Fatalf("size %d after the refused commit, want 1", size)
+	}
+	if _, ok := st.IndexOfOp("op-2"); ok {
+		t.Fatal("the refused batch left op-2")
+	}
+	// A batch after a gap.
+	gap := &ledger.Batch{First: 5, Entries: []ledger.Pending{}, Checkpoint: []byte("x")}
+	if err := st.Commit(gap); !errors.Is(err, ledger.ErrConflict) {
+		t.Fatalf("gap: %v, want ErrConflict", err)
+	}
+	// The same op id again, as a stale sequencer would send it.
+	if _, err := edge.Append(f.open(t), f.s, []ledger.Draft{draft(1)}, 1); err == nil {
+		t.Fatal("a duplicate op id was appended")
+	}
+	if _, size := f.open(t).Head(); size != 1 {
+		t.Fatalf("size %d, want 1", size)
+	}
+}
+
+// TestOpenChecksKey: a log signed by another key is refused.
+func TestOpenChecksKey(t *testing.T) {
+	f := newFixture(t)
+	if _, err := edge.Append(f.open(t), f.s, []ledger.Draft{draft(1)}, 1); err != nil {
+		t.Fatal(err)
+	}
+	other := signer(t)
+	if _, err := d1log.Open(context.Background(), f.db, other.Verifier(), f.empty); err == nil {
+		t.Fatal("a log of another key was opened")
+	}
+}

@@ -1,0 +1,872 @@
+// Package edge is the eBIOS API as the Cloudflare Worker serves it
+// (wasm/worker): the routes, request and response shapes, error codes and
+// permissions of `ebios serve`'s API (server/api), over any
+// [ledger.Storage] (D1 in the Worker, memory in the tests) and the
+// server's auth service (server/auth). It is plain Go: it builds and is
+// tested natively and under GOOS=js.
+//
+// Why the handlers are not server/api's: that package is built around the
+// BuntDB store (*ledgerstore.Store, which needs file locks and files), so
+// it does not compile for js/wasm. What it has that is pure, the
+// computation of an operation (ops.go) and the JSON shapes, is copied
+// here until server/api works over a store interface and moves its
+// computation into a package of its own (docs/worker.md lists the pieces).
+//
+// A Worker runs a fresh Go instance for every request, so a [Server] is
+// built for each; the store is opened per request ([Config.Open]). Appends
+// must go through one sequencer per log: the Worker's front forwards
+// execute and batch to its Durable Object ([Config.Sequencer]), which runs
+// this same handler with no Sequencer and appends with [Append].
+package edge
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ebios/ebios/core/ledger"
+	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/core/strictjson"
+	"github.com/ebios/ebios/server/auth"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Store is what the handlers read and append to: the log engine's storage,
+// entries by index, and the log's origin.
+type Store interface {
+	ledger.Storage
+	ledger.EntrySource
+	Origin() string
+}
+
+// Defaults of [Config], those of `ebios serve`.
+const (
+	DefaultMaxBody  = 1 << 20
+	DefaultMaxBatch = 1000
+	DefaultMaxDraws = 1_000_000
+)
+
+// Config wires the handlers to the Worker's stores and secrets.
+type Config struct {
+	// Signer is the ledger signing key (secret EBIOS_LEDGER_KEY); its name
+	// is the log's origin.
+	Signer *ledger.Signer
+	// Open opens the log for one request.
+	Open func(ctx context.Context) (Store, error)
+	// Auth is the auth service over the Worker's user store.
+	Auth *auth.Service
+	// Sequencer, when set, serves execute and batch: the Worker's front
+	// forwards them to the log's one sequencer. Nil: this instance is the
+	// sequencer and appends itself.
+	Sequencer http.Handler
+	// Bundles keeps exported bundles (R2); nil: exports are made for each
+	// request and not kept.
+	Bundles BundleCache
+	// LogPublic serves the checkpoint and tiles without authentication.
+	LogPublic bool
+	Version   string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// MaxBody, MaxBatch and MaxDraws bound requests (defaults above).
+	MaxBody  int64
+	MaxBatch int
+	MaxDraws int
+}
+
+// BundleCache keeps export bundles by the tree size they cover: a bundle
+// of a given size never changes, so it is made once.
+type BundleCache interface {
+	// Get returns the bundle of size entries, or nil if none is kept.
+	Get(ctx context.Context, size int64) ([]byte, error)
+	// Put keeps the bundle of size entries.
+	Put(ctx context.Context, size int64, bundle []byte) error
+}
+
+// Server is the Worker's API.
+type Server struct {
+	cfg      Config
+	mux      *http.ServeMux
+	routes   []Route
+	verifier *ledger.Verifier
+}
+
+// Route is one endpoint: method, path (under /api/v1, with the original
+// eBIOS alias where `ebios serve` has one) and the permission it needs.
+type Route struct {
+	Method, Path string
+	Aliases      []string
+	Perm         auth.Permission
+}
+
+// New returns the API over cfg.
+func New(cfg Config) *Server {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	if cfg.MaxDraws <= 0 {
+		cfg.MaxDraws = DefaultMaxDraws
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), verifier: cfg.Signer.Verifier()}
+	s.register()
+	return s
+}
+
+// Handler returns the API as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Routes lists the endpoints the Worker serves.
+func (s *Server) Routes() []Route { return s.routes }
+
+func (s *Server) register() {
+	const v1 = "/api/v1"
+	type R = Route
+	logPerm := auth.PermLedgerRead
+	if s.cfg.LogPublic {
+		logPerm = ""
+	}
+	add := func(r Route, h http.HandlerFunc) {
+		s.routes = append(s.routes, r)
+		var handler http.Handler = h
+		if r.Perm != "" {
+			handler = s.cfg.Auth.Authenticate(s.cfg.Auth.Require(r.Perm, handler))
+		}
+		for _, p := range append([]string{r.Path}, r.Aliases...) {
+			s.mux.Handle(r.Method+" "+p, handler)
+		}
+	}
+	add(R{Method: "GET", Path: "/healthz"}, s.healthz)
+	add(R{Method: "GET", Path: "/readyz"}, s.readyz)
+	add(R{Method: "GET", Path: v1 + "/status", Perm: auth.PermHealth}, s.status)
+	add(R{Method: "GET", Path: v1 + "/openapi.json"}, s.openapi)
+	// Appends go to the sequencer: the front forwards them as they came,
+	// and the sequencer authenticates them.
+	execute, batch := s.execute, s.batch
+	execPerm := auth.PermExecute
+	if s.cfg.Sequencer != nil {
+		execute, batch, execPerm = s.cfg.Sequencer.ServeHTTP, s.cfg.Sequencer.ServeHTTP, ""
+	}
+	add(R{Method: "POST", Path: v1 + "/operations/execute", Aliases: []string{"/operations/execute"}, Perm: execPerm}, execute)
+	add(R{Method: "POST", Path: v1 + "/operations/batch", Aliases: []string{"/operations/batch"}, Perm: execPerm}, batch)
+	add(R{Method: "GET", Path: v1 + "/ledger/entries", Aliases: []string{"/ledger/entries"}, Perm: auth.PermLedgerRead}, s.entries)
+	add(R{Method: "GET", Path: v1 + "/ledger/query", Aliases: []string{"/ledger/query"}, Perm: auth.PermLedgerRead}, s.entries)
+	add(R{Method: "GET", Path: v1 + "/ledger/entries/{index}", Perm: auth.PermLedgerRead}, s.entry)
+	add(R{Method: "GET", Path: v1 + "/ledger/trace/{op_id}", Perm: auth.PermLedgerRead}, s.trace)
+	add(R{Method: "GET", Path: v1 + "/ledger/export", Perm: auth.PermLedgerRead}, s.export)
+	add(R{Method: "GET", Path: v1 + "/ledger/key", Perm: auth.PermLedgerRead}, s.key)
+	add(R{Method: "GET", Path: v1 + "/checkpoint", Perm: auth.PermLedgerRead}, s.checkpoint)
+	add(R{Method: "GET", Path: v1 + "/log/checkpoint", Perm: logPerm}, s.logCheckpoint)
+	add(R{Method: "GET", Path: v1 + "/log/tile/{L}/{N...}", Perm: logPerm}, s.logTile)
+	add(R{Method: "GET", Path: v1 + "/log/tile/entries/{N...}", Perm: logPerm}, s.logEntries)
+	add(R{Method: "GET", Path: v1 + "/proofs/inclusion", Perm: auth.PermLedgerRead}, s.inclusion)
+	add(R{Method: "GET", Path: v1 + "/proofs/consistency", Perm: auth.PermLedgerRead}, s.consistency)
+	add(R{Method: "GET", Path: v1 + "/ledger/verify/{op_id}", Aliases: []string{"/ledger/verify/{op_id}"}, Perm: auth.PermLedgerVerify}, s.verifyOp)
+	add(R{Method: "POST", Path: v1 + "/auth/login", Aliases: []string{"/auth/login"}}, s.login)
+	add(R{Method: "POST", Path: v1 + "/auth/refresh", Aliases: []string{"/auth/refresh"}}, s.refresh)
+	add(R{Method: "POST", Path: v1 + "/auth/setup"}, s.setup)
+	add(R{Method: "GET", Path: v1 + "/auth/setup"}, s.setupStatus)
+	add(R{Method: "GET", Path: v1 + "/auth/me", Aliases: []string{"/auth/me"}, Perm: auth.PermSelf}, s.me)
+	add(R{Method: "POST", Path: v1 + "/auth/logout", Aliases: []string{"/auth/logout"}, Perm: auth.PermSelf}, s.logout)
+	add(R{Method: "GET", Path: v1 + "/users", Perm: auth.PermUsersManage}, s.listUsers)
+	add(R{Method: "POST", Path: v1 + "/users", Perm: auth.PermUsersManage}, s.addUser)
+	s.mux.HandleFunc("GET /{$}", s.status)
+	s.mux.HandleFunc("/", s.notFound)
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, apiErr(CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "the Cloudflare Worker serves part of the eBIOS API",
+		"see /api/v1/openapi.json for the endpoints (x-worker: false marks those only ebios serve has)"))
+}
+
+// open opens the log for r, writing the error when it cannot.
+func (s *Server) open(w http.ResponseWriter, r *http.Request) (Store, bool) {
+	st, err := s.cfg.Open(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return nil, false
+	}
+	return st, true
+}
+
+// decode reads a JSON body strictly into v (core/strictjson), at most
+// MaxBody bytes.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return apiErr(CodeBadJSON, "the body must be JSON", "Content-Type is "+ct, "send Content-Type: application/json")
+	}
+	if r.Body == nil { // the Worker runtime gives no body rather than an empty one
+		r.Body = http.NoBody
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return apiErr(CodeTooLarge, "request body is larger than the limit", "limit "+strconv.FormatInt(s.cfg.MaxBody, 10)+" bytes",
+				"send smaller requests; split large batches")
+		}
+		return apiErr(CodeBadJSON, "cannot read the request body", err.Error(), "send the whole body")
+	}
+	if err := strictjson.Unmarshal(body, v); err != nil {
+		var se *strictjson.Error
+		if e, ok := nu.AsError(err); ok && errors.As(err, &se) && se.Pointer != "" {
+			c := *e
+			c.Details = strings.TrimSpace(c.Details + " (at " + se.Pointer + ")")
+			return &c
+		} else if ok {
+			return e
+		}
+		return apiErr(CodeBadJSON, "malformed request body", err.Error(),
+			"send one JSON object as documented in /api/v1/openapi.json: exact member names, each once, no others, valid UTF-8")
+	}
+	return nil
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// ---- health ----
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.open(w, r); ok {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	}
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.open(w, r)
+	if !ok {
+		return
+	}
+	_, size := st.Head()
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "service": "ebios", "edition": "cloudflare-worker",
+		"version": s.cfg.Version, "ledger": map[string]any{"origin": st.Origin(), "size": size}})
+}
+
+// ---- operations ----
+
+type opResponse struct {
+	Result              nu.Value            `json:"result"`
+	Mode                nu.Mode             `json:"mode"`
+	RelativeUncertainty nu.Float            `json:"relative_uncertainty"`
+	Coverage            nu.Float            `json:"coverage"`
+	Operation           string              `json:"operation"`
+	Guard               []ledger.GuardEvent `json:"guard,omitempty"`
+	Analysis            any                 `json:"analysis,omitempty"`
+	Entry               entryRef            `json:"entry"`
+	Proof               *proofJSON          `json:"inclusion_proof,omitempty"`
+}
+
+type entryRef struct {
+	Index     uint64 `json:"index"`
+	OpID      string `json:"op_id"`
+	Timestamp string `json:"timestamp"`
+}
+
+func response(c *computed, e *ledger.Entry) opResponse {
+	out := opResponse{Result: c.value, Mode: c.mode, RelativeUncertainty: c.draft.Coverage, Coverage: c.draft.Coverage,
+		Operation: c.draft.Operation, Guard: c.draft.Guard,
+		Entry: entryRef{Index: e.Index, OpID: e.OpID, Timestamp: time.Unix(0, e.Timestamp).UTC().Format(time.RFC3339Nano)}}
+	if c.analysis != nil {
+		out.Analysis = c.analysis
+	}
+	return out
+}
+
+// appendDrafts appends ds through the engine, retrying once when another
+// sequencer committed first (a Durable Object that was moved).
+func (s *Server) appendDrafts(ctx context.Context, ds []ledger.Draft) (Store, []*ledger.Entry, error) {
+	for try := 0; ; try++ {
+		st, err := s.cfg.Open(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		es, err := Append(st, s.cfg.Signer, ds, s.cfg.Now().UnixNano())
+		if err == nil || try > 0 || !errors.Is(err, ledger.ErrConflict) {
+			return st, es, err
+		}
+	}
+}
+
+func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
+	var req OpRequest
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	budget := s.cfg.MaxDraws
+	c, err := compute(r.Context(), &req, -1, &budget)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	st, es, err := s.appendDrafts(r.Context(), []ledger.Draft{c.draft})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	resp := response(c, es[0])
+	if req.Proof || r.URL.Query().Get("proof") == "1" || r.URL.Query().Get("proof") == "true" {
+		if resp.Proof, _, err = s.prove(st, es[0]); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Operations []OpRequest `json:"operations"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if n := len(req.Operations); n == 0 || n > s.cfg.MaxBatch {
+		writeError(w, apiErr(CodeBadBatch, "a batch holds 1 to "+strconv.Itoa(s.cfg.MaxBatch)+" operations", "got "+strconv.Itoa(n),
+			"split the work into batches of at most "+strconv.Itoa(s.cfg.MaxBatch)))
+		return
+	}
+	budget := s.cfg.MaxDraws
+	cs := make([]*computed, len(req.Operations))
+	ds := make([]ledger.Draft, len(req.Operations))
+	for i := range req.Operations {
+		c, err := compute(r.Context(), &req.Operations[i], i, &budget)
+		if err != nil {
+			writeError(w, err) // nothing is written
+			return
+		}
+		cs[i], ds[i] = c, c.draft
+	}
+	st, es, err := s.appendDrafts(r.Context(), ds)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := make([]opResponse, len(es))
+	for i, e := range es {
+		out[i] = response(cs[i], e)
+		if req.Operations[i].Proof {
+			if out[i].Proof, _, err = s.prove(st, e); err != nil {
+				writeError(w, err)
+				return
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": out})
+}
+
+// ---- ledger reads ----
+
+// proofJSON is an inclusion proof with the checkpoint it leads to.
+type proofJSON struct {
+	Index      uint64   `json:"index"`
+	TreeSize   int64    `json:"tree_size"`
+	LeafHash   string   `json:"leaf_hash"`
+	Hashes     []string `json:"hashes"`
+	Checkpoint string   `json:"checkpoint"`
+}
+
+func b64(hs []tlog.Hash) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = base64.StdEncoding.EncodeToString(h[:])
+	}
+	return out
+}
+
+// prove returns the inclusion proof of e in st's latest checkpoint.
+func (s *Server) prove(st Store, e *ledger.Entry) (*proofJSON, tlog.RecordProof, error) {
+	cp, size := st.Head()
+	p, err := tlog.ProveRecord(size, int64(e.Index), st) // #nosec G115 -- an entry of the log: its index is below the log's size
+	if err != nil {
+		return nil, nil, apiErr(CodeBadParam, "no inclusion proof for entry "+strconv.FormatUint(e.Index, 10), err.Error(), "")
+	}
+	h := e.Hash(st.Origin())
+	return &proofJSON{Index: e.Index, TreeSize: size, LeafHash: base64.StdEncoding.EncodeToString(h[:]), Hashes: b64(p), Checkpoint: string(cp)}, p, nil
+}
+
+func (s *Server) entries(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var f ledger.Filter
+	f.Operation = q.Get("operation")
+	f.ParentOpID = q.Get("parent_op_id")
+	var err error
+	num := func(name string) uint64 {
+		v := q.Get(name)
+		if v == "" || err != nil {
+			return 0
+		}
+		x, e := strconv.ParseUint(v, 10, 63)
+		if e != nil {
+			err = apiErr(CodeBadParam, "query parameter "+name+" must be a non-negative integer", "got "+strconv.Quote(v), "")
+		}
+		return x
+	}
+	when := func(name string) int64 {
+		v := q.Get(name)
+		if v == "" || err != nil {
+			return 0
+		}
+		t, e := time.Parse(time.RFC3339Nano, v)
+		if e != nil {
+			err = apiErr(CodeBadParam, "query parameter "+name+" must be an RFC 3339 time", "got "+strconv.Quote(v), "e.g. 2026-11-24T10:00:00Z")
+		}
+		return t.UnixNano()
+	}
+	f.FromIndex, f.ToIndex = num("from"), num("to")
+	if x := num("from_index"); x != 0 {
+		f.FromIndex = x
+	}
+	if x := num("to_index"); x != 0 {
+		f.ToIndex = x
+	}
+	f.Since, f.Until = when("since"), when("until")
+	n := num("limit")
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if n == 0 {
+		n = 100
+	}
+	if n > 1000 {
+		writeError(w, apiErr(CodeBadParam, "limit is at most 1000", "got "+strconv.FormatUint(n, 10), "page with the cursor"))
+		return
+	}
+	st, ok := s.open(w, r)
+	if !ok {
+		return
+	}
+	page, err := ledger.Query(st, f, int(n), q.Get("cursor"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	es := page.Entries
+	if es == nil {
+		es = []*ledger.Entry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": es, "next": page.Next, "tree_size": st.Len()})
+}
+
+func pathIndex(w http.ResponseWriter, v string) (uint64, bool) {
+	i, err := strconv.ParseUint(v, 10, 63)
+	if err != nil {
+		writeError(w, apiErr(CodeBadParam, "index must be a non-negative integer", "got "+strconv.Quote(v), ""))
+		return 0, false
+	}
+	return i, true
+}
+
+// get returns entry i of st, or writes the error (404 beyond the log).
+func get(w http.ResponseWriter, st Store, i uint64) (*ledger.Entry, bool) {
+	if i >= st.Len() {
+		writeError(w, &nu.Error{Code: ledger.CodeNotFound, Category: ledger.CategoryLedger,
+			Message: "entry " + strconv.FormatUint(i, 10) + " is not in the log", Details: "the log has " + strconv.FormatUint(st.Len(), 10) + " entries",
+			Remediation: "ask for an index below the log's size"})
+		return nil, false
+	}
+	e, err := st.Get(i)
+	if err != nil {
+		writeError(w, err)
+		return nil, false
+	}
+	return e, true
+}
+
+func (s *Server) entry(w http.ResponseWriter, r *http.Request) {
+	i, ok := pathIndex(w, r.PathValue("index"))
+	if !ok {
+		return
+	}
+	st, ok := s.open(w, r)
+	if !ok {
+		return
+	}
+	if e, ok := get(w, st, i); ok {
+		writeJSON(w, http.StatusOK, e)
+	}
+}
+
+// findOp returns the entry with op id op, through the op-id index.
+func findOp(w http.ResponseWriter, st Store, op string) (*ledger.Entry, bool) {
+	i, ok := st.IndexOfOp(op)
+	if !ok {
+		writeError(w, &nu.Error{Code: ledger.CodeNotFound, Category: ledger.CategoryLedger,
+			Message: "op id " + strconv.Quote(op) + " is not in the log", Remediation: "check the op id"})
+		return nil, false
+	}
+	return get(w, st, i)
+}
+
+// trace answers the entry, its ancestors (through parent op ids, each
+// found with the op-id index) and its children. Children are found by a
+// scan of the log (there is no read index at the edge), bounded as
+// ledger.Trace bounds it.
+func (s *Server) trace(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.open(w, r)
+	if !ok {
+		return
+	}
+	t, err := ledger.Trace(st, r.PathValue("op_id"), 1000)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	anc, ch := t.Ancestors, t.Children
+	if anc == nil {
+		anc = []*ledger.Entry{}
+	}
+	if ch == nil {
+		ch = []*ledger.Entry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entry": t.Entry, "ancestors": anc, "children": ch})
+}
+
+// export writes the export bundle of the committed log: from the bundle
+// cache (R2) when it holds one of this size, else made from the rows and
+// kept there.
+func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.open(w, r)
+	if !ok {
+		return
+	}
+	cp, size := st.Head()
+	var bundle []byte
+	var err error
+	if s.cfg.Bundles != nil {
+		if bundle, err = s.cfg.Bundles.Get(r.Context(), size); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	if bundle == nil {
+		if bundle, err = WriteBundle(st, cp, size, s.verifier.String()); err != nil {
+			writeError(w, err)
+			return
+		}
+		if s.cfg.Bundles != nil {
+			if err := s.cfg.Bundles.Put(r.Context(), size, bundle); err != nil {
+				writeError(w, err)
+				return
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="ebios-ledger.json"`)
+	w.Header().Set("Content-Length", strconv.Itoa(len(bundle)))
+	w.Write(bundle) // #nosec G104 -- write errors to an http.ResponseWriter are the client's disconnect; nothing to do
+}
+
+// WriteBundle returns the export bundle of the first size entries of st,
+// whose signed checkpoint is cp.
+func WriteBundle(st Store, cp []byte, size int64, key string) ([]byte, error) {
+	var buf strings.Builder
+	bw, err := ledger.NewBundleWriter(&buf, ledger.BundleHeader{Origin: st.Origin(), Key: key, Checkpoint: string(cp)})
+	if err != nil {
+		return nil, err
+	}
+	err = st.ReadLeaves(0, uint64(size), func(_ uint64, leaf []byte) error { // #nosec G115 -- a tree size, not negative
+		e, err := ledger.ParseLeaf(st.Origin(), leaf)
+		if err != nil {
+			return err
+		}
+		return bw.WriteEntry(e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := bw.Close(); err != nil {
+		return nil, err
+	}
+	return []byte(buf.String()), nil
+}
+
+func (s *Server) key(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte(s.verifier.String() + "\n")) // #nosec G104 -- write errors to an http.ResponseWriter are the client's disconnect; nothing to do
+}
+
+func (s *Server) writeCheckpoint(w http.ResponseWriter, r *http.Request, cache string) {
+	st, ok := s.open(w, r)
+	if !ok {
+		return
+	}
+	cp, _ := st.Head()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", cache)
+	w.Write(cp) // #nosec G104 -- write errors to an http.ResponseWriter are the client's disconnect; nothing to do
+}
+
+// checkpoint returns the latest signed checkpoint (a C2SP signed note).
+func (s *Server) checkpoint(w http.ResponseWriter, r *http.Request) {
+	s.writeCheckpoint(w, r, "no-store")
+}
+
+// cacheControl returns the Cache-Control of a tile route's response.
+func (s *Server) cacheControl(rest string) string {
+	if s.cfg.LogPublic {
+		return "public, " + rest
+	}
+	return "private, " + rest
+}
+
+func (s *Server) logCheckpoint(w http.ResponseWriter, r *http.Request) {
+	s.writeCheckpoint(w, r, s.cacheControl("max-age=5"))
+}
+
+func (s *Server) logTile(w http.ResponseWriter, r *http.Request) {
+	s.serveTile(w, r, "tile/"+r.PathValue("L")+"/"+r.PathValue("N"))
+}
+
+func (s *Server) logEntries(w http.ResponseWriter, r *http.Request) {
+	s.serveTile(w, r, "tile/entries/"+r.PathValue("N"))
+}
+
+func (s *Server) serveTile(w http.ResponseWriter, r *http.Request, path string) {
+	t, err := ledger.ParseTilePath(path)
+	if err != nil {
+		e, _ := nu.AsError(err)
+		writeError(w, apiErr(CodeNotFound, "no such tile: "+path, e.Details, e.Remediation))
+		return
+	}
+	st, ok := s.open(w, r)
+	if !ok {
+		return
+	}
+	data, err := st.ReadTile(t)
+	if err != nil {
+		writeError(w, apiErr(CodeNotFound, "no such tile: "+path, err.Error(), "ask for tiles of the tree the latest checkpoint commits"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if t.W == ledger.TileWidth {
+		w.Header().Set("Cache-Control", s.cacheControl("max-age=31536000, immutable"))
+	} else {
+		w.Header().Set("Cache-Control", s.cacheControl("max-age=60"))
+	}
+	w.Write(data) // #nosec G104 G705 -- write errors to an http.ResponseWriter are the client's disconnect; the tile is binary data sent as application/octet-stream with nosniff
+}
+
+func (s *Server) inclusion(w http.ResponseWriter, r *http.Request) {
+	i, ok := pathIndex(w, r.URL.Query().Get("index"))
+	if !ok {
+		return
+	}
+	st, ok := s.open(w, r)
+	if !ok {
+		return
+	}
+	e, ok := get(w, st, i)
+	if !ok {
+		return
+	}
+	p, _, err := s.prove(st, e)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) consistency(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	old, err := strconv.ParseInt(q.Get("old"), 10, 64)
+	if err != nil || old < 0 {
+		writeError(w, apiErr(CodeBadParam, "old must be a tree size (non-negative integer)", "got "+strconv.Quote(q.Get("old")), ""))
+		return
+	}
+	st, ok := s.open(w, r)
+	if !ok {
+		return
+	}
+	cp, size := st.Head()
+	if old > size {
+		writeError(w, apiErr(CodeBadParam, "old is larger than the log", "old "+strconv.FormatInt(old, 10)+", size "+strconv.FormatInt(size, 10),
+			"ask for a size at most the latest checkpoint's"))
+		return
+	}
+	var p tlog.TreeProof
+	if old > 0 {
+		if p, err = tlog.ProveTree(size, old, st); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"old_size": old, "new_size": size, "hashes": b64(p), "checkpoint": string(cp)})
+}
+
+// verifyOp re-verifies one entry, found by op id: its signature by the log
+// key, and its inclusion in the latest signed checkpoint.
+func (s *Server) verifyOp(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.open(w, r)
+	if !ok {
+		return
+	}
+	e, ok := findOp(w, st, r.PathValue("op_id"))
+	if !ok {
+		return
+	}
+	fail := func(err error) {
+		writeJSON(w, http.StatusOK, map[string]any{"verified": false, "op_id": e.OpID, "index": e.Index, "reason": err.Error()})
+	}
+	if err := e.Verify(st.Origin(), s.verifier); err != nil {
+		fail(err)
+		return
+	}
+	p, proof, err := s.prove(st, e)
+	if err == nil {
+		_, err = ledger.VerifyInclusion(s.verifier, st.Origin(), []byte(p.Checkpoint), e, proof)
+	}
+	if err != nil {
+		fail(err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"verified": true, "op_id": e.OpID, "index": e.Index, "entry": e,
+		"checks": []string{"signature by the log key", "inclusion in the latest signed checkpoint"}, "inclusion_proof": p})
+}
+
+// ---- auth ----
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	pair, u, err := s.cfg.Auth.Login(r.Context(), req.Username, req.Password)
+	if err != nil {
+		auth.SetRetryAfter(w.Header(), err)
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": pair, "user": u,
+		"access_token": pair.AccessToken, "refresh_token": pair.RefreshToken, "token_type": pair.TokenType})
+}
+
+func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	pair, err := s.cfg.Auth.Refresh(r.Context(), req.RefreshToken)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, pair)
+}
+
+func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Token    string `json:"token"`
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	u, err := s.cfg.Auth.Setup(r.Context(), req.Token, req.Username, req.Password)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"user": u})
+}
+
+func (s *Server) setupStatus(w http.ResponseWriter, r *http.Request) {
+	needed, err := s.cfg.Auth.NeedsSetup(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"needed": needed})
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	p := auth.PrincipalFrom(r.Context())
+	u, err := s.cfg.Auth.GetUser(r.Context(), p.User)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	perms := []auth.Permission{}
+	for _, pm := range auth.Permissions {
+		if auth.Allowed(p.Role, pm) {
+			perms = append(perms, pm)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u, "permissions": perms, "expires_at": p.ExpiresAt})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Auth.RevokeFamily(r.Context(), auth.PrincipalFrom(r.Context()).Family); err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "logged out"})
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
+	us, err := s.cfg.Auth.ListUsers(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": us})
+}
+
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+		Role     string `json:"role"`
+	}
+	if err := s.decode(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	role, err := auth.ParseRole(req.Role)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	u, err := s.cfg.Auth.AddUser(r.Context(), req.Username, req.Password, role)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"user": u})
+}
