@@ -162,7 +162,7 @@ func entryOfHash(x int64) int64 {
 }
 
 // ReadHashes reads stored tree hashes from the rows of the entries they
-// were stored with: one query for all of them.
+// were stored with: one query per 100 entries.
 func (s *Store) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	if len(indexes) == 0 {
 		return nil, nil
@@ -178,12 +178,16 @@ func (s *Store) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 			args = append(args, i)
 		}
 	}
-	rows, err := s.db.Query(s.ctx, "SELECT idx, hashes FROM entries WHERE idx IN ("+placeholders(len(args))+")", args...)
-	if err != nil {
-		return nil, errDB("reading tree hashes", err)
-	}
-	for _, r := range rows {
-		byEntry[asInt(r[0])] = asBytes(r[1])
+	for len(args) > 0 {
+		chunk := args[:min(len(args), maxParams)]
+		args = args[len(chunk):]
+		rows, err := s.db.Query(s.ctx, "SELECT idx, hashes FROM entries WHERE idx IN ("+placeholders(len(chunk))+")", chunk...)
+		if err != nil {
+			return nil, errDB("reading tree hashes", err)
+		}
+		for _, r := range rows {
+			byEntry[asInt(r[0])] = asBytes(r[1])
+		}
 	}
 	out := make([]tlog.Hash, len(indexes))
 	for k, x := range indexes {
@@ -226,6 +230,36 @@ func (s *Store) IndexOfOp(op string) (uint64, bool) {
 		return 0, false
 	}
 	return uint64(asInt(rows[0][0])), true // #nosec G115 -- stored indexes are not negative
+}
+
+// maxParams is the most bound parameters D1 takes in one statement.
+const maxParams = 100
+
+// opSet is an op-id index read ahead for a sequencer.
+type opSet map[string]uint64
+
+func (o opSet) IndexOfOp(op string) (uint64, bool) { i, ok := o[op]; return i, ok }
+
+// IndexOfOps looks many op ids up with one query per 100 (edge.OpLookup):
+// what a sequencer needs to know of a group of appends.
+func (s *Store) IndexOfOps(ops []string) (ledger.OpIndex, error) {
+	found := opSet{}
+	for len(ops) > 0 {
+		chunk := ops[:min(len(ops), maxParams)]
+		ops = ops[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, op := range chunk {
+			args[i] = op
+		}
+		rows, err := s.db.Query(s.ctx, "SELECT op_id, idx FROM entries WHERE op_id IN ("+placeholders(len(args))+")", args...)
+		if err != nil {
+			return nil, errDB("looking op ids up", err)
+		}
+		for _, r := range rows {
+			found[asString(r[0])] = uint64(asInt(r[1])) // #nosec G115 -- stored indexes are not negative
+		}
+	}
+	return found, nil
 }
 
 // Entry returns entry i, parsed from its leaf.

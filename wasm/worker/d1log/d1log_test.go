@@ -1,3 +1,5 @@
+//go:build !js
+
 package d1log_test
 
 import (

@@ -14,9 +14,12 @@
 //
 // A Worker runs a fresh Go instance for every request, so a [Server] is
 // built for each; the store is opened per request ([Config.Open]). Appends
-// must go through one sequencer per log: the Worker's front forwards
-// execute and batch to its Durable Object ([Config.Sequencer]), which runs
-// this same handler with no Sequencer and appends with [Append].
+// go through one sequencer per log: the Worker's entry (entry.mjs) sends
+// execute and batch to the log's Durable Object, which hosts one long-lived
+// Go instance of this same handler; its appends are committed in groups
+// ([AppendGroups]). The commit is a compare-and-swap on the log's size
+// (d1log), so an append that reached another instance cannot fork the log:
+// it fails or retries.
 package edge
 
 import (
@@ -61,10 +64,6 @@ type Config struct {
 	Open func(ctx context.Context) (Store, error)
 	// Auth is the auth service over the Worker's user store.
 	Auth *auth.Service
-	// Sequencer, when set, serves execute and batch: the Worker's front
-	// forwards them to the log's one sequencer. Nil: this instance is the
-	// sequencer and appends itself.
-	Sequencer http.Handler
 	// Bundles keeps exported bundles (R2); nil: exports are made for each
 	// request and not kept.
 	Bundles BundleCache
@@ -91,6 +90,7 @@ type BundleCache interface {
 // Server is the Worker's API.
 type Server struct {
 	cfg      Config
+	commits  committer // group commit of this instance's appends
 	mux      *http.ServeMux
 	routes   []Route
 	verifier *ledger.Verifier
@@ -119,6 +119,7 @@ func New(cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), verifier: cfg.Signer.Verifier()}
+	s.commits.srv = s
 	s.register()
 	return s
 }
@@ -150,15 +151,10 @@ func (s *Server) register() {
 	add(R{Method: "GET", Path: "/readyz"}, s.readyz)
 	add(R{Method: "GET", Path: v1 + "/status", Perm: auth.PermHealth}, s.status)
 	add(R{Method: "GET", Path: v1 + "/openapi.json"}, s.openapi)
-	// Appends go to the sequencer: the front forwards them as they came,
-	// and the sequencer authenticates them.
-	execute, batch := s.execute, s.batch
-	execPerm := auth.PermExecute
-	if s.cfg.Sequencer != nil {
-		execute, batch, execPerm = s.cfg.Sequencer.ServeHTTP, s.cfg.Sequencer.ServeHTTP, ""
-	}
-	add(R{Method: "POST", Path: v1 + "/operations/execute", Aliases: []string{"/operations/execute"}, Perm: execPerm}, execute)
-	add(R{Method: "POST", Path: v1 + "/operations/batch", Aliases: []string{"/operations/batch"}, Perm: execPerm}, batch)
+	// In the Worker, entry.mjs sends these two to the log's Durable Object,
+	// whose Go instance commits them in groups (append.go).
+	add(R{Method: "POST", Path: v1 + "/operations/execute", Aliases: []string{"/operations/execute"}, Perm: auth.PermExecute}, s.execute)
+	add(R{Method: "POST", Path: v1 + "/operations/batch", Aliases: []string{"/operations/batch"}, Perm: auth.PermExecute}, s.batch)
 	add(R{Method: "GET", Path: v1 + "/ledger/entries", Aliases: []string{"/ledger/entries"}, Perm: auth.PermLedgerRead}, s.entries)
 	add(R{Method: "GET", Path: v1 + "/ledger/query", Aliases: []string{"/ledger/query"}, Perm: auth.PermLedgerRead}, s.entries)
 	add(R{Method: "GET", Path: v1 + "/ledger/entries/{index}", Perm: auth.PermLedgerRead}, s.entry)
@@ -296,21 +292,6 @@ func response(c *computed, e *ledger.Entry) opResponse {
 	return out
 }
 
-// appendDrafts appends ds through the engine, retrying once when another
-// sequencer committed first (a Durable Object that was moved).
-func (s *Server) appendDrafts(ctx context.Context, ds []ledger.Draft) (Store, []*ledger.Entry, error) {
-	for try := 0; ; try++ {
-		st, err := s.cfg.Open(ctx)
-		if err != nil {
-			return nil, nil, err
-		}
-		es, err := Append(st, s.cfg.Signer, ds, s.cfg.Now().UnixNano())
-		if err == nil || try > 0 || !errors.Is(err, ledger.ErrConflict) {
-			return st, es, err
-		}
-	}
-}
-
 func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 	var req OpRequest
 	if err := s.decode(w, r, &req); err != nil {
@@ -323,7 +304,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	st, es, err := s.appendDrafts(r.Context(), []ledger.Draft{c.draft})
+	st, es, err := s.commits.append(r.Context(), []ledger.Draft{c.draft})
 	if err != nil {
 		writeError(w, err)
 		return
@@ -362,7 +343,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 		}
 		cs[i], ds[i] = c, c.draft
 	}
-	st, es, err := s.appendDrafts(r.Context(), ds)
+	st, es, err := s.commits.append(r.Context(), ds)
 	if err != nil {
 		writeError(w, err)
 		return

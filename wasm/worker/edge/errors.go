@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -65,3 +66,11 @@ func writeError(w http.ResponseWriter, err error) {
 	}
 	auth.WriteError(w, status(e), e)
 }
+
+// WriteError writes err as the API does: the shared JSON error shape, with
+// the status of its code.
+func WriteError(w http.ResponseWriter, err error) { writeError(w, err) }
+
+// isConflict reports whether err is a commit refused because another
+// sequencer committed first.
+func isConflict(err error) bool { return errors.Is(err, ledger.ErrConflict) }

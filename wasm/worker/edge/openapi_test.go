@@ -1,3 +1,5 @@
+//go:build !js
+
 package edge
 
 import (
@@ -68,7 +70,7 @@ func TestOpenAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newTestServer(t, nil)
+	s := newTestServer(t)
 	want := workerOpenAPI(t, serve, s.Routes())
 	if *updateOpenAPI {
 		if err := os.WriteFile("openapi.json", want, 0o644); err != nil {

@@ -1,0 +1,54 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"net/http"
+
+	"github.com/ebios/ebios/wasm/worker/cf"
+	"github.com/ebios/ebios/wasm/worker/d1log"
+	"github.com/ebios/ebios/wasm/worker/edge"
+	"github.com/ebios/ebios/wasm/worker/settings"
+)
+
+// run builds the Worker's handler from its vars and secrets (getenv).
+func run(_ context.Context, getenv func(string) string) (http.Handler, error) {
+	set, err := settings.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	db, err := cf.NewD1("DB")
+	if err != nil {
+		return nil, settings.Err("the D1 binding DB is missing", err.Error(), "bind the D1 database as DB in wrangler.toml")
+	}
+	bundles, err := cf.NewBundles("BUNDLES")
+	if err != nil {
+		return nil, settings.Err("the R2 binding BUNDLES is missing", err.Error(), "bind the R2 bucket as BUNDLES in wrangler.toml")
+	}
+	empty, err := edge.EmptyCheckpoint(set.Signer)
+	if err != nil {
+		return nil, err
+	}
+	users := &d1log.Users{DB: db}
+	if set.SetupToken != "" {
+		h := sha256.Sum256([]byte(set.SetupToken))
+		users.SetupHash = h[:]
+	}
+	svc, err := set.Auth(users)
+	if err != nil {
+		return nil, err
+	}
+	return cf.Buffered(edge.New(edge.Config{
+		Signer:    set.Signer,
+		Auth:      svc,
+		Bundles:   bundles,
+		LogPublic: set.LogPublic,
+		Version:   version,
+		Open: func(ctx context.Context) (edge.Store, error) {
+			return d1log.Open(ctx, db, set.Signer.Verifier(), empty)
+		},
+	}).Handler()), nil
+}
+
