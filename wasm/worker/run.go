@@ -51,4 +51,3 @@ func run(_ context.Context, getenv func(string) string) (http.Handler, error) {
 		},
 	}).Handler()), nil
 }
-

@@ -157,14 +157,12 @@ func (s *Secrets) envFile(path string) error {
 
 // Worker is a running local Worker.
 type Worker struct {
-	URL     string
-	dir     string
-	cmd     *exec.Cmd
-	done    chan struct{}
-	mu      sync.Mutex
-	out     bytes.Buffer // wrangler's output
-	ready   chan struct{}
-	readyOK bool
+	URL  string
+	dir  string
+	cmd  *exec.Cmd
+	done chan struct{}
+	mu   sync.Mutex
+	out  bytes.Buffer // wrangler's output
 }
 
 // wrangler runs npx wrangler in dir.
@@ -195,8 +193,8 @@ func freePort() (int, error) {
 }
 
 // Start starts `wrangler dev --local` for the Worker built in dir, with
-// its state in persist and the secrets s, and waits until it answers
-// /healthz (at most a minute).
+// its state in persist and the secrets s, and waits until wrangler says it
+// is ready (at most a minute).
 func Start(ctx context.Context, dir, persist string, s *Secrets) (*Worker, error) {
 	port, err := freePort()
 	if err != nil {
@@ -224,26 +222,24 @@ func Start(ctx context.Context, dir, persist string, s *Secrets) (*Worker, error
 		}
 	}()
 	go func() { cmd.Wait(); pw.Close(); close(w.done) }() // #nosec G104 -- the exit is seen through done
+	// Ready when wrangler says so; the first request is then the first the
+	// runtime serves (what cmd/workerbench times as the cold request).
 	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
+	for !strings.Contains(w.Output(), "Ready on http://127.0.0.1:"+strconv.Itoa(port)) {
+		if time.Now().After(deadline) {
+			w.Stop()
+			return nil, fmt.Errorf("wrangler dev was not ready within a minute:\n%s", w.Output())
+		}
 		select {
 		case <-w.done:
-			return nil, fmt.Errorf("wrangler dev exited before it answered:\n%s", w.Output())
+			return nil, fmt.Errorf("wrangler dev exited before it was ready:\n%s", w.Output())
 		case <-ctx.Done():
 			w.Stop()
 			return nil, ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-		res, err := http.Get(w.URL + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return w, nil
-			}
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	w.Stop()
-	return nil, fmt.Errorf("wrangler dev did not answer /healthz within a minute:\n%s", w.Output())
+	return w, nil
 }
 
 // Output returns what wrangler printed so far.
@@ -353,4 +349,22 @@ func Admin(url string, s *Secrets) (*Client, error) {
 	}
 	c.Token = login.AccessToken
 	return c, nil
+}
+
+// DryRunSize runs `wrangler deploy --dry-run` for the Worker built in dir
+// and returns the upload's size and its gzip size as wrangler prints them
+// ("Total Upload: 9876.54 KiB / gzip: 2345.67 KiB"): the size Cloudflare's
+// limits apply to.
+func DryRunSize(ctx context.Context, dir string) (total, gzip string, err error) {
+	out, err := wrangler(ctx, dir, "deploy", "--dry-run", "--outdir", filepath.Join(dir, "dry-run")).CombinedOutput()
+	if err != nil {
+		return "", "", fmt.Errorf("wrangler deploy --dry-run: %v\n%s", err, out)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "Total Upload:"); ok {
+			t, g, _ := strings.Cut(rest, "/ gzip:")
+			return strings.TrimSpace(t), strings.TrimSpace(g), nil
+		}
+	}
+	return "", "", fmt.Errorf("wrangler deploy --dry-run printed no size:\n%s", out)
 }
