@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/wasm/worker/edge"
 	"github.com/syumai/workers/cloudflare/r2"
 )
@@ -31,8 +30,7 @@ func NewBundles(name string) (*Bundles, error) {
 func bundleKey(size int64) string { return "bundles/" + strconv.FormatInt(size, 10) + ".json" }
 
 func r2Err(what string, err error) error {
-	return &nu.Error{Code: edge.CodeUnavailable, Category: edge.CategoryAPI, Message: "the Worker's R2 bucket failed: " + what,
-		Details: err.Error(), Remediation: "retry; check the R2 bucket binding BUNDLES in wrangler.toml"}
+	return edge.Unavailable("the Worker's R2 bucket failed: "+what, err.Error(), "retry; check the R2 bucket binding BUNDLES in wrangler.toml")
 }
 
 // Get implements edge.BundleCache.

@@ -181,7 +181,7 @@ func (s *Server) register() {
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, apiErr(CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "the Cloudflare Worker serves part of the eBIOS API",
+	writeError(w, apiErr(codeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "the Cloudflare Worker serves part of the eBIOS API",
 		"see /api/v1/openapi.json for the endpoints (x-worker: false marks those only ebios serve has)"))
 }
 
@@ -199,7 +199,7 @@ func (s *Server) open(w http.ResponseWriter, r *http.Request) (Store, bool) {
 // MaxBody bytes.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return apiErr(CodeBadJSON, "the body must be JSON", "Content-Type is "+ct, "send Content-Type: application/json")
+		return apiErr(codeBadJSON, "the body must be JSON", "Content-Type is "+ct, "send Content-Type: application/json")
 	}
 	if r.Body == nil { // the Worker runtime gives no body rather than an empty one
 		r.Body = http.NoBody
@@ -208,10 +208,10 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return apiErr(CodeTooLarge, "request body is larger than the limit", "limit "+strconv.FormatInt(s.cfg.MaxBody, 10)+" bytes",
+			return apiErr(codeTooLarge, "request body is larger than the limit", "limit "+strconv.FormatInt(s.cfg.MaxBody, 10)+" bytes",
 				"send smaller requests; split large batches")
 		}
-		return apiErr(CodeBadJSON, "cannot read the request body", err.Error(), "send the whole body")
+		return apiErr(codeBadJSON, "cannot read the request body", err.Error(), "send the whole body")
 	}
 	if err := strictjson.Unmarshal(body, v); err != nil {
 		var se *strictjson.Error
@@ -222,7 +222,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		} else if ok {
 			return e
 		}
-		return apiErr(CodeBadJSON, "malformed request body", err.Error(),
+		return apiErr(codeBadJSON, "malformed request body", err.Error(),
 			"send one JSON object as documented in /api/v1/openapi.json: exact member names, each once, no others, valid UTF-8")
 	}
 	return nil
@@ -328,7 +328,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n := len(req.Operations); n == 0 || n > s.cfg.MaxBatch {
-		writeError(w, apiErr(CodeBadBatch, "a batch holds 1 to "+strconv.Itoa(s.cfg.MaxBatch)+" operations", "got "+strconv.Itoa(n),
+		writeError(w, apiErr(codeBadBatch, "a batch holds 1 to "+strconv.Itoa(s.cfg.MaxBatch)+" operations", "got "+strconv.Itoa(n),
 			"split the work into batches of at most "+strconv.Itoa(s.cfg.MaxBatch)))
 		return
 	}
@@ -385,7 +385,7 @@ func (s *Server) prove(st Store, e *ledger.Entry) (*proofJSON, tlog.RecordProof,
 	cp, size := st.Head()
 	p, err := tlog.ProveRecord(size, int64(e.Index), st) // #nosec G115 -- an entry of the log: its index is below the log's size
 	if err != nil {
-		return nil, nil, apiErr(CodeBadParam, "no inclusion proof for entry "+strconv.FormatUint(e.Index, 10), err.Error(), "")
+		return nil, nil, apiErr(codeBadParam, "no inclusion proof for entry "+strconv.FormatUint(e.Index, 10), err.Error(), "")
 	}
 	h := e.Hash(st.Origin())
 	return &proofJSON{Index: e.Index, TreeSize: size, LeafHash: base64.StdEncoding.EncodeToString(h[:]), Hashes: b64(p), Checkpoint: string(cp)}, p, nil
@@ -404,7 +404,7 @@ func (s *Server) entries(w http.ResponseWriter, r *http.Request) {
 		}
 		x, e := strconv.ParseUint(v, 10, 63)
 		if e != nil {
-			err = apiErr(CodeBadParam, "query parameter "+name+" must be a non-negative integer", "got "+strconv.Quote(v), "")
+			err = apiErr(codeBadParam, "query parameter "+name+" must be a non-negative integer", "got "+strconv.Quote(v), "")
 		}
 		return x
 	}
@@ -415,7 +415,7 @@ func (s *Server) entries(w http.ResponseWriter, r *http.Request) {
 		}
 		t, e := time.Parse(time.RFC3339Nano, v)
 		if e != nil {
-			err = apiErr(CodeBadParam, "query parameter "+name+" must be an RFC 3339 time", "got "+strconv.Quote(v), "e.g. 2026-11-24T10:00:00Z")
+			err = apiErr(codeBadParam, "query parameter "+name+" must be an RFC 3339 time", "got "+strconv.Quote(v), "e.g. 2026-11-24T10:00:00Z")
 		}
 		return t.UnixNano()
 	}
@@ -436,7 +436,7 @@ func (s *Server) entries(w http.ResponseWriter, r *http.Request) {
 		n = 100
 	}
 	if n > 1000 {
-		writeError(w, apiErr(CodeBadParam, "limit is at most 1000", "got "+strconv.FormatUint(n, 10), "page with the cursor"))
+		writeError(w, apiErr(codeBadParam, "limit is at most 1000", "got "+strconv.FormatUint(n, 10), "page with the cursor"))
 		return
 	}
 	st, ok := s.open(w, r)
@@ -458,7 +458,7 @@ func (s *Server) entries(w http.ResponseWriter, r *http.Request) {
 func pathIndex(w http.ResponseWriter, v string) (uint64, bool) {
 	i, err := strconv.ParseUint(v, 10, 63)
 	if err != nil {
-		writeError(w, apiErr(CodeBadParam, "index must be a non-negative integer", "got "+strconv.Quote(v), ""))
+		writeError(w, apiErr(codeBadParam, "index must be a non-negative integer", "got "+strconv.Quote(v), ""))
 		return 0, false
 	}
 	return i, true
@@ -633,7 +633,7 @@ func (s *Server) serveTile(w http.ResponseWriter, r *http.Request, path string) 
 	t, err := ledger.ParseTilePath(path)
 	if err != nil {
 		e, _ := nu.AsError(err)
-		writeError(w, apiErr(CodeNotFound, "no such tile: "+path, e.Details, e.Remediation))
+		writeError(w, apiErr(codeNotFound, "no such tile: "+path, e.Details, e.Remediation))
 		return
 	}
 	st, ok := s.open(w, r)
@@ -642,7 +642,7 @@ func (s *Server) serveTile(w http.ResponseWriter, r *http.Request, path string) 
 	}
 	data, err := st.ReadTile(t)
 	if err != nil {
-		writeError(w, apiErr(CodeNotFound, "no such tile: "+path, err.Error(), "ask for tiles of the tree the latest checkpoint commits"))
+		writeError(w, apiErr(codeNotFound, "no such tile: "+path, err.Error(), "ask for tiles of the tree the latest checkpoint commits"))
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -679,7 +679,7 @@ func (s *Server) consistency(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	old, err := strconv.ParseInt(q.Get("old"), 10, 64)
 	if err != nil || old < 0 {
-		writeError(w, apiErr(CodeBadParam, "old must be a tree size (non-negative integer)", "got "+strconv.Quote(q.Get("old")), ""))
+		writeError(w, apiErr(codeBadParam, "old must be a tree size (non-negative integer)", "got "+strconv.Quote(q.Get("old")), ""))
 		return
 	}
 	st, ok := s.open(w, r)
@@ -688,7 +688,7 @@ func (s *Server) consistency(w http.ResponseWriter, r *http.Request) {
 	}
 	cp, size := st.Head()
 	if old > size {
-		writeError(w, apiErr(CodeBadParam, "old is larger than the log", "old "+strconv.FormatInt(old, 10)+", size "+strconv.FormatInt(size, 10),
+		writeError(w, apiErr(codeBadParam, "old is larger than the log", "old "+strconv.FormatInt(old, 10)+", size "+strconv.FormatInt(size, 10),
 			"ask for a size at most the latest checkpoint's"))
 		return
 	}

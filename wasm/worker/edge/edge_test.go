@@ -279,7 +279,7 @@ func TestRoutes(t *testing.T) {
 	if st, b := call(t, h, "GET", "/api/v1/auth/me", tok, nil); st != 401 || errCode(b) != auth.CodeRevokedToken {
 		t.Errorf("token after logout: %d %s", st, b)
 	}
-	if st, b := call(t, h, "GET", "/api/v1/ledger/verify/jobs/latest", tok, nil); st != 404 || errCode(b) != CodeNotFound {
+	if st, b := call(t, h, "GET", "/api/v1/ledger/verify/jobs/latest", tok, nil); st != 404 || errCode(b) != codeNotFound {
 		t.Errorf("a route the Worker lacks: %d %s", st, b)
 	}
 }

@@ -14,19 +14,20 @@ import (
 // `ebios serve`'s (server/api), with the same codes.
 const CategoryAPI nu.Category = "api"
 
-// Error codes of the API layer, those of server/api.
+// Error codes of the API layer: mirrors of server/api's (which owns them),
+// unexported so that each code has one exported constant.
 const (
-	CodeUnknownOp   = "API_001" // unknown operation name
-	CodeArity       = "API_002" // wrong number of inputs
-	CodeBadField    = "API_003" // a field that does not fit the operation
-	CodeTooLarge    = "API_004" // request body over the limit
-	CodeBadJSON     = "API_005" // malformed JSON, unknown field, wrong type, trailing data
-	CodeBadBatch    = "API_006" // empty or oversized batch
-	CodeNotFound    = "API_007" // no such route or resource
-	CodeBadParam    = "API_008" // bad query or path parameter
-	CodeUnavailable = "API_010" // the ledger cannot take writes
-	CodeInternal    = "API_011" // an unexpected error
-	CodeTooMuchWork = "API_014" // an analysis asks for more Monte Carlo draws than allowed
+	codeUnknownOp   = "API_001" // unknown operation name
+	codeArity       = "API_002" // wrong number of inputs
+	codeBadField    = "API_003" // a field that does not fit the operation
+	codeTooLarge    = "API_004" // request body over the limit
+	codeBadJSON     = "API_005" // malformed JSON, unknown field, wrong type, trailing data
+	codeBadBatch    = "API_006" // empty or oversized batch
+	codeNotFound    = "API_007" // no such route or resource
+	codeBadParam    = "API_008" // bad query or path parameter
+	codeUnavailable = "API_010" // the ledger cannot take writes
+	codeInternal    = "API_011" // an unexpected error
+	codeTooMuchWork = "API_014" // an analysis asks for more Monte Carlo draws than allowed
 )
 
 func apiErr(code, msg, details, remedy string) *nu.Error {
@@ -39,11 +40,11 @@ func status(e *nu.Error) int {
 	switch {
 	case strings.HasPrefix(c, "AUTH_"):
 		return auth.HTTPStatus(c)
-	case c == CodeTooLarge:
+	case c == codeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case c == CodeNotFound || c == ledger.CodeNotFound:
+	case c == codeNotFound || c == ledger.CodeNotFound:
 		return http.StatusNotFound
-	case c == CodeUnavailable || c == ledger.CodeStore:
+	case c == codeUnavailable || c == ledger.CodeStore:
 		return http.StatusServiceUnavailable
 	case c == ledger.CodeOpID:
 		return http.StatusConflict
@@ -62,9 +63,15 @@ func status(e *nu.Error) int {
 func writeError(w http.ResponseWriter, err error) {
 	e, ok := nu.AsError(err)
 	if !ok {
-		e = apiErr(CodeInternal, "internal error", err.Error(), "try again later")
+		e = apiErr(codeInternal, "internal error", err.Error(), "try again later")
 	}
 	auth.WriteError(w, status(e), e)
+}
+
+// Unavailable returns the API's error for a store of the Worker that failed
+// (API_010, 503).
+func Unavailable(msg, details, remedy string) error {
+	return apiErr(codeUnavailable, msg, details, remedy)
 }
 
 // WriteError writes err as the API does: the shared JSON error shape, with

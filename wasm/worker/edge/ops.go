@@ -156,7 +156,7 @@ func compute(ctx context.Context, r *OpRequest, index int, draws *int) (*compute
 	}
 	ar, ok := arity[op]
 	if !ok {
-		return nil, at(&nu.Error{Code: CodeUnknownOp, Category: CategoryAPI,
+		return nil, at(&nu.Error{Code: codeUnknownOp, Category: CategoryAPI,
 			Message:     "unknown operation " + strconv.Quote(r.Operation),
 			Remediation: "use one of add, sub, mul, div, scale, compose, flip, catch, expr"})
 	}
@@ -172,12 +172,12 @@ func compute(ctx context.Context, r *OpRequest, index int, draws *int) (*compute
 		case ar[1] != ar[0]:
 			want += " to " + strconv.Itoa(ar[1])
 		}
-		return nil, at(&nu.Error{Code: CodeArity, Category: CategoryAPI,
+		return nil, at(&nu.Error{Code: codeArity, Category: CategoryAPI,
 			Message: fmt.Sprintf("%s takes %s inputs, got %d", op, want, n), Remediation: "send the right number of inputs"})
 	}
 	if (r.Factor != nil) != (op == "scale") || (r.Default != nil && op != "catch") || (r.Expression != "") != (op == "expr") ||
 		(r.Analysis != nil && op != "expr") {
-		return nil, at(&nu.Error{Code: CodeBadField, Category: CategoryAPI,
+		return nil, at(&nu.Error{Code: codeBadField, Category: CategoryAPI,
 			Message: "field not valid for operation " + op, Details: "factor is for scale, default for catch, expression and analysis for expr",
 			Remediation: "send only the fields of the operation"})
 	}
@@ -206,7 +206,7 @@ func compute(ctx context.Context, r *OpRequest, index int, draws *int) (*compute
 			return nil, at(err)
 		}
 		if len(r.Expression) > ledger.MaxExpressionLen {
-			return nil, at(&nu.Error{Code: CodeBadField, Category: CategoryAPI, Message: "expression too long to log",
+			return nil, at(&nu.Error{Code: codeBadField, Category: CategoryAPI, Message: "expression too long to log",
 				Details: fmt.Sprintf("at most %d bytes", ledger.MaxExpressionLen), Remediation: "split the computation and chain it with parent_op_id"})
 		}
 		if v, err = e.Eval(mode); err != nil {
@@ -261,7 +261,7 @@ func analyse(ctx context.Context, e *expr.Expr, mode nu.Mode, v nu.Value, req *a
 			n = mc.DefaultDraws
 		}
 		if n > *draws {
-			return nil, &nu.Error{Code: CodeTooMuchWork, Category: CategoryAPI,
+			return nil, &nu.Error{Code: codeTooMuchWork, Category: CategoryAPI,
 				Message:     "the analysis asks for more Monte Carlo draws than this server allows in one request",
 				Details:     fmt.Sprintf("%d draws asked, %d left of the request's limit", n, *draws),
 				Remediation: "ask for fewer draws, or run the analysis with ebios calc --mc (or in the browser), which have no such limit"}
