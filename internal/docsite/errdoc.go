@@ -29,6 +29,7 @@ var families = map[string]string{
 	"CERTIFY":  "Certification evidence bundle",
 	"EBIOS":    "The command line",
 	"BACKUP":   "Online backups and restore",
+	"WORKER":   "The Cloudflare Worker edition",
 }
 
 // ErrorsMarkdown renders docs/errors.md from the registry: every code,

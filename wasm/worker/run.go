@@ -40,7 +40,7 @@ func run(_ context.Context, getenv func(string) string) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cf.Buffered(edge.New(edge.Config{
+	return cf.Buffered(edge.WithCORS(set.CORSOrigins, edge.New(edge.Config{
 		Signer:    set.Signer,
 		Auth:      svc,
 		Bundles:   bundles,
@@ -49,5 +49,5 @@ func run(_ context.Context, getenv func(string) string) (http.Handler, error) {
 		Open: func(ctx context.Context) (edge.Store, error) {
 			return d1log.Open(ctx, db, set.Signer.Verifier(), empty)
 		},
-	}).Handler()), nil
+	}).Handler())), nil
 }

@@ -335,3 +335,37 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCORS: a listed origin gets its preflight answered (before
+// authentication) and CORS headers on answers, never credentials; another
+// origin gets no CORS header; with no origins the handler is unchanged.
+func TestCORS(t *testing.T) {
+	h := WithCORS([]string{"https://app.example.org"}, newTestServer(t).Handler())
+	pre := func(origin string) http.Header {
+		r := httptest.NewRequest("OPTIONS", "/api/v1/operations/execute", nil)
+		r.Header.Set("Origin", origin)
+		r.Header.Set("Access-Control-Request-Method", "POST")
+		r.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Result().Header
+	}
+	if got := pre("https://app.example.org"); got.Get("Access-Control-Allow-Origin") != "https://app.example.org" ||
+		!strings.Contains(strings.ToLower(got.Get("Access-Control-Allow-Headers")), "authorization") || got.Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("preflight of a listed origin: %v", got)
+	}
+	if got := pre("https://evil.example"); got.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("preflight of another origin: %v", got)
+	}
+	r := httptest.NewRequest("GET", "/healthz", nil)
+	r.Header.Set("Origin", "https://app.example.org")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 200 || w.Header().Get("Access-Control-Allow-Origin") != "https://app.example.org" {
+		t.Errorf("GET from a listed origin: %d %v", w.Code, w.Header())
+	}
+	plain := newTestServer(t).Handler()
+	if WithCORS(nil, plain) != plain {
+		t.Error("with no origins the handler was wrapped")
+	}
+}

@@ -6,12 +6,14 @@ package settings
 
 import (
 	"fmt"
+	"io/fs"
 	"strconv"
 	"strings"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/server/auth"
+	"github.com/ebios/ebios/server/config"
 )
 
 // CodeConfig is the code of every error of this package: the Worker is
@@ -29,6 +31,10 @@ const (
 	Argon2     = "EBIOS_ARGON2"      // var, optional: "m=KiB,t=N,p=N" of new password hashes
 	LogPublic  = "EBIOS_LOG_PUBLIC"  // var, optional: "true" serves checkpoint and tiles without a token
 	Sequencer  = "EBIOS_SEQUENCER"   // set by entry.mjs in the Durable Object: this instance appends
+	// CORSOrigins is `ebios serve`'s variable of [api] cors_origins, read
+	// by server/config's rules: comma-separated web origins whose pages
+	// may call the API; none by default; "*" refused.
+	CORSOrigins = "EBIOS_API_CORS_ORIGINS"
 )
 
 // Settings are the Worker's checked settings.
@@ -39,6 +45,8 @@ type Settings struct {
 	Argon2     auth.Params
 	LogPublic  bool
 	Sequencer  bool
+	// CORSOrigins are the normalised origins of CORSOrigins.
+	CORSOrigins []string
 }
 
 // Err returns the package's error.
@@ -65,12 +73,31 @@ func Load(getenv func(string) string) (*Settings, error) {
 		return nil, Err("the token secret is too short", fmt.Sprintf("secret %s has %d bytes, at least %d are needed", JWTSecret, len(s.JWTSecret), auth.MinSecretLen),
 			"set it to a random string: `openssl rand -base64 48 | wrangler secret put "+JWTSecret+"`")
 	}
+	if s.CORSOrigins, err = corsOrigins(getenv(CORSOrigins)); err != nil {
+		return nil, err
+	}
 	if v := getenv(Argon2); v != "" {
 		if s.Argon2, err = parseArgon2(v); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// corsOrigins reads the origins as `ebios serve` reads its
+// EBIOS_API_CORS_ORIGINS (server/config), from v alone.
+func corsOrigins(v string) ([]string, error) {
+	c, err := config.Load(nil, func(k string) string {
+		if k == CORSOrigins {
+			return v
+		}
+		return ""
+	}, func(string) ([]byte, error) { return nil, fs.ErrNotExist })
+	if err != nil {
+		return nil, Err("bad CORS origins", err.Error(),
+			"set var "+CORSOrigins+" to the comma-separated origins whose pages may call the API, such as https://app.example.org; leave it empty for none")
+	}
+	return c.CORSOrigins, nil
 }
 
 // parseArgon2 reads "m=KiB,t=N,p=N".
