@@ -25,6 +25,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"runtime/debug"
 
 	"github.com/ebios/ebios/wasm/worker/edge"
 	"github.com/ebios/ebios/wasm/worker/settings"
@@ -35,7 +36,13 @@ import (
 // version is stamped by make worker (-ldflags -X main.version=...).
 var version = "dev"
 
+// memoryLimit keeps the Go heap well inside a Worker's 128 MB, which the
+// isolate's other instances share: the Durable Object's instance lives on
+// and its linear memory never shrinks, so it collects early instead.
+const memoryLimit = 48 << 20
+
 func main() {
+	debug.SetMemoryLimit(memoryLimit)
 	h, err := run(context.Background(), cloudflare.Getenv)
 	if err != nil {
 		// Misconfigured: every request gets the structured error.

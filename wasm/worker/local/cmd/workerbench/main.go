@@ -39,7 +39,7 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	fs := flag.NewFlagSet("workerbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	n := fs.Int("n", 200, "concurrent executes per round")
-	rounds := fs.Int("rounds", 3, "rounds of concurrent executes")
+	rounds := fs.Int("rounds", 1, "rounds of concurrent executes")
 	warm := fs.Int("warm", 50, "warm requests timed per route")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,7 +64,13 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	}
 	fmt.Fprintf(stdout, "wrangler deploy --dry-run: Total Upload %s, gzip %s\n", total, gz)
 
-	persist := dir + "/state"
+	// The state outside the Worker's directory: wrangler dev restarts the
+	// Worker when files there change.
+	persist, err := os.MkdirTemp("", "ebios-workerbench-state-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(persist)
 	if err := local.Migrate(ctx, dir, persist); err != nil {
 		return err
 	}
