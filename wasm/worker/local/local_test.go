@@ -5,6 +5,7 @@ package local
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ebios/ebios/core/ledger"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // built is the Worker built once for the package's tests.
@@ -263,6 +265,7 @@ func TestConcurrentExecutes(t *testing.T) {
 	}
 	ebios := ebiosBinary(t)
 	verifyExport(t, c, s, ebios, n)
+	checkRoutes(t, c, s, n)
 
 	// Restart on the same state.
 	w.Stop()
@@ -280,3 +283,139 @@ func TestConcurrentExecutes(t *testing.T) {
 	}
 	verifyExport(t, c, s, ebios, n+3)
 }
+
+// checkRoutes reads the log of n entries through the other routes, in
+// workerd with D1: what they answer is checked against the pinned key and
+// the tree (the native tests of wasm/worker/edge check the same routes
+// over SQLite).
+func checkRoutes(t *testing.T, c *Client, s *Secrets, n int) {
+	t.Helper()
+	v, err := ledger.ParseVerifierKey(s.VerifierKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, _ := checkpoint(t, c, s)
+	// The C2SP hash tiles, checked against the checkpoint's root as they
+	// are read (tlog.TileHashReader).
+	tiles := tlog.TileHashReader(tlog.Tree{N: cp.Size, Hash: cp.Root}, tileReader{c})
+	if root, err := tlog.TreeHash(cp.Size, tiles); err != nil || root != cp.Root {
+		t.Fatalf("the tiles give root %x (%v), the checkpoint %x", root, err, cp.Root)
+	}
+	var e ledger.Entry
+	if err := c.JSON("GET", "/api/v1/ledger/entries/"+strconv.Itoa(n-1), nil, &e); err != nil || e.Verify(v.Name(), v) != nil {
+		t.Fatalf("entry %d: %v %v", n-1, err, e.Verify(v.Name(), v))
+	}
+	var p struct {
+		TreeSize   int64    `json:"tree_size"`
+		Hashes     []string `json:"hashes"`
+		Checkpoint string   `json:"checkpoint"`
+	}
+	if err := c.JSON("GET", "/api/v1/proofs/inclusion?index="+strconv.Itoa(n-1), nil, &p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ledger.VerifyInclusion(v, v.Name(), []byte(p.Checkpoint), &e, hashes(t, p.Hashes)); err != nil {
+		t.Errorf("inclusion proof of entry %d: %v", n-1, err)
+	}
+	if err := c.JSON("GET", "/api/v1/proofs/consistency?old=7", nil, &p); err != nil {
+		t.Fatal(err)
+	}
+	old, err := tlog.TreeHash(7, tiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tlog.CheckTree(tlog.TreeProof(hashes(t, p.Hashes)), cp.Size, cp.Root, 7, old); err != nil {
+		t.Errorf("consistency proof from 7: %v", err)
+	}
+	var verified struct {
+		Verified bool `json:"verified"`
+	}
+	if err := c.JSON("GET", "/ledger/verify/"+e.OpID, nil, &verified); err != nil || !verified.Verified {
+		t.Errorf("verify %s: %v %+v", e.OpID, err, verified)
+	}
+	var tr struct {
+		Entry ledger.Entry `json:"entry"`
+	}
+	if err := c.JSON("GET", "/api/v1/ledger/trace/"+e.OpID, nil, &tr); err != nil || tr.Entry.Index != e.Index {
+		t.Errorf("trace %s: %v", e.OpID, err)
+	}
+	st, b, err := c.Do("GET", "/api/v1/log/tile/entries/000.p/"+strconv.Itoa(min(n, 256)), nil)
+	if err != nil || st != 200 {
+		t.Fatalf("entry bundle: %d %v", st, err)
+	}
+	leaves, err := ledger.SplitBundle(b)
+	if err != nil || len(leaves) != min(n, 256) {
+		t.Fatalf("entry bundle: %d leaves, %v", len(leaves), err)
+	}
+	if st, b, _ := c.Do("GET", "/api/v1/ledger/verify/jobs/latest", nil); st != 404 || !strings.Contains(string(b), "API_007") {
+		t.Errorf("a route the Worker lacks: %d %s", st, b)
+	}
+	// Sessions: refresh rotates, logout revokes.
+	var me struct {
+		User struct {
+			Name string `json:"name"`
+		} `json:"user"`
+	}
+	if err := c.JSON("GET", "/auth/me", nil, &me); err != nil || me.User.Name != "admin" {
+		t.Errorf("me: %v %+v", err, me)
+	}
+	var login struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := c.JSON("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "a worker test passphrase"}, &login); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.JSON("POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": login.RefreshToken}, nil); err != nil {
+		t.Errorf("refresh: %v", err)
+	}
+	if st, b, _ := c.Do("POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": login.RefreshToken}); st != 401 || !strings.Contains(string(b), "AUTH_010") {
+		t.Errorf("a refresh token used twice: %d %s", st, b)
+	}
+	// The reuse revoked that session; a new one is ended by logout.
+	if st, _, _ := (&Client{URL: c.URL, Token: login.AccessToken}).Do("GET", "/auth/me", nil); st != 401 {
+		t.Errorf("an access token of a session whose refresh token was reused: %d", st)
+	}
+	if err := c.JSON("POST", "/api/v1/auth/login", map[string]string{"username": "admin", "password": "a worker test passphrase"}, &login); err != nil {
+		t.Fatal(err)
+	}
+	other := &Client{URL: c.URL, Token: login.AccessToken}
+	if err := other.JSON("POST", "/auth/logout", nil, nil); err != nil {
+		t.Errorf("logout: %v", err)
+	}
+	if st, b, _ := other.Do("GET", "/api/v1/auth/me", nil); st != 401 {
+		t.Errorf("a token after logout: %d %s", st, b)
+	}
+}
+
+// hashes decodes base64 hashes.
+func hashes(t *testing.T, bs []string) []tlog.Hash {
+	t.Helper()
+	out := make([]tlog.Hash, len(bs))
+	for i, b := range bs {
+		x, err := base64.StdEncoding.DecodeString(b)
+		if err != nil || len(x) != tlog.HashSize {
+			t.Fatalf("hash %q: %v", b, err)
+		}
+		copy(out[i][:], x)
+	}
+	return out
+}
+
+// tileReader reads the Worker's C2SP hash tiles (tlog.TileReader).
+type tileReader struct{ c *Client }
+
+func (r tileReader) Height() int { return ledger.TileHeight }
+
+func (r tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, tl := range tiles {
+		st, b, err := r.c.Do("GET", "/api/v1/log/"+ledger.TilePath(tl), nil)
+		if err != nil || st != 200 {
+			return nil, fmt.Errorf("%s: %d %v", ledger.TilePath(tl), st, err)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+func (r tileReader) SaveTiles([]tlog.Tile, [][]byte) {}
