@@ -23,9 +23,9 @@ func run(_ context.Context, getenv func(string) string) (http.Handler, error) {
 	if err != nil {
 		return nil, settings.Err("the D1 binding DB is missing", err.Error(), "bind the D1 database as DB in wrangler.toml")
 	}
-	bundles, err := cf.NewBundles("BUNDLES")
+	objects, err := cf.NewR2("LOG")
 	if err != nil {
-		return nil, settings.Err("the R2 binding BUNDLES is missing", err.Error(), "bind the R2 bucket as BUNDLES in wrangler.toml")
+		return nil, settings.Err("the R2 binding LOG is missing", err.Error(), "bind the R2 bucket as LOG in wrangler.toml")
 	}
 	empty, err := edge.EmptyCheckpoint(set.Signer)
 	if err != nil {
@@ -43,11 +43,16 @@ func run(_ context.Context, getenv func(string) string) (http.Handler, error) {
 	return cf.Buffered(edge.WithCORS(set.CORSOrigins, edge.New(edge.Config{
 		Signer:    set.Signer,
 		Auth:      svc,
-		Bundles:   bundles,
+		Objects:   objects,
 		LogPublic: set.LogPublic,
 		Version:   version,
 		Open: func(ctx context.Context) (edge.Store, error) {
-			return d1log.Open(ctx, db, set.Signer.Verifier(), empty)
+			st, err := d1log.Open(ctx, db, set.Signer.Verifier(), empty)
+			if err != nil {
+				return nil, err
+			}
+			st.Sealed = objects
+			return st, nil
 		},
 	}).Handler())), nil
 }

@@ -6,53 +6,55 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"strconv"
 
+	"github.com/ebios/ebios/wasm/worker/d1log"
 	"github.com/ebios/ebios/wasm/worker/edge"
 	"github.com/syumai/workers/cloudflare/r2"
 )
 
-// Bundles keeps export bundles in an R2 bucket, one object per tree size
-// (bundles/<size>.json): a bundle of a size never changes.
-type Bundles struct{ b *r2.Bucket }
+// R2 is an R2 bucket as the Worker's object store: export bundles
+// (edge.Objects, bundles/<size>.json) and sealed tiles (d1log.TileStore,
+// tile/...). Both are immutable once written.
+type R2 struct{ b *r2.Bucket }
 
-var _ edge.BundleCache = (*Bundles)(nil)
+var (
+	_ edge.Objects    = (*R2)(nil)
+	_ d1log.TileStore = (*R2)(nil)
+)
 
-// NewBundles returns the bundle cache in the R2 bucket bound as name.
-func NewBundles(name string) (*Bundles, error) {
+// NewR2 returns the R2 bucket bound as name.
+func NewR2(name string) (*R2, error) {
 	b, err := r2.NewBucket(name)
 	if err != nil {
 		return nil, err
 	}
-	return &Bundles{b: b}, nil
+	return &R2{b: b}, nil
 }
 
-func bundleKey(size int64) string { return "bundles/" + strconv.FormatInt(size, 10) + ".json" }
-
-func r2Err(what string, err error) error {
-	return edge.Unavailable("the Worker's R2 bucket failed: "+what, err.Error(), "retry; check the R2 bucket binding BUNDLES in wrangler.toml")
+func r2Err(what, key string, err error) error {
+	return edge.Unavailable("the Worker's R2 bucket failed: "+what+" "+key, err.Error(), "retry; check the R2 bucket binding LOG in wrangler.toml")
 }
 
-// Get implements edge.BundleCache.
-func (c *Bundles) Get(_ context.Context, size int64) ([]byte, error) {
-	o, err := c.b.Get(bundleKey(size))
+// Get returns the object at key, or nil if there is none.
+func (o *R2) Get(_ context.Context, key string) ([]byte, error) {
+	obj, err := o.b.Get(key)
 	if err != nil {
-		return nil, r2Err("reading a bundle", err)
+		return nil, r2Err("reading", key, err)
 	}
-	if o == nil {
+	if obj == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(o.Body)
+	b, err := io.ReadAll(obj.Body)
 	if err != nil {
-		return nil, r2Err("reading a bundle", err)
+		return nil, r2Err("reading", key, err)
 	}
 	return b, nil
 }
 
-// Put implements edge.BundleCache.
-func (c *Bundles) Put(_ context.Context, size int64, bundle []byte) error {
-	if _, err := c.b.Put(bundleKey(size), io.NopCloser(bytes.NewReader(bundle)), nil); err != nil {
-		return r2Err("writing a bundle", err)
+// Put stores data at key.
+func (o *R2) Put(_ context.Context, key string, data []byte) error {
+	if _, err := o.b.Put(key, io.NopCloser(bytes.NewReader(data)), nil); err != nil {
+		return r2Err("writing", key, err)
 	}
 	return nil
 }

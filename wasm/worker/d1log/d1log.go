@@ -50,15 +50,31 @@ type Stmt struct {
 // (and of a duplicate primary key), which D1 passes on.
 var conflictMarks = []string{"(conflict)", "UNIQUE constraint failed: entries.idx"}
 
+// TileStore keeps sealed tiles (R2 in the Worker): immutable objects by
+// their C2SP path.
+type TileStore interface {
+	// Get returns the object at key, or nil if there is none.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Put stores data at key.
+	Put(ctx context.Context, key string, data []byte) error
+}
+
 // Store is the log in D1: a [ledger.Storage]. Open reads the head once;
 // the Worker opens a Store for every request (a Go instance lives for one
 // request), so it is not meant to outlive one.
+//
+// With Sealed set, the full tiles (hash tiles and entry bundles of 256
+// entries) a commit completes are sealed into it, and full tiles are read
+// from it: they never change. A tile is made from the rows when it is
+// not there (a seal that failed after its commit, a log written before),
+// and sealed then.
 type Store struct {
 	db     DB
 	ctx    context.Context
 	origin string
 	head   []byte
 	size   int64
+	Sealed TileStore
 }
 
 var _ ledger.Storage = (*Store)(nil)
@@ -117,8 +133,28 @@ func (s *Store) Commit(b *ledger.Batch) error {
 		}
 		return errDB("committing entries", err)
 	}
+	old := s.size
 	s.head, s.size = b.Checkpoint, size
+	s.seal(old, size)
 	return nil
+}
+
+// seal writes the full tiles that growing the log from old to size
+// entries completed into Sealed. A failure leaves the tile to be made
+// from the rows (ReadTile), so it does not fail the commit, which is done.
+func (s *Store) seal(old, size int64) {
+	if s.Sealed == nil {
+		return
+	}
+	tiles := ledger.TilesCompleted(old, size)
+	for n := old / ledger.TileWidth; n < size/ledger.TileWidth; n++ {
+		tiles = append(tiles, ledger.FullTile(ledger.BundleLevel, n))
+	}
+	for _, t := range tiles {
+		if data, err := s.rowTile(t); err == nil {
+			s.Sealed.Put(s.ctx, ledger.TilePath(t), data) // #nosec G104 -- best effort: ReadTile makes and seals a missing tile
+		}
+	}
 }
 
 // Sync returns at once: D1 has made a batch durable when it answers.
@@ -205,10 +241,25 @@ func (s *Store) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 // placeholders returns "?, ?, …" with n marks.
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
-// ReadTile returns a C2SP tlog-tiles tile of the committed tree, made from
-// the rows: a hash tile from the stored hashes, an entry bundle from the
-// leaves.
+// ReadTile returns a C2SP tlog-tiles tile of the committed tree: a full
+// one from Sealed when it is there, else made from the rows.
 func (s *Store) ReadTile(t tlog.Tile) ([]byte, error) {
+	full := t.W == ledger.TileWidth && s.Sealed != nil
+	if full {
+		if data, err := s.Sealed.Get(s.ctx, ledger.TilePath(t)); err == nil && data != nil {
+			return data, nil
+		}
+	}
+	data, err := s.rowTile(t)
+	if err == nil && full {
+		s.Sealed.Put(s.ctx, ledger.TilePath(t), data) // #nosec G104 -- best effort: the next read makes it again
+	}
+	return data, err
+}
+
+// rowTile makes a tile from the rows: a hash tile from the stored hashes,
+// an entry bundle from the leaves.
+func (s *Store) rowTile(t tlog.Tile) ([]byte, error) {
 	if t.L != ledger.BundleLevel {
 		return tlog.ReadTileData(t, s)
 	}

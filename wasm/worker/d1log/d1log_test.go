@@ -197,3 +197,73 @@ func TestOpenChecksKey(t *testing.T) {
 		t.Fatal("a log of another key was opened")
 	}
 }
+
+// memTiles is a TileStore in memory.
+type memTiles map[string][]byte
+
+func (m memTiles) Get(_ context.Context, k string) ([]byte, error) { return m[k], nil }
+func (m memTiles) Put(_ context.Context, k string, d []byte) error  { m[k] = d; return nil }
+
+// TestSealedTiles: the full tiles a commit completes are sealed into the
+// tile store, equal to the in-memory log's; full tiles are read from it;
+// a missing one is made from the rows and sealed again; partial tiles
+// are never sealed.
+func TestSealedTiles(t *testing.T) {
+	f := newFixture(t)
+	mem, err := ledger.NewLog(f.s.Name(), f.s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := memTiles{}
+	n := 0
+	for _, batch := range []int{200, 100, 300} { // crosses 256 and 512
+		ds := make([]ledger.Draft, batch)
+		for i := range ds {
+			ds[i] = draft(n)
+			ds[i].Timestamp = int64(n + 1)
+			n++
+		}
+		st := f.open(t)
+		st.Sealed = sealed
+		if _, err := edge.Append(st, f.s, ds, 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mem.AppendBatch(ds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"tile/0/000", "tile/0/001", "tile/entries/000", "tile/entries/001"}
+	if len(sealed) != len(want) {
+		t.Fatalf("sealed %d tiles, want %v", len(sealed), want)
+	}
+	for _, p := range want {
+		tile, err := ledger.ParseTilePath(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := mem.Storage().ReadTile(tile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(sealed[p], w) {
+			t.Errorf("%s sealed differs from the in-memory log's", p)
+		}
+	}
+	st := f.open(t)
+	st.Sealed = sealed
+	sealed["tile/0/000"] = []byte("from the store")
+	if got, _ := st.ReadTile(ledger.FullTile(0, 0)); string(got) != "from the store" {
+		t.Error("a full tile was not read from the tile store")
+	}
+	delete(sealed, "tile/entries/001")
+	got, err := st.ReadTile(ledger.FullTile(ledger.BundleLevel, 1))
+	if err != nil || !bytes.Equal(got, sealed["tile/entries/001"]) || got == nil {
+		t.Errorf("a missing tile was not made and sealed again: %v", err)
+	}
+	if _, err := st.ReadTile(tlog.Tile{H: 8, L: 0, N: 2, W: 600 - 512}); err != nil {
+		t.Fatal(err)
+	}
+	if len(sealed) != len(want) {
+		t.Errorf("a partial tile was sealed: %d objects", len(sealed))
+	}
+}

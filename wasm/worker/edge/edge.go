@@ -64,9 +64,9 @@ type Config struct {
 	Open func(ctx context.Context) (Store, error)
 	// Auth is the auth service over the Worker's user store.
 	Auth *auth.Service
-	// Bundles keeps exported bundles (R2); nil: exports are made for each
-	// request and not kept.
-	Bundles BundleCache
+	// Objects keeps exported bundles (R2), as bundles/<size>.json; nil:
+	// exports are made for each request and not kept.
+	Objects Objects
 	// LogPublic serves the checkpoint and tiles without authentication.
 	LogPublic bool
 	Version   string
@@ -78,13 +78,14 @@ type Config struct {
 	MaxDraws int
 }
 
-// BundleCache keeps export bundles by the tree size they cover: a bundle
-// of a given size never changes, so it is made once.
-type BundleCache interface {
-	// Get returns the bundle of size entries, or nil if none is kept.
-	Get(ctx context.Context, size int64) ([]byte, error)
-	// Put keeps the bundle of size entries.
-	Put(ctx context.Context, size int64, bundle []byte) error
+// Objects is an object store (R2 in the Worker). Export bundles are kept
+// there by the tree size they cover: a bundle of a size never changes, so
+// it is made once.
+type Objects interface {
+	// Get returns the object at key, or nil if there is none.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Put stores data at key.
+	Put(ctx context.Context, key string, data []byte) error
 }
 
 // Server is the Worker's API.
@@ -529,19 +530,19 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"entry": t.Entry, "ancestors": anc, "children": ch})
 }
 
-// export writes the export bundle of the committed log: from the bundle
-// cache (R2) when it holds one of this size, else made from the rows and
-// kept there.
+// export writes the export bundle of the committed log: from Objects (R2)
+// when it holds one of this size, else made from the rows and kept there.
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	st, ok := s.open(w, r)
 	if !ok {
 		return
 	}
 	cp, size := st.Head()
+	key := "bundles/" + strconv.FormatInt(size, 10) + ".json"
 	var bundle []byte
 	var err error
-	if s.cfg.Bundles != nil {
-		if bundle, err = s.cfg.Bundles.Get(r.Context(), size); err != nil {
+	if s.cfg.Objects != nil {
+		if bundle, err = s.cfg.Objects.Get(r.Context(), key); err != nil {
 			writeError(w, err)
 			return
 		}
@@ -551,8 +552,8 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err)
 			return
 		}
-		if s.cfg.Bundles != nil {
-			if err := s.cfg.Bundles.Put(r.Context(), size, bundle); err != nil {
+		if s.cfg.Objects != nil {
+			if err := s.cfg.Objects.Put(r.Context(), key, bundle); err != nil {
 				writeError(w, err)
 				return
 			}

@@ -211,7 +211,8 @@ func verifyExport(t *testing.T, c *Client, s *Secrets, ebios string, want int) {
 // the signed checkpoint covers them, and the export verifies with
 // `ebios ledger verify` against the pinned key while a tampered copy is
 // refused. Then the runtime is stopped and started again on the same
-// state (--persist-to): the log is the same, and appends continue after it.
+// state (--persist-to): the log is the same, and appends continue after it
+// (past 256 entries, so that tiles are sealed into R2 and read back).
 func TestConcurrentExecutes(t *testing.T) {
 	s, err := NewSecrets("worker.test.example/log")
 	if err != nil {
@@ -275,13 +276,20 @@ func TestConcurrentExecutes(t *testing.T) {
 	if cp2.Size != int64(n) || !bytes.Equal(cpText, cpText2) {
 		t.Fatalf("after a restart the checkpoint is\n%s\nwas\n%s", cpText2, cpText)
 	}
-	more := executeAll(t, c, "after", 3)
-	for op, i := range more {
-		if int(i) < n || int(i) >= n+3 {
-			t.Errorf("%s got index %d after the restart, want %d…%d", op, i, n, n+2)
+	// 60 more: past 256 entries, so the first full tiles are sealed into R2
+	// and read from there.
+	const more = 60
+	got2 := executeAll(t, c, "after", more)
+	for op, i := range got2 {
+		if int(i) < n || int(i) >= n+more {
+			t.Errorf("%s got index %d after the restart, want %d…%d", op, i, n, n+more-1)
 		}
 	}
-	verifyExport(t, c, s, ebios, n+3)
+	if len(got2) != more {
+		t.Fatalf("%d of %d executes answered after the restart", len(got2), more)
+	}
+	verifyExport(t, c, s, ebios, n+more)
+	checkRoutes(t, c, s, n+more)
 }
 
 // checkRoutes reads the log of n entries through the other routes, in
@@ -338,7 +346,11 @@ func checkRoutes(t *testing.T, c *Client, s *Secrets, n int) {
 	if err := c.JSON("GET", "/api/v1/ledger/trace/"+e.OpID, nil, &tr); err != nil || tr.Entry.Index != e.Index {
 		t.Errorf("trace %s: %v", e.OpID, err)
 	}
-	st, b, err := c.Do("GET", "/api/v1/log/tile/entries/000.p/"+strconv.Itoa(min(n, 256)), nil)
+	bundlePath := "/api/v1/log/tile/entries/000"
+	if n < 256 {
+		bundlePath += ".p/" + strconv.Itoa(n)
+	}
+	st, b, err := c.Do("GET", bundlePath, nil)
 	if err != nil || st != 200 {
 		t.Fatalf("entry bundle: %d %v", st, err)
 	}
