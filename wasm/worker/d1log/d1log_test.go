@@ -202,7 +202,7 @@ func TestOpenChecksKey(t *testing.T) {
 type memTiles map[string][]byte
 
 func (m memTiles) Get(_ context.Context, k string) ([]byte, error) { return m[k], nil }
-func (m memTiles) Put(_ context.Context, k string, d []byte) error  { m[k] = d; return nil }
+func (m memTiles) Put(_ context.Context, k string, d []byte) error { m[k] = d; return nil }
 
 // TestSealedTiles: the full tiles a commit completes are sealed into the
 // tile store, equal to the in-memory log's; full tiles are read from it;

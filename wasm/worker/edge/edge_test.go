@@ -262,6 +262,9 @@ func TestRoutes(t *testing.T) {
 		t.Errorf("me: %d %s", st, b)
 	}
 	st, b = call(t, h, "POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": "an edge test passphrase"})
+	if st != 200 {
+		t.Fatalf("login: %d %s", st, b)
+	}
 	var pair struct {
 		RefreshToken string `json:"refresh_token"`
 		AccessToken  string `json:"access_token"`

@@ -24,6 +24,8 @@ const CodeConfig = "WORKER_001"
 const CategoryConfig nu.Category = "config"
 
 // Names of the vars and secrets.
+//
+//gosec:disable G101 -- the names of the Worker's variables (EBIOS_JWT_SECRET), not credentials
 const (
 	LedgerKey  = "EBIOS_LEDGER_KEY"  // secret: note signer key of the log (its name is the origin)
 	JWTSecret  = "EBIOS_JWT_SECRET"  // secret: HMAC key of the tokens
