@@ -102,6 +102,20 @@ func login(t *testing.T, h http.Handler) string {
 	return r.AccessToken
 }
 
+// decodeHashes decodes a proof's base64 hashes.
+func decodeHashes(t *testing.T, bs []string) []tlog.Hash {
+	t.Helper()
+	out := make([]tlog.Hash, len(bs))
+	for i, b := range bs {
+		x, err := base64.StdEncoding.DecodeString(b)
+		if err != nil || len(x) != tlog.HashSize {
+			t.Fatalf("hash %q: %v", b, err)
+		}
+		copy(out[i][:], x)
+	}
+	return out
+}
+
 func errCode(b []byte) string {
 	var e struct {
 		Error struct {
@@ -212,12 +226,7 @@ func TestRoutes(t *testing.T) {
 	var pj proofJSON
 	st, b = call(t, h, "GET", "/api/v1/proofs/inclusion?index=300", tok, nil)
 	json.Unmarshal(b, &pj)
-	proof := make(tlog.RecordProof, len(pj.Hashes))
-	for i, s := range pj.Hashes {
-		x, _ := base64.StdEncoding.DecodeString(s)
-		copy(proof[i][:], x)
-	}
-	if _, err := ledger.VerifyInclusion(v, v.Name(), []byte(pj.Checkpoint), &e, proof); st != 200 || err != nil {
+	if _, err := ledger.VerifyInclusion(v, v.Name(), []byte(pj.Checkpoint), &e, decodeHashes(t, pj.Hashes)); st != 200 || err != nil {
 		t.Errorf("inclusion proof: %d %v", st, err)
 	}
 	var cj struct {
@@ -226,12 +235,7 @@ func TestRoutes(t *testing.T) {
 	}
 	st, b = call(t, h, "GET", "/api/v1/proofs/consistency?old=1", tok, nil)
 	json.Unmarshal(b, &cj)
-	tp := make(tlog.TreeProof, len(cj.Hashes))
-	for i, s := range cj.Hashes {
-		x, _ := base64.StdEncoding.DecodeString(s)
-		copy(tp[i][:], x)
-	}
-	if _, err := ledger.VerifyConsistency(v, v.Name(), []byte(ex.Proof.Checkpoint), []byte(cj.Checkpoint), tp); st != 200 || err != nil {
+	if _, err := ledger.VerifyConsistency(v, v.Name(), []byte(ex.Proof.Checkpoint), []byte(cj.Checkpoint), decodeHashes(t, cj.Hashes)); st != 200 || err != nil {
 		t.Errorf("consistency proof from size 1: %d %v %s", st, err, b)
 	}
 	if st, b := call(t, h, "GET", "/api/v1/proofs/consistency?old=302", tok, nil); st != 400 {
