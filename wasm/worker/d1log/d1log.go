@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
@@ -75,6 +76,15 @@ type Store struct {
 	head   []byte
 	size   int64
 	Sealed TileStore
+
+	mu  sync.Mutex
+	win window // rows read ahead by Get
+}
+
+// window is a run of leaves read ahead: from, from+1, ….
+type window struct {
+	from   uint64
+	leaves [][]byte
 }
 
 var _ ledger.Storage = (*Store)(nil)
@@ -326,8 +336,25 @@ func (s *Store) Entry(i uint64) (*ledger.Entry, error) {
 // Len returns the committed size (ledger.EntrySource).
 func (s *Store) Len() uint64 { return uint64(s.size) } // #nosec G115 -- a tree size is not negative
 
-// Get returns entry i (ledger.EntrySource).
-func (s *Store) Get(i uint64) (*ledger.Entry, error) { return s.Entry(i) }
+// Get returns entry i (ledger.EntrySource). Query and Trace read entries
+// one after another, so Get reads readChunk rows ahead with one query and
+// answers the next ones from them.
+func (s *Store) Get(i uint64) (*ledger.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i < s.win.from || i >= s.win.from+uint64(len(s.win.leaves)) {
+		end := min(uint64(max(s.size, 0)), i+readChunk) // #nosec G115 -- a tree size, not negative
+		if i >= end {
+			end = i + 1 // beyond the log: ReadLeaves says so
+		}
+		leaves := make([][]byte, 0, end-i)
+		if err := s.ReadLeaves(i, end, func(_ uint64, leaf []byte) error { leaves = append(leaves, leaf); return nil }); err != nil {
+			return nil, err
+		}
+		s.win = window{from: i, leaves: leaves}
+	}
+	return ledger.ParseLeaf(s.origin, s.win.leaves[i-s.win.from])
+}
 
 func errDB(what string, err error) *nu.Error {
 	return &nu.Error{Code: ledger.CodeStore, Category: ledger.CategoryLedger, Message: "the Worker's log store failed: " + what,

@@ -267,3 +267,49 @@ func TestSealedTiles(t *testing.T) {
 		t.Errorf("a partial tile was sealed: %d objects", len(sealed))
 	}
 }
+
+// countingDB counts the queries run.
+type countingDB struct {
+	d1log.DB
+	queries int
+}
+
+func (c *countingDB) Query(ctx context.Context, q string, args ...any) ([][]any, error) {
+	c.queries++
+	return c.DB.Query(ctx, q, args...)
+}
+
+// TestQueryReadsAhead: a query through the whole log reads its rows 256 at
+// a time, not one query per entry, and finds the same entries.
+func TestQueryReadsAhead(t *testing.T) {
+	f := newFixture(t)
+	ds := make([]ledger.Draft, 600)
+	for i := range ds {
+		ds[i] = draft(i)
+		if i%3 == 0 {
+			ds[i].Operation = "mul"
+		}
+	}
+	if _, err := edge.Append(f.open(t), f.s, ds, 1); err != nil {
+		t.Fatal(err)
+	}
+	c := &countingDB{DB: f.db}
+	st, err := d1log.Open(context.Background(), c, f.s.Verifier(), f.empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.queries = 0
+	page, err := ledger.Query(st, ledger.Filter{Operation: "mul"}, 1000, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != 200 || page.Entries[1].Index != 3 {
+		t.Fatalf("query found %d entries", len(page.Entries))
+	}
+	if c.queries > 3 {
+		t.Errorf("a query of 600 entries ran %d queries, want 3 (256 rows each)", c.queries)
+	}
+	if _, err := st.Get(600); err == nil {
+		t.Error("entry 600 of a log of 600 was read")
+	}
+}
