@@ -59,6 +59,7 @@ export class Sequencer {
   async fetch(req) {
     if (this.binding === null) {
       this.binding = this.start();
+      this.binding.catch(() => (this.binding = null)); // a failed start is tried again
     }
     const binding = await this.binding;
     return binding.handleRequest(req);

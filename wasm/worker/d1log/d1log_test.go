@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
+	"github.com/ebios/ebios/server/auth"
 	"github.com/ebios/ebios/wasm/worker/d1log"
 	"github.com/ebios/ebios/wasm/worker/d1log/sqlitedb"
 	"github.com/ebios/ebios/wasm/worker/edge"
@@ -311,5 +313,37 @@ func TestQueryReadsAhead(t *testing.T) {
 	}
 	if _, err := st.Get(600); err == nil {
 		t.Error("entry 600 of a log of 600 was read")
+	}
+}
+
+// TestConcurrentLogins: logins of one user at once all succeed (each sets
+// the last login: a conditional write that is retried, never lost).
+func TestConcurrentLogins(t *testing.T) {
+	f := newFixture(t)
+	users := &d1log.Users{DB: f.db}
+	svc, err := auth.New(users, auth.Options{Secret: bytes.Repeat([]byte("k"), 32),
+		Hasher: auth.NewHasher(auth.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}, 4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddUser(context.Background(), "ops", "a long enough passphrase", auth.RoleOperator); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := svc.Login(context.Background(), "ops", "a long enough passphrase")
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }

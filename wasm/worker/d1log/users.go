@@ -187,29 +187,36 @@ func (s *Users) keepAdmin(ctx context.Context, before, after *auth.User) error {
 		"make another user an admin (or enable a disabled admin) first, then change this one")
 }
 
+// updateTries is how often UpdateUser reads and writes again when the
+// record changed between its read and its write (two logins at once, each
+// setting the last login): each round lets at least one writer through.
+const updateTries = 16
+
 // UpdateUser implements auth.Store: the write happens only if the record
-// is still the one fn saw.
+// is still the one fn saw; otherwise fn is applied again to the new one.
 func (s *Users) UpdateUser(ctx context.Context, name string, fn func(*auth.User) error) (*auth.User, error) {
-	u, rec, err := s.get(ctx, name)
-	if err != nil {
-		return nil, err
+	for range updateTries {
+		u, rec, err := s.get(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		before := *u
+		if err := fn(u); err != nil {
+			return nil, err
+		}
+		u.Name = name
+		if err := s.keepAdmin(ctx, &before, u); err != nil {
+			return nil, err
+		}
+		n, err := s.exec(ctx, "UPDATE users SET record = ? WHERE name = ? AND record = ? RETURNING name", encodeUser(u), name, rec)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			return u, nil
+		}
 	}
-	before := *u
-	if err := fn(u); err != nil {
-		return nil, err
-	}
-	u.Name = name
-	if err := s.keepAdmin(ctx, &before, u); err != nil {
-		return nil, err
-	}
-	n, err := s.exec(ctx, "UPDATE users SET record = ? WHERE name = ? AND record = ? RETURNING name", encodeUser(u), name, rec)
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		return nil, errRace("user " + name)
-	}
-	return u, nil
+	return nil, errRace("user " + name)
 }
 
 // DeleteUser implements auth.Store.
