@@ -130,8 +130,9 @@ func (s *Store) Commit(b *ledger.Batch) error {
 		for _, h := range b.Hashes[i] {
 			hs = append(hs, h[:]...)
 		}
-		stmts = append(stmts, Stmt{"INSERT INTO entries (idx, op_id, leaf, hashes) VALUES (?, ?, ?, ?)",
-			[]any{int64(p.Entry.Index), p.Entry.OpID, p.Leaf(), hs}}) // #nosec G115 -- an entry index is a tree index, below 2^63
+		e := p.Entry
+		stmts = append(stmts, Stmt{"INSERT INTO entries (idx, op_id, leaf, hashes, operation, parent_op_id, ts_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			[]any{int64(e.Index), e.OpID, p.Leaf(), hs, e.Operation, e.ParentOpID, floorDiv(e.Timestamp, 1000)}}) // #nosec G115 -- an entry index is a tree index, below 2^63
 	}
 	size := int64(b.First) + int64(len(b.Entries)) // #nosec G115 -- a tree size, below 2^63
 	stmts = append(stmts, Stmt{"INSERT INTO checkpoints (size, checkpoint) VALUES (?, ?)", []any{size, string(b.Checkpoint)}})
@@ -291,6 +292,48 @@ func (s *Store) IndexOfOp(op string) (uint64, bool) {
 		return 0, false
 	}
 	return uint64(asInt(rows[0][0])), true // #nosec G115 -- stored indexes are not negative
+}
+
+var _ ledger.Seeker = (*Store)(nil)
+
+// Seek implements ledger.Seeker with the read indexes of the entries
+// table: the first entry in [i, end) that may match f, found by one
+// query, so that query and trace read only the entries that match. A
+// failed query skips nothing (returns i): the scan then reads the rows.
+func (s *Store) Seek(f *ledger.Filter, i, end uint64) uint64 {
+	q := "SELECT MIN(idx) FROM entries WHERE idx >= ? AND idx < ?"
+	args := []any{int64(i), int64(end)} // #nosec G115 -- entry indexes are below 2^63
+	if f.Operation != "" {
+		q, args = q+" AND operation = ?", append(args, f.Operation)
+	}
+	if f.ParentOpID != "" {
+		q, args = q+" AND parent_op_id = ?", append(args, f.ParentOpID)
+	}
+	// Whole microseconds, rounded outward: an entry in the same
+	// microsecond as a bound is not skipped (Query checks it exactly).
+	if f.Since != 0 {
+		q, args = q+" AND ts_us >= ?", append(args, floorDiv(f.Since, 1000))
+	}
+	if f.Until != 0 {
+		q, args = q+" AND ts_us <= ?", append(args, floorDiv(f.Until-1, 1000))
+	}
+	rows, err := s.db.Query(s.ctx, q, args...)
+	if err != nil || len(rows) == 0 {
+		return i
+	}
+	if rows[0][0] == nil {
+		return end
+	}
+	return uint64(asInt(rows[0][0])) // #nosec G115 -- stored indexes are not negative
+}
+
+// floorDiv is a/b rounded down (b > 0), for negative a too.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }
 
 // maxParams is the most bound parameters D1 takes in one statement.

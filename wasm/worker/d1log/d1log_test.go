@@ -281,8 +281,9 @@ func (c *countingDB) Query(ctx context.Context, q string, args ...any) ([][]any,
 	return c.DB.Query(ctx, q, args...)
 }
 
-// TestQueryReadsAhead: a query through the whole log reads its rows 256 at
-// a time, not one query per entry, and finds the same entries.
+// TestQueryReadsAhead: a query reads through the read indexes (one query
+// when nothing matches) and reads rows 256 at a time, not one query per
+// entry.
 func TestQueryReadsAhead(t *testing.T) {
 	f := newFixture(t)
 	ds := make([]ledger.Draft, 600)
@@ -307,6 +308,22 @@ func TestQueryReadsAhead(t *testing.T) {
 	}
 	if len(page.Entries) != 200 || page.Entries[1].Index != 3 {
 		t.Fatalf("query found %d entries", len(page.Entries))
+	}
+	// Through the read index: one Seek query per match, and the matches'
+	// rows 256 at a time.
+	if c.queries > 2*200+3 {
+		t.Errorf("a query of 200 matches in 600 entries ran %d queries", c.queries)
+	}
+	c.queries = 0
+	if page, err = ledger.Query(st, ledger.Filter{Operation: "flip"}, 1000, ""); err != nil || len(page.Entries) != 0 {
+		t.Fatalf("query of an operation no entry has: %v, %d", err, len(page.Entries))
+	}
+	if c.queries != 1 {
+		t.Errorf("a query with no match ran %d queries, want 1 (the index)", c.queries)
+	}
+	c.queries = 0
+	if page, err = ledger.Query(st, ledger.Filter{}, 1000, ""); err != nil || len(page.Entries) != 600 {
+		t.Fatalf("query of every entry: %v, %d", err, len(page.Entries))
 	}
 	if c.queries > 3 {
 		t.Errorf("a query of 600 entries ran %d queries, want 3 (256 rows each)", c.queries)
@@ -344,6 +361,42 @@ func TestConcurrentLogins(t *testing.T) {
 	for err := range errs {
 		if err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestSeekTimes: time filters through the index (microseconds) find the
+// same entries as a scan, at nanosecond bounds either side of an entry.
+func TestSeekTimes(t *testing.T) {
+	f := newFixture(t)
+	ds := make([]ledger.Draft, 50)
+	for i := range ds {
+		ds[i] = draft(i)
+		ds[i].Timestamp = 1_796_000_000_000_000_000 + int64(i)*700 // several entries per microsecond
+	}
+	if _, err := edge.Append(f.open(t), f.s, ds, 1); err != nil {
+		t.Fatal(err)
+	}
+	st := f.open(t)
+	var all ledger.Entries
+	for i := range uint64(50) {
+		e, err := st.Get(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, e)
+	}
+	for _, b := range []struct{ since, until int64 }{
+		{ds[10].Timestamp, ds[20].Timestamp}, {ds[10].Timestamp + 1, ds[20].Timestamp + 1}, {ds[10].Timestamp - 1, 0}, {0, ds[3].Timestamp},
+	} {
+		flt := ledger.Filter{Since: b.since, Until: b.until}
+		got, err := ledger.Query(st, flt, 1000, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := ledger.Query(all, flt, 1000, "")
+		if len(got.Entries) != len(want.Entries) || len(got.Entries) > 0 && got.Entries[0].Index != want.Entries[0].Index {
+			t.Errorf("since %d until %d: %d entries through the index, %d by a scan", b.since, b.until, len(got.Entries), len(want.Entries))
 		}
 	}
 }

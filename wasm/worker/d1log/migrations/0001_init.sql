@@ -5,13 +5,22 @@
 -- One row per log entry: its leaf data (canonical body ‖ signature, what
 -- the Merkle tree hashes), the tree hashes stored with it
 -- (tlog.StoredHashesForRecordHash, 32 bytes each) and its op id, whose
--- UNIQUE index is the op-id index.
+-- UNIQUE index is the op-id index. operation, parent_op_id and ts_us (the
+-- timestamp in Unix microseconds: exact in a JavaScript number, which
+-- nanoseconds are not) are copies of the entry's fields for the read
+-- indexes of query and trace; the leaf is what is served and signed.
 CREATE TABLE entries (
-	idx    INTEGER PRIMARY KEY,
-	op_id  TEXT    NOT NULL UNIQUE,
-	leaf   BLOB    NOT NULL,
-	hashes BLOB    NOT NULL
+	idx          INTEGER PRIMARY KEY,
+	op_id        TEXT    NOT NULL UNIQUE,
+	leaf         BLOB    NOT NULL,
+	hashes       BLOB    NOT NULL,
+	operation    TEXT    NOT NULL,
+	parent_op_id TEXT    NOT NULL,
+	ts_us        INTEGER NOT NULL
 );
+CREATE INDEX entries_operation ON entries (operation, idx);
+CREATE INDEX entries_parent ON entries (parent_op_id, idx);
+CREATE INDEX entries_ts ON entries (ts_us, idx);
 
 -- The log has no gaps: an entry follows the one before it. With the
 -- primary key (no duplicate index), this makes a commit a compare-and-swap
