@@ -12,6 +12,7 @@
 //	EBIOS_SETUP_TOKEN  secret, optional: makes the first admin (POST /api/v1/auth/setup)
 //	EBIOS_ARGON2       var, optional: argon2id parameters of new password hashes, "m=KiB,t=N,p=N"
 //	EBIOS_LOG_PUBLIC   var, optional: "true" serves the checkpoint and tiles without a token
+//	EBIOS_API_CORS_ORIGINS var, optional: web origins whose pages may call the API (as ebios serve's)
 //	EBIOS_SEQUENCER    set by entry.mjs in the Durable Object only: this instance appends
 //
 // In the Worker a Go instance serves one request (syumai/workers' glue
