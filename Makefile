@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run firstvisit widget-bench test lint gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
+.PHONY: all build wasm static run firstvisit widget-bench test lint worker worker-test gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
 
 all: build
 
@@ -75,7 +75,22 @@ certify:
 		--test-command "$(strip go test -count=1 -json -coverprofile=cover.out $(CERTIFY_TESTFLAGS) ./...)"
 
 ## test: the whole suite.
-test: lint unit race wasm-test proofs e2e
+test: lint unit race wasm-test proofs e2e worker-test
+
+## worker: the Cloudflare Worker edition in wasm/worker/build: syumai/workers'
+## JS glue (workers-assets-gen) and the Go wasm (docs/worker.md). Deploy
+## with `cd wasm/worker && npx wrangler deploy` after it.
+worker:
+	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o wasm/worker/build
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o wasm/worker/build/app.wasm ./wasm/worker
+
+## worker-test: the Worker in workerd (wrangler dev --local, npm wrangler
+## pinned by wasm/worker/package-lock.json and installed with npm ci) on a
+## loopback port: concurrency, persistence across restarts, the routes
+## (wasm/worker/local). Reports its figures with -v.
+worker-test: worker
+	@scripts/need-node.sh
+	$(GO) test -count=1 -timeout 20m -v -run . ./wasm/worker/local
 
 ## lint: gofmt, go vet, staticcheck (honnef.co/go/tools, pinned in go.mod as a
 ## tool) and gosec (make gosec).

@@ -30,6 +30,7 @@ var families = map[string]string{
 	"EBIOS":    "The command line",
 	"WIDGET":   "The embeddable widget (ebios.js)",
 	"BACKUP":   "Online backups and restore",
+	"WORKER":   "The Cloudflare Worker edition",
 }
 
 // ErrorsMarkdown renders docs/errors.md from the registry: every code,
