@@ -133,10 +133,11 @@ vulncheck:
 ## unit: every package's tests, with the ones that start real programs
 ## (PostgreSQL, podman, Prometheus, pebble, nginx, caddy, the DR drill);
 ## -timeout 30m because deploy's container test makes a static build of its
-## own, which takes minutes when the build cache is cold.
+## own, which takes minutes when the build cache is cold. The Worker in
+## workerd (wasm/worker/local) is left to worker-test, which make test runs.
 unit:
 	@scripts/need-python.sh
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/wasm/worker/local$$')
 
 ## race: the server packages under the race detector. TestTornWriteSweep
 ## (one goroutine cutting a store file at every offset; about 4 minutes
