@@ -1,7 +1,8 @@
 #!/bin/sh
 # End-to-end tests of the browser app in headless Chromium (e2e/audit.test.mjs,
 # e2e/ed25519pool.test.mjs, e2e/explorer.test.mjs, e2e/static.test.mjs,
-# e2e/crossorigin.test.mjs, e2e/analysis.test.mjs, e2e/widget.test.mjs, then
+# e2e/crossorigin.test.mjs, e2e/analysis.test.mjs, e2e/widget.test.mjs,
+# e2e/worker.test.mjs, then
 # e2e/calc.test.mjs),
 # driven by npm playwright-core against Debian's chromium; playwright never
 # downloads a browser). Installs what is missing (Debian chromium and nodejs,
@@ -103,8 +104,9 @@ status=0
 # calc.test.mjs last: its offline test stops the shared server.
 # explorer.test.mjs and analysis.test.mjs run a server of their own,
 # static.test.mjs a static host, crossorigin.test.mjs a server and two
-# static hosts of its own, widget.test.mjs a server and two host pages.
-for t in ${E2E_TESTS:-e2e/audit.test.mjs e2e/ed25519pool.test.mjs e2e/explorer.test.mjs e2e/static.test.mjs e2e/crossorigin.test.mjs e2e/analysis.test.mjs e2e/widget.test.mjs e2e/calc.test.mjs}; do
+# static hosts of its own, widget.test.mjs a server and two host pages,
+# worker.test.mjs the Worker in workerd and a static host.
+for t in ${E2E_TESTS:-e2e/audit.test.mjs e2e/ed25519pool.test.mjs e2e/explorer.test.mjs e2e/static.test.mjs e2e/crossorigin.test.mjs e2e/analysis.test.mjs e2e/widget.test.mjs e2e/worker.test.mjs e2e/calc.test.mjs}; do
 	EBIOS_URL="$URL" EBIOS_SERVER_PID="$PID" EBIOS_BIN="$ROOT/bin/ebios" CHROMIUM="$CHROMIUM" E2E_OUT="$E2E_OUT" \
 		node --test --test-reporter=spec "$t" || { status=$?; break; }
 done

@@ -130,6 +130,9 @@ type Secrets struct {
 	VerifierKey string // its verifier key: what an auditor pins
 	JWTSecret   string
 	SetupToken  string
+	// Vars are more settings (wrangler.toml's vars, such as
+	// EBIOS_API_CORS_ORIGINS), given to the Worker with the secrets.
+	Vars map[string]string
 }
 
 // NewSecrets makes fresh secrets for a log called origin.
@@ -152,6 +155,12 @@ func NewSecrets(origin string) (*Secrets, error) {
 func (s *Secrets) envFile(path string) error {
 	body := "EBIOS_LEDGER_KEY=" + s.LedgerKey + "\nEBIOS_JWT_SECRET=" + s.JWTSecret + "\nEBIOS_SETUP_TOKEN=" + s.SetupToken +
 		"\nEBIOS_ARGON2=m=64,t=1,p=1\n"
+	for k, v := range s.Vars {
+		if strings.ContainsAny(k+v, "\n\r") {
+			return fmt.Errorf("the Worker setting %s holds a line break", k)
+		}
+		body += k + "=" + v + "\n"
+	}
 	return os.WriteFile(path, []byte(body), 0o600)
 }
 
@@ -328,8 +337,12 @@ func (c *Client) JSON(method, path string, body, out any) error {
 // Admin makes the first admin with the setup token (unless one exists)
 // and logs in as it, returning a client with its access token.
 func Admin(url string, s *Secrets) (*Client, error) {
+	return AdminAs(url, s, "admin", "a worker test passphrase")
+}
+
+// AdminAs is [Admin] with the admin's name and password.
+func AdminAs(url string, s *Secrets, name, pw string) (*Client, error) {
 	c := &Client{URL: url}
-	const name, pw = "admin", "a worker test passphrase"
 	var setup struct {
 		Needed bool `json:"needed"`
 	}
