@@ -207,7 +207,7 @@ FUZZ_TARGETS := \
 	core/policy:FuzzParse \
 	server/ledgerstore:FuzzBatchRow \
 	server/ledgerstore:FuzzRepairTail \
-	server/api:FuzzInput \
+	server/operation:FuzzInput \
 	server/api:FuzzExecute \
 	server/api:FuzzStrictBody \
 	server/auth:FuzzDecodeHash \

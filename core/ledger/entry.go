@@ -1,7 +1,9 @@
 package ledger
 
 import (
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"math"
 	"unicode"
 	"unicode/utf8"
@@ -267,3 +269,11 @@ func checkMessage(field, s string) *invalidField {
 // strictB64 is standard base64 that rejects non-zero padding bits, so that
 // every byte string has exactly one accepted encoding.
 var strictB64 = base64.StdEncoding.Strict()
+
+// NewOpID returns a fresh random op id (128 bits, hex) for an entry whose
+// caller gave none.
+func NewOpID() string {
+	var b [16]byte
+	rand.Read(b[:]) // #nosec G104 -- crypto/rand.Read never fails (Go 1.24+): it crashes the program instead
+	return hex.EncodeToString(b[:])
+}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/ebios/ebios/server/operation"
 	"strings"
 	"testing"
 
@@ -24,11 +25,11 @@ func TestExecuteAnalysis(t *testing.T) {
 		{"monte carlo", `{"operation":"expr","mode":"gum","expression":"` + src + `","analysis":{"monte_carlo":{"draws":20000,"seed":"18446744073709551615"}}}`, 200,
 			[]string{`"monte_carlo":{"draws":20000,"seed":"18446744073709551615"`, `"validation":{`, `"inputs":[{"name":"x","dist":"uniform"`}},
 		{"too many draws", `{"operation":"expr","expression":"1 ± 0.1","analysis":{"monte_carlo":{"draws":2000000,"seed":"1"}}}`, 400,
-			[]string{CodeTooMuchWork}},
+			[]string{operation.CodeTooMuchWork}},
 		{"seed as a number", `{"operation":"expr","expression":"1 ± 0.1","analysis":{"monte_carlo":{"draws":2000,"seed":1}}}`, 400,
 			[]string{"seed"}},
 		{"analysis on add", `{"operation":"add","inputs":[[1,0.1],[2,0.1]],"analysis":{"budget":true}}`, 400,
-			[]string{CodeBadField}},
+			[]string{operation.CodeBadField}},
 		{"unknown member", `{"operation":"expr","expression":"1 ± 0.1","analysis":{"budgets":true}}`, 400,
 			[]string{"budgets"}},
 		{"bad probability", `{"operation":"expr","expression":"1 ± 0.1","analysis":{"p":2}}`, 400,
@@ -49,7 +50,7 @@ func TestExecuteAnalysis(t *testing.T) {
 	r := e.do("POST", "/api/v1/operations/batch", op, `{"operations":[`+
 		`{"operation":"expr","expression":"1 ± 0.1","analysis":{"monte_carlo":{"draws":600000,"seed":"1"}}},`+
 		`{"operation":"expr","expression":"1 ± 0.1","analysis":{"monte_carlo":{"draws":600000,"seed":"2"}}}]}`)
-	if r.code != 400 || !strings.Contains(string(r.body), CodeTooMuchWork) || !strings.Contains(string(r.body), "operations[1]") {
+	if r.code != 400 || !strings.Contains(string(r.body), operation.CodeTooMuchWork) || !strings.Contains(string(r.body), "operations[1]") {
 		t.Errorf("batch over the limit: %d %s", r.code, r.body)
 	}
 }

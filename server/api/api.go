@@ -459,7 +459,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	halt := s.judge(c)
-	e, err := s.cfg.Store.Append(r.Context(), c.draft)
+	e, err := s.cfg.Store.Append(r.Context(), c.Draft)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -469,8 +469,8 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 		halted(w, c, e)
 		return
 	}
-	resp := opResponse{Result: c.value, Mode: c.mode, RelativeUncertainty: c.draft.Coverage, Coverage: c.draft.Coverage, Operation: c.draft.Operation,
-		Guard: c.draft.Guard, Analysis: c.analysis, Entry: ref(e)}
+	resp := opResponse{Result: c.Value, Mode: c.Mode, RelativeUncertainty: c.Draft.Coverage, Coverage: c.Draft.Coverage, Operation: c.Draft.Operation,
+		Guard: c.Draft.Guard, Analysis: c.Analysis, Entry: ref(e)}
 	if req.Proof || wantProof(r) {
 		if resp.Proof, _, err = s.proveEntry(e); err != nil {
 			writeError(w, err)
@@ -482,7 +482,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) observe(c *computed) {
 	if s.cfg.OnOperation != nil {
-		s.cfg.OnOperation(c.draft.Operation, c.draft.Mode, c.draft.Invariant.OK)
+		s.cfg.OnOperation(c.Draft.Operation, c.Draft.Mode, c.Draft.Invariant.OK)
 	}
 }
 
@@ -516,7 +516,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 		if s.judge(c) && haltAt < 0 {
 			haltAt = i
 		}
-		cs[i], ds[i] = c, c.draft
+		cs[i], ds[i] = c, c.Draft
 	}
 	es, err := s.cfg.Store.AppendBatch(r.Context(), ds)
 	if err != nil {
@@ -532,8 +532,8 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]opResponse, len(es))
 	for i, e := range es {
-		out[i] = opResponse{Result: cs[i].value, Mode: cs[i].mode, RelativeUncertainty: cs[i].draft.Coverage, Coverage: cs[i].draft.Coverage, Operation: cs[i].draft.Operation,
-			Guard: cs[i].draft.Guard, Analysis: cs[i].analysis, Entry: ref(e)}
+		out[i] = opResponse{Result: cs[i].Value, Mode: cs[i].Mode, RelativeUncertainty: cs[i].Draft.Coverage, Coverage: cs[i].Draft.Coverage, Operation: cs[i].Draft.Operation,
+			Guard: cs[i].Draft.Guard, Analysis: cs[i].Analysis, Entry: ref(e)}
 		if req.Operations[i].Proof {
 			if out[i].Proof, _, err = s.proveEntry(e); err != nil {
 				writeError(w, err)

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"github.com/ebios/ebios/server/operation"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -328,11 +329,11 @@ func TestBadInput(t *testing.T) {
 		{"division by zero", exec, op, `{"operation":"div","inputs":[[1,0],[0,1]]}`, 422, nu.CodeDivByZero},
 		{"interval zero-crossing divisor", exec, op, `{"operation":"div","mode":"interval","inputs":[[1,0],[0.5,1]]}`, 422, nu.CodeDivByZero},
 		{"contradiction", exec, op, `{"operation":"compose","inputs":[[1,0],[2,0]]}`, 422, nu.CodeContradiction},
-		{"unknown operation", exec, op, `{"operation":"sqrt","inputs":[[1,1]]}`, 400, CodeUnknownOp},
+		{"unknown operation", exec, op, `{"operation":"sqrt","inputs":[[1,1]]}`, 400, operation.CodeUnknownOp},
 		{"unknown mode", exec, op, `{"operation":"add","mode":"fuzzy","inputs":[[1,1],[1,1]]}`, 400, nu.CodeBadMode},
-		{"too few inputs", exec, op, `{"operation":"add","inputs":[[1,1]]}`, 400, CodeArity},
-		{"too many inputs", exec, op, `{"operation":"div","inputs":[[1,1],[1,1],[1,1]]}`, 400, CodeArity},
-		{"missing inputs", exec, op, `{"operation":"add"}`, 400, CodeArity},
+		{"too few inputs", exec, op, `{"operation":"add","inputs":[[1,1]]}`, 400, operation.CodeArity},
+		{"too many inputs", exec, op, `{"operation":"div","inputs":[[1,1],[1,1],[1,1]]}`, 400, operation.CodeArity},
+		{"missing inputs", exec, op, `{"operation":"add"}`, 400, operation.CodeArity},
 		{"missing operation", exec, op, `{"inputs":[[1,1],[1,1]]}`, 400, CodeBadJSON},
 		{"extra field", exec, op, `{"operation":"add","inputs":[[1,1],[1,1]],"lambda":2}`, 400, CodeBadJSON},
 		{"extra field in input", exec, op, `{"operation":"add","inputs":[{"n":1,"u":1,"x":1},[1,1]]}`, 400, nu.CodeSyntax},
@@ -340,8 +341,8 @@ func TestBadInput(t *testing.T) {
 		{"input as number", exec, op, `{"operation":"add","inputs":[1,2]}`, 400, nu.CodeSyntax},
 		{"number as string", exec, op, `{"operation":"add","inputs":[["1","1"],[1,1]]}`, 400, nu.CodeSyntax},
 		{"operation as number", exec, op, `{"operation":5,"inputs":[[1,1],[1,1]]}`, 400, CodeBadJSON},
-		{"factor on add", exec, op, `{"operation":"add","factor":2,"inputs":[[1,1],[1,1]]}`, 400, CodeBadField},
-		{"scale without factor", exec, op, `{"operation":"scale","inputs":[[1,1]]}`, 400, CodeBadField},
+		{"factor on add", exec, op, `{"operation":"add","factor":2,"inputs":[[1,1],[1,1]]}`, 400, operation.CodeBadField},
+		{"scale without factor", exec, op, `{"operation":"scale","inputs":[[1,1]]}`, 400, operation.CodeBadField},
 		{"expr syntax error", exec, op, `{"operation":"expr","expression":"(1 ± 2"}`, 400, nu.CodeSyntax},
 		{"body is array", exec, op, `[1,2]`, 400, CodeBadJSON},
 		{"empty body", exec, op, ``, 400, CodeBadJSON},
@@ -536,10 +537,10 @@ func (fakePolicies) Get(string) ([]byte, error) {
 	return nil, apiErr(CodeNotFound, "no such policy", "", "")
 }
 func (fakePolicies) Activate(context.Context, []byte, string, string) (*PolicyInfo, *ledger.Entry, error) {
-	return nil, nil, apiErr(CodeBadField, "not in this test", "", "")
+	return nil, nil, apiErr(operation.CodeBadField, "not in this test", "", "")
 }
 func (fakePolicies) Deactivate(context.Context, string) (*PolicyInfo, *ledger.Entry, error) {
-	return nil, nil, apiErr(CodeBadField, "not in this test", "", "")
+	return nil, nil, apiErr(operation.CodeBadField, "not in this test", "", "")
 }
 
 // TestAppAnswersHead: the browser app's pages and assets answer HEAD as

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"github.com/ebios/ebios/server/operation"
 	"net/http"
 
 	"github.com/ebios/ebios/server/auth"
@@ -173,7 +174,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 	var u *auth.User
 	var err error
 	if req.Role == nil && req.Disabled == nil {
-		writeError(w, apiErr(CodeBadField, "nothing to change", "", `send {"role": "..."} and/or {"disabled": true|false}`))
+		writeError(w, apiErr(operation.CodeBadField, "nothing to change", "", `send {"role": "..."} and/or {"disabled": true|false}`))
 		return
 	}
 	if req.Role != nil {

@@ -14,12 +14,11 @@ import (
 // CategoryAPI is the category of request errors found by this package.
 const CategoryAPI nu.Category = "api"
 
-// Error codes of the API layer. Codes of the algebra (NUCORE_*), the ledger
-// (LEDGER_*) and auth (AUTH_*) pass through unchanged.
+// Error codes of the API layer; those of operations that cannot be
+// computed (API_001 to API_003, API_014) are server/operation's. Codes of
+// the algebra (NUCORE_*), the ledger (LEDGER_*) and auth (AUTH_*) pass
+// through unchanged.
 const (
-	CodeUnknownOp   = "API_001" // unknown operation name
-	CodeArity       = "API_002" // wrong number of inputs
-	CodeBadField    = "API_003" // a field that does not fit the operation
 	CodeTooLarge    = "API_004" // request body over the limit
 	CodeBadJSON     = "API_005" // malformed JSON, unknown field, wrong type, trailing data
 	CodeBadBatch    = "API_006" // empty or oversized batch
@@ -30,7 +29,6 @@ const (
 	CodeInternal    = "API_011" // an unexpected error; the server log has it
 	CodeJobState    = "API_012" // a verify job is running, or not in the state the request needs
 	CodeIndexing    = "API_013" // the read index is still being built (503, Retry-After)
-	CodeTooMuchWork = "API_014" // an analysis asks for more Monte Carlo draws than the server allows
 )
 
 func apiErr(code, msg, details, remedy string) *nu.Error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ebios/ebios/server/operation"
 	"net/http"
 	"strconv"
 	"time"
@@ -62,8 +63,8 @@ func (s *Server) judge(c *computed) bool {
 	if s.cfg.Policies == nil {
 		return false
 	}
-	j := s.cfg.Policies.Judge(c.value)
-	c.draft.Guard, c.draft.PolicyHash = j.Events, j.PolicyHash
+	j := s.cfg.Policies.Judge(c.Value)
+	c.Draft.Guard, c.Draft.PolicyHash = j.Events, j.PolicyHash
 	return j.Halt
 }
 
@@ -71,7 +72,7 @@ func (s *Server) judge(c *computed) bool {
 // and its events are already in the ledger.
 func halted(w http.ResponseWriter, c *computed, e *ledger.Entry) {
 	details := ""
-	for _, ev := range c.draft.Guard {
+	for _, ev := range c.Draft.Guard {
 		if ev.Level == ledger.LevelCritical {
 			details += ev.Rule + " (" + string(ev.Level) + "): " + ev.Message + "; "
 		}
@@ -80,7 +81,7 @@ func halted(w http.ResponseWriter, c *computed, e *ledger.Entry) {
 		"error": &nu.Error{Code: CodeHalted, Category: "guard", Message: "the active policy refused the result",
 			Details:     details + "logged as entry " + strconv.FormatUint(e.Index, 10) + ", op id " + e.OpID,
 			Remediation: "the attempt and its guard events are in the ledger; change the inputs, or ask an admin about the policy"},
-		"entry": ref(e), "guard": c.draft.Guard})
+		"entry": ref(e), "guard": c.Draft.Guard})
 }
 
 // ---- policy endpoints ----
@@ -115,7 +116,7 @@ func (s *Server) activatePolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if (req.PolicyHash == "") == (len(req.Policy) == 0) {
-		writeError(w, apiErr(CodeBadField, "give either policy_hash (a stored policy) or policy (a signed policy document)", "", ""))
+		writeError(w, apiErr(operation.CodeBadField, "give either policy_hash (a stored policy) or policy (a signed policy document)", "", ""))
 		return
 	}
 	info, e, err := s.cfg.Policies.Activate(r.Context(), req.Policy, req.PolicyHash, principal(r))

@@ -67,9 +67,7 @@ package ledgerstore
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -140,11 +138,7 @@ func ioErr(op string, err error) error {
 
 // NewOpID returns a fresh random op id (128 bits, hex) for an entry whose
 // caller gave none.
-func NewOpID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+func NewOpID() string { return ledger.NewOpID() }
 
 // Options tune a Store. The zero value is the production setting.
 type Options struct {

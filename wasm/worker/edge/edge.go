@@ -282,11 +282,11 @@ type entryRef struct {
 }
 
 func response(c *computed, e *ledger.Entry) opResponse {
-	out := opResponse{Result: c.value, Mode: c.mode, RelativeUncertainty: c.draft.Coverage, Coverage: c.draft.Coverage,
-		Operation: c.draft.Operation, Guard: c.draft.Guard,
+	out := opResponse{Result: c.Value, Mode: c.Mode, RelativeUncertainty: c.Draft.Coverage, Coverage: c.Draft.Coverage,
+		Operation: c.Draft.Operation, Guard: c.Draft.Guard,
 		Entry: entryRef{Index: e.Index, OpID: e.OpID, Timestamp: time.Unix(0, e.Timestamp).UTC().Format(time.RFC3339Nano)}}
-	if c.analysis != nil {
-		out.Analysis = c.analysis
+	if c.Analysis != nil {
+		out.Analysis = c.Analysis
 	}
 	return out
 }
@@ -303,7 +303,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	st, es, err := s.commits.append(r.Context(), []ledger.Draft{c.draft})
+	st, es, err := s.commits.append(r.Context(), []ledger.Draft{c.Draft})
 	if err != nil {
 		writeError(w, err)
 		return
@@ -340,7 +340,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err) // nothing is written
 			return
 		}
-		cs[i], ds[i] = c, c.draft
+		cs[i], ds[i] = c, c.Draft
 	}
 	st, es, err := s.commits.append(r.Context(), ds)
 	if err != nil {

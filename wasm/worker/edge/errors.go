@@ -15,11 +15,9 @@ import (
 const CategoryAPI nu.Category = "api"
 
 // Error codes of the API layer: mirrors of server/api's (which owns them),
-// unexported so that each code has one exported constant.
+// unexported so that each code has one exported constant. The codes of
+// operations are server/operation's.
 const (
-	codeUnknownOp   = "API_001" // unknown operation name
-	codeArity       = "API_002" // wrong number of inputs
-	codeBadField    = "API_003" // a field that does not fit the operation
 	codeTooLarge    = "API_004" // request body over the limit
 	codeBadJSON     = "API_005" // malformed JSON, unknown field, wrong type, trailing data
 	codeBadBatch    = "API_006" // empty or oversized batch
@@ -27,7 +25,6 @@ const (
 	codeBadParam    = "API_008" // bad query or path parameter
 	codeUnavailable = "API_010" // the ledger cannot take writes
 	codeInternal    = "API_011" // an unexpected error
-	codeTooMuchWork = "API_014" // an analysis asks for more Monte Carlo draws than allowed
 )
 
 func apiErr(code, msg, details, remedy string) *nu.Error {

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command workerdev runs the Cloudflare Worker edition locally, in workerd
 // through `wrangler dev --local` (npm wrangler from wasm/worker's lock
 // file), for browser tests and for trying it by hand: it builds the
