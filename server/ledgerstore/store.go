@@ -84,6 +84,7 @@ import (
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/server/filelock"
+	"github.com/ebios/ebios/server/logstore"
 	"github.com/tidwall/buntdb"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -976,17 +977,19 @@ func (s *Store) Verify(progress func(done, total int64)) (*ledger.Report, error)
 }
 
 // VerifyPhase is a phase of a whole-store verification.
-type VerifyPhase int
+type VerifyPhase = logstore.VerifyPhase
 
 // The phases of VerifyContext, in order.
 const (
 	// PhaseStored checks the sealed tiles, the batch rows and their tree
 	// hashes and checkpoints (what proofs and reads are served from).
-	PhaseStored VerifyPhase = iota
+	PhaseStored = logstore.PhaseStored
 	// PhaseEntries verifies the log as its export: signatures, chain
 	// links and the Merkle root against the signed checkpoint.
-	PhaseEntries
+	PhaseEntries = logstore.PhaseEntries
 )
+
+var _ logstore.Log = (*Store)(nil)
 
 // VerifyContext is Verify with a context and progress in both phases:
 // progress (when not nil) is called with the phase, the entries done and

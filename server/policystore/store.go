@@ -28,6 +28,7 @@ import (
 	"github.com/ebios/ebios/server/api"
 	"github.com/ebios/ebios/server/filelock"
 	"github.com/ebios/ebios/server/ledgerstore"
+	"github.com/ebios/ebios/server/logstore"
 	"github.com/tidwall/buntdb"
 )
 
@@ -59,7 +60,7 @@ type Store struct {
 	db      *buntdb.DB
 	lock    *filelock.Lock
 	trusted []*ledger.Verifier
-	log     *ledgerstore.Store
+	log     logstore.Log
 
 	mu     sync.Mutex // serialises changes
 	active atomic.Pointer[policy.Policy]
@@ -81,7 +82,7 @@ type change struct {
 // policy whose key is no longer trusted, which is deactivated (and logged),
 // or a file readable by other users, which is made private (a new file is
 // created with mode 0600, whatever the umask).
-func Open(path string, trusted []*ledger.Verifier, log *ledgerstore.Store) (s *Store, notices []string, err error) {
+func Open(path string, trusted []*ledger.Verifier, log logstore.Log) (s *Store, notices []string, err error) {
 	s = &Store{trusted: trusted, log: log}
 	if path != ":memory:" {
 		if s.lock, err = filelock.Acquire(path); err != nil {
