@@ -207,8 +207,13 @@ func (s *Store) init(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := s.pool.Exec(ctx, `INSERT INTO ebios_log (id, origin, verifier_key, size, checkpoint, writer) VALUES (1, $1, $2, 0, $3, $4)
-			ON CONFLICT (id) DO NOTHING`, s.signer.Name(), s.signer.VerifierKey(), cp, s.opts.Instance); err != nil {
+		// One statement: the head and the checkpoint of the empty tree,
+		// both or neither (another instance may be creating them too).
+		if _, err := s.pool.Exec(ctx, `WITH head AS (
+				INSERT INTO ebios_log (id, origin, verifier_key, size, checkpoint, writer) VALUES (1, $1, $2, 0, $3, $4)
+				ON CONFLICT (id) DO NOTHING RETURNING checkpoint, writer)
+			INSERT INTO ebios_checkpoints (size, checkpoint, writer) SELECT 0, checkpoint, writer FROM head`,
+			s.signer.Name(), s.signer.VerifierKey(), cp, s.opts.Instance); err != nil {
 			return connErr("creating the log", err)
 		}
 	} else if err := CheckSchema(ctx, s.pool); err != nil {

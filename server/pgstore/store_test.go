@@ -249,7 +249,10 @@ func TestInstancesShareTheLog(t *testing.T) {
 func TestOpenRefuses(t *testing.T) {
 	pg := startDB(t)
 	ctx := context.Background()
-	openT(t, pg.URL, newSigner(t, "example.org/log"), nil)
+	empty := openT(t, pg.URL, newSigner(t, "example.org/log"), nil)
+	if rep, err := empty.VerifyContext(ctx, nil); err != nil || !rep.OK || rep.TreeSize != 0 {
+		t.Fatalf("verify of the empty log: %+v %v", rep, err)
+	}
 	_, err := Open(ctx, pg.URL, newSigner(t, "example.org/log"), nil)
 	if e, ok := nu.AsError(err); !ok || e.Code != ledgerstore.CodeWrongKey {
 		t.Errorf("another key: %v", err)

@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,7 +44,7 @@ func (s *Store) VerifyContext(ctx context.Context, progress func(phase logstore.
 // checkStored is the first phase of VerifyContext: a failed report, or
 // nil when the rows are sound.
 func (s *Store) checkStored(ctx context.Context, progress func(done, total int64)) (*ledger.Report, error) {
-	_, size := s.Latest()
+	head, size := s.Latest()
 	bad := func(i int64, check, reason string) (*ledger.Report, error) {
 		f := &ledger.Failure{Index: i, Check: check, Code: ledgerstore.CodeDamaged, Reason: reason,
 			Remediation: "the ebios_ tables were altered; restore the database from a backup taken before, then verify again"}
@@ -82,6 +83,9 @@ func (s *Store) checkStored(ctx context.Context, progress func(done, total int64
 			failed, ferr = bad(n-1, ledger.CheckRoot, fmt.Sprintf("the checkpoint of size %d does not commit to the entries 0 to %d as stored", n, n-1))
 		}
 		return failed == nil
+	}
+	if cp, ok := cps[size]; !ok || !bytes.Equal(cp, head) {
+		return bad(-1, ledger.CheckCheckpoint, fmt.Sprintf("the head's checkpoint (size %d) is not the one ebios_checkpoints recorded for that size", size))
 	}
 	if !checkCheckpoint(0) {
 		return failed, ferr
