@@ -48,6 +48,12 @@ type Options struct {
 	// concurrent use.
 	OnFailure func(Reason)
 
+	// Shared says that other processes change the same Store (several
+	// servers on one PostgreSQL database): every access token is then
+	// checked against the store, with no cache, so that a logout, a
+	// revocation or a user change on another server holds at once.
+	Shared bool
+
 	// Now is the clock (default time.Now); a test seam.
 	Now func() time.Time
 }
@@ -66,7 +72,8 @@ type Service struct {
 	dummy    string    // a hash to verify against for unknown users (Hasher.dummyHash)
 	throttle *throttle // per-account limit of failed logins
 
-	cache accessCache // verified access tokens; emptied by every revocation or user change
+	cache  accessCache // verified access tokens; emptied by every revocation or user change
+	shared bool        // Options.Shared: no cache
 }
 
 // Principal is the authenticated caller of a request.
@@ -127,6 +134,7 @@ func New(store Store, o Options) (*Service, error) {
 		tok:      newTokens(secret, o.Issuer, o.AccessTTL, o.RefreshTTL, o.Leeway, o.Now),
 		dummy:    o.Hasher.dummyHash(),
 		throttle: &throttle{max: o.LoginFailures, window: o.LoginWindow},
+		shared:   o.Shared,
 	}, nil
 }
 
@@ -266,7 +274,7 @@ func (s *Service) currentUser(ctx context.Context, c *Claims) (*User, error) {
 // carries the user's current role.
 func (s *Service) CheckAccess(ctx context.Context, accessToken string) (*Principal, error) {
 	now := s.now()
-	if p, ok := s.cache.get(accessToken, now); ok {
+	if p, ok := s.cache.get(accessToken, now); ok && !s.shared {
 		return p, nil
 	}
 	epoch := s.cache.epoch.Load() // before the checks: a change during them discards the entry
@@ -286,7 +294,9 @@ func (s *Service) CheckAccess(ctx context.Context, accessToken string) (*Princip
 		return nil, s.fail(err)
 	}
 	p := &Principal{User: u.Name, Role: u.Role, TokenID: c.ID, Family: c.Family, ExpiresAt: c.ExpiresAt.Time}
-	s.cache.put(accessToken, p, now, epoch)
+	if !s.shared {
+		s.cache.put(accessToken, p, now, epoch)
+	}
 	return p, nil
 }
 

@@ -53,6 +53,10 @@
 //		flag -listen, env EBIOS_SERVER_LISTEN (or EBIOS_LISTEN); string
 //		host:port to serve on; ":8080" listens on every interface
 //
+//	[server] store = ""
+//		flag -store, env EBIOS_SERVER_STORE (or EBIOS_STORE, DATABASE_URL); string
+//		empty: the log, users and policies live in the data directory (BuntDB); a postgres:// URL keeps them in PostgreSQL, shared by every ebios serve given the same URL (docs/operations.md, PostgreSQL)
+//
 //	[server] dev = false
 //		flag -dev, env EBIOS_SERVER_DEV (or EBIOS_DEV); bool
 //		development mode: creates a development ledger key if there is none, and relaxes the production warnings of `ebios config check`
