@@ -32,4 +32,3 @@ func ErrLastAdmin(name string, before, after *User) error {
 
 // IsAdmin reports whether u is an enabled admin, one who can manage users.
 func IsAdmin(u *User) bool { return isAdmin(u) }
-
