@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/ebios/ebios/server/auth"
+	"github.com/ebios/ebios/server/config"
 	"github.com/ebios/ebios/server/ledgerstore"
 	"github.com/ebios/ebios/server/logstore"
 	"github.com/ebios/ebios/server/pgstore"
+	"github.com/ebios/ebios/server/serve"
 )
 
 const dbHelp = `Manage the PostgreSQL database of a fleet of servers (ebios serve --store URL).
@@ -115,4 +118,25 @@ func (l logLocation) openReadOnly(ctx context.Context) (readLog, error) {
 		return pgstore.OpenReadOnly(ctx, *l.store)
 	}
 	return ledgerstore.OpenReadOnly(storePath(*l.dataDir))
+}
+
+// openUsers opens the users store of cfg: users.db in the data directory
+// (locked against the server), or the PostgreSQL database of config store,
+// which the servers share (no lock: every change is a transaction).
+func openUsers(ctx context.Context, cfg *config.Config) (interface {
+	auth.Store
+	Close() error
+}, func(), error) {
+	if cfg.Store == "" {
+		return serve.OpenUsers(cfg)
+	}
+	pool, err := pgstore.Connect(ctx, cfg.Store, 2)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := pgstore.CheckSchema(ctx, pool); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return pgstore.NewUsers(pool), pool.Close, nil
 }
