@@ -272,4 +272,3 @@ func callWith(ctx context.Context, c *http.Client, method, url, token, body stri
 	}
 	return resp.StatusCode
 }
-
