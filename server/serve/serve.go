@@ -35,7 +35,6 @@ import (
 	"github.com/ebios/ebios/server/ledgerindex"
 	"github.com/ebios/ebios/server/ledgerstore"
 	"github.com/ebios/ebios/server/metrics"
-	"github.com/ebios/ebios/server/policystore"
 	"github.com/ebios/ebios/server/ratelimit"
 )
 
@@ -153,7 +152,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 	if err != nil {
 		return err
 	}
-	policies, notices, err := policystore.Open(filepath.Join(cfg.DataDir, "policies.db"), trusted, store)
+	policies, notices, err := openPolicies(cfg, st, trusted)
 	if err != nil {
 		return err
 	}

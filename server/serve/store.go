@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"github.com/ebios/ebios/core/ledger"
@@ -11,6 +12,7 @@ import (
 	"github.com/ebios/ebios/server/logstore"
 	"github.com/ebios/ebios/server/metrics"
 	"github.com/ebios/ebios/server/pgstore"
+	"github.com/ebios/ebios/server/policystore"
 )
 
 // stores are the stores serve runs on: the log and the users, in the data
@@ -77,4 +79,17 @@ func openStores(ctx context.Context, cfg *config.Config, signer *ledger.Signer, 
 		return nil, err
 	}
 	return &stores{log: bs, bunt: bs, users: users, notices: bs.Notices(), close: unlock}, nil
+}
+
+// policyRefresh is how soon a policy activated through another server
+// takes effect here, on PostgreSQL.
+const policyRefresh = time.Second
+
+// openPolicies opens the policies: DATA/policies.db, or the database the
+// servers share.
+func openPolicies(cfg *config.Config, st *stores, trusted []*ledger.Verifier) (*policystore.Store, []string, error) {
+	if st.pg != nil {
+		return policystore.OpenShared(pgstore.NewPolicies(st.pg.Pool()), trusted, st.log, policyRefresh)
+	}
+	return policystore.Open(filepath.Join(cfg.DataDir, "policies.db"), trusted, st.log)
 }
