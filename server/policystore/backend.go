@@ -123,4 +123,3 @@ func (b buntBackend) Values(prefix string) ([]string, error) {
 }
 
 func (b buntBackend) Close() error { return b.db.Close() }
-
