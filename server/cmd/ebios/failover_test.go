@@ -72,10 +72,6 @@ func TestPostgresFailover(t *testing.T) {
 
 	// The load: 64 writers, each sending its appends to the instances in
 	// turn; an append is acknowledged when it answers 200 with its entry.
-	type ack struct {
-		op    string
-		index uint64
-	}
 	var (
 		acksMu  sync.Mutex
 		acks    []ack
@@ -247,12 +243,68 @@ func TestPostgresFailover(t *testing.T) {
 			t.Errorf("the checkpoint served for size %d is not the one recorded (%v)", n, err)
 		}
 	}
+	checkReadsAndVerify(t, bin, pg.URL, token, []string{insts[0].url, insts[1].url, insts[2].url}, size, acks[len(acks)-20:])
+
 	slices.Sort(takeovers)
 	t.Logf("%d appends acknowledged, %d not (sent to a dead instance), log of %d entries, %d checkpoints observed; takeover after SIGKILL: min %v, median %v, max %v",
 		len(acks), refused.Load(), size, len(seen), takeovers[0], takeovers[len(takeovers)/2], takeovers[len(takeovers)-1])
 	if takeovers[len(takeovers)-1] > 5*time.Second {
 		t.Errorf("a takeover took %v, more than 5 s", takeovers[len(takeovers)-1])
 	}
+}
+
+// checkReadsAndVerify checks, after the failover drill, that every
+// instance serves the whole log (query, per-entry verify, a whole-log
+// verify job) and that ledger export, verify of the bundle and fsck work
+// on the PostgreSQL store.
+func checkReadsAndVerify(t *testing.T, bin, store, token string, urls []string, size int64, acks []ack) {
+	t.Helper()
+	ctx := context.Background()
+	for i, url := range urls {
+		var q struct {
+			TreeSize int64 `json:"tree_size"`
+		}
+		if s := call(ctx, "GET", url+"/api/v1/ledger/query?limit=5", token, "", &q); s != http.StatusOK || q.TreeSize != size {
+			t.Errorf("instance %d: /ledger/query answered %d, tree size %d, want %d", i, s, q.TreeSize, size)
+		}
+	}
+	for k, a := range acks {
+		var v struct {
+			Verified bool   `json:"verified"`
+			Index    uint64 `json:"index"`
+		}
+		if s := call(ctx, "GET", urls[k%3]+"/api/v1/ledger/verify/"+a.op, token, "", &v); s != http.StatusOK || !v.Verified || v.Index != a.index {
+			t.Errorf("GET /ledger/verify/%s on instance %d: %d %+v", a.op, k%3, s, v)
+		}
+	}
+	var job struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+		OK    *bool  `json:"ok"`
+	}
+	if s := call(ctx, "POST", urls[1]+"/api/v1/ledger/verify/jobs", token, "", nil); s != http.StatusAccepted {
+		t.Fatalf("starting a verify job: %d", s)
+	}
+	for start := time.Now(); job.OK == nil; time.Sleep(100 * time.Millisecond) {
+		if call(ctx, "GET", urls[1]+"/api/v1/ledger/verify/jobs/latest", token, "", &job); time.Since(start) > time.Minute {
+			t.Fatalf("the verify job did not finish within a minute: %+v", job)
+		}
+	}
+	if !*job.OK {
+		t.Errorf("the whole-log verify job failed: %+v", job)
+	}
+	dir := t.TempDir()
+	bundle, vkey := filepath.Join(dir, "log.bundle"), filepath.Join(dir, "log.vkey")
+	os.WriteFile(vkey, get(t, urls[2]+"/api/v1/ledger/key", token), 0o600)
+	runBin(t, bin, "ledger", "export", "--store", store, "--out", bundle)
+	runBin(t, bin, "ledger", "verify", bundle, "--key", vkey)
+	runBin(t, bin, "ledger", "fsck", "--store", store)
+}
+
+// ack is an acknowledged append: its op id and index.
+type ack struct {
+	op    string
+	index uint64
 }
 
 // callWith is call with a client of its own.
