@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/ebios/ebios/server/auth"
 	"github.com/ebios/ebios/server/config"
@@ -129,6 +131,9 @@ func openUsers(ctx context.Context, cfg *config.Config) (interface {
 }, func(), error) {
 	if cfg.Store == "" {
 		return serve.OpenUsers(cfg)
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Auth.SecretFile), 0o700); err != nil { // the token secret is made there
+		return nil, nil, err
 	}
 	pool, err := pgstore.Connect(ctx, cfg.Store, 2)
 	if err != nil {

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ebios/ebios/internal/pgtest"
+)
+
+// benchDuration is how long each configuration of BenchmarkDurableAppends
+// is loaded (EBIOS_BENCH_SECONDS, default 20).
+func benchDuration() time.Duration {
+	if s, err := strconv.Atoi(os.Getenv("EBIOS_BENCH_SECONDS")); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 20 * time.Second
+}
+
+// BenchmarkDurableAppends measures durable appends per second through
+// POST /api/v1/operations/execute with 64 writers, in one run: the BuntDB
+// store (one server), then PostgreSQL (fsync on, synchronous_commit on)
+// through one server and through three servers on one database, the
+// writers spread round-robin. Each configuration is loaded for
+// benchDuration after a warm-up; the figures are reported as metrics
+// (make pgbench; docs/benchmarks.md).
+func BenchmarkDurableAppends(b *testing.B) {
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "ebios")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	pg := pgtest.Start(b, pgtest.Durable())
+	key, pw := filepath.Join(dir, "ledger.key"), filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("correct horse battery staple drill\n"), 0o600)
+	runBin(b, bin, "key", "generate", "--out", key, "--name", "bench.example/log")
+	bunt := filepath.Join(dir, "bunt")
+	runBin(b, bin, "user", "add", "--data-dir", bunt, "--role", "admin", "--password-file", pw, "admin")
+	common := filepath.Join(dir, "common")
+	runBin(b, bin, "db", "migrate", "--store", pg.URL)
+	runBin(b, bin, "user", "add", "--store", pg.URL, "--data-dir", common, "--role", "admin", "--password-file", pw, "admin")
+	serve := func(extra ...string) []string {
+		return append([]string{"serve", "--ledger-key", key, "--listen", "127.0.0.1:0", "--rate-limit=false", "--backup-interval", "0", "--log-level", "warn"}, extra...)
+	}
+	pgServe := func(i int) []string {
+		return serve("--store", pg.URL, "--data-dir", filepath.Join(dir, fmt.Sprint("pg", i)), "--auth-secret-file", filepath.Join(common, "jwt.secret"))
+	}
+	b.ResetTimer()
+	rate := func(name string, argss ...[]string) float64 {
+		var urls []string
+		var cmds []*exec.Cmd
+		for _, a := range argss {
+			cmd, url := startServer(b, bin, a)
+			cmds, urls = append(cmds, cmd), append(urls, url)
+		}
+		r := appendRate(b, urls, login(b, urls[0]), benchDuration())
+		for _, c := range cmds {
+			c.Process.Signal(os.Interrupt) // #nosec G104 -- stopping the benchmark's own server
+			c.Wait()                       // #nosec G104 -- its exit status is not the benchmark's
+		}
+		b.Logf("%s: %.0f durable appends/s", name, r)
+		return r
+	}
+	bu := rate("BuntDB, 1 server", serve("--data-dir", bunt))
+	p1 := rate("PostgreSQL, 1 server", pgServe(0))
+	p3 := rate("PostgreSQL, 3 servers", pgServe(0), pgServe(1), pgServe(2))
+	b.ReportMetric(bu, "buntdb-appends/s")
+	b.ReportMetric(p1, "pg1-appends/s")
+	b.ReportMetric(p3, "pg3-appends/s")
+	b.ReportMetric(p1/bu, "pg1/buntdb")
+	b.ReportMetric(p3/bu, "pg3/buntdb")
+}
+
+// appendRate loads the servers with 64 writers, each sending its appends
+// to the servers in turn, for 2 s of warm-up and then d, and returns the
+// appends acknowledged per second of d.
+func appendRate(b *testing.B, urls []string, token string, d time.Duration) float64 {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
+	var n atomic.Int64
+	var counting atomic.Bool
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for w := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				body := fmt.Sprintf(`{"operation":"add","inputs":[[%d,0.5],[%d.25,0.125]]}`, w, i)
+				switch callWith(ctx, client, "POST", urls[(w+i)%len(urls)]+"/api/v1/operations/execute", token, body, nil) {
+				case http.StatusOK:
+					if counting.Load() {
+						n.Add(1)
+					}
+				default:
+					if ctx.Err() == nil {
+						failed.Add(1)
+					}
+				}
+			}
+		}()
+	}
+	time.Sleep(2 * time.Second)
+	counting.Store(true)
+	start := time.Now()
+	time.Sleep(d)
+	counting.Store(false)
+	elapsed := time.Since(start)
+	stop()
+	wg.Wait()
+	if failed.Load() > 0 {
+		b.Fatalf("%d appends failed", failed.Load())
+	}
+	return float64(n.Load()) / elapsed.Seconds()
+}
+
