@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"math"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -145,26 +146,54 @@ func (s *Store) commit(batch []*request) {
 	}
 }
 
-// commitTx is one commit transaction. It returns the requests it took
+// commitTx is one commit transaction, in two round trips to the
+// database (pipelined batches): BEGIN, lock the head row, read the entries
+// other instances committed since this one's last commit and which op ids
+// of the batch are in the log; then, once the batch is sequenced and
+// signed, insert the entries, move the head (compare-and-swap), record the
+// checkpoint and COMMIT. A connection left in a transaction by an error is
+// closed by the pool, which rolls it back. It returns the requests it took
 // (answering the ones it refused itself), their entries in order, and the
 // new tree size.
 func (s *Store) commitTx(ctx context.Context, batch []*request) (ok []*request, es []*ledger.Entry, newSize uint64, err error) {
 	ok = batch
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return ok, nil, 0, connErr("starting a commit", err)
 	}
-	defer tx.Rollback(ctx) // #nosec G104 -- after Commit, Rollback does nothing; on an error path the error returned is the one to report
-	// The lease: the head row, locked until COMMIT or ROLLBACK.
-	var size int64
-	if err := tx.QueryRow(ctx, "SELECT size FROM ebios_log WHERE id = 1 FOR UPDATE").Scan(&size); err != nil {
-		return ok, nil, 0, connErr("locking the log's head", err)
+	defer conn.Release()
+	from := int64(math.MaxInt64 / 2) // the tree size this instance knows (none: read no rows)
+	if s.edge != nil {
+		from = s.edge.tree.Size()
 	}
-	if err := s.catchUp(ctx, tx, size); err != nil {
+	var ids []string
+	for _, r := range batch {
+		for _, d := range r.drafts {
+			ids = append(ids, d.OpID)
+			if d.ParentOpID != "" {
+				ids = append(ids, d.ParentOpID)
+			}
+		}
+	}
+	// The lease: the head row, locked until COMMIT (or the session's end).
+	// The reads after it see every commit before it.
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue("SELECT size FROM ebios_log WHERE id = 1 FOR UPDATE")
+	b.Queue("SELECT idx, hashes, leaf FROM ebios_entries WHERE idx >= $1 AND idx < $1 + $2 ORDER BY idx", from, maxCatchUp)
+	b.Queue("SELECT op_id, idx FROM ebios_entries WHERE op_id = ANY($1)", ids)
+	var size int64
+	var newer []committedRow
+	known := opMap{}
+	br := conn.SendBatch(ctx, b)
+	err = readFirst(br, &size, &newer, known)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = connErr("locking the log's head", cerr)
+	}
+	if err != nil {
 		return ok, nil, 0, err
 	}
-	known, err := knownOps(ctx, tx, batch)
-	if err != nil {
+	if err := s.catchUp(ctx, conn, size, newer); err != nil {
 		return ok, nil, 0, err
 	}
 	q := ledger.NewSequencer(s.origin, ledger.KeyID(s.signer.KeyHash()), uint64(size), s.edge.last) // #nosec G115 -- a tree size
@@ -181,58 +210,126 @@ func (s *Store) commitTx(ctx context.Context, batch []*request) (ok []*request, 
 		ps = append(ps, p...)
 	}
 	if len(ps) == 0 {
+		if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+			return ok, nil, 0, connErr("ending a commit", err)
+		}
 		return ok, nil, uint64(size), nil // #nosec G115 -- a tree size
 	}
 	sign(ps, s.signer)
-	hashes := make([][]tlog.Hash, len(ps))
+	n := len(ps)
+	var (
+		idx     = make([]int64, n)
+		opIDs   = make([]string, n)
+		parents = make([]*string, n)
+		tss     = make([]int64, n)
+		opers   = make([]string, n)
+		leaves  = make([][]byte, n)
+		hashes  = make([][]byte, n)
+	)
+	es = make([]*ledger.Entry, n)
 	for i := range ps {
-		if hashes[i], err = s.edge.tree.AddHash(ps[i].LeafHash()); err != nil {
+		hs, err := s.edge.tree.AddHash(ps[i].LeafHash())
+		if err != nil {
 			return ok, nil, 0, err
+		}
+		e := ps[i].Entry
+		es[i] = e
+		idx[i], opIDs[i], tss[i], opers[i], leaves[i] = int64(e.Index), e.OpID, e.Timestamp, e.Operation, ps[i].Leaf() // #nosec G115 -- an index below 2^63
+		if e.ParentOpID != "" {
+			parents[i] = &e.ParentOpID
+		}
+		hashes[i] = make([]byte, 0, len(hs)*tlog.HashSize)
+		for _, h := range hs {
+			hashes[i] = append(hashes[i], h[:]...)
 		}
 	}
 	cp, _, err := s.edge.tree.Checkpoint(s.origin, s.signer)
 	if err != nil {
 		return ok, nil, 0, err
 	}
-	rows := make([][]any, len(ps))
-	es = make([]*ledger.Entry, len(ps))
-	for i, p := range ps {
-		e := p.Entry
-		es[i] = e
-		var parent any
-		if e.ParentOpID != "" {
-			parent = e.ParentOpID
-		}
-		hs := make([]byte, 0, len(hashes[i])*tlog.HashSize)
-		for _, h := range hashes[i] {
-			hs = append(hs, h[:]...)
-		}
-		rows[i] = []any{int64(e.Index), e.OpID, parent, e.Timestamp, e.Operation, p.Leaf(), hs} // #nosec G115 -- an index below 2^63
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ebios_entries"},
-		[]string{"idx", "op_id", "parent_op_id", "ts", "operation", "leaf", "hashes"}, pgx.CopyFromRows(rows)); err != nil {
-		return ok, nil, 0, connErr("writing entries", err)
-	}
-	newSize = uint64(size) + uint64(len(ps)) // #nosec G115 -- a tree size
+	newSize = uint64(size) + uint64(n) // #nosec G115 -- a tree size
+	b = &pgx.Batch{}
+	b.Queue(`INSERT INTO ebios_entries (idx, op_id, parent_op_id, ts, operation, leaf, hashes)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[], $7::bytea[])`,
+		idx, opIDs, parents, tss, opers, leaves, hashes)
 	// Compare-and-swap on the commit record: the safety net under the lock.
-	tag, err := tx.Exec(ctx, "UPDATE ebios_log SET size = $1, checkpoint = $2, writer = $3, updated = now() WHERE id = 1 AND size = $4",
+	b.Queue("UPDATE ebios_log SET size = $1, checkpoint = $2, writer = $3, updated = now() WHERE id = 1 AND size = $4",
 		int64(newSize), cp, s.opts.Instance, size) // #nosec G115 -- a tree size
+	b.Queue("INSERT INTO ebios_checkpoints (size, checkpoint, writer) VALUES ($1, $2, $3)", int64(newSize), cp, s.opts.Instance) // #nosec G115 -- a tree size
+	b.Queue("COMMIT")
+	br = conn.SendBatch(ctx, b)
+	err = readSecond(br, size)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = connErr("committing", cerr)
+	}
 	if err != nil {
-		return ok, nil, 0, connErr("moving the log's head", err)
+		return ok, nil, 0, err
 	}
-	if tag.RowsAffected() != 1 {
-		return ok, nil, 0, fmt.Errorf("the head moved from size %d: %w", size, ledger.ErrConflict)
-	}
-	if _, err := tx.Exec(ctx, "INSERT INTO ebios_checkpoints (size, checkpoint, writer) VALUES ($1, $2, $3)",
-		int64(newSize), cp, s.opts.Instance); err != nil { // #nosec G115 -- a tree size
-		return ok, nil, 0, connErr("recording the checkpoint", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return ok, nil, 0, connErr("committing", err)
-	}
-	s.edge.last = ps[len(ps)-1].Link
+	s.edge.last = ps[n-1].Link
 	s.head.Store(&head{cp, int64(newSize)}) // #nosec G115 -- a tree size
 	return ok, es, newSize, nil
+}
+
+// committedRow is an entry committed by another instance, read for the
+// catch-up.
+type committedRow struct {
+	idx          int64
+	hashes, leaf []byte
+}
+
+// readFirst reads the answers of the first batch of a commit.
+func readFirst(br pgx.BatchResults, size *int64, newer *[]committedRow, known opMap) error {
+	if _, err := br.Exec(); err != nil {
+		return connErr("starting a commit", err)
+	}
+	if err := br.QueryRow().Scan(size); err != nil {
+		return connErr("locking the log's head", err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return connErr("reading new entries", err)
+	}
+	var r committedRow
+	if _, err := pgx.ForEachRow(rows, []any{&r.idx, &r.hashes, &r.leaf}, func() error {
+		*newer = append(*newer, r)
+		return nil
+	}); err != nil {
+		return connErr("reading new entries", err)
+	}
+	rows, err = br.Query()
+	if err != nil {
+		return connErr("looking up op ids", err)
+	}
+	var op string
+	var idx int64
+	if _, err := pgx.ForEachRow(rows, []any{&op, &idx}, func() error {
+		known[op] = uint64(idx) // #nosec G115 -- CHECK idx >= 0
+		return nil
+	}); err != nil {
+		return connErr("looking up op ids", err)
+	}
+	return nil
+}
+
+// readSecond reads the answers of the second batch of a commit.
+func readSecond(br pgx.BatchResults, size int64) error {
+	if _, err := br.Exec(); err != nil {
+		return connErr("writing entries", err)
+	}
+	tag, err := br.Exec()
+	if err != nil {
+		return connErr("moving the log's head", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("the head moved from size %d: %w", size, ledger.ErrConflict)
+	}
+	if _, err := br.Exec(); err != nil {
+		return connErr("recording the checkpoint", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		return connErr("committing", err)
+	}
+	return nil
 }
 
 // sign signs the entries' bodies on all cores.
@@ -252,27 +349,27 @@ func sign(ps []ledger.Pending, signer *ledger.Signer) {
 }
 
 // maxCatchUp is how many entries committed by other instances the
-// committer adds to its tree edge one by one; beyond that it reads the
-// edge afresh.
-const maxCatchUp = 1 << 16
+// committer adds to its tree edge one by one (read with the head lock);
+// beyond that it reads the edge afresh.
+const maxCatchUp = 1 << 14
 
 // catchUp brings the committer's edge to the tree of size entries: it
-// adds the record hashes of the entries other instances committed since
-// its last commit (checking that the tree hashes they stored are the ones
-// they give), or reads the edge afresh.
-func (s *Store) catchUp(ctx context.Context, tx pgx.Tx, size int64) error {
+// adds the record hashes of newer, the entries other instances committed
+// since its last commit (checking that the tree hashes they stored are the
+// ones they give), or reads the edge afresh.
+func (s *Store) catchUp(ctx context.Context, db querier, size int64, newer []committedRow) error {
 	if s.edge != nil && s.edge.tree.Size() == size {
 		return nil
 	}
-	if s.edge == nil || s.edge.tree.Size() > size || size-s.edge.tree.Size() > maxCatchUp {
-		tree, err := ledger.NewTree(size, hashReader{tx})
+	if s.edge == nil || s.edge.tree.Size() > size || size-s.edge.tree.Size() != int64(len(newer)) {
+		tree, err := ledger.NewTree(size, hashReader{db})
 		if err != nil {
 			return connErr("reading the tree's edge", err)
 		}
 		e := &edge{tree: tree}
 		if size > 0 {
 			var leaf []byte
-			if err := tx.QueryRow(ctx, "SELECT leaf FROM ebios_entries WHERE idx = $1", size-1).Scan(&leaf); err != nil {
+			if err := db.QueryRow(ctx, "SELECT leaf FROM ebios_entries WHERE idx = $1", size-1).Scan(&leaf); err != nil {
 				if errors.Is(err, pgx.ErrNoRows) {
 					return damaged(fmt.Sprintf("entry %d, the last of the log's %d, is missing", size-1, size))
 				}
@@ -283,30 +380,31 @@ func (s *Store) catchUp(ctx context.Context, tx pgx.Tx, size int64) error {
 		s.edge = e
 		return nil
 	}
-	from := s.edge.tree.Size()
-	var hs, leaf []byte
-	err := readRows(tx, uint64(from), uint64(size), "hashes, leaf", func(i uint64) error { // #nosec G115 -- tree sizes
-		if len(hs) < tlog.HashSize {
-			return damaged(fmt.Sprintf("entry %d has no record hash", i))
+	for k, r := range newer {
+		i := s.edge.tree.Size()
+		if r.idx != i {
+			return damaged(fmt.Sprintf("entry %d is missing from ebios_entries (the next row is %d)", i, r.idx))
 		}
-		got, err := s.edge.tree.AddHash(tlog.Hash(hs[:tlog.HashSize]))
+		if len(r.hashes) < tlog.HashSize || tlog.RecordHash(r.leaf) != tlog.Hash(r.hashes[:tlog.HashSize]) {
+			return damaged(fmt.Sprintf("entry %d: its record hash is not the hash of its leaf", i))
+		}
+		got, err := s.edge.tree.AddHash(tlog.Hash(r.hashes[:tlog.HashSize]))
 		if err != nil {
 			return err
 		}
-		for k, h := range got {
-			if len(hs) < (k+1)*tlog.HashSize || tlog.Hash(hs[k*tlog.HashSize:(k+1)*tlog.HashSize]) != h {
+		if len(r.hashes) != len(got)*tlog.HashSize {
+			return damaged(fmt.Sprintf("entry %d has %d bytes of tree hashes, not %d", i, len(r.hashes), len(got)*tlog.HashSize))
+		}
+		for j, h := range got {
+			if tlog.Hash(r.hashes[j*tlog.HashSize:(j+1)*tlog.HashSize]) != h {
 				return damaged(fmt.Sprintf("entry %d: the tree hashes stored with it are not the ones its record hash gives", i))
 			}
 		}
-		if tlog.RecordHash(leaf) != tlog.Hash(hs[:tlog.HashSize]) {
-			return damaged(fmt.Sprintf("entry %d: its record hash is not the hash of its leaf", i))
+		if k == len(newer)-1 {
+			s.edge.last = linkOf(r.leaf)
 		}
-		if i == uint64(size)-1 { // #nosec G115 -- a tree size
-			s.edge.last = linkOf(leaf)
-		}
-		return nil
-	}, &hs, &leaf)
-	return err // the edge keeps the hashes read until the commit's Checkpoint trims it
+	}
+	return nil // the edge keeps the hashes read until the commit's Checkpoint trims it
 }
 
 // linkOf is the link hash of a leaf: SHA-256 of its body (the leaf less
@@ -315,34 +413,8 @@ func linkOf(leaf []byte) tlog.Hash {
 	return sha256.Sum256(leaf[:max(0, len(leaf)-ledger.SignatureSize)])
 }
 
-// knownOps looks up, in one query, which op ids and parent op ids of the
-// batch are committed: the sequencer's op-id index for this commit.
-func knownOps(ctx context.Context, tx pgx.Tx, batch []*request) (ledger.OpIndex, error) {
-	var ids []string
-	for _, r := range batch {
-		for _, d := range r.drafts {
-			ids = append(ids, d.OpID)
-			if d.ParentOpID != "" {
-				ids = append(ids, d.ParentOpID)
-			}
-		}
-	}
-	rows, err := tx.Query(ctx, "SELECT op_id, idx FROM ebios_entries WHERE op_id = ANY($1)", ids)
-	if err != nil {
-		return nil, connErr("looking up op ids", err)
-	}
-	known := opMap{}
-	var op string
-	var idx int64
-	if _, err := pgx.ForEachRow(rows, []any{&op, &idx}, func() error {
-		known[op] = uint64(idx) // #nosec G115 -- CHECK idx >= 0
-		return nil
-	}); err != nil {
-		return nil, connErr("looking up op ids", err)
-	}
-	return known, nil
-}
-
+// opMap is the op-id index of one commit: the op ids of its batch that
+// are in the log.
 type opMap map[string]uint64
 
 func (m opMap) IndexOfOp(op string) (uint64, bool) {
