@@ -2,10 +2,10 @@ package pgstore
 
 import (
 	"context"
-	"math"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"time"

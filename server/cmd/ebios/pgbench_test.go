@@ -121,4 +121,3 @@ func appendRate(b *testing.B, urls []string, token string, d time.Duration) floa
 	}
 	return float64(n.Load()) / elapsed.Seconds()
 }
-
