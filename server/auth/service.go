@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ebios/ebios/core/nu"
@@ -51,7 +52,9 @@ type Options struct {
 	// Shared says that other processes change the same Store (several
 	// servers on one PostgreSQL database): every access token is then
 	// checked against the store, with no cache, so that a logout, a
-	// revocation or a user change on another server holds at once.
+	// revocation or a user change on another server holds at once, until
+	// [Service.CacheSynced] says that this process is told of every change
+	// made elsewhere ([Service.Invalidate]).
 	Shared bool
 
 	// Now is the clock (default time.Now); a test seam.
@@ -73,7 +76,7 @@ type Service struct {
 	throttle *throttle // per-account limit of failed logins
 
 	cache  accessCache // verified access tokens; emptied by every revocation or user change
-	shared bool        // Options.Shared: no cache
+	bypass atomic.Bool // Options.Shared and not CacheSynced: no cache
 }
 
 // Principal is the authenticated caller of a request.
@@ -129,13 +132,26 @@ func New(store Store, o Options) (*Service, error) {
 		o.Now = time.Now
 	}
 	secret := append([]byte(nil), o.Secret...)
-	return &Service{
+	s := &Service{
 		store: store, hasher: o.Hasher, setupTTL: o.SetupTTL, onFailure: o.OnFailure, now: o.Now,
 		tok:      newTokens(secret, o.Issuer, o.AccessTTL, o.RefreshTTL, o.Leeway, o.Now),
 		dummy:    o.Hasher.dummyHash(),
 		throttle: &throttle{max: o.LoginFailures, window: o.LoginWindow},
-		shared:   o.Shared,
-	}, nil
+	}
+	s.bypass.Store(o.Shared)
+	return s, nil
+}
+
+// Invalidate empties the cache of access tokens: another process changed
+// the shared store (a revocation, a user change).
+func (s *Service) Invalidate() { s.cache.invalidate() }
+
+// CacheSynced says, for a store shared with other processes
+// ([Options.Shared]), whether this process is now told of every change
+// they make (through Invalidate): only then are access tokens cached.
+func (s *Service) CacheSynced(ok bool) {
+	s.bypass.Store(!ok)
+	s.cache.invalidate()
 }
 
 // fail reports err to OnFailure when it is an auth failure, and returns it.
@@ -274,7 +290,7 @@ func (s *Service) currentUser(ctx context.Context, c *Claims) (*User, error) {
 // carries the user's current role.
 func (s *Service) CheckAccess(ctx context.Context, accessToken string) (*Principal, error) {
 	now := s.now()
-	if p, ok := s.cache.get(accessToken, now); ok && !s.shared {
+	if p, ok := s.cache.get(accessToken, now); ok && !s.bypass.Load() {
 		return p, nil
 	}
 	epoch := s.cache.epoch.Load() // before the checks: a change during them discards the entry
@@ -294,7 +310,7 @@ func (s *Service) CheckAccess(ctx context.Context, accessToken string) (*Princip
 		return nil, s.fail(err)
 	}
 	p := &Principal{User: u.Name, Role: u.Role, TokenID: c.ID, Family: c.Family, ExpiresAt: c.ExpiresAt.Time}
-	if !s.shared {
+	if !s.bypass.Load() {
 		s.cache.put(accessToken, p, now, epoch)
 	}
 	return p, nil

@@ -15,8 +15,9 @@ import (
 
 // Users is the auth.Store in PostgreSQL, shared by every instance: a
 // logout, a refresh-token reuse, a revocation or a user change made
-// through one server holds on all of them (with auth.Options.Shared, which
-// turns off the per-process cache of access tokens). Every change runs in
+// through one server holds on all of them (with auth.Options.Shared, whose
+// cache of access tokens [Users.Watch] empties at every change made
+// elsewhere). Every change runs in
 // a transaction that first takes an advisory lock, so that the rule "at
 // least one enabled admin" holds under concurrent changes from several
 // servers, as it does in BuntDB's single-writer transactions.
@@ -69,15 +70,71 @@ func userArgs(u *auth.User) []any {
 	return []any{u.Name, string(u.Role), u.PasswordHash, u.Disabled, u.Generation, u.CreatedAt, u.UpdatedAt, last}
 }
 
-// change runs f in a transaction holding the users lock.
+// change runs f in a transaction holding the users lock, and tells the
+// other servers (notifyChanged) when it commits.
 func (s *Users) change(ctx context.Context, f func(tx pgx.Tx) error) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockUsers); err != nil {
 			return err
 		}
-		return f(tx)
+		if err := f(tx); err != nil {
+			return err
+		}
+		return notifyChanged(ctx, tx)
 	})
 	return usersErr(err)
+}
+
+// authChannel is the LISTEN/NOTIFY channel of changes to users and
+// revocations: a notification is delivered when its transaction commits.
+const authChannel = "ebios_auth"
+
+func notifyChanged(ctx context.Context, q querier) error {
+	_, err := q.Exec(ctx, "SELECT pg_notify($1, '')", authChannel)
+	return err
+}
+
+// Cache is what Watch keeps in step: an auth.Service over this store with
+// auth.Options.Shared.
+type Cache interface {
+	CacheSynced(ok bool)
+	Invalidate()
+}
+
+// Watch listens, on a connection of its own, for the changes other
+// servers make to users and revocations, and empties c's cache of access
+// tokens at each; c caches only while the connection listens
+// (CacheSynced). A change made through another server thus holds here
+// once its notification arrives, milliseconds after its commit. Watch
+// returns when ctx ends.
+func (s *Users) Watch(ctx context.Context, c Cache) {
+	for ctx.Err() == nil {
+		s.listen(ctx, c)
+		c.CacheSynced(false)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (s *Users) listen(ctx context.Context, c Cache) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+authChannel); err != nil {
+		return
+	}
+	defer conn.Conn().Close(context.Background()) // #nosec G104 -- a listening connection is not handed back to the pool
+	c.CacheSynced(true)
+	for {
+		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+			return
+		}
+		c.Invalidate()
+	}
 }
 
 func getUser(ctx context.Context, q querier, name string, lock bool) (*auth.User, error) {
@@ -255,13 +312,17 @@ func (s *Users) ClaimSetupToken(ctx context.Context, hash []byte, admin *auth.Us
 
 // RevokeFamily implements auth.Store.
 func (s *Users) RevokeFamily(ctx context.Context, family string, ttl time.Duration) error {
-	return usersErr(revoke(ctx, s.pool, family, ttl))
+	return usersErr(pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return revoke(ctx, tx, family, ttl) }))
 }
 
+// revoke revokes a family, telling the other servers when it commits.
 func revoke(ctx context.Context, q querier, family string, ttl time.Duration) error {
 	_, err := q.Exec(ctx, `INSERT INTO ebios_revoked (family, expires) VALUES ($1, now() + $2::interval)
 		ON CONFLICT (family) DO UPDATE SET expires = greatest(ebios_revoked.expires, excluded.expires)`, family, ttlOf(ttl))
-	return err
+	if err != nil {
+		return err
+	}
+	return notifyChanged(ctx, q)
 }
 
 // FamilyRevoked implements auth.Store.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/server/auth"
@@ -14,7 +15,7 @@ const testPassword = "correct horse battery staple"
 
 // twoServers returns two auth services over one PostgreSQL database: two
 // instances of ebios serve.
-func twoServers(t *testing.T) (a, b *auth.Service) {
+func twoServers(t *testing.T) (a, b *auth.Service, users *Users) {
 	t.Helper()
 	pg := startDB(t)
 	ctx := context.Background()
@@ -36,7 +37,7 @@ func twoServers(t *testing.T) (a, b *auth.Service) {
 		}
 		return s
 	}
-	return svc(), svc()
+	return svc(), svc(), NewUsers(pool)
 }
 
 func wantCode(t *testing.T, what string, err error, code string) {
@@ -49,7 +50,7 @@ func wantCode(t *testing.T, what string, err error, code string) {
 // TestAuthAcrossInstances: sessions, revocations and user changes made
 // through one server hold on the other at once.
 func TestAuthAcrossInstances(t *testing.T) {
-	a, b := twoServers(t)
+	a, b, _ := twoServers(t)
 	ctx := context.Background()
 	if _, err := a.AddUser(ctx, "root", testPassword, auth.RoleAdmin); err != nil {
 		t.Fatal(err)
@@ -141,10 +142,84 @@ func TestAuthAcrossInstances(t *testing.T) {
 	wantCode(t, "deleting an unknown user", err, auth.CodeUserNotFound)
 }
 
+// TestWatchedCache: with Watch, the servers cache access tokens, and a
+// logout or a user change on one empties the other's cache as soon as
+// its notification arrives.
+func TestWatchedCache(t *testing.T) {
+	a, b, users := twoServers(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, s := range []*auth.Service{a, b} {
+		go users.Watch(ctx, s)
+	}
+	if _, err := a.AddUser(ctx, "ann", testPassword, auth.RoleOperator); err != nil {
+		t.Fatal(err)
+	}
+	refused := func(s *auth.Service, token string) time.Duration {
+		t.Helper()
+		start := time.Now()
+		for {
+			if _, err := s.CheckAccess(ctx, token); err != nil {
+				return time.Since(start)
+			}
+			if time.Since(start) > 2*time.Second {
+				t.Fatal("the change made through the other server does not hold within 2 s")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	pair, _, err := a.Login(ctx, "ann", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // both listen by now
+	if _, err := b.CheckAccess(ctx, pair.AccessToken); err != nil { // cached on b
+		t.Fatal(err)
+	}
+	// The token is cached on b: a revocation written in SQL without a
+	// notification goes unseen there; its notification empties the cache.
+	p, err := b.CheckAccess(ctx, pair.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.pool.Exec(ctx, "INSERT INTO ebios_revoked VALUES ($1, now() + interval '1 hour')", p.Family); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CheckAccess(ctx, pair.AccessToken); err != nil {
+		t.Fatalf("b does not cache access tokens while it watches: %v", err)
+	}
+	if _, err := users.pool.Exec(ctx, "SELECT pg_notify($1, '')", authChannel); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("a revocation's notification empties b's cache after %v", refused(b, pair.AccessToken))
+	pair, _, err = a.Login(ctx, "ann", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CheckAccess(ctx, pair.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Logout(ctx, pair.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("a logout through a holds on b after %v", refused(b, pair.AccessToken))
+	pair, _, err = b.Login(ctx, "ann", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.CheckAccess(ctx, pair.AccessToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Disable(ctx, "ann"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("disabling through b holds on a after %v", refused(a, pair.AccessToken))
+}
+
 // TestLastAdminAcrossInstances: two servers demoting the two admins at the
 // same moment leave one admin.
 func TestLastAdminAcrossInstances(t *testing.T) {
-	a, b := twoServers(t)
+	a, b, _ := twoServers(t)
 	ctx := context.Background()
 	for _, n := range []string{"x", "y"} {
 		if _, err := a.AddUser(ctx, n, testPassword, auth.RoleAdmin); err != nil {
@@ -179,7 +254,7 @@ func TestLastAdminAcrossInstances(t *testing.T) {
 // TestSetupTokenAcrossInstances: the setup token printed by one server is
 // claimed through another, once.
 func TestSetupTokenAcrossInstances(t *testing.T) {
-	a, b := twoServers(t)
+	a, b, _ := twoServers(t)
 	ctx := context.Background()
 	tok, err := a.SetupToken(ctx)
 	if err != nil || tok == "" {

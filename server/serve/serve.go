@@ -138,6 +138,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 	if err != nil {
 		return err
 	}
+	st.watchAuth(ctx, as)
 	var limit func(string, http.Handler) http.Handler
 	if cfg.RateLimit.Enabled {
 		rc := cfg.RateLimiterConfig()

@@ -93,3 +93,12 @@ func openPolicies(cfg *config.Config, st *stores, trusted []*ledger.Verifier) (*
 	}
 	return policystore.Open(filepath.Join(cfg.DataDir, "policies.db"), trusted, st.log)
 }
+
+// watchAuth keeps the access-token cache of as in step with the changes
+// other servers make to the shared users store (PostgreSQL), until ctx
+// ends; with BuntDB, every change goes through as itself.
+func (st *stores) watchAuth(ctx context.Context, as *auth.Service) {
+	if u, ok := st.users.(*pgstore.Users); ok {
+		go u.Watch(ctx, as)
+	}
+}
