@@ -172,7 +172,7 @@ func TestWatchedCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // both listen by now
+	time.Sleep(100 * time.Millisecond)                              // both listen by now
 	if _, err := b.CheckAccess(ctx, pair.AccessToken); err != nil { // cached on b
 		t.Fatal(err)
 	}
