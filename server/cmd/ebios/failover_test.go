@@ -189,8 +189,11 @@ func TestPostgresFailover(t *testing.T) {
 	stopLoad()
 	wg.Wait()
 
-	// Every acknowledged op id is in the log once, at its index.
-	rows, err := pool.Query(context.Background(), "SELECT op_id, idx FROM ebios_entries")
+	// Every acknowledged op id is in the log once, at its index. (Appends
+	// already queued when the load stopped may still commit: the log is
+	// read up to the size of its head now.)
+	_, size := head()
+	rows, err := pool.Query(context.Background(), "SELECT op_id, idx FROM ebios_entries WHERE idx < $1", size)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +210,6 @@ func TestPostgresFailover(t *testing.T) {
 		inLog[op] = uint64(idx)
 	}
 	rows.Close()
-	_, size := head()
 	if int64(len(inLog)) != size {
 		t.Errorf("%d rows for a log of %d entries", len(inLog), size)
 	}
@@ -264,8 +266,8 @@ func checkReadsAndVerify(t *testing.T, bin, store, token string, urls []string, 
 		var q struct {
 			TreeSize int64 `json:"tree_size"`
 		}
-		if s := call(ctx, "GET", url+"/api/v1/ledger/query?limit=5", token, "", &q); s != http.StatusOK || q.TreeSize != size {
-			t.Errorf("instance %d: /ledger/query answered %d, tree size %d, want %d", i, s, q.TreeSize, size)
+		if s := call(ctx, "GET", url+"/api/v1/ledger/query?limit=5", token, "", &q); s != http.StatusOK || q.TreeSize < size {
+			t.Errorf("instance %d: /ledger/query answered %d, tree size %d, want at least %d", i, s, q.TreeSize, size)
 		}
 	}
 	for k, a := range acks {
