@@ -121,3 +121,56 @@ func appendRate(b *testing.B, urls []string, token string, d time.Duration) floa
 	}
 	return float64(n.Load()) / elapsed.Seconds()
 }
+
+// BenchmarkReadsPostgres measures the reads of e2e/readbench (trace, guard
+// events and /ledger/query, p50 and p99 over 300 requests each, one at a
+// time) on a log of EBIOS_READBENCH_N entries (default 1,000,000) in
+// PostgreSQL, served by one `ebios serve --store`: readbench gen writes
+// the log through pgstore (batches of 4096), the server builds its read
+// index from the database, and readbench run measures. It prints
+// readbench's report and the time the server took to answer reads (make
+// pgbench; docs/benchmarks.md).
+func BenchmarkReadsPostgres(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("EBIOS_READBENCH_N")); err == nil && v > 0 {
+		n = v
+	}
+	dir := b.TempDir()
+	bin, rb := filepath.Join(dir, "ebios"), filepath.Join(dir, "readbench")
+	for _, c := range [][]string{{"build", "-o", bin, "."}, {"build", "-o", rb, "../../../e2e/readbench"}} {
+		if out, err := exec.Command("go", c...).CombinedOutput(); err != nil {
+			b.Fatalf("go %v: %v\n%s", c, err, out)
+		}
+	}
+	pg := pgtest.Start(b)
+	data, pw := filepath.Join(dir, "data"), filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("operator passphrase for readbench\n"), 0o600)
+	start := time.Now()
+	if out, err := exec.Command(rb, "gen", "-n", strconv.Itoa(n), "-data", data, "-store", pg.URL).CombinedOutput(); err != nil {
+		b.Fatalf("readbench gen: %v\n%s", err, out)
+	}
+	b.Logf("generated a %d-entry log in PostgreSQL in %v", n, time.Since(start).Round(time.Second))
+	runBin(b, bin, "user", "add", "--store", pg.URL, "--data-dir", data, "--role", "operator", "--password-file", pw, "reader")
+	b.ResetTimer()
+	start = time.Now()
+	_, url := startServer(b, bin, []string{"serve", "--store", pg.URL, "--data-dir", data, "--ledger-key", filepath.Join(data, "ledger.key"),
+		"--listen", "127.0.0.1:0", "--rate-limit-allowlist", "127.0.0.1", "--backup-interval", "0", "--log-level", "warn"})
+	up := time.Since(start)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if s := call(context.Background(), "POST", url+"/api/v1/auth/login", "", `{"username":"reader","password":"operator passphrase for readbench"}`, &tok); s != http.StatusOK {
+		b.Fatalf("login: %d", s)
+	}
+	for call(context.Background(), "GET", url+"/api/v1/guard/events?limit=1", tok.AccessToken, "", nil) != http.StatusOK {
+		time.Sleep(50 * time.Millisecond)
+	}
+	ready := time.Since(start)
+	b.Logf("server up after %v; trace and guard events answered (read index near the end) after %v", up.Round(10*time.Millisecond), ready.Round(10*time.Millisecond))
+	b.ReportMetric(ready.Seconds(), "index-ready-s")
+	out, err := exec.Command(rb, "run", "-url", url, "-token", tok.AccessToken, "-n", strconv.Itoa(n), "-reqs", "300").CombinedOutput()
+	if err != nil {
+		b.Fatalf("readbench run: %v\n%s", err, out)
+	}
+	b.Logf("\n%s", out)
+}
