@@ -29,6 +29,7 @@ var families = map[string]string{
 	"CERTIFY":  "Certification evidence bundle",
 	"EBIOS":    "The command line",
 	"BACKUP":   "Online backups and restore",
+	"PGSTORE":  "The PostgreSQL store",
 }
 
 // ErrorsMarkdown renders docs/errors.md from the registry: every code,

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,6 +151,8 @@ func BenchmarkReadsPostgres(b *testing.B) {
 		b.Fatalf("readbench gen: %v\n%s", err, out)
 	}
 	b.Logf("generated a %d-entry log in PostgreSQL in %v", n, time.Since(start).Round(time.Second))
+	b.Logf("database size: %s", strings.TrimSpace(pg.Query(b, `SELECT string_agg(format('%s %s (%s B/entry)', c, pg_size_pretty(pg_total_relation_size(c)),
+		pg_total_relation_size(c) / (SELECT greatest(size, 1) FROM ebios_log)), ', ') FROM unnest(array['ebios_entries', 'ebios_checkpoints']::regclass[]) c`)))
 	runBin(b, bin, "user", "add", "--store", pg.URL, "--data-dir", data, "--role", "operator", "--password-file", pw, "reader")
 	b.ResetTimer()
 	start = time.Now()
