@@ -934,29 +934,8 @@ func (s *Store) WriteBundle(w io.Writer, n int64, progress func(done, total int6
 		}
 		size = n
 	}
-	bw, err := ledger.NewBundleWriter(w, ledger.BundleHeader{Origin: s.origin, Key: s.verifier.String(), Checkpoint: string(cp)})
-	if err != nil {
-		return err
-	}
-	var n0 int64
-	end := uint64(size) // #nosec G115 -- size is the store's size or 0 <= n < size
-	err = s.leaves(0, end, func(i uint64, leaf []byte) error {
-		e, err := ledger.ParseLeaf(s.origin, leaf)
-		if err != nil {
-			return damaged(err.Error())
-		}
-		if err := bw.WriteEntry(e); err != nil {
-			return err
-		}
-		if n0++; progress != nil && (n0%1024 == 0 || n0 == size) {
-			progress(n0, size)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return bw.Close()
+	return logstore.WriteBundle(w, ledger.BundleHeader{Origin: s.origin, Key: s.verifier.String(), Checkpoint: string(cp)}, size, s.leaves, progress,
+		func(_ uint64, err error) error { return damaged(err.Error()) })
 }
 
 // Verify re-verifies the whole store as an auditor would verify its export
@@ -1004,16 +983,7 @@ func (s *Store) VerifyContext(ctx context.Context, progress func(phase VerifyPha
 	if rep, err := s.checkStoredContext(ctx, func(done, total int64) { progress(PhaseStored, done, total) }); rep != nil || err != nil {
 		return rep, err
 	}
-	pr, pw := io.Pipe()
-	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
-	defer stop()
-	go func() { pw.CloseWithError(s.WriteBundle(pw, -1, nil)) }()
-	rep, err := ledger.VerifyBundle(pr, s.verifier, &ledger.VerifyOptions{Progress: func(done, total int64) { progress(PhaseEntries, done, total) }})
-	pr.Close()
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	return rep, err
+	return logstore.VerifyExport(ctx, func(w io.Writer) error { return s.WriteBundle(w, -1, nil) }, s.verifier, progress)
 }
 
 // Append logs d and returns the signed entry once it is durable. A draft

@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/ebios/ebios/core/ledger"
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -72,3 +73,51 @@ const (
 	// links and the Merkle root against the signed checkpoint.
 	PhaseEntries
 )
+
+// WriteBundle writes an export bundle with header h of the first size
+// entries, whose leaf data read calls f with in order (a driver's
+// ReadLeaves), calling progress (when not nil) every 1,024 entries and at
+// the end. A leaf that does not decode is reported by damaged, with the
+// entry's index and why.
+func WriteBundle(w io.Writer, h ledger.BundleHeader, size int64, read func(from, to uint64, f func(i uint64, leaf []byte) error) error,
+	progress func(done, total int64), damaged func(i uint64, err error) error) error {
+	bw, err := ledger.NewBundleWriter(w, h)
+	if err != nil {
+		return err
+	}
+	var done int64
+	err = read(0, uint64(size), func(i uint64, leaf []byte) error { // #nosec G115 -- a tree size, never negative
+		e, err := ledger.ParseLeaf(h.Origin, leaf)
+		if err != nil {
+			return damaged(i, err)
+		}
+		if err := bw.WriteEntry(e); err != nil {
+			return err
+		}
+		if done++; progress != nil && (done%1024 == 0 || done == size) {
+			progress(done, size)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return bw.Close()
+}
+
+// VerifyExport verifies, as an auditor verifies a bundle (signatures,
+// chain links, op ids, the Merkle root against the checkpoint), the export
+// that write streams, against the log's key v: the PhaseEntries of
+// [Log.VerifyContext]. When ctx ends it stops and returns ctx's error.
+func VerifyExport(ctx context.Context, write func(w io.Writer) error, v note.Verifier, progress func(phase VerifyPhase, done, total int64)) (*ledger.Report, error) {
+	pr, pw := io.Pipe()
+	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
+	defer stop()
+	go func() { pw.CloseWithError(write(pw)) }()
+	rep, err := ledger.VerifyBundle(pr, v, &ledger.VerifyOptions{Progress: func(done, total int64) { progress(PhaseEntries, done, total) }})
+	pr.Close()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return rep, err
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/server/ledgerstore"
+	"github.com/ebios/ebios/server/logstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/mod/sumdb/tlog"
@@ -269,28 +270,8 @@ func (s *Store) WriteBundle(w io.Writer, n int64, progress func(done, total int6
 		}
 		size = n
 	}
-	bw, err := ledger.NewBundleWriter(w, ledger.BundleHeader{Origin: s.origin, Key: s.verifier.String(), Checkpoint: string(cp)})
-	if err != nil {
-		return err
-	}
-	var done int64
-	err = s.ReadLeaves(0, uint64(size), func(i uint64, leaf []byte) error { // #nosec G115 -- a tree size
-		e, err := ledger.ParseLeaf(s.origin, leaf)
-		if err != nil {
-			return damaged(fmt.Sprintf("entry %d: %v", i, err))
-		}
-		if err := bw.WriteEntry(e); err != nil {
-			return err
-		}
-		if done++; progress != nil && (done%1024 == 0 || done == size) {
-			progress(done, size)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return bw.Close()
+	return logstore.WriteBundle(w, ledger.BundleHeader{Origin: s.origin, Key: s.verifier.String(), Checkpoint: string(cp)}, size, s.ReadLeaves, progress,
+		func(i uint64, err error) error { return damaged(fmt.Sprintf("entry %d: %v", i, err)) })
 }
 
 // tileCache keeps the entries of recently read full tiles, which never

@@ -29,16 +29,7 @@ func (s *Store) VerifyContext(ctx context.Context, progress func(phase logstore.
 	if rep, err := s.checkStored(ctx, func(done, total int64) { progress(logstore.PhaseStored, done, total) }); rep != nil || err != nil {
 		return rep, err
 	}
-	pr, pw := io.Pipe()
-	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
-	defer stop()
-	go func() { pw.CloseWithError(s.WriteBundle(pw, -1, nil)) }()
-	rep, err := ledger.VerifyBundle(pr, s.verifier, &ledger.VerifyOptions{Progress: func(done, total int64) { progress(logstore.PhaseEntries, done, total) }})
-	pr.Close()
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	return rep, err
+	return logstore.VerifyExport(ctx, func(w io.Writer) error { return s.WriteBundle(w, -1, nil) }, s.verifier, progress)
 }
 
 // checkStored is the first phase of VerifyContext: a failed report, or

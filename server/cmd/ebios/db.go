@@ -36,33 +36,36 @@ func runDB(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Wr
 	return subs[args[0]](ctx, args[1:], stdout, stderr)
 }
 
-func dbFlags(name string, stderr io.Writer) (*flag.FlagSet, *string, *bool) {
+// dbArgs parses the flags of `ebios db NAME`: --store URL (required) and --json.
+func dbArgs(name string, args []string, stderr io.Writer) (url string, asJSON bool, err error) {
 	fs := newFlags("db "+name, "--store URL [--json]", dbHelp, stderr)
-	return fs, fs.String("store", "", "PostgreSQL URL of the database (required)"), fs.Bool("json", false, "print JSON")
+	store := fs.String("store", "", "PostgreSQL URL of the database (required)")
+	js := fs.Bool("json", false, "print JSON")
+	pos, err := parseFlags(fs, args)
+	if err == nil {
+		err = wantArgs(fs, pos, 0, "no arguments")
+	}
+	if err == nil {
+		err = requireFlag(fs, *store, "--store URL")
+	}
+	return *store, *js, err
 }
 
 func dbMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, url, asJSON := dbFlags("migrate", stderr)
-	pos, err := parseFlags(fs, args)
+	url, asJSON, err := dbArgs("migrate", args, stderr)
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(fs, pos, 0, "no arguments"); err != nil {
-		return err
-	}
-	if err := requireFlag(fs, *url, "--store URL"); err != nil {
-		return err
-	}
-	pool, err := pgstore.Connect(ctx, *url, 1)
+	pool, err := pgstore.Connect(ctx, url, 1)
 	if err != nil {
-		return reportErr(stdout, stderr, *asJSON, "", err)
+		return reportErr(stdout, stderr, asJSON, "", err)
 	}
 	defer pool.Close()
 	res, err := pgstore.Migrate(ctx, pool)
 	if err != nil {
-		return reportErr(stdout, stderr, *asJSON, "", err)
+		return reportErr(stdout, stderr, asJSON, "", err)
 	}
-	if *asJSON {
+	if asJSON {
 		return writeJSON(stdout, map[string]any{"from": res.From, "to": res.To, "applied": append([]string{}, res.Applied...)})
 	}
 	if len(res.Applied) == 0 {
@@ -74,23 +77,16 @@ func dbMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func dbStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, url, asJSON := dbFlags("status", stderr)
-	pos, err := parseFlags(fs, args)
+	url, asJSON, err := dbArgs("status", args, stderr)
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(fs, pos, 0, "no arguments"); err != nil {
-		return err
-	}
-	if err := requireFlag(fs, *url, "--store URL"); err != nil {
-		return err
-	}
-	st, err := pgstore.OpenReadOnly(ctx, *url)
+	st, err := pgstore.OpenReadOnly(ctx, url)
 	if err != nil {
-		return reportErr(stdout, stderr, *asJSON, "", err)
+		return reportErr(stdout, stderr, asJSON, "", err)
 	}
 	defer st.Close()
-	if *asJSON {
+	if asJSON {
 		return writeJSON(stdout, map[string]any{"schema": pgstore.SchemaVersion(), "origin": st.Origin(), "size": st.Len()})
 	}
 	fmt.Fprintf(stdout, "schema version %d, log %s, %d entries\n", pgstore.SchemaVersion(), st.Origin(), st.Len())

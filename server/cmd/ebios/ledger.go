@@ -203,7 +203,13 @@ func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		defer f.Close()
 		rep, _ = ledger.VerifyBundle(f, v, &ledger.VerifyOptions{Origin: *origin, Progress: progress(stderr, "verifying")})
 	}
-	if *asJSON {
+	return verdict(stdout, rep, *asJSON)
+}
+
+// verdict prints a verification report (JSON, or for a person) and exits
+// 1 when it did not pass.
+func verdict(stdout io.Writer, rep *ledger.Report, asJSON bool) error {
+	if asJSON {
 		if err := writeJSON(stdout, rep); err != nil {
 			return err
 		}
@@ -536,17 +542,7 @@ func fsckPostgres(ctx context.Context, url string, repair, asJSON bool, stdout, 
 	if rep == nil {
 		return reportErr(stdout, stderr, asJSON, "", err)
 	}
-	if asJSON {
-		if err := writeJSON(stdout, rep); err != nil {
-			return err
-		}
-	} else {
-		printReport(stdout, rep)
-	}
-	if !rep.OK {
-		return exitError{exitFail}
-	}
-	return nil
+	return verdict(stdout, rep, asJSON)
 }
 
 // printFsck prints an fsck report for a person: one line per finding.
