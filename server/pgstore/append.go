@@ -179,6 +179,7 @@ func (s *Store) commitTx(ctx context.Context, batch []*request) (ok []*request, 
 	// The reads after it see every commit before it.
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
+	b.Queue(setDurable)
 	b.Queue("SELECT size FROM ebios_log WHERE id = 1 FOR UPDATE")
 	b.Queue("SELECT idx, hashes, leaf FROM ebios_entries WHERE idx >= $1 AND idx < $1 + $2 ORDER BY idx", from, maxCatchUp)
 	b.Queue("SELECT op_id, idx FROM ebios_entries WHERE op_id = ANY($1)", ids)
@@ -279,8 +280,10 @@ type committedRow struct {
 
 // readFirst reads the answers of the first batch of a commit.
 func readFirst(br pgx.BatchResults, size *int64, newer *[]committedRow, known opMap) error {
-	if _, err := br.Exec(); err != nil {
-		return connErr("starting a commit", err)
+	for range 2 { // BEGIN, SET LOCAL synchronous_commit
+		if _, err := br.Exec(); err != nil {
+			return connErr("starting a commit", err)
+		}
 	}
 	if err := br.QueryRow().Scan(size); err != nil {
 		return connErr("locking the log's head", err)

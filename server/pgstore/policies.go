@@ -40,7 +40,7 @@ func (p Policies) Get(key string) (string, error) {
 func (p Policies) Put(kvs map[string]string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), policiesTimeout)
 	defer cancel()
-	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+	return durableTx(ctx, p.pool, func(tx pgx.Tx) error {
 		for k, v := range kvs {
 			var err error
 			if v == "" {

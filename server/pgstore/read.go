@@ -26,14 +26,21 @@ type querier interface {
 // readChunk is how many rows one query of a long read fetches.
 const readChunk = 4096
 
-// Get returns entry i. Entries of full tiles come from the cache.
+// Get returns entry i. A full tile read from several times is read whole
+// and cached (its entries never change): walks of the log (the read index
+// at start, exports) cost a query per tile, random reads one row each.
 func (s *Store) Get(i uint64) (*ledger.Entry, error) {
-	size := s.Len()
-	if i >= size {
-		return nil, notFound("no entry "+strconv.FormatUint(i, 10), "the log has "+strconv.FormatUint(size, 10)+" entries")
+	if h := s.head.Load(); h == nil || i >= uint64(h.size) { // #nosec G115 -- a tree size
+		if size := s.Len(); i >= size { // sizes only grow: ask the database only beyond the last size read
+			return nil, notFound("no entry "+strconv.FormatUint(i, 10), "the log has "+strconv.FormatUint(size, 10)+" entries")
+		}
 	}
 	k := i / ledger.TileWidth
-	if (k+1)*ledger.TileWidth > size { // a partial tile: read the row
+	full := (k+1)*ledger.TileWidth <= uint64(s.head.Load().size) // #nosec G115 -- a tree size
+	if es, ok := s.tiles.lookup(k, full); ok {
+		return es[i%ledger.TileWidth], nil
+	}
+	if !full || !s.tiles.hot(k) {
 		var e *ledger.Entry
 		err := s.ReadLeaves(i, i+1, func(_ uint64, leaf []byte) (err error) {
 			e, err = s.parse(i, leaf)
@@ -41,18 +48,16 @@ func (s *Store) Get(i uint64) (*ledger.Entry, error) {
 		})
 		return e, err
 	}
-	es, err := s.tiles.get(k, func() ([]*ledger.Entry, error) {
-		es := make([]*ledger.Entry, 0, ledger.TileWidth)
-		err := s.ReadLeaves(k*ledger.TileWidth, (k+1)*ledger.TileWidth, func(j uint64, leaf []byte) error {
-			e, err := s.parse(j, leaf)
-			es = append(es, e)
-			return err
-		})
-		return es, err
+	es := make([]*ledger.Entry, 0, ledger.TileWidth)
+	err := s.ReadLeaves(k*ledger.TileWidth, (k+1)*ledger.TileWidth, func(j uint64, leaf []byte) error {
+		e, err := s.parse(j, leaf)
+		es = append(es, e)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.tiles.put(k, es)
 	return es[i%ledger.TileWidth], nil
 }
 
@@ -274,43 +279,63 @@ func (s *Store) WriteBundle(w io.Writer, n int64, progress func(done, total int6
 		func(i uint64, err error) error { return damaged(fmt.Sprintf("entry %d: %v", i, err)) })
 }
 
-// tileCache keeps the entries of recently read full tiles, which never
-// change: readers that walk the log (the read index at start, exports)
-// read a tile with one query.
+// tileCache keeps the entries of full tiles that were read from several
+// times, and counts the reads of the others.
 type tileCache struct {
 	mu    sync.Mutex
 	tiles map[uint64][]*ledger.Entry
-	order []uint64 // FIFO of the cached tiles
+	order []uint64          // FIFO of the cached tiles
+	reads map[uint64]uint32 // reads of tiles not cached, forgotten with the cache
 }
 
-// cachedTiles bounds the cache: 256 tiles of 256 entries.
-const cachedTiles = 256
+const (
+	// cachedTiles bounds the cache: 256 tiles of 256 entries.
+	cachedTiles = 256
+	// hotReads is how many reads of one tile make it read whole.
+	hotReads = 4
+)
 
-func (c *tileCache) init() { c.tiles = map[uint64][]*ledger.Entry{} }
+func (c *tileCache) init() {
+	c.tiles, c.reads = map[uint64][]*ledger.Entry{}, map[uint64]uint32{}
+}
 
-// get returns tile k's entries, reading them with read on a miss.
-func (c *tileCache) get(k uint64, read func() ([]*ledger.Entry, error)) ([]*ledger.Entry, error) {
-	c.mu.Lock()
-	es, ok := c.tiles[k]
-	c.mu.Unlock()
-	if ok {
-		return es, nil
-	}
-	es, err := read()
-	if err != nil {
-		return nil, err
+// lookup returns tile k's entries if they are cached.
+func (c *tileCache) lookup(k uint64, full bool) ([]*ledger.Entry, bool) {
+	if !full {
+		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.tiles[k]; !ok {
-		c.tiles[k] = es
-		c.order = append(c.order, k)
-		if len(c.order) > cachedTiles {
-			delete(c.tiles, c.order[0])
-			c.order = c.order[1:]
-		}
+	es, ok := c.tiles[k]
+	return es, ok
+}
+
+// hot counts a read of tile k and says whether it is read often enough
+// to be read whole.
+func (c *tileCache) hot(k uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.reads) >= 4*cachedTiles {
+		clear(c.reads)
 	}
-	return es, nil
+	c.reads[k]++
+	return c.reads[k] >= hotReads
+}
+
+// put caches tile k's entries.
+func (c *tileCache) put(k uint64, es []*ledger.Entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.tiles[k]; ok {
+		return
+	}
+	delete(c.reads, k)
+	c.tiles[k] = es
+	c.order = append(c.order, k)
+	if len(c.order) > cachedTiles {
+		delete(c.tiles, c.order[0])
+		c.order = c.order[1:]
+	}
 }
 
 // readTimeout bounds a single-row read.

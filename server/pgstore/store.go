@@ -11,7 +11,8 @@
 // followed) and records the checkpoint in ebios_checkpoints, whose primary
 // key is the tree size: two checkpoints of one size cannot both be
 // committed, so there is no fork. An append is acknowledged only after
-// COMMIT returned, with synchronous_commit on (set on every connection).
+// COMMIT returned, with synchronous_commit on (set in every transaction
+// that writes: SET LOCAL, which connection poolers let through).
 // The row lock is held only for the transaction: the lease lasts one
 // commit, so when an instance dies (even with SIGKILL) PostgreSQL ends its
 // session, rolls back what it had not committed, releases the lock, and
@@ -122,16 +123,14 @@ type head struct {
 
 var _ logstore.Log = (*Store)(nil)
 
-// Connect opens a connection pool to url with the settings every eBIOS
-// connection has: synchronous_commit on (an acknowledged append survives
-// a crash of the database server) and application_name "ebios".
+// Connect opens a connection pool to url, with application_name "ebios"
+// unless the URL names one.
 func Connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, pgErr(ledgerstore.CodeIO, "the PostgreSQL store URL is not valid", err.Error(),
 			"give a URL such as postgres://user@host:5432/db?sslmode=verify-full (or key=value settings)")
 	}
-	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "ebios"
 	}
@@ -261,6 +260,21 @@ func CheckSchema(ctx context.Context, db querier) error {
 	}
 	return nil
 }
+
+// durableTx runs f in a transaction that COMMIT makes durable before it
+// returns (synchronous_commit on, whatever the server's or the role's
+// default), and commits it.
+func durableTx(ctx context.Context, db Beginner, f func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, setDurable); err != nil {
+			return err
+		}
+		return f(tx)
+	})
+}
+
+// setDurable makes the transaction's COMMIT wait for its WAL flush.
+const setDurable = "SET LOCAL synchronous_commit TO on"
 
 // Pool returns the store's connection pool (for the stores of users and
 // policies that share the database).

@@ -73,7 +73,7 @@ func userArgs(u *auth.User) []any {
 // change runs f in a transaction holding the users lock, and tells the
 // other servers (notifyChanged) when it commits.
 func (s *Users) change(ctx context.Context, f func(tx pgx.Tx) error) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := durableTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockUsers); err != nil {
 			return err
 		}
@@ -312,7 +312,7 @@ func (s *Users) ClaimSetupToken(ctx context.Context, hash []byte, admin *auth.Us
 
 // RevokeFamily implements auth.Store.
 func (s *Users) RevokeFamily(ctx context.Context, family string, ttl time.Duration) error {
-	return usersErr(pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return revoke(ctx, tx, family, ttl) }))
+	return usersErr(durableTx(ctx, s.pool, func(tx pgx.Tx) error { return revoke(ctx, tx, family, ttl) }))
 }
 
 // revoke revokes a family, telling the other servers when it commits.
@@ -337,7 +337,7 @@ func (s *Users) FamilyRevoked(ctx context.Context, family string) (bool, error) 
 // and is taken as a reuse.
 func (s *Users) SpendRefresh(ctx context.Context, jti, family string, ttl, familyTTL time.Duration) error {
 	var reuse bool
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := durableTx(ctx, s.pool, func(tx pgx.Tx) error {
 		var revoked bool
 		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM ebios_revoked WHERE family = $1 AND expires > now())", family).Scan(&revoked); err != nil {
 			return err

@@ -301,6 +301,14 @@ func checkReadsAndVerify(t *testing.T, bin, store, token string, urls []string, 
 	runBin(t, bin, "ledger", "export", "--store", store, "--out", bundle)
 	runBin(t, bin, "ledger", "verify", bundle, "--key", vkey)
 	runBin(t, bin, "ledger", "fsck", "--store", store)
+	var st struct {
+		Schema int    `json:"schema"`
+		Size   int64  `json:"size"`
+		Origin string `json:"origin"`
+	}
+	if out := runBin(t, bin, "db", "status", "--store", store, "--json"); json.Unmarshal(out, &st) != nil || st.Size < size || st.Origin != "failover.example/log" {
+		t.Errorf("ebios db status: %s", out)
+	}
 }
 
 // ack is an acknowledged append: its op id and index.
