@@ -155,7 +155,7 @@ load:
 	scripts/load.sh
 
 ## pgbench: the PostgreSQL store (Debian postgresql, installed when missing): durable appends/s through
-## 1 and 3 servers vs BuntDB in one run (EBIOS_BENCH_SECONDS each, default 20), then reads on a
+## 1 and 3 servers vs BuntDB in one run (EBIOS_BENCH_SECONDS per round, default 10, 3 rounds), then reads on a
 ## 1,000,000-entry log in PostgreSQL (EBIOS_READBENCH_N). Reports figures, not a test.
 pgbench:
 	$(GO) test -run '^$$' -bench 'BenchmarkDurableAppends|BenchmarkReadsPostgres' -benchtime 1x -timeout 60m -v ./server/cmd/ebios
