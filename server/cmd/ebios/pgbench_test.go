@@ -77,7 +77,7 @@ func BenchmarkDurableAppends(b *testing.B) {
 			c := &configs[i]
 			r, p99 := appendRate(b, c.urls, c.token, benchDuration())
 			c.rates = append(c.rates, r)
-			b.Logf("round %d, %s: %.0f durable appends/s, p99 %.1f ms", round+1, c.name, r, p99)
+			fmt.Printf("round %d, %s: %.0f durable appends/s, p99 %.1f ms\n", round+1, c.name, r, p99) // b.Log output of a benchmark is cut short
 		}
 	}
 	median := func(xs []float64) float64 {
