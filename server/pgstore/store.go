@@ -22,7 +22,17 @@
 //
 // Reads (entries, tiles, proofs, the op-id index) are SQL queries on any
 // instance and see every committed entry. Full tiles of 256 entries never
-// change, so their entries are cached in memory.
+// change: one read from several times is read whole and cached.
+//
+// Users, sessions and revocations ([Users], an auth.Store) and policies
+// ([Policies], a policystore.Backend) live in the same database, so that
+// every instance enforces the same ones.
+//
+// What this design does not give: more write throughput with more
+// servers. Their commits are serialised on the head row (each holds it
+// through its WAL flush), so three servers append at a fraction of one
+// server's rate (docs/benchmarks.md); more servers add availability and
+// read capacity.
 //
 // The schema is versioned ([Migrate], run by [Open] and `ebios db
 // migrate`); a database migrated by a newer binary is refused.
