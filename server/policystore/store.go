@@ -3,7 +3,8 @@
 // the active policy, and activations and deactivations are ledger entries.
 //
 // Policies live in their own BuntDB file (DATA/policies.db, locked to one
-// process). A change is made crash-safe in three steps: the new state is
+// process), or, for several servers on one log, in a [Backend] they share
+// (OpenShared: PostgreSQL, server/pgstore). A change is made crash-safe in three steps: the new state is
 // written with a pending op id, the ledger entry with that op id is
 // appended, and the state is marked logged. On open, a change whose entry is
 // missing from the ledger is logged then, so the ledger never lacks an
