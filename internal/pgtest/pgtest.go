@@ -50,6 +50,7 @@ type Postgres struct {
 	dir  string // the cluster's directory (data, socket, log)
 	port int
 	as   []string // the command prefix that runs as the cluster's owner
+	opts string   // the server's options (pg_ctl start -o)
 }
 
 // Start starts a PostgreSQL server in a temporary directory,
@@ -91,8 +92,8 @@ func Start(t testing.TB, o ...Option) *Postgres {
 	}
 	p.port = freePort(t)
 	p.run(t, "initdb", "-D", filepath.Join(dir, "db"), "-A", "trust", "-U", "ebios", "-E", "UTF8", "--no-locale")
-	p.run(t, "pg_ctl", "-D", filepath.Join(dir, "db"), "-l", filepath.Join(dir, "log"), "-w", "-t", "60",
-		"-o", fmt.Sprintf("-k %s -p %d -c listen_addresses=127.0.0.1 -c max_connections=200%s", dir, p.port, opts.settings()), "start")
+	p.opts = fmt.Sprintf("-k %s -p %d -c listen_addresses=127.0.0.1 -c max_connections=200%s", dir, p.port, opts.settings())
+	p.Restart(t)
 	t.Cleanup(func() {
 		cmd := p.cmd("pg_ctl", "-D", filepath.Join(dir, "db"), "-m", "fast", "-w", "stop")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -101,6 +102,19 @@ func Start(t testing.TB, o ...Option) *Postgres {
 	})
 	p.URL = fmt.Sprintf("postgres://ebios@127.0.0.1:%d/postgres?sslmode=disable", p.port)
 	return p
+}
+
+// Stop stops the server (fast shutdown: it ends every session), as an
+// outage of the database would.
+func (p *Postgres) Stop(t testing.TB) {
+	t.Helper()
+	p.run(t, "pg_ctl", "-D", filepath.Join(p.dir, "db"), "-m", "fast", "-w", "stop")
+}
+
+// Restart starts the server again after Stop, on the same port and data.
+func (p *Postgres) Restart(t testing.TB) {
+	t.Helper()
+	p.run(t, "pg_ctl", "-D", filepath.Join(p.dir, "db"), "-l", filepath.Join(p.dir, "log"), "-w", "-t", "60", "-o", p.opts, "start")
 }
 
 // SQL runs a script with psql (stopping at the first error), as an

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
@@ -302,5 +303,49 @@ func TestMigrateOnce(t *testing.T) {
 	res, err = Migrate(ctx, pool)
 	if err != nil || res.From != SchemaVersion() || len(res.Applied) != 0 {
 		t.Fatalf("second migration: %+v, %v", res, err)
+	}
+}
+
+// TestDatabaseOutage: while the database is down, appends fail with a
+// structured error and are not acknowledged, readiness says why, and
+// reads answer the last size read; once it is back, appends go on and the
+// log verifies.
+func TestDatabaseOutage(t *testing.T) {
+	pg := startDB(t)
+	ctx := context.Background()
+	st := openT(t, pg.URL, newSigner(t, "example.org/log"), nil)
+	for i := range 10 {
+		if _, err := st.Append(ctx, draft(fmt.Sprint("before-", i), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pg.Stop(t)
+	_, err := st.Append(ctx, draft("during", 0))
+	if e, ok := nu.AsError(err); !ok || e.Code != ledgerstore.CodeIO {
+		t.Errorf("an append while the database is down: %v, want %s", err, ledgerstore.CodeIO)
+	}
+	if err := st.Ready(); err == nil {
+		t.Error("Ready while the database is down")
+	}
+	if n := st.Len(); n != 10 {
+		t.Errorf("Len while the database is down: %d, want the last size read, 10", n)
+	}
+	pg.Restart(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := st.Append(ctx, draft("after", 0))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("appends do not resume after the database is back: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, ok := st.IndexOfOp("during"); ok {
+		t.Error("the append refused during the outage is in the log")
+	}
+	if rep, err := st.VerifyContext(ctx, nil); err != nil || !rep.OK || rep.TreeSize != 11 {
+		t.Fatalf("verify after the outage: %+v %v", rep, err)
 	}
 }
