@@ -81,6 +81,13 @@ func (s *Store) AppendBatch(ctx context.Context, ds []ledger.Draft) ([]*ledger.E
 	select {
 	case rep := <-r.reply:
 		return rep.es, rep.err
+	case <-s.done: // the committer stopped: it answered r, or never saw it
+		select {
+		case rep := <-r.reply:
+			return rep.es, rep.err
+		default:
+			return nil, errClosed()
+		}
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

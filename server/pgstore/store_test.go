@@ -349,3 +349,59 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Fatalf("verify after the outage: %+v %v", rep, err)
 	}
 }
+
+// TestCloseAnswersEveryAppend: appends racing with Close each get an
+// answer (their entry, or LEDGER_022), and what was answered with an entry
+// is in the log.
+func TestCloseAnswersEveryAppend(t *testing.T) {
+	pg := startDB(t)
+	ctx := context.Background()
+	signer := newSigner(t, "example.org/log")
+	st, err := Open(ctx, pg.URL, signer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	acked := make(chan string, 100000)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				e, err := st.Append(ctx, draft(fmt.Sprintf("w%d-%d", w, i), 0))
+				if err != nil {
+					if e, ok := nu.AsError(err); !ok || e.Code != ledgerstore.CodeClosed {
+						t.Errorf("append during Close: %v", err)
+					}
+					return
+				}
+				acked <- e.OpID
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	st.Close()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("appends racing with Close were left without an answer")
+	}
+	close(acked)
+	ro, err := OpenReadOnly(ctx, pg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	n := 0
+	for op := range acked {
+		if _, ok := ro.IndexOfOp(op); !ok {
+			t.Errorf("acknowledged %s is not in the log", op)
+		}
+		n++
+	}
+	if n == 0 || uint64(n) != ro.Len() {
+		t.Errorf("%d appends acknowledged, the log has %d entries", n, ro.Len())
+	}
+}
