@@ -29,7 +29,10 @@ type Config struct {
 	Dev     bool   // [server] dev
 	// Store ([server] store) is "" for the data directory (BuntDB), or
 	// the postgres:// URL of the database every instance shares.
-	Store          string
+	Store string
+	// AdvertiseURL ([server] advertise_url) is where the other servers on
+	// the same store reach this one; "" derives it from the listen address.
+	AdvertiseURL   string
 	RequestTimeout time.Duration // [server] request_timeout
 	LogLevel       slog.Level    // [monitoring] log_level
 	Metrics        bool          // [monitoring] prometheus_enabled

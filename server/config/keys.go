@@ -168,6 +168,9 @@ var keys = []key{
 			}
 			return fmt.Errorf("not a PostgreSQL URL: give postgres://user@host:5432/db?sslmode=verify-full, or nothing for the data directory")
 		}},
+	{section: "server", name: "advertise_url", flag: "advertise-url",
+		doc: "with store: the URL at which the other servers reach this one (http://10.0.0.5:8080), to send it their appends while it holds the sequencer lease; empty: the listen address, or the first non-loopback IPv4 address of the host when it listens on every interface",
+		set: str(func(c *Config) *string { return &c.AdvertiseURL })},
 	{section: "server", name: "dev", flag: "dev", aliases: []string{"EBIOS_DEV"}, kind: kindBool, def: "false",
 		doc: "development mode: creates a development ledger key if there is none, and relaxes the production warnings of `ebios config check`",
 		set: boolean(func(c *Config) *bool { return &c.Dev })},

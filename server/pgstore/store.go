@@ -124,6 +124,9 @@ type Store struct {
 	edge *edge // the committer's tree state; nil until first read
 
 	head atomic.Pointer[head] // the last head read, served while the database does not answer
+
+	leader atomic.Bool            // this server holds the sequencer lease (Lease)
+	seqURL atomic.Pointer[string] // where the lease holder is
 }
 
 type head struct {

@@ -195,7 +195,13 @@ func Run(ctx context.Context, args []string, o Options) error {
 			// wraps the mux directly; ids and logs go around it.
 			return metrics.RequestID(metrics.AccessLog(logger, m.Middleware(h)))
 		}})
-	handler := secure(withCORS(cfg.CORSOrigins, a.Handler()), cfg.TLS)
+	apiHandler := a.Handler()
+	var fw *forwarder // on PostgreSQL: appends go to the holder of the sequencer lease
+	if st.pg != nil {
+		fw = &forwarder{next: apiHandler, seq: st.pg.Sequencer, logger: logger}
+		apiHandler = fw
+	}
+	handler := secure(withCORS(cfg.CORSOrigins, apiHandler), cfg.TLS)
 
 	srv := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.RequestTimeout, WriteTimeout: cfg.RequestTimeout + 5*time.Second,
@@ -235,6 +241,11 @@ func Run(ctx context.Context, args []string, o Options) error {
 	}
 	addr := ln.Addr().String()
 	url := scheme + "://" + displayHost(addr)
+	if fw != nil {
+		own := advertised(cfg.AdvertiseURL, scheme, addr)
+		fw.self.Store(&own)
+		go st.pg.Lease(ctx, own)
+	}
 	fmt.Fprintf(o.Stdout, "eBIOS serving on %s  (ledger %s, %d entries, key %s)\n", url, store.Origin(), store.Len(), signer.Verifier())
 	if err := announceSetup(ctx, as, cfg, url, o.Stdout); err != nil {
 		ln.Close() // #nosec G104 -- cleanup on an error path: the error returned is the one to report

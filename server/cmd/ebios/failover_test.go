@@ -24,9 +24,10 @@ import (
 
 // TestPostgresFailover is the failover drill of the PostgreSQL store, with
 // the real binary: three `ebios serve --store` on one database, 64 writers
-// sending appends round-robin over them, and the current sequencer (the
-// instance that committed last, named in the head row) killed with SIGKILL
-// ten times during the load, then started again. Afterwards every
+// sending appends round-robin over them (the servers send them on to the
+// holder of the sequencer lease), and the current sequencer (the lease
+// holder, named in ebios_sequencer) killed with SIGKILL ten times during
+// the load, then started again. Afterwards every
 // acknowledged op id is in the log exactly once at its acknowledged
 // index, `ebios ledger verify --store` passes, the checkpoints the
 // instances served never differ for one size, and the takeover time (from
@@ -145,10 +146,24 @@ func TestPostgresFailover(t *testing.T) {
 		}
 		return writer, size
 	}
+	// The sequencer: the server holding the lease, which the others send
+	// their appends to.
+	sequencer := func() string {
+		var inst string
+		for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+			err := pool.QueryRow(context.Background(), "SELECT instance FROM ebios_sequencer").Scan(&inst)
+			if err == nil {
+				return inst
+			}
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("no server holds the sequencer lease: %v", err)
+			}
+		}
+	}
 	var takeovers []time.Duration
 	for kill := range 10 {
 		time.Sleep(1500 * time.Millisecond)
-		writer, _ := head()
+		writer := sequencer()
 		_, pidText, _ := strings.Cut(writer, ":")
 		pid, _ := strconv.Atoi(pidText)
 		victim := -1
@@ -160,7 +175,7 @@ func TestPostgresFailover(t *testing.T) {
 		}
 		mu.Unlock()
 		if victim < 0 {
-			t.Fatalf("the head names writer %q, none of the instances", writer)
+			t.Fatalf("the sequencer lease is held by %q, none of the instances", writer)
 		}
 		_, sizeAtKill := head()
 		killed := time.Now()
