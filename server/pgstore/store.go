@@ -28,11 +28,12 @@
 // ([Policies], a policystore.Backend) live in the same database, so that
 // every instance enforces the same ones.
 //
-// What this design does not give: more write throughput with more
-// servers. Their commits are serialised on the head row (each holds it
-// through its WAL flush), so three servers append at a fraction of one
-// server's rate (docs/benchmarks.md); more servers add availability and
-// read capacity.
+// For throughput, one server holds the sequencer lease ([Store.Lease]) and
+// the others send it their appends (server/serve), so that its batches
+// hold every writer's appends; the lease never decides safety. What this
+// design does not give: more write throughput with more servers (one
+// sequences); they add availability and read capacity
+// (docs/benchmarks.md).
 //
 // The schema is versioned ([Migrate], run by [Open] and `ebios db
 // migrate`); a database migrated by a newer binary is refused.
