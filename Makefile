@@ -7,7 +7,7 @@ WASMEXEC := $(GOROOT)/lib/wasm/go_js_wasm_exec
 WASMENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
 	GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" GOOS=js GOARCH=wasm
 
-.PHONY: all build wasm static run firstvisit widget-bench test lint worker worker-test gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench membench docs certify
+.PHONY: all build wasm static run firstvisit widget-bench test lint worker worker-test gosec vulncheck unit race wasm-test proofs e2e audit-bench load fuzz bench clean readbench pgbench membench docs certify
 
 all: build
 
@@ -178,6 +178,12 @@ widget-bench:
 ## load: 60 s of POST /operations/execute at 64 connections against a real server (wrk).
 load:
 	scripts/load.sh
+
+## pgbench: the PostgreSQL store (Debian postgresql, installed when missing): durable appends/s through
+## 1 and 3 servers vs BuntDB in one run (EBIOS_BENCH_SECONDS per round, default 10, 3 rounds), then reads on a
+## 1,000,000-entry log in PostgreSQL (EBIOS_READBENCH_N). Reports figures, not a test.
+pgbench:
+	$(GO) test -run '^$$' -bench 'BenchmarkDurableAppends|BenchmarkReadsPostgres' -benchtime 1x -timeout 60m -v ./server/cmd/ebios
 
 ## readbench: trace, guard events and query on a 1,000,000-entry log (N=...), and a verify job while they run.
 readbench:

@@ -82,7 +82,7 @@ func TestCompose(t *testing.T) {
 		}
 	}
 	if p := c.Services["postgres"].Profiles; !slices.Equal(p, []string{"postgres"}) {
-		t.Errorf("postgres: profiles %v, want [postgres] (not started by default: issue 12)", p)
+		t.Errorf("postgres: profiles %v, want [postgres] (PostgreSQL is not started by default)", p)
 	}
 
 	srv := loadServer(t)

@@ -262,10 +262,9 @@ type server struct {
 	env    map[string]bool
 }
 
-// pendingEnv are variables the manifests set before the server reads them.
-var pendingEnv = map[string]string{
-	"EBIOS_STORE": "the PostgreSQL store's connection string, issue 12",
-}
+// pendingEnv are variables the manifests set before the server reads them
+// (none now: EBIOS_STORE, the PostgreSQL store, is read).
+var pendingEnv = map[string]string{}
 
 func loadServer(t *testing.T) server {
 	t.Helper()

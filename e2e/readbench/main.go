@@ -1,6 +1,7 @@
 // Command readbench measures reads on a large log (make readbench).
 //
 //	readbench gen -n 1000000 -data DIR    # DIR/ledger.db and DIR/ledger.key
+//	readbench gen -n N -data DIR -store postgres://...  # the log in PostgreSQL
 //	readbench run -url URL -token T -n N  # p50/p99 of trace, guard events, query
 //
 // gen writes a real store through ledgerstore.AppendBatch (batches of 4096,
@@ -38,6 +39,7 @@ import (
 	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/server/keyfile"
 	"github.com/ebios/ebios/server/ledgerstore"
+	"github.com/ebios/ebios/server/pgstore"
 )
 
 func main() {
@@ -111,6 +113,7 @@ func gen(args []string) error {
 	fs := flag.NewFlagSet("gen", flag.ExitOnError)
 	n := fs.Int("n", 1000000, "entries")
 	dir := fs.String("data", "", "data directory (created)")
+	store := fs.String("store", "", "write the log into this PostgreSQL database (postgres://...) instead of DIR/ledger.db; the key stays in DIR")
 	fs.Parse(args) // #nosec G104 -- ExitOnError: Parse exits on a bad flag instead of returning
 	if *dir == "" {
 		return errors.New("-data is required")
@@ -128,7 +131,16 @@ func gen(args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := ledgerstore.Open(filepath.Join(*dir, "ledger.db"), sg, nil)
+	var st interface {
+		AppendBatch(context.Context, []ledger.Draft) ([]*ledger.Entry, error)
+		Len() uint64
+		Close() error
+	}
+	if *store != "" {
+		st, err = pgstore.Open(context.Background(), *store, sg, nil)
+	} else {
+		st, err = ledgerstore.Open(filepath.Join(*dir, "ledger.db"), sg, nil)
+	}
 	if err != nil {
 		return err
 	}

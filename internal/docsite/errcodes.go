@@ -373,7 +373,7 @@ func ScanCodes(root string) (*CodeRegistry, error) {
 
 // prefixOrder is the order of the code families in docs/errors.md; others
 // follow alphabetically.
-var prefixOrder = []string{"NUCORE", "GUM", "MC", "COVER", "ANALYSIS", "LEDGER", "POLICY", "GUARD", "AUTH", "API", "RATE", "KEY", "PROOFS", "IMPORT", "BACKUP", "CERTIFY", "EBIOS", "WIDGET"}
+var prefixOrder = []string{"NUCORE", "GUM", "MC", "COVER", "ANALYSIS", "LEDGER", "PGSTORE", "POLICY", "GUARD", "AUTH", "API", "RATE", "KEY", "PROOFS", "IMPORT", "BACKUP", "CERTIFY", "EBIOS", "WIDGET"}
 
 func codeLess(a, b string) bool {
 	pa, _, _ := strings.Cut(a, "_")

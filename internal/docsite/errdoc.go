@@ -31,6 +31,7 @@ var families = map[string]string{
 	"WIDGET":   "The embeddable widget (ebios.js)",
 	"BACKUP":   "Online backups and restore",
 	"WORKER":   "The Cloudflare Worker edition",
+	"PGSTORE":  "The PostgreSQL store",
 }
 
 // ErrorsMarkdown renders docs/errors.md from the registry: every code,

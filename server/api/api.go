@@ -29,7 +29,7 @@ import (
 	"github.com/ebios/ebios/core/strictjson"
 	"github.com/ebios/ebios/server/auth"
 	"github.com/ebios/ebios/server/ledgerindex"
-	"github.com/ebios/ebios/server/ledgerstore"
+	"github.com/ebios/ebios/server/logstore"
 )
 
 // Defaults of [Config].
@@ -44,7 +44,7 @@ const (
 
 // Config wires the API to the rest of the server.
 type Config struct {
-	Store *ledgerstore.Store
+	Store logstore.Log
 	Auth  *auth.Service
 	// Limit wraps a handler with the rate limit of its route class
 	// ("execute", "read", "auth", "admin"), or, for the routes whose work

@@ -12,7 +12,7 @@ import (
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/server/auth"
-	"github.com/ebios/ebios/server/ledgerstore"
+	"github.com/ebios/ebios/server/logstore"
 )
 
 // Whole-log verification is a job, not a request: on a large log it takes
@@ -159,13 +159,13 @@ func (s *Server) startJob(user string) (started, busy *verifyJob) {
 }
 
 // storeVerify runs the store's whole verification (tests replace it).
-var storeVerify = func(ctx context.Context, s *Server, progress func(phase ledgerstore.VerifyPhase, done, total int64)) (*ledger.Report, error) {
+var storeVerify = func(ctx context.Context, s *Server, progress func(phase logstore.VerifyPhase, done, total int64)) (*ledger.Report, error) {
 	return s.cfg.Store.VerifyContext(ctx, progress)
 }
 
 func (s *Server) runJob(ctx context.Context, j *verifyJob) {
 	defer j.cancel()
-	rep, err := storeVerify(ctx, s, func(phase ledgerstore.VerifyPhase, done, total int64) {
+	rep, err := storeVerify(ctx, s, func(phase logstore.VerifyPhase, done, total int64) {
 		j.phase.Store(int32(phase)) // #nosec G115 -- a VerifyPhase is 0 or 1
 		j.done.Store(done)
 		j.total.Store(total)

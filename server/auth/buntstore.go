@@ -387,8 +387,7 @@ func (s *BuntStore) SpendRefresh(_ context.Context, jti, family string, ttl, fam
 		return wrap(err)
 	}
 	if reuse {
-		return newErr(CodeRefreshReuse, "the refresh token was already used; the session is revoked", "",
-			"log in again; if you did not use this token twice, it may have been stolen")
+		return ErrRefreshReuse()
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ebios/ebios/core/nu"
@@ -48,6 +49,14 @@ type Options struct {
 	// concurrent use.
 	OnFailure func(Reason)
 
+	// Shared says that other processes change the same Store (several
+	// servers on one PostgreSQL database): every access token is then
+	// checked against the store, with no cache, so that a logout, a
+	// revocation or a user change on another server holds at once, until
+	// [Service.CacheSynced] says that this process is told of every change
+	// made elsewhere ([Service.Invalidate]).
+	Shared bool
+
 	// Now is the clock (default time.Now); a test seam.
 	Now func() time.Time
 }
@@ -66,7 +75,8 @@ type Service struct {
 	dummy    string    // a hash to verify against for unknown users (Hasher.dummyHash)
 	throttle *throttle // per-account limit of failed logins
 
-	cache accessCache // verified access tokens; emptied by every revocation or user change
+	cache  accessCache // verified access tokens; emptied by every revocation or user change
+	bypass atomic.Bool // Options.Shared and not CacheSynced: no cache
 }
 
 // Principal is the authenticated caller of a request.
@@ -122,12 +132,26 @@ func New(store Store, o Options) (*Service, error) {
 		o.Now = time.Now
 	}
 	secret := append([]byte(nil), o.Secret...)
-	return &Service{
+	s := &Service{
 		store: store, hasher: o.Hasher, setupTTL: o.SetupTTL, onFailure: o.OnFailure, now: o.Now,
 		tok:      newTokens(secret, o.Issuer, o.AccessTTL, o.RefreshTTL, o.Leeway, o.Now),
 		dummy:    o.Hasher.dummyHash(),
 		throttle: &throttle{max: o.LoginFailures, window: o.LoginWindow},
-	}, nil
+	}
+	s.bypass.Store(o.Shared)
+	return s, nil
+}
+
+// Invalidate empties the cache of access tokens: another process changed
+// the shared store (a revocation, a user change).
+func (s *Service) Invalidate() { s.cache.invalidate() }
+
+// CacheSynced says, for a store shared with other processes
+// ([Options.Shared]), whether this process is now told of every change
+// they make (through Invalidate): only then are access tokens cached.
+func (s *Service) CacheSynced(ok bool) {
+	s.bypass.Store(!ok)
+	s.cache.invalidate()
 }
 
 // fail reports err to OnFailure when it is an auth failure, and returns it.
@@ -266,7 +290,7 @@ func (s *Service) currentUser(ctx context.Context, c *Claims) (*User, error) {
 // carries the user's current role.
 func (s *Service) CheckAccess(ctx context.Context, accessToken string) (*Principal, error) {
 	now := s.now()
-	if p, ok := s.cache.get(accessToken, now); ok {
+	if p, ok := s.cache.get(accessToken, now); ok && !s.bypass.Load() {
 		return p, nil
 	}
 	epoch := s.cache.epoch.Load() // before the checks: a change during them discards the entry
@@ -286,7 +310,9 @@ func (s *Service) CheckAccess(ctx context.Context, accessToken string) (*Princip
 		return nil, s.fail(err)
 	}
 	p := &Principal{User: u.Name, Role: u.Role, TokenID: c.ID, Family: c.Family, ExpiresAt: c.ExpiresAt.Time}
-	s.cache.put(accessToken, p, now, epoch)
+	if !s.bypass.Load() {
+		s.cache.put(accessToken, p, now, epoch)
+	}
 	return p, nil
 }
 

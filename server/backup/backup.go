@@ -17,7 +17,7 @@ import (
 
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
-	"github.com/ebios/ebios/server/ledgerstore"
+	"github.com/ebios/ebios/server/logstore"
 )
 
 // Error codes of this package (category "backup").
@@ -70,7 +70,7 @@ type Snapshotter interface {
 // Source is what a backup copies: the open stores of a running server, or
 // of a stopped data directory opened by the command line.
 type Source struct {
-	Log      *ledgerstore.Store
+	Log      logstore.Log
 	Users    Snapshotter
 	Policies Snapshotter
 	// KeyFile is the log's signing key file, copied only with

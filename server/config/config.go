@@ -23,10 +23,16 @@ import (
 // default, so a Config from Load with no flags, no environment and no file
 // is complete.
 type Config struct {
-	File           string        // the config file read, "" if none
-	Listen         string        // [server] listen
-	DataDir        string        // [server] data_dir
-	Dev            bool          // [server] dev
+	File    string // the config file read, "" if none
+	Listen  string // [server] listen
+	DataDir string // [server] data_dir
+	Dev     bool   // [server] dev
+	// Store ([server] store) is "" for the data directory (BuntDB), or
+	// the postgres:// URL of the database every instance shares.
+	Store string
+	// AdvertiseURL ([server] advertise_url) is where the other servers on
+	// the same store reach this one; "" derives it from the listen address.
+	AdvertiseURL   string
 	RequestTimeout time.Duration // [server] request_timeout
 	LogLevel       slog.Level    // [monitoring] log_level
 	Metrics        bool          // [monitoring] prometheus_enabled

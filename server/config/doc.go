@@ -53,6 +53,14 @@
 //		flag -listen, env EBIOS_SERVER_LISTEN (or EBIOS_LISTEN); string
 //		host:port to serve on; ":8080" listens on every interface
 //
+//	[server] store = ""
+//		flag -store, env EBIOS_SERVER_STORE (or EBIOS_STORE, DATABASE_URL); string
+//		empty: the log, users and policies live in the data directory (BuntDB); a postgres:// URL keeps them in PostgreSQL, shared by every ebios serve given the same URL (docs/operations.md, PostgreSQL)
+//
+//	[server] advertise_url = ""
+//		flag -advertise-url, env EBIOS_SERVER_ADVERTISE_URL; string
+//		with store: the URL at which the other servers reach this one (http://10.0.0.5:8080), to send it their appends while it holds the sequencer lease; empty: the listen address, or the first non-loopback IPv4 address of the host when it listens on every interface
+//
 //	[server] dev = false
 //		flag -dev, env EBIOS_SERVER_DEV (or EBIOS_DEV); bool
 //		development mode: creates a development ledger key if there is none, and relaxes the production warnings of `ebios config check`

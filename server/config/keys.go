@@ -159,6 +159,18 @@ var keys = []key{
 	{section: "server", name: "listen", flag: "listen", aliases: []string{"EBIOS_LISTEN"}, def: "127.0.0.1:8080",
 		doc: "host:port to serve on; \":8080\" listens on every interface",
 		set: str(func(c *Config) *string { return &c.Listen })},
+	{section: "server", name: "store", flag: "store", aliases: []string{"EBIOS_STORE", "DATABASE_URL"},
+		doc: "empty: the log, users and policies live in the data directory (BuntDB); a postgres:// URL keeps them in PostgreSQL, shared by every ebios serve given the same URL (docs/operations.md, PostgreSQL)",
+		set: func(c *Config, v string) error {
+			c.Store = v
+			if v == "" || strings.HasPrefix(v, "postgres://") || strings.HasPrefix(v, "postgresql://") {
+				return nil
+			}
+			return fmt.Errorf("not a PostgreSQL URL: give postgres://user@host:5432/db?sslmode=verify-full, or nothing for the data directory")
+		}},
+	{section: "server", name: "advertise_url", flag: "advertise-url",
+		doc: "with store: the URL at which the other servers reach this one (http://10.0.0.5:8080), to send it their appends while it holds the sequencer lease; empty: the listen address, or the first non-loopback IPv4 address of the host when it listens on every interface",
+		set: str(func(c *Config) *string { return &c.AdvertiseURL })},
 	{section: "server", name: "dev", flag: "dev", aliases: []string{"EBIOS_DEV"}, kind: kindBool, def: "false",
 		doc: "development mode: creates a development ledger key if there is none, and relaxes the production warnings of `ebios config check`",
 		set: boolean(func(c *Config) *bool { return &c.Dev })},

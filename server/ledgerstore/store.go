@@ -82,6 +82,7 @@ import (
 	"github.com/ebios/ebios/core/ledger"
 	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/server/filelock"
+	"github.com/ebios/ebios/server/logstore"
 	"github.com/tidwall/buntdb"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -927,29 +928,8 @@ func (s *Store) WriteBundle(w io.Writer, n int64, progress func(done, total int6
 		}
 		size = n
 	}
-	bw, err := ledger.NewBundleWriter(w, ledger.BundleHeader{Origin: s.origin, Key: s.verifier.String(), Checkpoint: string(cp)})
-	if err != nil {
-		return err
-	}
-	var n0 int64
-	end := uint64(size) // #nosec G115 -- size is the store's size or 0 <= n < size
-	err = s.leaves(0, end, func(i uint64, leaf []byte) error {
-		e, err := ledger.ParseLeaf(s.origin, leaf)
-		if err != nil {
-			return damaged(err.Error())
-		}
-		if err := bw.WriteEntry(e); err != nil {
-			return err
-		}
-		if n0++; progress != nil && (n0%1024 == 0 || n0 == size) {
-			progress(n0, size)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return bw.Close()
+	return logstore.WriteBundle(w, ledger.BundleHeader{Origin: s.origin, Key: s.verifier.String(), Checkpoint: string(cp)}, size, s.leaves, progress,
+		func(_ uint64, err error) error { return damaged(err.Error()) })
 }
 
 // Verify re-verifies the whole store as an auditor would verify its export
@@ -970,17 +950,19 @@ func (s *Store) Verify(progress func(done, total int64)) (*ledger.Report, error)
 }
 
 // VerifyPhase is a phase of a whole-store verification.
-type VerifyPhase int
+type VerifyPhase = logstore.VerifyPhase
 
 // The phases of VerifyContext, in order.
 const (
 	// PhaseStored checks the sealed tiles, the batch rows and their tree
 	// hashes and checkpoints (what proofs and reads are served from).
-	PhaseStored VerifyPhase = iota
+	PhaseStored = logstore.PhaseStored
 	// PhaseEntries verifies the log as its export: signatures, chain
 	// links and the Merkle root against the signed checkpoint.
-	PhaseEntries
+	PhaseEntries = logstore.PhaseEntries
 )
+
+var _ logstore.Log = (*Store)(nil)
 
 // VerifyContext is Verify with a context and progress in both phases:
 // progress (when not nil) is called with the phase, the entries done and
@@ -995,16 +977,7 @@ func (s *Store) VerifyContext(ctx context.Context, progress func(phase VerifyPha
 	if rep, err := s.checkStoredContext(ctx, func(done, total int64) { progress(PhaseStored, done, total) }); rep != nil || err != nil {
 		return rep, err
 	}
-	pr, pw := io.Pipe()
-	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(ctx.Err()) })
-	defer stop()
-	go func() { pw.CloseWithError(s.WriteBundle(pw, -1, nil)) }()
-	rep, err := ledger.VerifyBundle(pr, s.verifier, &ledger.VerifyOptions{Progress: func(done, total int64) { progress(PhaseEntries, done, total) }})
-	pr.Close()
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	return rep, err
+	return logstore.VerifyExport(ctx, func(w io.Writer) error { return s.WriteBundle(w, -1, nil) }, s.verifier, progress)
 }
 
 // Append logs d and returns the signed entry once it is durable. A draft

@@ -3,7 +3,8 @@
 // the active policy, and activations and deactivations are ledger entries.
 //
 // Policies live in their own BuntDB file (DATA/policies.db, locked to one
-// process). A change is made crash-safe in three steps: the new state is
+// process), or, for several servers on one log, in a [Backend] they share
+// (OpenShared: PostgreSQL, server/pgstore). A change is made crash-safe in three steps: the new state is
 // written with a pending op id, the ledger entry with that op id is
 // appended, and the state is marked logged. On open, a change whose entry is
 // missing from the ledger is logged then, so the ledger never lacks an
@@ -28,6 +29,7 @@ import (
 	"github.com/ebios/ebios/server/api"
 	"github.com/ebios/ebios/server/filelock"
 	"github.com/ebios/ebios/server/ledgerstore"
+	"github.com/ebios/ebios/server/logstore"
 	"github.com/tidwall/buntdb"
 )
 
@@ -56,10 +58,12 @@ func perr(code, msg, details, remedy string) *nu.Error {
 
 // Store is the policy side of the server; it implements api.Policies.
 type Store struct {
-	db      *buntdb.DB
+	kv      Backend
+	db      *buntdb.DB // the BuntDB file, nil on another backend
 	lock    *filelock.Lock
+	stop    chan struct{} // ends the refresher of a shared backend
 	trusted []*ledger.Verifier
-	log     *ledgerstore.Store
+	log     logstore.Log
 
 	mu     sync.Mutex // serialises changes
 	active atomic.Pointer[policy.Policy]
@@ -81,7 +85,7 @@ type change struct {
 // policy whose key is no longer trusted, which is deactivated (and logged),
 // or a file readable by other users, which is made private (a new file is
 // created with mode 0600, whatever the umask).
-func Open(path string, trusted []*ledger.Verifier, log *ledgerstore.Store) (s *Store, notices []string, err error) {
+func Open(path string, trusted []*ledger.Verifier, log logstore.Log) (s *Store, notices []string, err error) {
 	s = &Store{trusted: trusted, log: log}
 	if path != ":memory:" {
 		if s.lock, err = filelock.Acquire(path); err != nil {
@@ -101,6 +105,7 @@ func Open(path string, trusted []*ledger.Verifier, log *ledgerstore.Store) (s *S
 	}
 	if s.db, err = buntdb.Open(path); err == nil {
 		err = s.db.SetConfig(buntdb.Config{SyncPolicy: buntdb.Always, AutoShrinkDisabled: true})
+		s.kv = buntBackend{s.db}
 	}
 	if err != nil {
 		s.Close() // #nosec G104 -- cleanup after a failed open, whose error is the one reported
@@ -117,8 +122,12 @@ func Open(path string, trusted []*ledger.Verifier, log *ledgerstore.Store) (s *S
 // Close closes the policies file.
 func (s *Store) Close() error {
 	var err error
-	if s.db != nil {
-		err = s.db.Close()
+	if s.stop != nil {
+		close(s.stop)
+		s.stop = nil
+	}
+	if s.kv != nil {
+		err = s.kv.Close()
 	}
 	s.lock.Unlock()
 	return err
@@ -129,24 +138,16 @@ func (s *Store) Close() error {
 // (server/backup) keeps policies this way. A change pending in the copy
 // is logged by Open, as after a crash.
 func (s *Store) Snapshot(w io.Writer) error {
+	if s.db == nil {
+		return perr(CodeStore, "the policies are not in a file", "", "back up their database instead")
+	}
 	if err := s.db.Save(w); err != nil {
 		return perr(CodeStore, "cannot copy the policies file", err.Error(), "check the disk")
 	}
 	return nil
 }
 
-func (s *Store) get(key string) (string, error) {
-	var v string
-	err := s.db.View(func(tx *buntdb.Tx) error {
-		var err error
-		v, err = tx.Get(key)
-		return err
-	})
-	if errors.Is(err, buntdb.ErrNotFound) {
-		return "", nil
-	}
-	return v, err
-}
+func (s *Store) get(key string) (string, error) { return s.kv.Get(key) }
 
 // recover logs a pending change and loads the active policy.
 func (s *Store) recover() ([]string, error) {
@@ -191,20 +192,12 @@ func (s *Store) recover() ([]string, error) {
 	return notices, nil
 }
 
-func (s *Store) set(key, value string) error {
-	err := s.db.Update(func(tx *buntdb.Tx) error {
-		if value == "" {
-			_, err := tx.Delete(key)
-			if errors.Is(err, buntdb.ErrNotFound) {
-				return nil
-			}
-			return err
-		}
-		_, _, err := tx.Set(key, value, nil)
-		return err
-	})
-	if err != nil {
-		return perr(CodeStore, "cannot write the policies file", err.Error(), "check the disk")
+func (s *Store) set(key, value string) error { return s.put(map[string]string{key: value}) }
+
+// put writes the keys atomically ("" deletes).
+func (s *Store) put(kvs map[string]string) error {
+	if err := s.kv.Put(kvs); err != nil {
+		return perr(CodeStore, "cannot write the policies", err.Error(), "check the disk or the database")
 	}
 	return nil
 }
@@ -242,11 +235,7 @@ func info(p *policy.Policy) api.PolicyInfo {
 
 // List returns every stored policy that still verifies, by name.
 func (s *Store) List() []api.PolicyInfo {
-	var docs []string
-	// #nosec G104 -- the file is open as long as the store (View fails only on a closed database, and then there is nothing to list); AscendKeys's error is returned
-	s.db.View(func(tx *buntdb.Tx) error {
-		return tx.AscendKeys(prefixDoc+"*", func(_, v string) bool { docs = append(docs, v); return true })
-	})
+	docs, _ := s.kv.Values(prefixDoc) // #nosec G104 -- a store that cannot be read lists nothing; its writes report the failure
 	active := ""
 	if p := s.active.Load(); p != nil {
 		active = p.HashHex()
@@ -290,16 +279,8 @@ func (s *Store) Activate(ctx context.Context, doc []byte, hash, user string) (*a
 	}
 	c := change{OpID: ledgerstore.NewOpID(), Op: OpActivate, Hash: p.HashHex(), User: user}
 	pend, _ := json.Marshal(c)
-	err = s.db.Update(func(tx *buntdb.Tx) error {
-		for _, kv := range [][2]string{{prefixDoc + c.Hash, string(p.Marshal())}, {keyActive, c.Hash}, {keyPending, string(pend)}} {
-			if _, _, err := tx.Set(kv[0], kv[1], nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, perr(CodeStore, "cannot write the policies file", err.Error(), "check the disk")
+	if err := s.put(map[string]string{prefixDoc + c.Hash: string(p.Marshal()), keyActive: c.Hash, keyPending: string(pend)}); err != nil {
+		return nil, nil, err
 	}
 	s.active.Store(p)
 	e, err := s.commit(ctx, c)
@@ -325,15 +306,8 @@ func (s *Store) deactivate(ctx context.Context, user string) (*api.PolicyInfo, *
 	}
 	c := change{OpID: ledgerstore.NewOpID(), Op: OpDeactivate, Hash: h, User: user}
 	pend, _ := json.Marshal(c)
-	err = s.db.Update(func(tx *buntdb.Tx) error {
-		if _, err := tx.Delete(keyActive); err != nil && !errors.Is(err, buntdb.ErrNotFound) {
-			return err
-		}
-		_, _, err := tx.Set(keyPending, string(pend), nil)
-		return err
-	})
-	if err != nil {
-		return nil, nil, perr(CodeStore, "cannot write the policies file", err.Error(), "check the disk")
+	if err := s.put(map[string]string{keyActive: "", keyPending: string(pend)}); err != nil {
+		return nil, nil, err
 	}
 	old := s.active.Swap(nil)
 	e, err := s.commit(ctx, c)

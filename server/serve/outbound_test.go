@@ -37,6 +37,12 @@ var allowedOutbound = map[string]map[string]string{
 		"net/http.Client":    "the ACME client's HTTPS to the CA the operator configures (tls.acme_directory_url, tls.acme_ca_file); no client chooses it",
 		"net/http.Transport": "the same ACME client, to trust tls.acme_ca_file",
 	},
+	filepath.Join("..", "serve", "forward.go"): {
+		"net/http/httputil.ReverseProxy":              "on the PostgreSQL store, appends go to the server holding the sequencer lease: a peer's advertise_url, which the peer publishes in the shared database; no client chooses it",
+		"net/http/httputil.NewSingleHostReverseProxy": "the same forwarding to the sequencer",
+		"net/http.DefaultTransport":                   "the same forwarding (its transport, cloned)",
+		"net/http.Transport":                          "the same forwarding (idle connections kept for the writers)",
+	},
 }
 
 // clients are the files of command-line clients, which are not the server:

@@ -35,7 +35,6 @@ import (
 	"github.com/ebios/ebios/server/ledgerindex"
 	"github.com/ebios/ebios/server/ledgerstore"
 	"github.com/ebios/ebios/server/metrics"
-	"github.com/ebios/ebios/server/policystore"
 	"github.com/ebios/ebios/server/ratelimit"
 )
 
@@ -93,30 +92,24 @@ func Run(ctx context.Context, args []string, o Options) error {
 		return err
 	}
 	m := metrics.New()
-	dbPath := cfg.Ledger.DBPath
-	if cfg.Ledger.Backend == "memory" {
-		dbPath = ":memory:"
-	}
 	var fed atomic.Pointer[ledgerindex.Index] // the read index, fed after every commit
-	store, err := ledgerstore.Open(dbPath, signer, &ledgerstore.Options{OnCommit: func(size uint64, es []*ledger.Entry) {
+	st, err := openStores(ctx, cfg, signer, m, notice, func(size uint64, es []*ledger.Entry) {
 		m.SetLedgerEntries(size)
 		m.CheckpointSigned(time.Now())
 		if x := fed.Load(); x != nil {
 			x.Offer(size-uint64(len(es)), es)
 		}
-	}, OnWrite: m.Committed, OnSync: m.Synced})
+	})
 	if err != nil {
 		return err
 	}
+	store := st.log
+	defer st.close()
 	defer store.Close() // after the HTTP server has drained: queued appends are flushed
-	for _, n := range store.Notices() {
+	for _, n := range st.notices {
 		notice(n)
 	}
 	m.SetLedgerEntries(store.Len())
-	if dbPath == ":memory:" {
-		dbPath = ""
-	}
-	m.WatchStorage(cfg.DataDir, dbPath)
 	index := ledgerindex.New(store)
 	fed.Store(index)    // from now on, commits notify it
 	defer index.Close() // before the store closes
@@ -130,11 +123,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 		}
 	}()
 
-	users, unlock, err := openUsers(cfg, notice)
-	if err != nil {
-		return err
-	}
-	defer unlock()
+	users := st.users
 	defer users.Close()
 	secret, err := auth.LoadOrCreateSecret(cfg.Auth.SecretFile)
 	if err != nil {
@@ -145,10 +134,11 @@ func Run(ctx context.Context, args []string, o Options) error {
 		failures = -1 // no per-account limit
 	}
 	as, err := auth.New(users, auth.Options{Secret: secret, AccessTTL: cfg.Auth.AccessTTL, RefreshTTL: cfg.Auth.RefreshTTL,
-		LoginFailures: failures, LoginWindow: cfg.Auth.LoginWindow, OnFailure: m.AuthFailed})
+		LoginFailures: failures, LoginWindow: cfg.Auth.LoginWindow, OnFailure: m.AuthFailed, Shared: st.pg != nil})
 	if err != nil {
 		return err
 	}
+	st.watchAuth(ctx, as)
 	var limit func(string, http.Handler) http.Handler
 	if cfg.RateLimit.Enabled {
 		rc := cfg.RateLimiterConfig()
@@ -163,7 +153,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 	if err != nil {
 		return err
 	}
-	policies, notices, err := policystore.Open(filepath.Join(cfg.DataDir, "policies.db"), trusted, store)
+	policies, notices, err := openPolicies(cfg, st, trusted)
 	if err != nil {
 		return err
 	}
@@ -174,8 +164,8 @@ func Run(ctx context.Context, args []string, o Options) error {
 	}
 	var backups api.Backups // online backups: the schedule and POST /api/v1/admin/backup
 	var runner *backup.Runner
-	if cfg.Backup.Dir != "" {
-		src := backup.Source{Log: store, Users: users, Policies: policies, KeyFile: cfg.Ledger.KeyFile}
+	if cfg.Backup.Dir != "" && st.bunt != nil { // on PostgreSQL, backups are the database's (pg_dump, PITR)
+		src := backup.Source{Log: store, Users: st.users.(*auth.BuntStore), Policies: policies, KeyFile: cfg.Ledger.KeyFile}
 		runner = backup.NewRunner(ctx, cfg.Backup.Dir, cfg.Backup.Keep, src, m, logger)
 		backups = runner
 		if cfg.Backup.Interval > 0 {
@@ -205,7 +195,13 @@ func Run(ctx context.Context, args []string, o Options) error {
 			// wraps the mux directly; ids and logs go around it.
 			return metrics.RequestID(metrics.AccessLog(logger, m.Middleware(h)))
 		}})
-	handler := secure(withCORS(cfg.CORSOrigins, a.Handler()), cfg.TLS, cfg.EmbedFrameAncestors)
+	apiHandler := a.Handler()
+	var fw *forwarder // on PostgreSQL: appends go to the holder of the sequencer lease
+	if st.pg != nil {
+		fw = &forwarder{next: apiHandler, seq: st.pg.Sequencer, logger: logger}
+		apiHandler = fw
+	}
+	handler := secure(withCORS(cfg.CORSOrigins, apiHandler), cfg.TLS, cfg.EmbedFrameAncestors)
 
 	srv := &http.Server{Handler: handler, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: cfg.RequestTimeout, WriteTimeout: cfg.RequestTimeout + 5*time.Second,
@@ -245,6 +241,11 @@ func Run(ctx context.Context, args []string, o Options) error {
 	}
 	addr := ln.Addr().String()
 	url := scheme + "://" + displayHost(addr)
+	if fw != nil {
+		own := advertised(cfg.AdvertiseURL, scheme, addr)
+		fw.self.Store(&own)
+		go st.pg.Lease(ctx, own)
+	}
 	fmt.Fprintf(o.Stdout, "eBIOS serving on %s  (ledger %s, %d entries, key %s)\n", url, store.Origin(), store.Len(), signer.Verifier())
 	if err := announceSetup(ctx, as, cfg, url, o.Stdout); err != nil {
 		ln.Close() // #nosec G104 -- cleanup on an error path: the error returned is the one to report

@@ -232,7 +232,7 @@ func TestDisasterRecoveryDrill(t *testing.T) {
 
 // runBin runs the binary and returns its standard output; it fails the
 // test with both streams when the command fails.
-func runBin(t *testing.T, bin string, args ...string) []byte {
+func runBin(t testing.TB, bin string, args ...string) []byte {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	var stderr bytes.Buffer
@@ -246,7 +246,7 @@ func runBin(t *testing.T, bin string, args ...string) []byte {
 
 // startServer starts `ebios serve` and returns it with its URL, read from
 // its first line of output. It is killed at the end of the test.
-func startServer(t *testing.T, bin string, args []string) (*exec.Cmd, string) {
+func startServer(t testing.TB, bin string, args []string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
@@ -321,7 +321,7 @@ func get(t *testing.T, url, token string) []byte {
 	return b
 }
 
-func login(t *testing.T, url string) string {
+func login(t testing.TB, url string) string {
 	t.Helper()
 	var r struct {
 		AccessToken string `json:"access_token"`

@@ -15,6 +15,8 @@ import (
 	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/server/keyfile"
 	"github.com/ebios/ebios/server/ledgerstore"
+	"github.com/ebios/ebios/server/logstore"
+	"github.com/ebios/ebios/server/pgstore"
 	"github.com/ebios/ebios/server/serve"
 	"golang.org/x/mod/sumdb/tlog"
 	"golang.org/x/term"
@@ -50,9 +52,13 @@ verify --origin ORIGIN names the log the bundle must come from; by default it
 is the pinned key's name (the convention), so give it when the two differ.
 verify reads the bundle strictly (docs/ledger-format.md): exact member
 names, no duplicate, unknown or missing members, one spelling per field.
+Every command on --data-dir DIR also takes --store URL instead, for a log in
+PostgreSQL (ebios serve --store URL; fsck --store checks the rows, their tree
+hashes and checkpoints, then the entries, and repairs nothing).
 verify checks the entry signatures on every core (GOMAXPROCS) while it reads
 the bundle; the report is the same as on one core. It exits 0 only when
-everything verifies; otherwise it names the first bad entry and why. Commands on --data-dir DIR need no key, but the server must not
+everything verifies; otherwise it names the first bad entry and why.
+Commands on --data-dir DIR need no key, but the server must not
 have the store open at the same time.
 `
 
@@ -104,9 +110,9 @@ func dataFlags(fs *flag.FlagSet) (dataDir *string, asJSON *bool) {
 	return dataDirFlag(fs, "data", "data directory of the ledger"), fs.Bool("json", false, "print JSON")
 }
 
-func ledgerExport(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func ledgerExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ledger export", "--data-dir DIR --out BUNDLE", ledgerHelp, stderr)
-	dataDir, _ := dataFlags(fs)
+	loc, _ := logFlags(fs)
 	out := fs.String("out", "", "bundle file to write (required; - for standard output)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -118,7 +124,7 @@ func ledgerExport(_ context.Context, args []string, stdout, stderr io.Writer) er
 	if err := requireFlag(fs, *out, "--out BUNDLE"); err != nil {
 		return err
 	}
-	st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
+	st, err := loc.openReadOnly(ctx)
 	if err != nil {
 		return reportErr(stdout, stderr, false, "", err)
 	}
@@ -137,9 +143,10 @@ func ledgerExport(_ context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-func ledgerVerify(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func ledgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ledger verify", "BUNDLE --key VKEY [--origin ORIGIN] [--json]  |  --data-dir DIR [--json]", ledgerHelp, stderr)
 	dataDir := dataDirFlag(fs, "", "verify the store in this data directory instead of a bundle")
+	storeURL := fs.String("store", "", "verify the log in this PostgreSQL database (postgres://...) instead of a bundle")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	key := fs.String("key", "", "the verifier key you trust (or a file holding it); required for a bundle")
 	origin := fs.String("origin", "", "the origin the log must have (default: the name of the pinned key)")
@@ -149,11 +156,11 @@ func ledgerVerify(_ context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	var rep *ledger.Report
 	switch {
-	case *dataDir != "":
-		if err := wantArgs(fs, pos, 0, "no BUNDLE with --data"); err != nil {
+	case *dataDir != "" || *storeURL != "":
+		if err := wantArgs(fs, pos, 0, "no BUNDLE with --data-dir or --store"); err != nil {
 			return err
 		}
-		st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
+		st, err := logLocation{dataDir, storeURL}.openReadOnly(ctx)
 		if err != nil {
 			return reportErr(stdout, stderr, *asJSON, "", err)
 		}
@@ -172,7 +179,12 @@ func ledgerVerify(_ context.Context, args []string, stdout, stderr io.Writer) er
 			return reportErr(stdout, stderr, *asJSON, "", &nu.Error{Code: ledger.CodeOrigin, Category: ledger.CategoryLedger,
 				Message: "the store holds log " + strconv.Quote(st.Origin()) + ", not " + strconv.Quote(*origin), Remediation: "verify the data directory of the log you meant, or drop --origin"})
 		}
-		rep, _ = st.Verify(progress(stderr, "verifying"))
+		p := progress(stderr, "verifying")
+		rep, _ = st.VerifyContext(ctx, func(ph logstore.VerifyPhase, done, total int64) {
+			if ph == logstore.PhaseEntries && p != nil {
+				p(done, total)
+			}
+		})
 	default:
 		if err := wantArgs(fs, pos, 1, "one BUNDLE"); err != nil {
 			return err
@@ -193,7 +205,13 @@ func ledgerVerify(_ context.Context, args []string, stdout, stderr io.Writer) er
 		defer f.Close()
 		rep, _ = ledger.VerifyBundle(f, v, &ledger.VerifyOptions{Origin: *origin, Progress: progress(stderr, "verifying")})
 	}
-	if *asJSON {
+	return verdict(stdout, rep, *asJSON)
+}
+
+// verdict prints a verification report (JSON, or for a person) and exits
+// 1 when it did not pass.
+func verdict(stdout io.Writer, rep *ledger.Report, asJSON bool) error {
+	if asJSON {
 		if err := writeJSON(stdout, rep); err != nil {
 			return err
 		}
@@ -229,9 +247,9 @@ func printReport(w io.Writer, rep *ledger.Report) {
 	fmt.Fprintf(w, "  %d entries before it verified\n", rep.Entries)
 }
 
-func ledgerCheckpoint(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func ledgerCheckpoint(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ledger checkpoint", "--data-dir DIR", ledgerHelp, stderr)
-	dataDir, _ := dataFlags(fs)
+	loc, _ := logFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -239,7 +257,7 @@ func ledgerCheckpoint(_ context.Context, args []string, stdout, stderr io.Writer
 	if err := wantArgs(fs, pos, 0, "no arguments"); err != nil {
 		return err
 	}
-	st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
+	st, err := loc.openReadOnly(ctx)
 	if err != nil {
 		return reportErr(stdout, stderr, false, "", err)
 	}
@@ -248,9 +266,9 @@ func ledgerCheckpoint(_ context.Context, args []string, stdout, stderr io.Writer
 	return err
 }
 
-func ledgerTrace(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func ledgerTrace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ledger trace", "OPID --data-dir DIR [--json]", ledgerHelp, stderr)
-	dataDir, asJSON := dataFlags(fs)
+	loc, asJSON := logFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -258,7 +276,7 @@ func ledgerTrace(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if err := wantArgs(fs, pos, 1, "one OPID"); err != nil {
 		return err
 	}
-	st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
+	st, err := loc.openReadOnly(ctx)
 	if err != nil {
 		return reportErr(stdout, stderr, *asJSON, "", err)
 	}
@@ -292,9 +310,9 @@ func ledgerTrace(_ context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func ledgerProof(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func ledgerProof(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ledger proof", "INDEX --data-dir DIR [--json]", ledgerHelp, stderr)
-	dataDir, asJSON := dataFlags(fs)
+	loc, asJSON := logFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -307,7 +325,7 @@ func ledgerProof(_ context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "ebios ledger proof: INDEX must be a non-negative integer, got %q\n", pos[0])
 		return exitError{exitUsage}
 	}
-	st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
+	st, err := loc.openReadOnly(ctx)
 	if err != nil {
 		return reportErr(stdout, stderr, *asJSON, "", err)
 	}
@@ -339,9 +357,9 @@ func ledgerProof(_ context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func ledgerConsistency(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func ledgerConsistency(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ledger consistency", "OLD_CHECKPOINT --data-dir DIR [--json]", ledgerHelp, stderr)
-	dataDir, asJSON := dataFlags(fs)
+	loc, asJSON := logFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -354,7 +372,7 @@ func ledgerConsistency(_ context.Context, args []string, stdout, stderr io.Write
 		return reportErr(stdout, stderr, *asJSON, "", &nu.Error{Code: ledger.CodeCheckpoint, Category: ledger.CategoryLedger,
 			Message: "cannot read " + pos[0], Details: err.Error(), Remediation: "give a file holding a checkpoint saved with `ebios ledger checkpoint`"})
 	}
-	st, err := ledgerstore.OpenReadOnly(storePath(*dataDir))
+	st, err := loc.openReadOnly(ctx)
 	if err != nil {
 		return reportErr(stdout, stderr, *asJSON, "", err)
 	}
@@ -469,16 +487,20 @@ op-id, parent-op-id and temp-files. The server must not have the store open
 (fsck takes its lock).
 `
 
-func ledgerFsck(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func ledgerFsck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ledger fsck", "--data-dir DIR [--repair] [--json]", ledgerFsckHelp, stderr)
 	dataDir, asJSON := dataFlags(fs)
 	repair := fs.Bool("repair", false, "repair what is safe (what opening the store does), then check again")
+	storeURL := fs.String("store", "", "check the log in this PostgreSQL database (postgres://...): the rows, tree hashes and checkpoints, then the entries")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if err := wantArgs(fs, pos, 0, "no arguments"); err != nil {
 		return err
+	}
+	if *storeURL != "" {
+		return fsckPostgres(ctx, *storeURL, *repair, *asJSON, stdout, stderr)
 	}
 	rep, err := ledgerstore.Fsck(storePath(*dataDir), &ledgerstore.FsckOptions{Repair: *repair, Progress: progress(stderr, "checking tiles")})
 	if rep == nil { // it could not check: no store, in use, I/O
@@ -498,6 +520,31 @@ func ledgerFsck(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		return exitError{exitFail}
 	}
 	return nil
+}
+
+// fsckPostgres checks a log in PostgreSQL: what verify --store does, as
+// fsck's answer (there is nothing to repair in place: a damaged database
+// is restored from a backup).
+func fsckPostgres(ctx context.Context, url string, repair, asJSON bool, stdout, stderr io.Writer) error {
+	if repair {
+		return reportErr(stdout, stderr, asJSON, "", &nu.Error{Code: ledgerstore.CodeDamaged, Category: ledger.CategoryLedger,
+			Message: "fsck --repair does not change a PostgreSQL store", Remediation: "drop --repair; restore a damaged database from a backup (pg_dump or PITR), then verify it"})
+	}
+	st, err := pgstore.OpenReadOnly(ctx, url)
+	if err != nil {
+		return reportErr(stdout, stderr, asJSON, "", err)
+	}
+	defer st.Close()
+	p := progress(stderr, "checking")
+	rep, err := st.VerifyContext(ctx, func(_ logstore.VerifyPhase, done, total int64) {
+		if p != nil {
+			p(done, total)
+		}
+	})
+	if rep == nil {
+		return reportErr(stdout, stderr, asJSON, "", err)
+	}
+	return verdict(stdout, rep, asJSON)
 }
 
 // printFsck prints an fsck report for a person: one line per finding.

@@ -70,6 +70,7 @@ func commands() []command {
 		{"config", "check the server configuration", runConfig},
 		{"key", "generate the log's signing key", runKey},
 		{"ledger", "export, verify, trace and prove entries of the signed ledger", runLedger},
+		{"db", "migrate the PostgreSQL database of a fleet of servers (serve --store URL)", runDB},
 		{"backup", "take an online backup through the server, or of a stopped data directory; verify one", runBackup},
 		{"restore", "restore a backup into an empty data directory, verified, with rollback detection", runRestore},
 		{"import", "import the Python eBIOS's ledger (SQLite, PostgreSQL or JSON export)", runImport},

@@ -48,6 +48,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := newFlags("user "+sub, "[flags]", userHelp, stderr)
 	dataDir := fs.String("data-dir", "", "data directory (default ./data)")
 	usersDB := fs.String("users-db", "", "users database (default DATA/users.db)")
+	store := fs.String("store", "", "the PostgreSQL database of the servers (postgres://...; default: config store, EBIOS_STORE or DATABASE_URL), instead of users.db")
 	cfgFile := fs.String("config", "", "config file")
 	role := fs.String("role", "", "role of the new user (add)")
 	pwFile := fs.String("password-file", "", "read the password from this file (add, reset-password)")
@@ -60,7 +61,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	var cargs []string
-	for k, v := range map[string]string{"--data-dir": *dataDir, "--users-db": *usersDB, "--config": *cfgFile} {
+	for k, v := range map[string]string{"--data-dir": *dataDir, "--users-db": *usersDB, "--config": *cfgFile, "--store": *store} {
 		if v != "" {
 			cargs = append(cargs, k, v)
 		}
@@ -70,7 +71,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fmt.Fprintln(stderr, "ebios user:", err)
 		return exitError{exitUsage}
 	}
-	users, unlock, err := serve.OpenUsers(cfg)
+	users, unlock, err := openUsers(ctx, cfg)
 	if err != nil {
 		return reportErr(stdout, stderr, false, "", err)
 	}
