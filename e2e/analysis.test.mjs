@@ -99,7 +99,11 @@ async function run(page, { draws, seed } = {}) {
   if (seed !== undefined) await page.fill('#an-seed', String(seed));
   await page.click('#an-run');
   await page.locator('#an-result .an-part, #an-result .error').first().waitFor({ timeout: 120_000 });
-  return (await page.locator('#an-status').textContent()).trim();
+  // The deterministic parts (budget, expanded uncertainty) can show while
+  // the Monte Carlo part still runs: the run ends when the status does.
+  const status = page.locator('#an-status');
+  await poll('the run to end', 120_000, async () => !/^Running/.test((await status.textContent()).trim()));
+  return (await status.textContent()).trim();
 }
 
 // report is the analysis report as the page shows it in JSON.
