@@ -92,11 +92,12 @@ worker-test: worker
 	@scripts/need-node.sh
 	$(GO) test -count=1 -timeout 20m -v -run . ./wasm/worker/local
 
-## lint: gofmt, go vet, staticcheck (honnef.co/go/tools, pinned in go.mod as a
+## lint: gofmt, go vet (also of the browser and Worker code for GOOS=js), staticcheck (honnef.co/go/tools, pinned in go.mod as a
 ## tool) and gosec (make gosec).
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./app/... ./wasm/... ./core/...
 	$(GO) tool staticcheck ./...
 	$(MAKE) --no-print-directory gosec
 
