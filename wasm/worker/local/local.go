@@ -124,6 +124,24 @@ func Build(ctx context.Context, dir string, log io.Writer) error {
 	return os.Symlink(filepath.Join(src, "node_modules"), filepath.Join(dir, "node_modules"))
 }
 
+// BuildTemp installs wrangler (NpmCI) and builds the Worker ([Build]) into
+// a new temporary directory, which it returns for the caller to remove. It
+// removes the directory itself when the build fails.
+func BuildTemp(ctx context.Context, log io.Writer) (string, error) {
+	if err := NpmCI(ctx, log); err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "ebios-worker-")
+	if err != nil {
+		return "", err
+	}
+	if err := Build(ctx, dir, log); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
 // Secrets are a Worker's secrets, made at run time.
 type Secrets struct {
 	LedgerKey   string // note signer key

@@ -39,14 +39,7 @@ func buildOnce(t *testing.T) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		var log bytes.Buffer
-		if built.err = NpmCI(ctx, &log); built.err != nil {
-			return
-		}
-		built.dir, built.err = os.MkdirTemp("", "ebios-worker-")
-		if built.err == nil {
-			built.err = Build(ctx, built.dir, &log)
-		}
-		if built.err != nil {
+		if built.dir, built.err = BuildTemp(ctx, &log); built.err != nil {
 			built.err = fmt.Errorf("%v\n%s", built.err, log.String())
 		}
 	})

@@ -47,17 +47,11 @@ func run(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writ
 	if *n < 1 || *rounds < 1 || *warm < 1 {
 		return errors.New("-n, -rounds and -warm must be at least 1")
 	}
-	if err := local.NpmCI(ctx, stderr); err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "ebios-workerbench-")
+	dir, err := local.BuildTemp(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := local.Build(ctx, dir, stderr); err != nil {
-		return err
-	}
 	total, gz, err := local.DryRunSize(ctx, dir)
 	if err != nil {
 		return err

@@ -65,10 +65,7 @@ Flags:
 	if len(*password) < 12 {
 		return errors.New("--password is required, at least 12 characters: the admin's password")
 	}
-	if err := local.NpmCI(ctx, stderr); err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp("", "ebios-workerdev-")
+	dir, err := local.BuildTemp(ctx, stderr)
 	if err != nil {
 		return err
 	}
@@ -79,9 +76,6 @@ Flags:
 			return err
 		}
 		defer os.RemoveAll(persist)
-	}
-	if err := local.Build(ctx, dir, stderr); err != nil {
-		return err
 	}
 	if err := local.Migrate(ctx, dir, persist); err != nil {
 		return err
