@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { here, TIMEOUT, openBrowser, poll, shot, waitForApp, freePort, start as startProcess, apiCall } from './lib.mjs';
+import { here, TIMEOUT, openBrowser, poll, shot, waitForApp, freePort, start as startProcess, apiCall, loginAndVerifyExplorer } from './lib.mjs';
 
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
 const PASSWORD = 'a long e2e passphrase';
@@ -61,19 +61,7 @@ after(async () => {
 
 test('a static site on an origin the server lists logs in and re-verifies the entries through CORS', { timeout: 120_000 },
   () => browser.run('crossorigin', async (page) => {
-    await page.goto(site + '/login.html', { waitUntil: 'domcontentloaded' });
-    await waitForApp(page, 'login page of the static site');
-    await page.fill('#username', 'root');
-    await page.fill('#password', PASSWORD);
-    await page.press('#password', 'Enter');
-    await page.waitForURL(/\/explorer/, { timeout: TIMEOUT });
-    await page.locator('#nav-user', { hasText: 'root' }).waitFor({ timeout: TIMEOUT });
-    await page.fill('#pinned-key', vkey);
-    await page.click('#pin');
-    await page.getByText(`${ops.length} of ${ops.length} entries on this page verified`).waitFor({ timeout: TIMEOUT });
-    const rows = await page.locator('#entries tbody tr').evaluateAll((rs) => rs.map((r) => r.innerText.replace(/\s+/g, ' ')));
-    assert.equal(rows.length, ops.length, `rows: ${rows.join(' | ')}`);
-    rows.forEach((r, i) => assert.match(r, /✓ verified/, `entry ${i} should be verified: ${r}`));
+    await loginAndVerifyExplorer(page, site, 'root', PASSWORD, vkey, ops.length);
     await shot(page, 'crossorigin-explorer');
   }));
 

@@ -170,3 +170,22 @@ export async function apiCall(base, method, path, token, body) {
   assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
   return text.startsWith('{') ? JSON.parse(text) : text;
 }
+
+// loginAndVerifyExplorer logs in as user on the site's login page, pins
+// vkey in the explorer it lands on, waits until its n entries are
+// re-verified, and checks that every row says so.
+export async function loginAndVerifyExplorer(page, site, user, password, vkey, n) {
+  await page.goto(site + '/login.html', { waitUntil: 'domcontentloaded' });
+  await waitForApp(page, `login page of ${site}`);
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await page.press('#password', 'Enter');
+  await page.waitForURL(/\/explorer/, { timeout: TIMEOUT });
+  await page.locator('#nav-user', { hasText: user }).waitFor({ timeout: TIMEOUT });
+  await page.fill('#pinned-key', vkey);
+  await page.click('#pin');
+  await page.getByText(`${n} of ${n} entries on this page verified`).waitFor({ timeout: TIMEOUT });
+  const rows = await page.locator('#entries tbody tr').evaluateAll((rs) => rs.map((r) => r.innerText.replace(/\s+/g, ' ')));
+  assert.equal(rows.length, n, `rows: ${rows.join(' | ')}`);
+  rows.forEach((r, i) => assert.match(r, /✓ verified/, `entry ${i} should be verified: ${r}`));
+}
