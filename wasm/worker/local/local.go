@@ -136,7 +136,7 @@ func BuildTemp(ctx context.Context, log io.Writer) (string, error) {
 		return "", err
 	}
 	if err := Build(ctx, dir, log); err != nil {
-		os.RemoveAll(dir)
+		os.RemoveAll(dir) // #nosec G104 -- a leftover temporary directory is all a failed removal leaves; the build error is the one to report
 		return "", err
 	}
 	return dir, nil
