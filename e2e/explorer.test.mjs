@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
-import { here, CHROMIUM, OUT, TIMEOUT, axeViolations, freePort } from './lib.mjs';
+import { here, CHROMIUM, CHROMIUM_ARGS, OUT, TIMEOUT, axeViolations, freePort, launchRetrying } from './lib.mjs';
 
 const EBIOS = resolve(process.env.EBIOS_BIN || join(here, '..', 'bin', 'ebios'));
 const ROOT = resolve(here, '..'); // the server serves ./web from here
@@ -72,8 +72,7 @@ before(async () => {
   await startServer();
   const token = serverOut.match(/ebios-setup-[A-Za-z0-9_-]+/)?.[0];
   assert.ok(token, 'the server printed no setup token:\n' + serverOut);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu',
-    '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  browser = await launchRetrying(() => chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }));
   context = await browser.newContext({ viewport: { width: 1200, height: 1000 } });
   // The first admin, made in the browser with the printed setup token.
   const page = await context.newPage();

@@ -25,20 +25,37 @@ export function freePort() {
 }
 mkdirSync(OUT, { recursive: true });
 
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--no-first-run'];
+
+// launchRetrying calls launch up to three times while Chromium dies during
+// its start (CI once saw it crash with SIGSEGV before any page was opened).
+// Only the start is retried, never a test; every retry is logged.
+export async function launchRetrying(launch) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch();
+    } catch (e) {
+      const died = /process did exit|Browser closed|Target page, context or browser has been closed/.test(String(e?.message));
+      if (!died || attempt === 3) throw e;
+      console.error(`e2e: Chromium died while starting (attempt ${attempt} of 3); starting it again:\n${String(e.message).split('\n')[0]}`);
+    }
+  }
+}
+
 // openBrowser launches Chromium with a fresh persistent profile (service
 // workers allowed unless serviceWorkers is 'block'); close() removes the
 // profile.
 export async function openBrowser({ serviceWorkers = 'allow' } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'ebios-e2e-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
+  const context = await launchRetrying(() => chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
+    args: CHROMIUM_ARGS,
     viewport: { width: 900, height: 1000 },
     serviceWorkers,
     timeout: 30_000,
-  });
+  }));
   context.setDefaultTimeout(TIMEOUT);
   return {
     context,
