@@ -26,8 +26,8 @@ build: wasm
 ## and gzip forms at best compression (server/webassets/cmd/webassets; an
 ## unchanged file is not compressed again).
 wasm:
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/app.wasm ./wasm/app
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -o web/mcworker.wasm ./wasm/mcworker
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o web/app.wasm ./wasm/app
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o web/mcworker.wasm ./wasm/mcworker
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o web/widget/widget.wasm ./wasm/widget
 	$(GO) run ./server/widget/cmd/widgetjs --src wasm/widget/js --pool web --out web/widget --wasm-exec "$(GOROOT)/lib/wasm/wasm_exec.js"
 	$(GO) run ./server/webassets/cmd/webassets --web web --out server/webassets/dist

@@ -326,8 +326,29 @@ func TestHandler(t *testing.T) {
 	if strings.Contains(sw, "http://") || strings.Contains(sw, "https://") {
 		t.Errorf("app-worker.js references remote URLs:\n%s", sw)
 	}
+	// Its install waits for the app to start, and the page preloads
+	// app.wasm (see serviceWorkerTemplate and appHandler).
+	if !strings.Contains(sw, appStartedMessage) || strings.Contains(sw, goappInstall) {
+		t.Errorf("app-worker.js does not wait for %q before it caches:\n%s", appStartedMessage, sw)
+	}
+	if page := get("/").Body.String(); !strings.Contains(page, `<link rel="preload" href="/web/app.wasm" as="fetch" crossorigin>`) {
+		t.Errorf("the page does not preload app.wasm:\n%s", page)
+	}
 	if w := get(StyleFile); w.Code != http.StatusOK {
 		t.Errorf("GET %s: %d", StyleFile, w.Code)
+	}
+}
+
+// TestServiceWorkerTemplate fails when go-app's app-worker.js template no
+// longer holds the install handler that serviceWorkerTemplate replaces
+// (after a go-app update): the worker would then cache as the page loads.
+func TestServiceWorkerTemplate(t *testing.T) {
+	if !strings.Contains(app.DefaultAppWorkerJS, goappInstall) {
+		t.Fatalf("go-app's DefaultAppWorkerJS has no install handler like goappInstall; update goappInstall and ebiosInstall to its new one:\n%s", app.DefaultAppWorkerJS)
+	}
+	tmpl := serviceWorkerTemplate()
+	if strings.Count(tmpl, "addEventListener(\"install\"") != 1 || !strings.Contains(tmpl, ebiosInstall) {
+		t.Errorf("the template does not hold exactly one install handler, ebiosInstall:\n%s", tmpl)
 	}
 }
 

@@ -66,11 +66,17 @@ func appHandler(version string, web *webassets.Assets) *app.Handler {
 			Maskable: Icon512,
 			SVG:      IconSVG,
 		},
-		Styles:             []string{StyleFile},
-		Scripts:            []string{Ed25519Script},
-		CacheableResources: cacheable,
-		Version:            version,
-		Resources:          web,
+		Styles:  []string{StyleFile},
+		Scripts: []string{Ed25519Script},
+		// app.js asks for app.wasm only once the page is parsed and its
+		// deferred scripts have run (about 0.3 s in); the preload starts
+		// the download as the head is read, and app.js's fetch (cors,
+		// same-origin credentials, as a crossorigin preload) takes it over.
+		RawHeaders:            []string{`<link rel="preload" href="` + web.Resolve("/web/"+webassets.AppWasm) + `" as="fetch" crossorigin>`},
+		CacheableResources:    cacheable,
+		ServiceWorkerTemplate: serviceWorkerTemplate(),
+		Version:               version,
+		Resources:             web,
 		// The loading bar counts the decompressed bytes it reads, so its
 		// total is app.wasm's own size, not the Content-Length of the
 		// compressed answer.

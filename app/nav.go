@@ -43,8 +43,10 @@ type Nav struct {
 	api   *APIClient // tests: the client to use instead of the session's
 }
 
-// OnMount loads the permissions of the session's token.
+// OnMount tells the service worker that the app has started (every page
+// shows the bar) and loads the permissions of the session's token.
 func (n *Nav) OnMount(ctx app.Context) {
+	announceStarted()
 	tok := sessionToken(ctx)
 	if tok == "" {
 		return

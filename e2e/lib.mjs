@@ -111,6 +111,9 @@ export async function shot(page, name) {
 export async function waitForApp(page, what) {
   const loader = page.locator('#app-wasm-loader');
   try {
+    // The loader is in the page's HTML: absent before the page is parsed
+    // (a wait started at the navigation's commit), it is not yet removed.
+    await page.waitForFunction(() => document.readyState !== 'loading');
     await loader.waitFor({ state: 'detached' });
   } catch (e) {
     const label = await page.locator('#app-wasm-loader-label').textContent().catch(() => '?');

@@ -1,0 +1,6 @@
+//go:build !wasm
+
+package app
+
+// announceStarted does nothing outside the browser.
+func announceStarted() {}
