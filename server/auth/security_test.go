@@ -495,23 +495,24 @@ func TestLoginThrottleConcurrent(t *testing.T) {
 // account stays locked.
 func TestThrottleBounded(t *testing.T) {
 	th := &throttle{max: 3, window: time.Minute}
+	ctx := context.Background()
 	now := time.Now()
 	for range 3 {
-		th.begin("victim", now)
+		th.begin(ctx, "victim", now)
 	}
-	if _, ok := th.begin("victim", now); ok {
+	if _, ok, _ := th.begin(ctx, "victim", now); ok {
 		t.Fatal("victim not locked")
 	}
 	for i := range maxThrottled + 100 {
-		th.begin(fmt.Sprint("spray", i), now)
+		th.begin(ctx, fmt.Sprint("spray", i), now) // #nosec G104 -- filling the table
 	}
 	if len(th.m) > maxThrottled {
 		t.Fatalf("%d names kept", len(th.m))
 	}
-	if _, ok := th.begin("victim", now); ok {
+	if _, ok, _ := th.begin(ctx, "victim", now); ok {
 		t.Fatal("the spray unlocked the victim")
 	}
-	th.begin("late", now.Add(2*time.Minute)) // every window has ended: all dropped
+	th.begin(ctx, "late", now.Add(2*time.Minute)) // every window has ended: all dropped
 	if len(th.m) != 1 {
 		t.Fatalf("%d names kept after the windows ended", len(th.m))
 	}

@@ -36,8 +36,9 @@ type Options struct {
 	// (429, with the time to wait) without evaluating the password, from
 	// any client address, until the window that the first of those
 	// failures opened has ended (see throttle), or a password reset. Unknown
-	// names are counted like real ones. Default [DefaultLoginFailures];
-	// negative: no limit.
+	// names are counted like real ones. The counts are the store's if it
+	// is a [FailedLogins] (shared by the servers on one database), else
+	// this process's. Default [DefaultLoginFailures]; negative: no limit.
 	LoginFailures int
 	// LoginWindow is the window of LoginFailures, and so the longest a
 	// lock lasts; default [DefaultLoginWindow].
@@ -72,8 +73,10 @@ type Service struct {
 	onFailure func(Reason)
 	now       func() time.Time
 
-	dummy    string    // a hash to verify against for unknown users (Hasher.dummyHash)
-	throttle *throttle // per-account limit of failed logins
+	dummy    string     // a hash to verify against for unknown users (Hasher.dummyHash)
+	throttle loginLimit // per-account limit of failed logins
+	maxFails int
+	window   time.Duration
 
 	cache  accessCache // verified access tokens; emptied by every revocation or user change
 	bypass atomic.Bool // Options.Shared and not CacheSynced: no cache
@@ -137,6 +140,10 @@ func New(store Store, o Options) (*Service, error) {
 		tok:      newTokens(secret, o.Issuer, o.AccessTTL, o.RefreshTTL, o.Leeway, o.Now),
 		dummy:    o.Hasher.dummyHash(),
 		throttle: &throttle{max: o.LoginFailures, window: o.LoginWindow},
+		maxFails: o.LoginFailures, window: o.LoginWindow,
+	}
+	if fl, ok := store.(FailedLogins); ok {
+		s.throttle = &sharedThrottle{store: fl, max: o.LoginFailures, window: o.LoginWindow}
 	}
 	s.bypass.Store(o.Shared)
 	return s, nil
@@ -180,23 +187,27 @@ func (s *Service) Login(ctx context.Context, name, password string) (*TokenPair,
 	if len(password) > MaxPasswordLen {
 		return nil, nil, s.refuse(ReasonBadCredentials, "the password is over the length limit", errBadCredentials(), 0)
 	}
-	if wait, ok := s.throttle.begin(name, s.now()); !ok {
+	wait, ok, err := s.throttle.begin(ctx, name, s.now())
+	if err != nil {
+		return nil, nil, err // the store's AUTH_017
+	}
+	if !ok {
 		return nil, nil, s.refuse(ReasonThrottled, "too many failed logins for the account",
-			errThrottled(s.throttle.max, s.throttle.window, wait), wait)
+			errThrottled(s.maxFails, s.window, wait), wait)
 	}
 	u, err := s.store.GetUser(ctx, name)
 	known := err == nil
 	if err != nil && codeOf(err) != CodeUserNotFound {
-		s.throttle.undo(name)
+		s.throttle.undo(ctx, name)
 		return nil, nil, err
 	}
 	hash := s.dummy
 	if known {
 		hash = u.PasswordHash
 	}
-	ok, err := s.hasher.Verify(ctx, password, hash)
+	ok, err = s.hasher.Verify(ctx, password, hash)
 	if err != nil && ctx.Err() != nil {
-		s.throttle.undo(name)
+		s.throttle.undo(ctx, name)
 		return nil, nil, ctx.Err()
 	}
 	switch {
@@ -212,7 +223,7 @@ func (s *Service) Login(ctx context.Context, name, password string) (*TokenPair,
 		// right. The log says why.
 		return nil, nil, s.refuse(ReasonDisabled, "the account is disabled (the password was right)", errBadCredentials(), 0)
 	}
-	s.throttle.succeeded(name)
+	s.throttle.succeeded(ctx, name)
 	rehash := ""
 	if s.hasher.NeedsRehash(u.PasswordHash) {
 		rehash, _ = s.hasher.Hash(ctx, password)
@@ -410,7 +421,7 @@ func (s *Service) ResetPassword(ctx context.Context, name, password string) (*Us
 	}
 	u, err := s.update(ctx, name, func(u *User) { u.PasswordHash = h; u.Generation++ })
 	if err == nil {
-		s.throttle.succeeded(name)
+		s.throttle.succeeded(ctx, name)
 	}
 	return u, err
 }

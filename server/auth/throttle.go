@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/sha256"
 	"sync"
 	"time"
@@ -14,6 +15,64 @@ const (
 	// remembered (about 100 bytes each).
 	maxThrottled = 1 << 16
 )
+
+// loginLimit is the per-account limit of failed logins: [throttle] in this
+// process's memory, or [sharedThrottle] in a store that servers share.
+type loginLimit interface {
+	// begin is called before a password is evaluated for name; see
+	// [throttle.begin].
+	begin(ctx context.Context, name string, now time.Time) (time.Duration, bool, error)
+	// undo takes back an attempt that was not evaluated after all.
+	undo(ctx context.Context, name string)
+	// succeeded forgets the failures of name.
+	succeeded(ctx context.Context, name string)
+}
+
+// FailedLogins is a [Store] that also keeps the counts of the per-account
+// limit of failed logins, so that every server sharing the store enforces
+// one limit (PostgreSQL: the limit would otherwise be per server, and a
+// guesser spreading over n servers would get n times the guesses). A
+// Store without it has them counted in the memory of its process.
+type FailedLogins interface {
+	// BeginLogin counts an attempt for the account whose key is key, in
+	// the window of length window that its first failure opened, unless
+	// max attempts fell in that window already: then it counts nothing and
+	// returns false and the time until the window ends. Windows are timed
+	// by the store's clock.
+	BeginLogin(ctx context.Context, key [16]byte, max int, window time.Duration) (wait time.Duration, ok bool, err error)
+	// UndoLogin takes back one attempt for key.
+	UndoLogin(ctx context.Context, key [16]byte) error
+	// ForgetLogins forgets the attempts for key.
+	ForgetLogins(ctx context.Context, key [16]byte) error
+}
+
+// sharedThrottle is the per-account limit in a [FailedLogins] store. Its
+// state is that of the store: undo and succeeded are best effort (a lost
+// undo counts one failure too many; a lost reset leaves the window to end).
+type sharedThrottle struct {
+	store  FailedLogins
+	max    int
+	window time.Duration
+}
+
+func (t *sharedThrottle) begin(ctx context.Context, name string, _ time.Time) (time.Duration, bool, error) {
+	if t.max <= 0 {
+		return 0, true, nil
+	}
+	return t.store.BeginLogin(ctx, keyOf(name), t.max, t.window)
+}
+
+func (t *sharedThrottle) undo(ctx context.Context, name string) {
+	if t.max > 0 {
+		t.store.UndoLogin(context.WithoutCancel(ctx), keyOf(name)) // #nosec G104 -- best effort, see sharedThrottle
+	}
+}
+
+func (t *sharedThrottle) succeeded(ctx context.Context, name string) {
+	if t.max > 0 {
+		t.store.ForgetLogins(context.WithoutCancel(ctx), keyOf(name)) // #nosec G104 -- best effort, see sharedThrottle
+	}
+}
 
 // throttle is the per-account limit of failed logins. It counts failures
 // per account name in fixed windows: the first failure opens a window of
@@ -30,7 +89,8 @@ const (
 // which users exist. Names are keyed by their SHA-256 (a long name costs
 // no more memory). At most maxThrottled names are kept: past that, windows
 // that have ended are dropped, then the name with the fewest failures. The
-// counts live in memory: a restart forgets them.
+// counts live in memory: a restart forgets them. (A [FailedLogins] store
+// keeps them instead, with the same rules, for every server that shares it.)
 type throttle struct {
 	max    int // failures per window; <= 0: no limit
 	window time.Duration
@@ -39,16 +99,16 @@ type throttle struct {
 	m  map[throttleKey]*failures
 }
 
-type throttleKey [16]byte
+type throttleKey = [16]byte
 
 type failures struct {
 	start time.Time // the first failure of the window
 	n     int       // failures (and attempts under way) in the window
 }
 
-func keyOf(name string) throttleKey {
+func keyOf(name string) [16]byte {
 	h := sha256.Sum256([]byte(name))
-	return throttleKey(h[:16])
+	return [16]byte(h[:16])
 }
 
 // begin is called before a password is evaluated for name. It counts the
@@ -56,9 +116,9 @@ func keyOf(name string) throttleKey {
 // otherwise, so that attempts running at the same time cannot together
 // pass the limit. If the name is over the limit it returns false and how
 // long until its window ends; nothing is counted then.
-func (t *throttle) begin(name string, now time.Time) (time.Duration, bool) {
+func (t *throttle) begin(_ context.Context, name string, now time.Time) (time.Duration, bool, error) {
 	if t.max <= 0 {
-		return 0, true
+		return 0, true, nil
 	}
 	k := keyOf(name)
 	t.mu.Lock()
@@ -78,15 +138,15 @@ func (t *throttle) begin(name string, now time.Time) (time.Duration, bool) {
 		t.m[k] = f
 	}
 	if f.n >= t.max {
-		return f.start.Add(t.window).Sub(now), false
+		return f.start.Add(t.window).Sub(now), false, nil
 	}
 	f.n++
-	return 0, true
+	return 0, true, nil
 }
 
 // undo takes back an attempt that was not evaluated after all (the
 // request was cancelled, or the store failed).
-func (t *throttle) undo(name string) {
+func (t *throttle) undo(_ context.Context, name string) {
 	if t.max <= 0 {
 		return
 	}
@@ -98,7 +158,7 @@ func (t *throttle) undo(name string) {
 }
 
 // succeeded forgets the failures of name after a successful login.
-func (t *throttle) succeeded(name string) {
+func (t *throttle) succeeded(_ context.Context, name string) {
 	if t.max <= 0 {
 		return
 	}

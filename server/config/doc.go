@@ -147,7 +147,7 @@
 //
 //	[auth] login_failures = 10
 //		flag -login-failures, env EBIOS_AUTH_LOGIN_FAILURES; int
-//		failed logins one account name may have in login_window; past it, its logins are refused (AUTH_020, 429) from any address until the window ends. 0: no per-account limit
+//		failed logins one account name may have in login_window; past it, its logins are refused (AUTH_020, 429) from any address until the window ends; on PostgreSQL counted over every server. 0: no per-account limit
 //
 //	[auth] login_window = 15m
 //		flag -login-window, env EBIOS_AUTH_LOGIN_WINDOW; duration
@@ -163,7 +163,7 @@
 //
 //	[api] rate_limit_enabled = true
 //		flag -rate-limit, env EBIOS_API_RATE_LIMIT_ENABLED; bool
-//		apply the rate limits below
+//		apply the rate limits below (per client; on PostgreSQL every server shares its usage, so they hold across servers)
 //
 //	[api] rate_limit_requests = 100
 //		flag -rate-limit-requests, env EBIOS_API_RATE_LIMIT_REQUESTS (or EBIOS_RATE_LIMIT); int

@@ -240,7 +240,7 @@ var keys = []key{
 		doc: "lifetime of refresh tokens (longer than access_ttl, at most 90d)",
 		set: duration(func(c *Config) *time.Duration { return &c.Auth.RefreshTTL })},
 	{section: "auth", name: "login_failures", flag: "login-failures", kind: kindInt, def: "10",
-		doc: "failed logins one account name may have in login_window; past it, its logins are refused (AUTH_020, 429) from any address until the window ends. 0: no per-account limit",
+		doc: "failed logins one account name may have in login_window; past it, its logins are refused (AUTH_020, 429) from any address until the window ends; on PostgreSQL counted over every server. 0: no per-account limit",
 		set: integer(func(c *Config) *int { return &c.Auth.LoginFailures })},
 	{section: "auth", name: "login_window", flag: "login-window", kind: kindDuration, def: "15m",
 		doc: "the window of login_failures, and so the longest an account stays locked (1m to 24h)",
@@ -253,7 +253,7 @@ var keys = []key{
 		set: str(func(c *Config) *string { return &c.Auth.UsersDB })},
 
 	{section: "api", name: "rate_limit_enabled", flag: "rate-limit", kind: kindBool, def: "true",
-		doc: "apply the rate limits below",
+		doc: "apply the rate limits below (per client; on PostgreSQL every server shares its usage, so they hold across servers)",
 		set: boolean(func(c *Config) *bool { return &c.RateLimit.Enabled })},
 	{section: "api", name: "rate_limit_requests", flag: "rate-limit-requests", aliases: []string{"EBIOS_RATE_LIMIT"}, kind: kindInt, def: "100",
 		doc: "the seed's key: requests per rate_limit_window for the execute routes (shorthand for rate_limit_execute)",

@@ -24,9 +24,11 @@
 // instance and see every committed entry. Full tiles of 256 entries never
 // change: one read from several times is read whole and cached.
 //
-// Users, sessions and revocations ([Users], an auth.Store) and policies
-// ([Policies], a policystore.Backend) live in the same database, so that
-// every instance enforces the same ones.
+// Users, sessions and revocations ([Users], an auth.Store), the
+// per-account limit of failed logins ([Users.BeginLogin]), policies
+// ([Policies], a policystore.Backend) and the rate limits' usage
+// ([RateUsage]) live in the same database, so that every instance enforces
+// the same ones.
 //
 // For throughput, one server holds the sequencer lease ([Store.Lease]) and
 // the others send it their appends (server/serve), so that its batches

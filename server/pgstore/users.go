@@ -368,15 +368,17 @@ func (s *Users) SpendRefresh(ctx context.Context, jti, family string, ttl, famil
 	return nil
 }
 
-// Prune deletes the expired revocation, spent-token and deleted-user rows
-// and an expired setup token; serve runs it every few minutes.
+// Prune deletes the expired revocation, spent-token and deleted-user rows,
+// an expired setup token and the failed logins of ended windows; serve
+// runs it every few minutes.
 func (s *Users) Prune(ctx context.Context) error {
 	for _, t := range []string{"ebios_revoked", "ebios_spent", "ebios_deleted_users", "ebios_setup_token"} {
 		if _, err := s.pool.Exec(ctx, "DELETE FROM "+t+" WHERE expires <= now()"); err != nil {
 			return usersErr(err)
 		}
 	}
-	return nil
+	_, err := s.pool.Exec(ctx, "DELETE FROM ebios_login_failures WHERE window_end <= clock_timestamp()")
+	return usersErr(err)
 }
 
 // Close does nothing: the pool is the log store's.

@@ -40,6 +40,16 @@
 // not a trusted proxy is the client ([Limiter.ClientAddr]). Addresses in
 // Config.Allowlist are never limited and get no headers.
 //
+// # Several servers
+//
+// Servers that share one database share their limits through
+// Config.Shared (an [Exchanger]; pgstore.RateUsage on PostgreSQL): each
+// decides from its own buckets and, at every [Limiter.Sync] (a few times a
+// second), publishes the tokens it took per client and class and takes
+// from its buckets those the others took. A client spreading its requests
+// over the servers is held to one rule, but for what the servers allow it
+// between two Syncs. The concurrency caps stay per server.
+//
 // # Memory
 //
 // Buckets live in 32 shards, each a map with an LRU list. A bucket idle

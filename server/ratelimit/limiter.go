@@ -40,6 +40,9 @@ type Config struct {
 	// OnLimited, if set, is called for each request answered 429, with its
 	// class, e.g. to count ebios_rate_limited_total{class}.
 	OnLimited func(class string)
+	// Shared, if set, shares the tokens taken with other servers (see
+	// [Limiter.Sync]).
+	Shared Exchanger
 	// Now is the clock (default time.Now); a test seam.
 	Now func() time.Time
 }
@@ -68,6 +71,7 @@ type Limiter struct {
 	trusted   []netip.Prefix
 	v6bits    int
 	onLimited func(string)
+	shared    Exchanger
 	now       func() time.Time
 	shardCap  int
 	shards    [numShards]shard
@@ -83,6 +87,7 @@ type entry struct {
 	lim        *rate.Limiter
 	last       time.Time
 	inflight   int    // requests of a capped class running now (Config.Concurrency)
+	taken      int    // tokens taken since the last Sync (Config.Shared)
 	prev, next *entry // LRU list: head is most recent
 }
 
@@ -90,6 +95,7 @@ type shard struct {
 	mu         sync.Mutex
 	m          map[key]*entry
 	head, tail *entry
+	dirty      []*entry // buckets with tokens taken since the last Sync
 }
 
 // New returns a Limiter for cfg.
@@ -114,7 +120,7 @@ func New(cfg Config) (*Limiter, error) {
 	}
 	l := &Limiter{
 		classes: map[string]int{}, allow: normalize(cfg.Allowlist), trusted: normalize(cfg.TrustedProxies),
-		v6bits: cfg.IPv6PrefixLen, onLimited: cfg.OnLimited, now: cfg.Now,
+		v6bits: cfg.IPv6PrefixLen, onLimited: cfg.OnLimited, shared: cfg.Shared, now: cfg.Now,
 		shardCap: (cfg.MaxClients + numShards - 1) / numShards,
 	}
 	names := make([]string, 0, len(cfg.Rules))
@@ -241,6 +247,9 @@ func (l *Limiter) allowIndex(class int, client netip.Addr, n int, hold bool) (De
 	e.last = now
 	busy := hold && l.conc[class] > 0 && e.inflight >= l.conc[class]
 	ok := !busy && e.lim.AllowN(now, n)
+	if ok {
+		l.took(sh, e, n)
+	}
 	if ok && hold {
 		e.inflight++
 	}
@@ -287,6 +296,7 @@ func (l *Limiter) release(e *entry, charge int) {
 	charge = min(charge, burst, int(math.Max(room, 0)))
 	if charge > 0 {
 		e.lim.ReserveN(now, charge) // n ≤ burst: always granted, possibly as debt
+		l.took(sh, e, charge)
 	}
 }
 

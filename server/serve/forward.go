@@ -3,15 +3,22 @@ package serve
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/server/api"
@@ -20,8 +27,52 @@ import (
 
 // forwardedHeader marks an append a server sent to the lease holder: the
 // holder handles it itself, whatever it thinks of the lease by then, so an
-// append is forwarded at most once.
+// append is forwarded at most once. Its value names the client the
+// forwarding server took the request from, with a time and a MAC
+// ("ADDR TIME MAC", see forwardMAC), so that the holder limits the client
+// and not the forwarding server; a value that does not check out is
+// ignored (the request is limited as the forwarding server's, as any
+// request of that peer).
 const forwardedHeader = "X-Ebios-Forwarded"
+
+// forwardMaxAge bounds how old a forwarded client's claim may be.
+const forwardMaxAge = time.Minute
+
+// forwardKey returns the key of the MACs of forwarded client addresses,
+// derived from the token secret, which every server of a fleet shares.
+func forwardKey(secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("ebios forwarded client v1"))
+	return m.Sum(nil)
+}
+
+// forwardClaim is the value of forwardedHeader for client at now.
+func forwardClaim(key []byte, client netip.Addr, now time.Time) string {
+	body := client.String() + " " + strconv.FormatInt(now.Unix(), 10)
+	return body + " " + forwardMAC(key, body)
+}
+
+func forwardMAC(key []byte, body string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(body))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// forwardedClient checks a forwardedHeader value and returns the client it
+// names, if its MAC is right and it is recent.
+func forwardedClient(key []byte, v string, now time.Time) (netip.Addr, bool) {
+	i := strings.LastIndexByte(v, ' ')
+	if i < 0 || !hmac.Equal([]byte(v[i+1:]), []byte(forwardMAC(key, v[:i]))) {
+		return netip.Addr{}, false
+	}
+	addr, ts, _ := strings.Cut(v[:i], " ")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	a, err2 := netip.ParseAddr(addr)
+	if err != nil || err2 != nil || now.Sub(time.Unix(sec, 0)).Abs() > forwardMaxAge {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
 
 // appendRoutes are the routes that append to the log (POST).
 var appendRoutes = map[string]bool{
@@ -40,13 +91,28 @@ var appendRoutes = map[string]bool{
 type forwarder struct {
 	next    http.Handler
 	seq     func() (url string, self bool)
-	self    atomic.Pointer[string] // this server's own URL, once it listens
+	key     []byte                         // forwardKey
+	client  func(*http.Request) netip.Addr // the address a request is limited under
+	self    atomic.Pointer[string]         // this server's own URL, once it listens
+	warned  atomic.Int64                   // Unix time of the last warning of a claim that did not check out
 	logger  *slog.Logger
 	proxies sync.Map // url → *httputil.ReverseProxy
 }
 
 func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || !appendRoutes[r.URL.Path] || r.Header.Get(forwardedHeader) != "" {
+	if v := r.Header.Get(forwardedHeader); v != "" {
+		// Sent by another server: served here, as from the client it names.
+		if a, ok := forwardedClient(f.key, v, time.Now()); ok {
+			r.RemoteAddr = netip.AddrPortFrom(a, 0).String()
+			r.Header.Del("X-Forwarded-For")
+		} else if now := time.Now().Unix(); f.warned.Load() < now-60 { // once a minute: clients can send it too
+			f.warned.Store(now)
+			f.logger.Warn("a forwarded append's client could not be checked (is auth.secret_file the same on every server?); it is limited as its peer's", "peer", r.RemoteAddr)
+		}
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	if r.Method != http.MethodPost || !appendRoutes[r.URL.Path] {
 		f.next.ServeHTTP(w, r)
 		return
 	}
@@ -67,7 +133,7 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.next.ServeHTTP(w, r) // too large: the API says so
 		return
 	}
-	r.Header.Set(forwardedHeader, "1")
+	r.Header.Set(forwardedHeader, forwardClaim(f.key, f.client(r), time.Now()))
 	f.proxy(to).ServeHTTP(w, r.WithContext(withBody(r.Context(), body)))
 }
 

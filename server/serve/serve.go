@@ -140,14 +140,24 @@ func Run(ctx context.Context, args []string, o Options) error {
 	}
 	st.watchAuth(ctx, as)
 	var limit func(string, http.Handler) http.Handler
+	clientAddr := func(r *http.Request) netip.Addr { // the address a request is limited under
+		ap, _ := netip.ParseAddrPort(r.RemoteAddr)
+		return ap.Addr().Unmap()
+	}
 	if cfg.RateLimit.Enabled {
 		rc := cfg.RateLimiterConfig()
 		rc.OnLimited = m.RateLimited
+		if st.pg != nil {
+			rc.Shared = st.rateUsage()
+		}
 		l, err := ratelimit.New(rc)
 		if err != nil {
 			return err
 		}
-		limit = l.Middleware
+		limit, clientAddr = l.Middleware, l.ClientAddr
+		if rc.Shared != nil {
+			go syncLimits(ctx, l, logger)
+		}
 	}
 	trusted, err := policy.ParseTrustedKeys(cfg.Policies.TrustedKeys)
 	if err != nil {
@@ -198,7 +208,7 @@ func Run(ctx context.Context, args []string, o Options) error {
 	apiHandler := a.Handler()
 	var fw *forwarder // on PostgreSQL: appends go to the holder of the sequencer lease
 	if st.pg != nil {
-		fw = &forwarder{next: apiHandler, seq: st.pg.Sequencer, logger: logger}
+		fw = &forwarder{next: apiHandler, seq: st.pg.Sequencer, key: forwardKey(secret), client: clientAddr, logger: logger}
 		apiHandler = fw
 	}
 	handler := secure(withCORS(cfg.CORSOrigins, apiHandler), cfg.TLS, cfg.EmbedFrameAncestors)

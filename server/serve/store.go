@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/ebios/ebios/server/metrics"
 	"github.com/ebios/ebios/server/pgstore"
 	"github.com/ebios/ebios/server/policystore"
+	"github.com/ebios/ebios/server/ratelimit"
 )
 
 // stores are the stores serve runs on: the log and the users, in the data
@@ -100,5 +102,33 @@ func openPolicies(cfg *config.Config, st *stores, trusted []*ledger.Verifier) (*
 func (st *stores) watchAuth(ctx context.Context, as *auth.Service) {
 	if u, ok := st.users.(*pgstore.Users); ok {
 		go u.Watch(ctx, as)
+	}
+}
+
+// rateUsage is the exchanger of the rate limits' usage with the other
+// servers on the database.
+func (st *stores) rateUsage() ratelimit.Exchanger { return pgstore.NewRateUsage(st.pg.Pool()) }
+
+// limitSync is how often the servers on one database exchange the rate
+// limits' usage: what a client can take beyond its rule by spreading over
+// the servers is what they allow it in about this long.
+const limitSync = 250 * time.Millisecond
+
+// syncLimits shares l's usage with the other servers until ctx ends,
+// logging a failure once a minute at most.
+func syncLimits(ctx context.Context, l *ratelimit.Limiter, logger *slog.Logger) {
+	t := time.NewTicker(limitSync)
+	defer t.Stop()
+	var logged time.Time
+	for {
+		select {
+		case <-t.C:
+			if err := l.Sync(ctx); err != nil && ctx.Err() == nil && time.Since(logged) > time.Minute {
+				logged = time.Now()
+				logger.Warn("the rate limits could not be shared with the other servers; each server limits alone until they can", "err", err)
+			}
+		case <-ctx.Done():
+			return
+		}
 	}
 }

@@ -1,0 +1,65 @@
+package serve
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// TestForwardedClient: the holder of the sequencer lease believes the
+// client a forwarded append names only with the right MAC, recently.
+func TestForwardedClient(t *testing.T) {
+	key := forwardKey([]byte("the token secret every server of the fleet has"))
+	other := forwardKey([]byte("another fleet's token secret, as long as the first"))
+	now := time.Unix(1_790_000_000, 0)
+	client := netip.MustParseAddr("2001:db8::7")
+	good := forwardClaim(key, client, now)
+	for _, tc := range []struct {
+		name  string
+		claim string
+		at    time.Time
+		ok    bool
+	}{
+		{"the claim as made", good, now, true},
+		{"30 s later", good, now.Add(30 * time.Second), true},
+		{"2 min later", good, now.Add(2 * time.Minute), false},
+		{"another key", forwardClaim(other, client, now), now, false},
+		{"another client", "192.0.2.1" + good[len(client.String()):], now, false},
+		{"no MAC", client.String() + " 1790000000", now, false},
+		{"a client's own value", "1", now, false},
+		{"garbage MAC", good[:len(good)-1] + "0", now, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := forwardedClient(key, tc.claim, tc.at)
+			if ok != tc.ok || ok && got != client {
+				t.Errorf("forwardedClient(%q) = %v, %v; want %v", tc.claim, got, ok, tc.ok)
+			}
+		})
+	}
+
+	// Served by the holder: the request comes from the client named, with
+	// the forwarding server's X-Forwarded-For dropped; a claim that does not
+	// check out leaves the peer as it is.
+	var seen *http.Request
+	f := &forwarder{key: key, logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		next: http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { seen = r })}
+	for _, tc := range []struct {
+		claim, want string
+	}{
+		{forwardClaim(key, client, time.Now()), "[2001:db8::7]:0"},
+		{forwardClaim(other, client, time.Now()), "198.51.100.2:4711"},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/api/v1/operations/execute", nil)
+		r.RemoteAddr = "198.51.100.2:4711"
+		r.Header.Set(forwardedHeader, tc.claim)
+		r.Header.Set("X-Forwarded-For", "203.0.113.5")
+		f.ServeHTTP(httptest.NewRecorder(), r)
+		if seen.RemoteAddr != tc.want {
+			t.Errorf("claim %q: served as from %s, want %s", tc.claim, seen.RemoteAddr, tc.want)
+		}
+	}
+}
