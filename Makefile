@@ -221,6 +221,7 @@ FUZZ_TARGETS := \
 	server/auth:FuzzBearerToken \
 	server/ratelimit:FuzzClientAddr \
 	server/ratelimit:FuzzParseRule \
+	server/serve:FuzzForwardedClient \
 	server/config:FuzzParseINI
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

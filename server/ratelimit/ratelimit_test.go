@@ -391,6 +391,14 @@ func BenchmarkLimiterAllow(b *testing.B) {
 			l.Allow("execute", a)
 		}
 	})
+	b.Run("hot-shared", func(b *testing.B) { // as hot, counting the tokens for Sync (PostgreSQL)
+		l := newLimiter(b, Config{Rules: rules, Shared: hubClient{&hub{read: map[int]int{}}, 0}})
+		a := netip.MustParseAddr("192.0.2.1")
+		b.ReportAllocs()
+		for b.Loop() {
+			l.Allow("execute", a)
+		}
+	})
 	b.Run("many", func(b *testing.B) {
 		// A realistic rate, so that no bucket refills and is dropped between visits.
 		l := newLimiter(b, Config{Rules: map[string]Rule{"execute": {Requests: 6000, Window: time.Minute, Burst: 1_000_000}}})

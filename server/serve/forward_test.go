@@ -63,3 +63,31 @@ func TestForwardedClient(t *testing.T) {
 		}
 	}
 }
+
+// FuzzForwardedClient: any header value is either refused or a claim made
+// with the key, naming the client it was made for.
+func FuzzForwardedClient(f *testing.F) {
+	key := forwardKey([]byte("the token secret every server of the fleet has"))
+	now := time.Unix(1_790_000_000, 0)
+	f.Add(forwardClaim(key, netip.MustParseAddr("192.0.2.1"), now))
+	f.Add(forwardClaim(key, netip.MustParseAddr("2001:db8::1%eth0"), now))
+	f.Add("1")
+	f.Add("192.0.2.1 1790000000 00")
+	f.Fuzz(func(t *testing.T, v string) {
+		a, ok := forwardedClient(key, v, now)
+		if ok && !claimAt(key, a, v) {
+			t.Fatalf("accepted %q, which the key did not make for %v", v, a)
+		}
+	})
+}
+
+// claimAt reports whether v is the claim of a made with key at the time it
+// names (a claim up to forwardMaxAge old is accepted).
+func claimAt(key []byte, a netip.Addr, v string) bool {
+	for d := -forwardMaxAge; d <= forwardMaxAge; d += time.Second {
+		if forwardClaim(key, a, time.Unix(1_790_000_000, 0).Add(d)) == v {
+			return true
+		}
+	}
+	return false
+}
