@@ -36,24 +36,9 @@ func TestPostgresFailover(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the ebios binary and runs PostgreSQL and three servers; runs in make unit")
 	}
-	pg := pgtest.Start(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "ebios")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	common, key, pw := filepath.Join(dir, "common"), filepath.Join(dir, "common", "ledger.key"), filepath.Join(dir, "pw")
-	os.MkdirAll(common, 0o700)
-	os.WriteFile(pw, []byte("correct horse battery staple drill\n"), 0o600)
-	runBin(t, bin, "key", "generate", "--out", key, "--name", "failover.example/log")
-	runBin(t, bin, "db", "migrate", "--store", pg.URL)
-	// The admin, in the database; the token secret, in common/jwt.secret,
-	// which every instance is given (tokens must pass on all of them).
-	runBin(t, bin, "user", "add", "--store", pg.URL, "--data-dir", common, "--role", "admin", "--password-file", pw, "admin")
-	args := func(i int) []string {
-		return []string{"serve", "--store", pg.URL, "--data-dir", filepath.Join(dir, fmt.Sprint("data", i)), "--ledger-key", key,
-			"--auth-secret-file", filepath.Join(common, "jwt.secret"), "--listen", "127.0.0.1:0", "--rate-limit=false", "--backup-interval", "0"}
-	}
+	f := newPGFleet(t, "failover.example/log")
+	bin, pg := f.bin, f.pg
+	args := func(i int) []string { return f.serveArgs(i, "--rate-limit=false") }
 	type instance struct {
 		cmd *exec.Cmd
 		url string
@@ -348,4 +333,38 @@ func callWith(ctx context.Context, c *http.Client, method, url, token, body stri
 		}
 	}
 	return resp.StatusCode
+}
+
+// pgFleet is what the servers of a fleet on one PostgreSQL database share:
+// the binary, the database (migrated, with the admin of login), the
+// ledger key and the token secret, which every server is given (tokens
+// must pass on all of them).
+type pgFleet struct {
+	bin, dir, key, secret string
+	pg                    *pgtest.Postgres
+}
+
+// newPGFleet builds the binary and starts and prepares the database, for
+// a log called origin.
+func newPGFleet(t *testing.T, origin string) *pgFleet {
+	t.Helper()
+	f := &pgFleet{pg: pgtest.Start(t), dir: t.TempDir()}
+	f.bin = filepath.Join(f.dir, "ebios")
+	if out, err := exec.Command("go", "build", "-o", f.bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	common, pw := filepath.Join(f.dir, "common"), filepath.Join(f.dir, "pw")
+	f.key, f.secret = filepath.Join(common, "ledger.key"), filepath.Join(common, "jwt.secret")
+	os.MkdirAll(common, 0o700)
+	os.WriteFile(pw, []byte("correct horse battery staple drill\n"), 0o600)
+	runBin(t, f.bin, "key", "generate", "--out", f.key, "--name", origin)
+	runBin(t, f.bin, "db", "migrate", "--store", f.pg.URL)
+	runBin(t, f.bin, "user", "add", "--store", f.pg.URL, "--data-dir", common, "--role", "admin", "--password-file", pw, "admin")
+	return f
+}
+
+// serveArgs are the arguments of server i of the fleet, then extra.
+func (f *pgFleet) serveArgs(i int, extra ...string) []string {
+	return append([]string{"serve", "--store", f.pg.URL, "--data-dir", filepath.Join(f.dir, fmt.Sprint("data", i)), "--ledger-key", f.key,
+		"--auth-secret-file", f.secret, "--listen", "127.0.0.1:0", "--backup-interval", "0"}, extra...)
 }

@@ -4,13 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/ebios/ebios/internal/pgtest"
 )
 
 // TestPostgresSharedLimits: three `ebios serve --store` on one database
@@ -22,24 +17,12 @@ func TestPostgresSharedLimits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the ebios binary and runs PostgreSQL and three servers; runs in make unit")
 	}
-	pg := pgtest.Start(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "ebios")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	common, key, pw := filepath.Join(dir, "common"), filepath.Join(dir, "common", "ledger.key"), filepath.Join(dir, "pw")
-	os.MkdirAll(common, 0o700)
-	os.WriteFile(pw, []byte("correct horse battery staple drill\n"), 0o600)
-	runBin(t, bin, "key", "generate", "--out", key, "--name", "limits.example/log")
-	runBin(t, bin, "db", "migrate", "--store", pg.URL)
-	runBin(t, bin, "user", "add", "--store", pg.URL, "--data-dir", common, "--role", "admin", "--password-file", pw, "admin")
+	f := newPGFleet(t, "limits.example/log")
 	const reads, failures = 6, 4
 	urls := make([]string, 3)
 	for i := range urls {
-		_, urls[i] = startServer(t, bin, []string{"serve", "--store", pg.URL, "--data-dir", filepath.Join(dir, fmt.Sprint("data", i)),
-			"--ledger-key", key, "--auth-secret-file", filepath.Join(common, "jwt.secret"), "--listen", "127.0.0.1:0", "--backup-interval", "0",
-			"--rate-limit-read", fmt.Sprintf("%d/1m burst %d", reads, reads), "--login-failures", fmt.Sprint(failures)})
+		_, urls[i] = startServer(t, f.bin, f.serveArgs(i,
+			"--rate-limit-read", fmt.Sprintf("%d/1m burst %d", reads, reads), "--login-failures", fmt.Sprint(failures)))
 	}
 	token := login(t, urls[0])
 	ctx := context.Background()
