@@ -221,8 +221,23 @@ func freePort() (int, error) {
 
 // Start starts `wrangler dev --local` for the Worker built in dir, with
 // its state in persist and the secrets s, and waits until wrangler says it
-// is ready (at most a minute).
+// is ready (at most a minute). The port is picked free, then given to
+// wrangler, which picks more ports for itself in between and may take the
+// same one (CI saw "Address already in use" on it): then it starts again
+// on another port, three times at most.
 func Start(ctx context.Context, dir, persist string, s *Secrets) (*Worker, error) {
+	for attempt := 1; ; attempt++ {
+		w, err := startOnce(ctx, dir, persist, s)
+		if err == nil || attempt == 3 || !errors.Is(err, errPortTaken) {
+			return w, err
+		}
+	}
+}
+
+// errPortTaken is startOnce's error when wrangler could not listen on the port.
+var errPortTaken = errors.New("the port was taken")
+
+func startOnce(ctx context.Context, dir, persist string, s *Secrets) (*Worker, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -259,6 +274,9 @@ func Start(ctx context.Context, dir, persist string, s *Secrets) (*Worker, error
 		}
 		select {
 		case <-w.done:
+			if strings.Contains(w.Output(), "Address already in use (127.0.0.1:"+strconv.Itoa(port)+")") {
+				return nil, fmt.Errorf("wrangler dev on port %d: %w:\n%s", port, errPortTaken, w.Output())
+			}
 			return nil, fmt.Errorf("wrangler dev exited before it was ready:\n%s", w.Output())
 		case <-ctx.Done():
 			w.Stop()
