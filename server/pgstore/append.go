@@ -187,6 +187,7 @@ func (s *Store) commitTx(ctx context.Context, batch []*request) (ok []*request, 
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	b.Queue(setDurable)
+	b.Queue(setCustomPlans)
 	b.Queue("SELECT size FROM ebios_log WHERE id = 1 FOR UPDATE")
 	b.Queue("SELECT idx, hashes, leaf FROM ebios_entries WHERE idx >= $1 AND idx < $1 + $2 ORDER BY idx", from, maxCatchUp)
 	b.Queue("SELECT op_id, idx FROM ebios_entries WHERE op_id = ANY($1)", ids)
@@ -287,7 +288,7 @@ type committedRow struct {
 
 // readFirst reads the answers of the first batch of a commit.
 func readFirst(br pgx.BatchResults, size *int64, newer *[]committedRow, known opMap) error {
-	for range 2 { // BEGIN, SET LOCAL synchronous_commit
+	for range 3 { // BEGIN, SET LOCAL synchronous_commit, SET LOCAL plan_cache_mode
 		if _, err := br.Exec(); err != nil {
 			return connErr("starting a commit", err)
 		}
