@@ -304,6 +304,11 @@ func TestMigrateOnce(t *testing.T) {
 	if err != nil || res.From != SchemaVersion() || len(res.Applied) != 0 {
 		t.Fatalf("second migration: %+v, %v", res, err)
 	}
+	// Connect's connections plan every query afresh (setCustomPlans).
+	var mode string
+	if err := pool.QueryRow(ctx, "SHOW plan_cache_mode").Scan(&mode); err != nil || mode != "force_custom_plan" {
+		t.Errorf("plan_cache_mode on a connection of Connect = %q, %v; want force_custom_plan", mode, err)
+	}
 }
 
 // TestDatabaseOutage: while the database is down, appends fail with a
