@@ -20,9 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ebios/ebios/core/nu"
 	"github.com/ebios/ebios/server/api"
-	"github.com/ebios/ebios/server/auth"
 )
 
 // forwardedHeader marks an append a server sent to the lease holder: the
@@ -81,25 +79,31 @@ var appendRoutes = map[string]bool{
 }
 
 // forwarder sends the appends that reach this server to the server that
-// holds the sequencer lease (PostgreSQL store), so that one server batches
-// every writer's appends into its commits; everything else, and every
+// holds the sequencer lease (PostgreSQL store), in batches (forwardbatch.go),
+// or proxied one by one where batches are not taken, so that one server
+// batches every writer's appends into its commits; everything else, and every
 // append while this server holds the lease or none is known, it serves
 // itself. An append it could not deliver (the holder is gone: the
 // connection was refused) it also serves itself; one delivered whose
 // answer is lost gets 502, and was not acknowledged. The holder checks the
 // credentials and limits, as for any request.
 type forwarder struct {
-	next    http.Handler
-	seq     func() (url string, self bool)
-	key     []byte                         // forwardKey
-	client  func(*http.Request) netip.Addr // the address a request is limited under
-	self    atomic.Pointer[string]         // this server's own URL, once it listens
-	warned  atomic.Int64                   // Unix time of the last warning of a claim that did not check out
-	logger  *slog.Logger
-	proxies sync.Map // url → *httputil.ReverseProxy
+	next     http.Handler
+	seq      func() (url string, self bool)
+	key      []byte                         // forwardKey
+	client   func(*http.Request) netip.Addr // the address a request is limited under
+	self     atomic.Pointer[string]         // this server's own URL, once it listens
+	warned   atomic.Int64                   // Unix time of the last warning of a claim that did not check out
+	logger   *slog.Logger
+	proxies  sync.Map // url → *httputil.ReverseProxy
+	batchers sync.Map // url → *batcher
 }
 
 func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == forwardPath {
+		f.serveBatch(w, r)
+		return
+	}
 	if v := r.Header.Get(forwardedHeader); v != "" {
 		// Sent by another server: served here, as from the client it names.
 		if a, ok := forwardedClient(f.key, v, time.Now()); ok {
@@ -133,6 +137,10 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.next.ServeHTTP(w, r) // too large: the API says so
 		return
 	}
+	if f.forwardBatched(w, r, to, body) {
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.Header.Set(forwardedHeader, forwardClaim(f.key, f.client(r), time.Now()))
 	f.proxy(to).ServeHTTP(w, r.WithContext(withBody(r.Context(), body)))
 }
@@ -161,10 +169,7 @@ func (f *forwarder) proxy(to string) *httputil.ReverseProxy {
 			return
 		}
 		f.logger.Warn("an append forwarded to the sequencer got no answer", "sequencer", to, "err", err)
-		w.Header().Set("Retry-After", "1")
-		auth.WriteError(w, http.StatusServiceUnavailable, &nu.Error{Code: api.CodeUnavailable, Category: api.CategoryAPI,
-			Message: "the append was sent to the sequencer server, which did not answer: it may or may not be in the log", Details: err.Error(),
-			Remediation: "retry with the same op_id: the retry is refused (409) if the first one was logged"})
+		writeUnanswered(w, err)
 	}
 	f.proxies.Store(to, p)
 	return p
