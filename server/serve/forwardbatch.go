@@ -31,8 +31,9 @@ const (
 	forwardPath     = "/internal/v1/forward"
 	maxForwardBatch = 128
 	forwardInFlight = 2
-	// maxForwardBody: a larger append is proxied alone.
-	maxForwardBody = 64 << 10
+	// maxForwardBody: a larger append is proxied alone (so that a batch,
+	// read before its MAC is checked, stays within 2.6 MB).
+	maxForwardBody = 16 << 10
 )
 
 // forwardBatch is the body of a request to forwardPath. Its MAC (in
