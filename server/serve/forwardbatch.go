@@ -227,10 +227,11 @@ const maxForwardBatchBytes = maxForwardBatch*(maxForwardBody+4<<10) + 4<<10
 // append as a request of its own, all at once, from the client named.
 func (f *forwarder) serveBatch(w http.ResponseWriter, r *http.Request) {
 	// To anyone without the MAC (and to a server whose token secret
-	// differs, which then proxies each append alone) it is no route.
+	// differs, which then proxies each append alone) it is no route, as
+	// the API would say.
 	notFound := func() {
-		auth.WriteError(w, http.StatusNotFound, &nu.Error{Code: api.CodeNotFound, Category: api.CategoryAPI, Message: "no such route",
-			Remediation: "see /api/v1/openapi.json"})
+		auth.WriteError(w, http.StatusNotFound, &nu.Error{Code: api.CodeNotFound, Category: api.CategoryAPI,
+			Message: "no such endpoint: " + r.Method + " " + r.URL.Path, Remediation: "see /api/v1/openapi.json for the endpoints"})
 	}
 	if r.Method != http.MethodPost {
 		notFound()
@@ -272,7 +273,7 @@ func (f *forwarder) serveItem(ctx context.Context, it forwardItem) forwardReply 
 	req, err := http.NewRequestWithContext(ctx, it.Method, it.Path, bytes.NewReader(it.Body))
 	if err != nil || !appendRoutes[req.URL.Path] || it.Method != http.MethodPost {
 		auth.WriteError(rec, http.StatusNotFound, &nu.Error{Code: api.CodeNotFound, Category: api.CategoryAPI,
-			Message: "not an append: only appends are forwarded", Remediation: "forward POST /api/v1/operations/execute or /batch"})
+			Message: "no such endpoint: " + it.Method + " " + it.Path, Remediation: "see /api/v1/openapi.json for the endpoints"})
 		return forwardReply{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
 	}
 	req.Header = it.Header

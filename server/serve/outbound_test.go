@@ -43,6 +43,13 @@ var allowedOutbound = map[string]map[string]string{
 		"net/http.DefaultTransport":                   "the same forwarding (its transport, cloned)",
 		"net/http.Transport":                          "the same forwarding (idle connections kept for the writers)",
 	},
+	filepath.Join("..", "serve", "forwardbatch.go"): {
+		"net/http.Client":                "the same forwarding to the sequencer, in batches",
+		"net/http.DefaultTransport":      "the same forwarding (its transport, cloned)",
+		"net/http.Transport":             "the same forwarding (idle connections kept for the batches in flight)",
+		"net/http.NewRequest":            "the request of a batch, to the sequencer's advertise_url",
+		"net/http.NewRequestWithContext": "not outbound: the holder builds each forwarded append as a request to its own API handler",
+	},
 }
 
 // clients are the files of command-line clients, which are not the server:
