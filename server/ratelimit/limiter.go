@@ -238,13 +238,7 @@ func (l *Limiter) allowIndex(class int, client netip.Addr, n int, hold bool) (De
 	now := l.now()
 	sh := &l.shards[shardOf(k)]
 	sh.mu.Lock()
-	e := sh.m[k]
-	if e == nil {
-		e = l.insert(sh, k, now)
-	} else {
-		sh.moveToFront(e)
-	}
-	e.last = now
+	e := l.bucket(sh, k, now)
 	busy := hold && l.conc[class] > 0 && e.inflight >= l.conc[class]
 	ok := !busy && e.lim.AllowN(now, n)
 	if ok {
@@ -288,16 +282,33 @@ func (l *Limiter) release(e *entry, charge int) {
 		e.inflight--
 	}
 	e.last = now
-	if charge <= 0 {
-		return
-	}
+	l.took(sh, e, l.debit(e, charge, now))
+}
+
+// debit takes up to n tokens from e, as far as it does not go below minus
+// its burst, and returns how many it took. The shard's mu is held.
+func (l *Limiter) debit(e *entry, n int, now time.Time) int {
 	burst := l.rules[e.key.class].Burst
 	room := e.lim.TokensAt(now) + float64(burst) // tokens above -burst
-	charge = min(charge, burst, int(math.Max(room, 0)))
-	if charge > 0 {
-		e.lim.ReserveN(now, charge) // n ≤ burst: always granted, possibly as debt
-		l.took(sh, e, charge)
+	n = min(n, burst, int(math.Max(room, 0)))
+	if n <= 0 {
+		return 0
 	}
+	e.lim.ReserveN(now, n) // n ≤ burst: always granted, possibly as debt
+	return n
+}
+
+// bucket returns the bucket of k, made if there is none, as used now.
+// sh.mu is held.
+func (l *Limiter) bucket(sh *shard, k key, now time.Time) *entry {
+	e := sh.m[k]
+	if e == nil {
+		e = l.insert(sh, k, now)
+	} else {
+		sh.moveToFront(e)
+	}
+	e.last = now
+	return e
 }
 
 func secs(s float64) time.Duration {

@@ -3,7 +3,6 @@ package ratelimit
 import (
 	"context"
 	"fmt"
-	"math"
 	"net/netip"
 )
 
@@ -51,16 +50,7 @@ func (l *Limiter) Sync(ctx context.Context) error {
 		k := key{class: i, addr: u.Client}
 		sh := &l.shards[shardOf(k)]
 		sh.mu.Lock()
-		e := sh.m[k]
-		if e == nil {
-			e = l.insert(sh, k, now)
-		}
-		e.last = now
-		burst := l.rules[i].Burst
-		room := e.lim.TokensAt(now) + float64(burst) // tokens above -burst
-		if n := min(u.Tokens, burst, int(math.Max(room, 0))); n > 0 {
-			e.lim.ReserveN(now, n) // n ≤ burst: always granted, possibly as debt
-		}
+		l.debit(l.bucket(sh, k, now), u.Tokens, now)
 		sh.mu.Unlock()
 	}
 	return nil
@@ -100,11 +90,7 @@ func (l *Limiter) returnUsage(us []Usage) {
 		k := key{class: l.classes[u.Class], addr: u.Client}
 		sh := &l.shards[shardOf(k)]
 		sh.mu.Lock()
-		e := sh.m[k]
-		if e == nil {
-			e = l.insert(sh, k, now)
-		}
-		l.took(sh, e, u.Tokens)
+		l.took(sh, l.bucket(sh, k, now), u.Tokens)
 		sh.mu.Unlock()
 	}
 }
