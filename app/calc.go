@@ -60,6 +60,8 @@ type Calculator struct {
 	history []HistoryItem
 	copied  string // what the last copy did
 
+	functionsShown bool // the list of functions was opened once (renderFunctions)
+
 	// Recording the result on the server (logged in only).
 	apiCaller
 	server  bool      // a server is there to log in to (not a static build without an API)
@@ -377,19 +379,33 @@ func (c *Calculator) renderForm() app.UI {
 			c.modeRadio(nu.ModeInterval, "interval (rigorous)"),
 			c.modeRadio(nu.ModeGUM, "gum (first order, correlations)"),
 		),
-		renderFunctions(),
+		c.renderFunctions(),
 	)
 }
 
-// renderFunctions is the list of functions and constants, with short help.
-func renderFunctions() app.UI {
-	return app.Details().ID("functions").Class("functions").Body(
-		app.Summary().Text("Functions and constants"),
-		app.Dl().Body(app.Range(expr.Functions).Slice(func(i int) app.UI {
+// renderFunctions is the list of functions and constants, with short help,
+// in a closed <details>. The server's prerendered page holds the list; the
+// app fills it in when the details are first opened, so that its first
+// render (about half of the page's elements are the list's) is shorter.
+func (c *Calculator) renderFunctions() app.UI {
+	var list app.UI
+	if c.functionsShown || app.IsServer {
+		list = app.Dl().Body(app.Range(expr.Functions).Slice(func(i int) app.UI {
 			f := expr.Functions[i]
 			return app.Div().Body(app.Dt().Body(app.Code().Text(f.Name+f.Args)), app.Dd().Text(f.Help))
-		})),
+		}))
+	}
+	return app.Details().ID("functions").Class("functions").OnToggle(c.onFunctionsToggle).Body(
+		app.Summary().Text("Functions and constants"),
+		list,
 	)
+}
+
+// onFunctionsToggle renders the list of functions once the details open.
+func (c *Calculator) onFunctionsToggle(ctx app.Context, _ app.Event) {
+	if ctx.JSSrc().Get("open").Bool() {
+		c.functionsShown = true
+	}
 }
 
 func (c *Calculator) modeRadio(m nu.Mode, label string) app.UI {
