@@ -164,8 +164,9 @@ audit-bench:
 	E2E_TESTS=e2e/audit-bench.mjs scripts/e2e.sh
 
 ## firstvisit: the first visit in headless Chromium with an empty profile,
-## navigation to the first computed result, at localhost and at 10 Mbps,
-## app.wasm brotli, gzip and uncompressed (RUNS=N runs each, default 3;
+## navigation to the first computed result, at localhost and at 10 Mbps
+## (a paced TCP link, e2e/link.mjs, and DevTools' throttle), app.wasm
+## brotli, gzip and uncompressed (RUNS=N runs each, default 3;
 ## docs/benchmarks.md). Reports figures, not a test.
 firstvisit:
 	E2E_TESTS=e2e/firstvisit.mjs scripts/e2e.sh
