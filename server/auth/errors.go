@@ -160,9 +160,9 @@ func errLastAdmin(name, change string) *nu.Error {
 		"make another user an admin (or enable a disabled admin) first, then change this one")
 }
 
-func errThrottled(failures int, window, retry time.Duration) *nu.Error {
+func errThrottled(r loginRule, retry time.Duration) *nu.Error {
 	return newErr(CodeLoginThrottled, "too many failed logins for this account",
-		fmt.Sprintf("at most %d failed logins per account in %v; retry in %d s", failures, window, retrySeconds(retry)),
+		fmt.Sprintf("at most %d failed logins per account in %v; retry in %d s", r.max, r.window, retrySeconds(retry)),
 		"wait the number of seconds in the Retry-After header, then log in with the right password; "+
 			"an administrator can reset the password")
 }

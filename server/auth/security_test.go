@@ -494,7 +494,7 @@ func TestLoginThrottleConcurrent(t *testing.T) {
 // windows go first, then the names with the fewest failures, so a locked
 // account stays locked.
 func TestThrottleBounded(t *testing.T) {
-	th := &throttle{max: 3, window: time.Minute}
+	th := &throttle{loginRule: loginRule{max: 3, window: time.Minute}}
 	ctx := context.Background()
 	now := time.Now()
 	for range 3 {

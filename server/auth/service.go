@@ -75,8 +75,6 @@ type Service struct {
 
 	dummy    string     // a hash to verify against for unknown users (Hasher.dummyHash)
 	throttle loginLimit // per-account limit of failed logins
-	maxFails int
-	window   time.Duration
 
 	cache  accessCache // verified access tokens; emptied by every revocation or user change
 	bypass atomic.Bool // Options.Shared and not CacheSynced: no cache
@@ -139,11 +137,7 @@ func New(store Store, o Options) (*Service, error) {
 		store: store, hasher: o.Hasher, setupTTL: o.SetupTTL, onFailure: o.OnFailure, now: o.Now,
 		tok:      newTokens(secret, o.Issuer, o.AccessTTL, o.RefreshTTL, o.Leeway, o.Now),
 		dummy:    o.Hasher.dummyHash(),
-		throttle: &throttle{max: o.LoginFailures, window: o.LoginWindow},
-		maxFails: o.LoginFailures, window: o.LoginWindow,
-	}
-	if fl, ok := store.(FailedLogins); ok {
-		s.throttle = &sharedThrottle{store: fl, max: o.LoginFailures, window: o.LoginWindow}
+		throttle: newLoginLimit(store, loginRule{max: o.LoginFailures, window: o.LoginWindow}),
 	}
 	s.bypass.Store(o.Shared)
 	return s, nil
@@ -193,7 +187,7 @@ func (s *Service) Login(ctx context.Context, name, password string) (*TokenPair,
 	}
 	if !ok {
 		return nil, nil, s.refuse(ReasonThrottled, "too many failed logins for the account",
-			errThrottled(s.maxFails, s.window, wait), wait)
+			errThrottled(s.throttle.limit(), wait), wait)
 	}
 	u, err := s.store.GetUser(ctx, name)
 	known := err == nil

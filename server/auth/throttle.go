@@ -26,6 +26,27 @@ type loginLimit interface {
 	undo(ctx context.Context, name string)
 	// succeeded forgets the failures of name.
 	succeeded(ctx context.Context, name string)
+	// limit is the rule it enforces.
+	limit() loginRule
+}
+
+// loginRule is the per-account limit of failed logins: at most max
+// failures (<= 0: no limit) in a window of length window.
+type loginRule struct {
+	max    int
+	window time.Duration
+}
+
+func (r loginRule) limit() loginRule { return r }
+
+// newLoginLimit is the limit of rule, kept in store when store is a
+// [FailedLogins] (every server sharing it enforces one limit), else in
+// this process's memory.
+func newLoginLimit(store Store, rule loginRule) loginLimit {
+	if fl, ok := store.(FailedLogins); ok {
+		return &sharedThrottle{store: fl, loginRule: rule}
+	}
+	return &throttle{loginRule: rule}
 }
 
 // FailedLogins is a [Store] that also keeps the counts of the per-account
@@ -50,9 +71,8 @@ type FailedLogins interface {
 // state is that of the store: undo and succeeded are best effort (a lost
 // undo counts one failure too many; a lost reset leaves the window to end).
 type sharedThrottle struct {
-	store  FailedLogins
-	max    int
-	window time.Duration
+	store FailedLogins
+	loginRule
 }
 
 func (t *sharedThrottle) begin(ctx context.Context, name string, _ time.Time) (time.Duration, bool, error) {
@@ -92,8 +112,7 @@ func (t *sharedThrottle) succeeded(ctx context.Context, name string) {
 // counts live in memory: a restart forgets them. (A [FailedLogins] store
 // keeps them instead, with the same rules, for every server that shares it.)
 type throttle struct {
-	max    int // failures per window; <= 0: no limit
-	window time.Duration
+	loginRule
 
 	mu sync.Mutex
 	m  map[throttleKey]*failures
