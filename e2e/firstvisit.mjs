@@ -19,7 +19,8 @@
 // the app's start plus the time from the Enter key to the result shown, so
 // that what Playwright spends between the two (about 0.2 s of protocol
 // round trips and polling) is not counted as the app's. The harness's own
-// clock, navigation to the result seen, is reported beside it. Prints a
+// clock, navigation to the result seen, is reported beside it. The
+// configurations take turns, one visit each, RUNS times. Prints a
 // table of medians (RUNS runs each, default 3) and keeps a screenshot of the
 // calculator after the first result (E2E_OUT/firstvisit-result.png).
 // Reports figures; it fails only when a visit does not reach a result. Run
@@ -147,18 +148,22 @@ const ms = (x) => Math.round(x);
 test('first visit: navigation to the first computed result', { timeout: 30 * 60_000 }, async () => {
   const rows = [];
   const failures = [];
-  let first = true;
-  for (const [net, enc, sw] of configs) {
-    const runs = [];
-    for (let i = 0; i < RUNS; i++) {
+  // The configurations take turns, run after run, so that a drift of the
+  // machine's speed (the load the visits themselves raise) weighs on each
+  // alike.
+  const visits = configs.map(() => []);
+  for (let i = 0; i < RUNS; i++) {
+    for (const [k, [net, enc, sw]] of configs.entries()) {
       try {
-        runs.push(await visit(networks[net], encodings[enc], first, sw));
-        first = false;
+        visits[k].push(await visit(networks[net], encodings[enc], i === 0 && k === 0, sw));
       } catch (e) {
         failures.push(`${net} ${enc} ${sw}: ${e.message}`);
         console.log(`FIRSTVISIT ${net} ${enc} service worker ${sw}: FAILED: ${e.message}`);
       }
     }
+  }
+  for (const [k, [net, enc, sw]] of configs.entries()) {
+    const runs = visits[k];
     // A visit whose app.wasm the service worker served unthrottled (DevTools
     // throttles the page's requests only) is reported, and left out of the
     // medians.
