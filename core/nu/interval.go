@@ -92,11 +92,8 @@ func IntervalDiv(a, b Value) (Value, error) {
 // intervals are contradictory evidence: a NUCORE_006 error. The intersection
 // is widened outward, so two intervals that touch within rounding are kept.
 func IntervalCompose(a, b Value) (Value, error) {
-	switch {
-	case math.IsInf(a.u, 1):
-		return b, nil
-	case math.IsInf(b.u, 1):
-		return a, nil
+	if math.IsInf(a.u, 1) || math.IsInf(b.u, 1) {
+		return tighter(a, b), nil // an unbounded input says nothing
 	}
 	lo := math.Max(a.Lo(), b.Lo())
 	hi := math.Min(a.Hi(), b.Hi())
@@ -109,14 +106,20 @@ func IntervalCompose(a, b Value) (Value, error) {
 	}
 	u := math.Max(subUp(hi, n), subUp(n, lo))
 	// The intersection is never wider than the tighter input.
-	best := a
-	if b.u < a.u {
-		best = b
-	}
-	if u > best.u {
+	if best := tighter(a, b); u > best.u {
 		return best, nil
 	}
 	return Value{n, u}, nil
+}
+
+// tighter is the narrower of a and b; between values as wide, the one with
+// the smaller n (then the negative zero), so that IntervalCompose commutes
+// exactly, as IntervalReal.v's iv_compose_comm says it does.
+func tighter(a, b Value) Value {
+	if b.u < a.u || b.u == a.u && (b.n < a.n || b.n == a.n && math.Signbit(b.n) && !math.Signbit(a.n)) {
+		return b
+	}
+	return a
 }
 
 // intervalResult turns an overflow into an error. An infinite u is allowed
