@@ -239,7 +239,13 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 		s.cfg.App.ServeHTTP(w, r)
 		return
 	}
-	writeError(w, apiErr(CodeNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path, "",
+	WriteNoRoute(w, r.Method, r.URL.Path)
+}
+
+// WriteNoRoute answers 404, API_007 "no such endpoint", for a method
+// and path the API has no route for.
+func WriteNoRoute(w http.ResponseWriter, method, path string) {
+	writeError(w, apiErr(CodeNotFound, "no such endpoint: "+method+" "+path, "",
 		"see /api/v1/openapi.json for the endpoints"))
 }
 

@@ -66,10 +66,23 @@ func forwardedClient(key []byte, v string, now time.Time) (netip.Addr, bool) {
 	addr, ts, _ := strings.Cut(v[:i], " ")
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	a, err2 := netip.ParseAddr(addr)
-	if err != nil || err2 != nil || now.Sub(time.Unix(sec, 0)).Abs() > forwardMaxAge {
+	if err != nil || err2 != nil || !recent(sec, now) {
 		return netip.Addr{}, false
 	}
 	return a, true
+}
+
+// recent reports whether the Unix time sec is within forwardMaxAge of now.
+func recent(sec int64, now time.Time) bool {
+	return now.Sub(time.Unix(sec, 0)).Abs() <= forwardMaxAge
+}
+
+// notDelivered reports whether err, from sending to the lease holder, says
+// that nothing reached it (the connection was refused): the append is then
+// served here.
+func notDelivered(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // appendRoutes are the routes that append to the log (POST).
@@ -109,9 +122,8 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if a, ok := forwardedClient(f.key, v, time.Now()); ok {
 			r.RemoteAddr = netip.AddrPortFrom(a, 0).String()
 			r.Header.Del("X-Forwarded-For")
-		} else if now := time.Now().Unix(); f.warned.Load() < now-60 { // once a minute: clients can send it too
-			f.warned.Store(now)
-			f.logger.Warn("a forwarded append's client could not be checked (is auth.secret_file the same on every server?); it is limited as its peer's", "peer", r.RemoteAddr)
+		} else {
+			f.warnUnchecked("a forwarded append's client could not be checked (is auth.secret_file the same on every server?); it is limited as its peer's", r)
 		}
 		f.next.ServeHTTP(w, r)
 		return
@@ -145,6 +157,16 @@ func (f *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.proxy(to).ServeHTTP(w, r.WithContext(withBody(r.Context(), body)))
 }
 
+// warnUnchecked logs msg about a request from another server whose MAC
+// did not check out, at most once a minute (clients can send the header
+// too).
+func (f *forwarder) warnUnchecked(msg string, r *http.Request) {
+	if now := time.Now().Unix(); f.warned.Load() < now-60 {
+		f.warned.Store(now)
+		f.logger.Warn(msg, "peer", r.RemoteAddr)
+	}
+}
+
 // proxy returns the reverse proxy to the server at to.
 func (f *forwarder) proxy(to string) *httputil.ReverseProxy {
 	if p, ok := f.proxies.Load(to); ok {
@@ -162,8 +184,7 @@ func (f *forwarder) proxy(to string) *httputil.ReverseProxy {
 	p.Transport = t
 	p.ErrorLog = slog.NewLogLogger(f.logger.Handler(), slog.LevelWarn)
 	p.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" { // not delivered: serve it here
+		if notDelivered(err) { // serve it here
 			r.Body = io.NopCloser(bytes.NewReader(bodyOf(r.Context())))
 			f.next.ServeHTTP(w, r)
 			return

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"sync"
@@ -144,8 +143,7 @@ func (b *batcher) send(batch []*pendingAppend) {
 	req.Header.Set(forwardedHeader, forwardMAC(b.f.key, string(body)))
 	resp, err := b.client.Do(req)
 	if err != nil {
-		var op *net.OpError
-		answer(forwardResult{err: err, local: errors.As(err, &op) && op.Op == "dial"})
+		answer(forwardResult{err: err, local: notDelivered(err)})
 		return
 	}
 	defer resp.Body.Close()
@@ -229,12 +227,8 @@ func (f *forwarder) serveBatch(w http.ResponseWriter, r *http.Request) {
 	// To anyone without the MAC (and to a server whose token secret
 	// differs, which then proxies each append alone) it is no route, as
 	// the API would say.
-	notFound := func() {
-		auth.WriteError(w, http.StatusNotFound, &nu.Error{Code: api.CodeNotFound, Category: api.CategoryAPI,
-			Message: "no such endpoint: " + r.Method + " " + r.URL.Path, Remediation: "see /api/v1/openapi.json for the endpoints"})
-	}
 	if r.Method != http.MethodPost {
-		notFound()
+		api.WriteNoRoute(w, r.Method, r.URL.Path)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxForwardBatchBytes+1))
@@ -245,12 +239,9 @@ func (f *forwarder) serveBatch(w http.ResponseWriter, r *http.Request) {
 	}
 	var fb forwardBatch
 	if !hmac.Equal([]byte(r.Header.Get(forwardedHeader)), []byte(forwardMAC(f.key, string(body)))) ||
-		json.Unmarshal(body, &fb) != nil || time.Since(time.Unix(fb.Time, 0)).Abs() > forwardMaxAge {
-		if now := time.Now().Unix(); f.warned.Load() < now-60 {
-			f.warned.Store(now)
-			f.logger.Warn("a batch of forwarded appends could not be checked (is auth.secret_file the same on every server?); refused", "peer", r.RemoteAddr)
-		}
-		notFound()
+		json.Unmarshal(body, &fb) != nil || !recent(fb.Time, time.Now()) {
+		f.warnUnchecked("a batch of forwarded appends could not be checked (is auth.secret_file the same on every server?); refused", r)
+		api.WriteNoRoute(w, r.Method, r.URL.Path)
 		return
 	}
 	replies := make([]forwardReply, len(fb.Items))
@@ -272,9 +263,8 @@ func (f *forwarder) serveItem(ctx context.Context, it forwardItem) forwardReply 
 	rec := &replyWriter{header: http.Header{}}
 	req, err := http.NewRequestWithContext(ctx, it.Method, it.Path, bytes.NewReader(it.Body))
 	if err != nil || !appendRoutes[req.URL.Path] || it.Method != http.MethodPost {
-		auth.WriteError(rec, http.StatusNotFound, &nu.Error{Code: api.CodeNotFound, Category: api.CategoryAPI,
-			Message: "no such endpoint: " + it.Method + " " + it.Path, Remediation: "see /api/v1/openapi.json for the endpoints"})
-		return forwardReply{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
+		api.WriteNoRoute(rec, it.Method, it.Path)
+		return rec.reply()
 	}
 	req.Header = it.Header
 	if req.Header == nil {
@@ -285,10 +275,7 @@ func (f *forwarder) serveItem(ctx context.Context, it forwardItem) forwardReply 
 		req.RemoteAddr = netip.AddrPortFrom(a, 0).String()
 	}
 	f.next.ServeHTTP(rec, req)
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	return forwardReply{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
+	return rec.reply()
 }
 
 // replyWriter keeps one forwarded append's answer.
@@ -309,4 +296,10 @@ func (w *replyWriter) WriteHeader(status int) {
 func (w *replyWriter) Write(b []byte) (int, error) {
 	w.WriteHeader(http.StatusOK)
 	return w.body.Write(b)
+}
+
+// reply is what was written, as a forwardReply (200 if no status was).
+func (w *replyWriter) reply() forwardReply {
+	w.WriteHeader(http.StatusOK)
+	return forwardReply{Status: w.status, Header: w.header, Body: w.body.Bytes()}
 }
